@@ -1,0 +1,152 @@
+//! Everything one model file carries, as in-memory types. The file's wire
+//! structs live in `format::v1` and are converted to and from these.
+
+use crate::metrics::Metrics;
+use crate::model::{Calibration, Model, ModelKind};
+use crate::schema::Schema;
+
+/// Cross-validation summary: ROC AUC of each fold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvReport {
+    pub folds: Vec<f64>,
+}
+
+impl CvReport {
+    pub fn mean(&self) -> f64 {
+        if self.folds.is_empty() {
+            return 0.0;
+        }
+        self.folds.iter().sum::<f64>() / self.folds.len() as f64
+    }
+
+    pub fn std(&self) -> f64 {
+        if self.folds.len() < 2 {
+            return 0.0;
+        }
+        let m = self.mean();
+        let v = self.folds.iter().map(|a| (a - m) * (a - m)).sum::<f64>()
+            / (self.folds.len() - 1) as f64;
+        v.sqrt()
+    }
+}
+
+/// Training-time evaluation stored in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingReport {
+    /// Metrics on the held-out test split, computed by this runtime on the
+    /// exported model.
+    pub test: Metrics,
+    pub train_rows: u64,
+    pub test_rows: u64,
+    pub cv: Option<CvReport>,
+    /// Seconds spent fitting the final model.
+    pub fit_seconds: f64,
+}
+
+/// Provenance of a model file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metadata {
+    /// `ferrisk x.y.z` of the program that wrote the file.
+    pub producer: String,
+    /// Seconds since the Unix epoch when the file was written.
+    pub created_unix: u64,
+    /// Name of the training data file (no directories).
+    pub data_name: String,
+    /// Hex SHA-256 of the training data file's bytes.
+    pub data_sha256: String,
+    pub data_rows: u64,
+    /// Training parameters as `name = value` pairs, in a stable order.
+    pub params: Vec<(String, String)>,
+    /// Free-form notes, e.g. that the file embeds support vectors.
+    pub notes: Vec<String>,
+}
+
+/// A complete model: schema and preprocessing, decision function,
+/// calibration, threshold, evaluation and provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bundle {
+    pub kind: ModelKind,
+    pub schema: Schema,
+    pub model: Model,
+    pub calibration: Calibration,
+    /// Probabilities `>= threshold` are decided positive.
+    pub threshold: f32,
+    /// Mean design row over the training split (explanation baseline). Not
+    /// customer-level data.
+    pub background: Vec<f32>,
+    pub report: Option<TrainingReport>,
+    pub metadata: Metadata,
+}
+
+impl Bundle {
+    /// True when the file embeds rows derived from training customers
+    /// (support vectors of an RBF SVM).
+    pub fn embeds_training_rows(&self) -> bool {
+        matches!(self.model, Model::KernelSvm(_))
+    }
+
+    /// Validates internal consistency (after decoding a file).
+    pub fn validate(&self) -> Result<(), String> {
+        let width = self.schema.width();
+        if self.schema.features.is_empty() {
+            return Err("schema has no features".into());
+        }
+        if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            return Err(format!("threshold {} is not in (0, 1)", self.threshold));
+        }
+        if self.background.len() != width {
+            return Err(format!(
+                "background has {} values for a design width of {width}",
+                self.background.len()
+            ));
+        }
+        for f in &self.schema.features {
+            match &f.kind {
+                crate::schema::FeatureKind::Numeric(n) => {
+                    if !(n.std.is_finite() && n.std > 0.0) || !n.mean.is_finite() || !n.median.is_finite() {
+                        return Err(format!("feature '{}': invalid scaling statistics", f.name));
+                    }
+                }
+                crate::schema::FeatureKind::Categorical(c) => {
+                    if c.categories.is_empty() {
+                        return Err(format!("feature '{}' has no categories", f.name));
+                    }
+                    if c.frequencies.len() != c.categories.len() || c.mode as usize >= c.categories.len() {
+                        return Err(format!("feature '{}': category tables disagree", f.name));
+                    }
+                }
+            }
+        }
+        match &self.model {
+            crate::model::Model::Linear(m) => {
+                if m.weights.len() != width {
+                    return Err(format!(
+                        "linear model has {} weights for a design width of {width}",
+                        m.weights.len()
+                    ));
+                }
+            }
+            crate::model::Model::KernelSvm(m) => {
+                if m.support.len() != m.coef.len() * width {
+                    return Err(format!(
+                        "SVM holds {} support values, expected {} vectors x {width}",
+                        m.support.len(),
+                        m.coef.len()
+                    ));
+                }
+                if !(m.gamma.is_finite() && m.gamma > 0.0) {
+                    return Err("SVM gamma must be positive".into());
+                }
+            }
+            crate::model::Model::Trees(e) => {
+                if e.trees.is_empty() {
+                    return Err("tree ensemble has no trees".into());
+                }
+                for (i, t) in e.trees.iter().enumerate() {
+                    t.validate(width).map_err(|m| format!("tree {i}: {m}"))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,175 @@
+//! The model file: a fixed header, then a postcard-encoded body.
+//!
+//! ```text
+//! offset  size  field
+//!      0     8  magic  "FERRISK\0"
+//!      8     2  format version (u16 LE) of this file
+//!     10     2  minimum reader version (u16 LE) able to read it
+//!     12     8  body length (u64 LE)
+//!     20    32  SHA-256 of the body
+//!     52     …  body (postcard; the wire struct of that format version)
+//! ```
+//!
+//! Why postcard: a documented, stable wire format (1.0 spec), compact varint
+//! encoding, `no_std`, and a small decoder in the wasm bundle. Its decoder
+//! never pre-allocates from an untrusted length beyond what serde caps, and
+//! the body's size is bounded before decoding, so a hostile file cannot
+//! cause a huge allocation.
+//!
+//! Compatibility: a reader of version N reads every format version
+//! `1..=N` (each version's wire structs are kept forever in their own
+//! module) and rejects files whose minimum reader version is above N with
+//! [`FormatError::FromFuture`].
+
+pub mod v1;
+
+use sha2::{Digest, Sha256};
+
+use crate::bundle::Bundle;
+use crate::error::FormatError;
+
+pub const MAGIC: [u8; 8] = *b"FERRISK\0";
+/// Format version written by this build.
+pub const FORMAT_VERSION: u16 = 1;
+/// Oldest reader that can read what this build writes.
+pub const MIN_READER_VERSION: u16 = 1;
+pub const HEADER_LEN: usize = 52;
+/// Upper bound on a body, far above any real model (an RBF SVM on 10k rows
+/// of 100 columns is ~4 MB).
+pub const MAX_BODY: u64 = 256 * 1024 * 1024;
+
+/// The parsed fixed header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub version: u16,
+    pub min_reader: u16,
+    pub body_len: u64,
+    pub checksum: [u8; 32],
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    let mut a = [0u8; 2];
+    if let Some(s) = b.get(at..at + 2) {
+        a.copy_from_slice(s);
+    }
+    u16::from_le_bytes(a)
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    if let Some(s) = b.get(at..at + 8) {
+        a.copy_from_slice(s);
+    }
+    u64::from_le_bytes(a)
+}
+
+/// Reads and checks the header; returns it with the body slice.
+pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8]), FormatError> {
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        // A short file that still starts like ours is "truncated", not "foreign".
+        if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) && !bytes.is_empty() {
+            return Err(FormatError::TooShort {
+                len: bytes.len(),
+                min: HEADER_LEN,
+            });
+        }
+        if bytes.is_empty() {
+            return Err(FormatError::TooShort {
+                len: 0,
+                min: HEADER_LEN,
+            });
+        }
+        return Err(FormatError::BadMagic);
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(FormatError::TooShort {
+            len: bytes.len(),
+            min: HEADER_LEN,
+        });
+    }
+    let version = u16_at(bytes, 8);
+    let min_reader = u16_at(bytes, 10);
+    if version == 0 || min_reader == 0 || min_reader > version {
+        return Err(FormatError::BadVersion { found: version });
+    }
+    if min_reader > FORMAT_VERSION {
+        return Err(FormatError::FromFuture {
+            found: version,
+            needs: min_reader,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let body_len = u64_at(bytes, 12);
+    if body_len > MAX_BODY {
+        return Err(FormatError::TooLarge {
+            size: body_len,
+            limit: MAX_BODY,
+        });
+    }
+    let actual = (bytes.len() - HEADER_LEN) as u64;
+    if body_len != actual {
+        return Err(FormatError::LengthMismatch {
+            declared: body_len,
+            actual,
+        });
+    }
+    let mut checksum = [0u8; 32];
+    checksum.copy_from_slice(&bytes[20..52]);
+    let body = &bytes[HEADER_LEN..];
+    let digest: [u8; 32] = Sha256::digest(body).into();
+    if digest != checksum {
+        return Err(FormatError::Checksum);
+    }
+    Ok((
+        Header {
+            version,
+            min_reader,
+            body_len,
+            checksum,
+        },
+        body,
+    ))
+}
+
+/// Decodes a model file. Every byte is checked; nothing panics.
+pub fn decode(bytes: &[u8]) -> Result<Bundle, FormatError> {
+    let (header, body) = read_header(bytes)?;
+    let bundle = match header.version {
+        1 => v1::decode(body)?,
+        // A newer file that declares an older minimum reader: its leading
+        // structure is v1-compatible by that promise.
+        _ => v1::decode_prefix(body)?,
+    };
+    bundle.validate().map_err(FormatError::Invalid)?;
+    Ok(bundle)
+}
+
+/// Encodes a bundle as a current-version model file.
+pub fn encode(bundle: &Bundle) -> Result<Vec<u8>, FormatError> {
+    bundle.validate().map_err(FormatError::Invalid)?;
+    let body = v1::encode(bundle)?;
+    Ok(frame(FORMAT_VERSION, MIN_READER_VERSION, &body))
+}
+
+/// Wraps a body in a header. Public for tests that build hostile files.
+pub fn frame(version: u16, min_reader: u16, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&min_reader.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    let digest: [u8; 32] = Sha256::digest(body).into();
+    out.extend_from_slice(&digest);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Hex SHA-256 of some bytes (used for data provenance).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}

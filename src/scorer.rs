@@ -1,0 +1,276 @@
+//! The scorer: a loaded model file ready to score customers, explain scores
+//! and evaluate labelled data. The CLI, the HTTP service and the wasm
+//! bindings all go through this type, so they give the same numbers.
+
+use std::collections::HashMap;
+
+use crate::bundle::Bundle;
+use crate::csv::CsvText;
+use crate::error::{CsvError, EvalError, FormatError, ScoreError};
+use crate::explain::{self, Explanation};
+use crate::format;
+use crate::metrics::{self, Metrics};
+use crate::model::{check_width, Model};
+use crate::schema::{RawValue, Value, Warning};
+
+/// Result of scoring one customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Probability of the positive class (e.g. `bad`).
+    pub probability: f32,
+    /// `probability >= threshold`.
+    pub decision: bool,
+    pub threshold: f32,
+    /// Raw model output before calibration.
+    pub margin: f32,
+    pub warnings: Vec<Warning>,
+}
+
+/// One CSV row's outcome in batch scoring.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowScore {
+    Scored { line: usize, probability: f32 },
+    Failed { line: usize, error: ScoreError },
+}
+
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    bundle: Bundle,
+    width: usize,
+    index: HashMap<String, usize>,
+}
+
+impl Scorer {
+    /// Loads and checks a model file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Scorer, FormatError> {
+        Scorer::new(format::decode(bytes)?)
+    }
+
+    /// Wraps an in-memory bundle (validated here too).
+    pub fn new(bundle: Bundle) -> Result<Scorer, FormatError> {
+        bundle.validate().map_err(FormatError::Invalid)?;
+        let index = bundle
+            .schema
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
+        Ok(Scorer {
+            width: bundle.schema.width(),
+            bundle,
+            index,
+        })
+    }
+
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    pub fn into_bundle(self) -> Bundle {
+        self.bundle
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn feature_index(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// Parses a customer given as `(feature name, value)` pairs. Features
+    /// not given are missing; names the model does not know are ignored
+    /// with a warning (except the label column).
+    pub fn parse_record<'a, I>(&self, fields: I) -> Result<(Vec<Value>, Vec<Warning>), ScoreError>
+    where
+        I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
+    {
+        let schema = &self.bundle.schema;
+        let mut values = vec![Value::Missing; schema.features.len()];
+        let mut warnings = Vec::new();
+        for (name, raw) in fields {
+            match self.index.get(name) {
+                Some(&i) => values[i] = schema.parse_value(i, raw)?,
+                None if name == schema.label => {}
+                None => warnings.push(Warning {
+                    feature: name.to_string(),
+                    message: "not a feature of this model; ignored".into(),
+                }),
+            }
+        }
+        Ok((values, warnings))
+    }
+
+    /// Encodes parsed values into `x` (resized to the design width).
+    pub fn encode(&self, values: &[Value], x: &mut Vec<f32>, warnings: &mut Vec<Warning>) -> Result<(), ScoreError> {
+        x.clear();
+        x.resize(self.width, 0.0);
+        self.bundle.schema.encode(values, x, warnings)
+    }
+
+    /// Probability for an encoded design row.
+    pub fn probability(&self, x: &[f32]) -> Result<f32, ScoreError> {
+        check_width(x, self.width)?;
+        Ok(self.bundle.calibration.probability(self.bundle.model.margin(x)))
+    }
+
+    fn predict_values(&self, values: &[Value], mut warnings: Vec<Warning>) -> Result<Prediction, ScoreError> {
+        let mut x = Vec::with_capacity(self.width);
+        self.encode(values, &mut x, &mut warnings)?;
+        let margin = self.bundle.model.margin(&x);
+        let probability = self.bundle.calibration.probability(margin);
+        Ok(Prediction {
+            probability,
+            decision: probability >= self.bundle.threshold,
+            threshold: self.bundle.threshold,
+            margin,
+            warnings,
+        })
+    }
+
+    /// Scores one customer.
+    pub fn predict<'a, I>(&self, fields: I) -> Result<Prediction, ScoreError>
+    where
+        I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
+    {
+        let (values, warnings) = self.parse_record(fields)?;
+        self.predict_values(&values, warnings)
+    }
+
+    /// Per-feature contributions for one customer (see [`explain`]).
+    pub fn explain<'a, I>(&self, fields: I) -> Result<Explanation, ScoreError>
+    where
+        I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
+    {
+        let (values, mut warnings) = self.parse_record(fields)?;
+        let mut x = Vec::with_capacity(self.width);
+        self.encode(&values, &mut x, &mut warnings)?;
+        explain::explain(&self.bundle, &values, &x, warnings)
+    }
+
+    /// Maps CSV header columns to feature indices; every feature must be present.
+    pub fn map_header(&self, header: &[String]) -> Result<Vec<Option<usize>>, CsvError> {
+        for f in &self.bundle.schema.features {
+            if !header.iter().any(|h| h == &f.name) {
+                return Err(CsvError::MissingColumn { name: f.name.clone() });
+            }
+        }
+        Ok(header.iter().map(|h| self.index.get(h).copied()).collect())
+    }
+
+    /// Parses one CSV row (fields in header order) into values.
+    pub fn parse_row(&self, map: &[Option<usize>], fields: &[String]) -> Result<Vec<Value>, ScoreError> {
+        let schema = &self.bundle.schema;
+        let mut values = vec![Value::Missing; schema.features.len()];
+        for (slot, cell) in map.iter().zip(fields) {
+            if let Some(i) = *slot {
+                values[i] = schema.parse_value(i, RawValue::Text(cell))?;
+            }
+        }
+        Ok(values)
+    }
+
+    /// Scores every row of a CSV text. A bad row is reported and skipped;
+    /// a structural CSV problem (ragged row, bad quoting) stops the run.
+    /// `progress(done_rows)` is called every 4096 rows.
+    pub fn score_csv(&self, text: &str, mut progress: impl FnMut(usize)) -> Result<Vec<RowScore>, CsvError> {
+        let mut csv = CsvText::parse(text)?;
+        let map = self.map_header(csv.header())?;
+        let mut out = Vec::new();
+        let mut x = Vec::with_capacity(self.width);
+        let mut warnings = Vec::new();
+        for row in &mut csv {
+            let (line, fields) = row?;
+            let scored = self.parse_row(&map, &fields).and_then(|values| {
+                warnings.clear();
+                self.encode(&values, &mut x, &mut warnings)?;
+                self.probability(&x)
+            });
+            out.push(match scored {
+                Ok(probability) => RowScore::Scored { line, probability },
+                Err(error) => RowScore::Failed { line, error },
+            });
+            if out.len() % 4096 == 0 {
+                progress(out.len());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Parses a label cell: `Some(true)` for the positive class.
+    pub fn parse_label(&self, cell: &str) -> Option<bool> {
+        let t = cell.trim();
+        let s = &self.bundle.schema;
+        if t == s.positive {
+            Some(true)
+        } else if t == s.negative {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Scores a labelled CSV and computes the metrics at the model's
+    /// threshold. Any bad row is an error naming its line: metrics over a
+    /// silently filtered file would mislead.
+    pub fn evaluate_csv(&self, text: &str, mut progress: impl FnMut(usize)) -> Result<Metrics, EvalError> {
+        let mut csv = CsvText::parse(text)?;
+        let map = self.map_header(csv.header())?;
+        let label = &self.bundle.schema.label;
+        let label_col = csv
+            .header()
+            .iter()
+            .position(|h| h == label)
+            .ok_or_else(|| CsvError::MissingColumn { name: label.clone() })?;
+        let mut probs = Vec::new();
+        let mut labels = Vec::new();
+        let mut x = Vec::with_capacity(self.width);
+        let mut warnings = Vec::new();
+        for row in &mut csv {
+            let (line, fields) = row?;
+            let cell = fields.get(label_col).map(String::as_str).unwrap_or("");
+            let y = self.parse_label(cell).ok_or_else(|| EvalError::Label {
+                line,
+                column: label.clone(),
+                value: cell.trim().to_string(),
+                positive: self.bundle.schema.positive.clone(),
+                negative: self.bundle.schema.negative.clone(),
+            })?;
+            let p = self
+                .parse_row(&map, &fields)
+                .and_then(|values| {
+                    warnings.clear();
+                    self.encode(&values, &mut x, &mut warnings)?;
+                    self.probability(&x)
+                })
+                .map_err(|source| EvalError::Row { line, source })?;
+            probs.push(p);
+            labels.push(y);
+            if probs.len() % 4096 == 0 {
+                progress(probs.len());
+            }
+        }
+        if probs.is_empty() {
+            return Err(CsvError::NoRows.into());
+        }
+        metrics::compute(&probs, &labels, self.bundle.threshold).ok_or_else(|| {
+            let only = if labels.first().copied().unwrap_or(false) {
+                self.bundle.schema.positive.clone()
+            } else {
+                self.bundle.schema.negative.clone()
+            };
+            EvalError::OneClass(only)
+        })
+    }
+
+    /// Human description of what explanations this model supports.
+    pub fn explanation_method(&self) -> &'static str {
+        explain::method(&self.bundle)
+    }
+
+    /// True when the model is a tree ensemble.
+    pub fn is_trees(&self) -> bool {
+        matches!(self.bundle.model, Model::Trees(_))
+    }
+}
