@@ -1,1 +1,628 @@
-fn main() {}
+//! `ferrisk`: train, evaluate, predict, inspect and serve credit-risk models.
+
+mod serve;
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use ferrisk::csv::{check_header, detect_delimiter, LineParser};
+use ferrisk::model::ModelKind;
+use ferrisk::{Bundle, Metrics, Scorer};
+use ferrisk_train::data::{self, SchemaFile, Table};
+use ferrisk_train::pipeline::{self, Progress, TrainConfig};
+use ferrisk_train::{json, synth};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(
+    name = "ferrisk",
+    version,
+    about = "Train credit-risk models on a labelled CSV and score them anywhere (CLI, HTTP, browser).",
+    long_about = "Train credit-risk models on a labelled CSV and score them anywhere.\n\n\
+        A model file (.frk) carries the schema, the preprocessing fitted on the training split, the model, \
+        its calibration, decision threshold, test metrics and provenance. The same runtime scores it here, \
+        in `ferrisk serve`, and in the browser (WebAssembly), with identical results.\n\n\
+        Typical session:\n  \
+        ferrisk train --data german_credit.csv --label creditability --positive bad --model all --cv 5 --out models/\n  \
+        ferrisk inspect models/rf.frk\n  \
+        ferrisk evaluate --model models/rf.frk --data holdout.csv\n  \
+        ferrisk predict --model models/rf.frk --data applicants.csv --out scored.csv"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train one model kind, or all, and write .frk model files.
+    Train(TrainArgs),
+    /// Score a labelled CSV with a model and print its metrics.
+    Evaluate(EvaluateArgs),
+    /// Score every row of a CSV; write the rows with probability and decision.
+    Predict(PredictArgs),
+    /// Describe a model file: schema, model, metrics, provenance.
+    Inspect(InspectArgs),
+    /// Write a synthetic labelled customer CSV (for machines without real data).
+    Synth(SynthArgs),
+    /// Serve the advisor page, the model files and a JSON /predict API.
+    Serve(serve::ServeArgs),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Training data: a CSV with a header row (`,` `;` or tab separated).
+    #[arg(long, value_name = "FILE.csv")]
+    data: PathBuf,
+    /// Name of the label column (two classes).
+    #[arg(long, value_name = "COLUMN")]
+    label: String,
+    /// The label value that is the positive ("bad", default) class.
+    #[arg(long, value_name = "VALUE")]
+    positive: String,
+    /// Columns to leave out, comma separated (e.g. ids, leakage).
+    #[arg(long, value_delimiter = ',', value_name = "COL,...")]
+    drop: Vec<String>,
+    /// JSON schema overriding inferred column types:
+    /// {"types": {"column": "numeric" | "categorical"}}.
+    #[arg(long, value_name = "FILE.json")]
+    schema: Option<PathBuf>,
+    /// Model kind: lr, svm-linear, svm-rbf, rf, gbm, or all.
+    #[arg(long, default_value = "all", value_name = "KIND")]
+    model: String,
+    /// Output: a directory (files named <kind>.frk) or, for one kind, a .frk path.
+    #[arg(long, default_value = "models", value_name = "PATH")]
+    out: PathBuf,
+    /// Also run stratified k-fold cross-validation over all rows (ROC AUC per fold).
+    #[arg(long, value_name = "K")]
+    cv: Option<usize>,
+    /// Seed for the split, sampling and every model's randomness.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Fraction of rows held out (stratified) for the test metrics.
+    #[arg(long, default_value_t = 0.3)]
+    test_size: f64,
+    /// Decision threshold on the probability of the positive class.
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f32,
+    /// Logistic regression: L2 penalty α in Σ log-loss + α/2·|w|².
+    #[arg(long, default_value_t = 1.0, help_heading = "Logistic regression")]
+    lr_alpha: f64,
+    /// SVM: soft-margin penalty C.
+    #[arg(long, default_value_t = 1.0, help_heading = "SVM")]
+    svm_c: f64,
+    /// RBF SVM: kernel width γ (default: 1 / (columns · variance), "scale").
+    #[arg(long, help_heading = "SVM")]
+    svm_gamma: Option<f64>,
+    /// SVM: solver passes over the data.
+    #[arg(long, default_value_t = 2, help_heading = "SVM")]
+    svm_epochs: usize,
+    /// SVM: train on at most this many rows (stratified sample; kernel SVMs scale quadratically).
+    #[arg(long, default_value_t = 4000, help_heading = "SVM")]
+    svm_max_rows: usize,
+    /// Random forest: number of trees.
+    #[arg(long, default_value_t = 100, help_heading = "Random forest")]
+    rf_trees: usize,
+    /// Random forest: maximum tree depth.
+    #[arg(long, default_value_t = 12, help_heading = "Random forest")]
+    rf_max_depth: usize,
+    /// Random forest: minimum (bootstrap) samples in a leaf.
+    #[arg(long, default_value_t = 3, help_heading = "Random forest")]
+    rf_min_samples_leaf: u32,
+    /// Random forest: features tried per split (default √columns).
+    #[arg(long, help_heading = "Random forest")]
+    rf_max_features: Option<usize>,
+    /// Gradient boosting: maximum rounds (early stopping may use fewer).
+    #[arg(long, default_value_t = 500, help_heading = "Gradient boosting")]
+    gbm_trees: usize,
+    /// Gradient boosting: learning rate (shrinkage).
+    #[arg(long, default_value_t = 0.05, help_heading = "Gradient boosting")]
+    gbm_learning_rate: f32,
+    /// Gradient boosting: maximum tree depth.
+    #[arg(long, default_value_t = 4, help_heading = "Gradient boosting")]
+    gbm_max_depth: usize,
+    /// Gradient boosting: L2 regularisation λ on leaf values.
+    #[arg(long, default_value_t = 1.0, help_heading = "Gradient boosting")]
+    gbm_lambda: f64,
+    /// Gradient boosting: minimum hessian (child weight) in a leaf.
+    #[arg(long, default_value_t = 1.0, help_heading = "Gradient boosting")]
+    gbm_min_child_weight: f64,
+    /// Gradient boosting: fraction of rows sampled per tree.
+    #[arg(long, default_value_t = 0.8, help_heading = "Gradient boosting")]
+    gbm_subsample: f64,
+    /// Gradient boosting: fraction of columns sampled per tree.
+    #[arg(long, default_value_t = 0.8, help_heading = "Gradient boosting")]
+    gbm_colsample: f64,
+    /// Gradient boosting: stop after this many rounds without validation improvement.
+    #[arg(long, default_value_t = 30, help_heading = "Gradient boosting")]
+    gbm_early_stopping: usize,
+    /// Print the results as JSON on stdout (tables go to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct EvaluateArgs {
+    /// Model file (.frk).
+    #[arg(long, value_name = "FILE.frk")]
+    model: PathBuf,
+    /// Labelled CSV with every model feature and the label column.
+    #[arg(long, value_name = "FILE.csv")]
+    data: PathBuf,
+    /// Print the metrics as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    /// Model file (.frk).
+    #[arg(long, value_name = "FILE.frk")]
+    model: PathBuf,
+    /// CSV with the model's feature columns (a label column is ignored).
+    #[arg(long, value_name = "FILE.csv")]
+    data: PathBuf,
+    /// Output CSV: the input columns plus probability, decision and error; `-` for stdout.
+    #[arg(long, value_name = "OUT.csv")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// Model file (.frk).
+    model: PathBuf,
+    /// Print everything as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    /// Number of customers.
+    #[arg(long, default_value_t = 2000)]
+    rows: usize,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Output CSV path.
+    #[arg(long, value_name = "FILE.csv")]
+    out: PathBuf,
+}
+
+/// indicatif bars on stderr (hidden when stderr is not a terminal, where a
+/// one-line summary per stage is printed instead).
+struct Bars {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        Bars {
+            bar: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl Progress for Bars {
+    fn start(&self, label: &str, total: u64) {
+        let bar = ProgressBar::new(total);
+        if let Ok(style) = ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {elapsed}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_prefix(label.to_string());
+        if bar.is_hidden() {
+            eprintln!("  {label}: {total} step(s)...");
+        }
+        if let Ok(mut b) = self.bar.lock() {
+            *b = Some(bar);
+        }
+    }
+    fn set(&self, done: u64) {
+        if let Ok(b) = self.bar.lock() {
+            if let Some(bar) = b.as_ref() {
+                bar.set_position(done);
+            }
+        }
+    }
+    fn finish(&self) {
+        if let Ok(mut b) = self.bar.lock() {
+            if let Some(bar) = b.take() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => train(a),
+        Command::Evaluate(a) => evaluate(a),
+        Command::Predict(a) => predict(a),
+        Command::Inspect(a) => inspect(a),
+        Command::Synth(a) => synth_cmd(a),
+        Command::Serve(a) => serve::run(a).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn kinds(spec: &str) -> Result<Vec<ModelKind>> {
+    if spec == "all" {
+        return Ok(ModelKind::ALL.to_vec());
+    }
+    spec.split(',')
+        .map(|s| {
+            ModelKind::from_id(s.trim()).with_context(|| {
+                format!("unknown model kind '{s}' (use lr, svm-linear, svm-rbf, rf, gbm or all)")
+            })
+        })
+        .collect()
+}
+
+fn load_model(path: &Path) -> Result<Scorer> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read model file", path.display()))?;
+    Scorer::from_bytes(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+fn print_metrics(title: &str, m: &Metrics, bundle: Option<&Bundle>) {
+    let mut out = std::io::stderr().lock();
+    let _ = writeln!(out, "\n{title}");
+    let _ = writeln!(out, "  rows {:>7}   positives {:>6}   threshold {}", m.rows, m.positives, m.threshold);
+    let _ = writeln!(
+        out,
+        "  ROC AUC {:.4}   KS {:.4}   accuracy {:.4}   precision {:.4}   recall {:.4}   F1 {:.4}",
+        m.roc_auc, m.ks, m.accuracy, m.precision, m.recall, m.f1
+    );
+    let _ = writeln!(out, "  Brier {:.4}   log-loss {:.4}", m.brier, m.log_loss);
+    let c = m.confusion;
+    let _ = writeln!(out, "  confusion            predicted neg  predicted pos");
+    let _ = writeln!(out, "    actual negative   {:>13}  {:>13}", c.tn, c.fp);
+    let _ = writeln!(out, "    actual positive   {:>13}  {:>13}", c.fn_, c.tp);
+    if let Some(r) = bundle.and_then(|b| b.report.as_ref()) {
+        if let Some(cv) = &r.cv {
+            let folds: Vec<String> = cv.folds.iter().map(|a| format!("{a:.3}")).collect();
+            let _ = writeln!(
+                out,
+                "  {}-fold CV ROC AUC {:.4} ± {:.4}  [{}]",
+                cv.folds.len(),
+                cv.mean(),
+                cv.std(),
+                folds.join(" ")
+            );
+        }
+        let _ = writeln!(out, "  fit time {:.2} s on {} training rows", r.fit_seconds, r.train_rows);
+    }
+}
+
+fn train(a: TrainArgs) -> Result<ExitCode> {
+    let kinds = kinds(&a.model)?;
+    if !(a.test_size > 0.0 && a.test_size < 1.0) {
+        bail!("--test-size must be between 0 and 1, got {}", a.test_size);
+    }
+    if !(a.threshold > 0.0 && a.threshold < 1.0) {
+        bail!("--threshold must be between 0 and 1, got {}", a.threshold);
+    }
+    if let Some(k) = a.cv {
+        if k < 2 {
+            bail!("--cv needs at least 2 folds, got {k}");
+        }
+    }
+    let schema = match &a.schema {
+        Some(p) => SchemaFile::read(p)?,
+        None => SchemaFile::default(),
+    };
+    let table = Table::read(&a.data)?;
+    let ds = data::prepare(&table, &a.label, &a.positive, &a.drop, &schema)?;
+    eprintln!(
+        "data: {} ({} rows, {} features, {} '{}' / {} '{}')",
+        a.data.display(),
+        ds.labels.len(),
+        ds.features.len(),
+        ds.positives(),
+        ds.positive,
+        ds.labels.len() - ds.positives(),
+        ds.negative
+    );
+    let cfg = TrainConfig {
+        seed: a.seed,
+        test_size: a.test_size,
+        cv: a.cv,
+        threshold: a.threshold,
+        lr: ferrisk_train::linear::LogisticParams { alpha: a.lr_alpha },
+        svm: ferrisk_train::linear::SvmParams {
+            c: a.svm_c,
+            gamma: a.svm_gamma,
+            epochs: a.svm_epochs,
+            ..Default::default()
+        },
+        svm_max_rows: a.svm_max_rows.max(10),
+        rf: ferrisk_train::forest::ForestParams {
+            trees: a.rf_trees,
+            max_depth: a.rf_max_depth,
+            min_samples_leaf: a.rf_min_samples_leaf,
+            max_features: a.rf_max_features,
+            ..Default::default()
+        },
+        gbm: ferrisk_train::gbm::GbmParams {
+            trees: a.gbm_trees,
+            learning_rate: a.gbm_learning_rate,
+            max_depth: a.gbm_max_depth,
+            lambda: a.gbm_lambda,
+            min_child_weight: a.gbm_min_child_weight,
+            subsample: a.gbm_subsample,
+            colsample: a.gbm_colsample,
+            early_stopping_rounds: a.gbm_early_stopping,
+            ..Default::default()
+        },
+    };
+    let single_file = kinds.len() == 1 && a.out.extension().is_some_and(|e| e == "frk");
+    if !single_file {
+        std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create directory", a.out.display()))?;
+    }
+    let bars = Bars::new();
+    let mut summary = Vec::new();
+    for kind in kinds {
+        eprintln!("\ntraining {} ...", kind.display());
+        let trained = pipeline::train(kind, &table, &ds, &cfg, &bars)?;
+        let path = if single_file {
+            a.out.clone()
+        } else {
+            a.out.join(format!("{}.frk", kind.id()))
+        };
+        write_atomic(&path, &trained.bytes)?;
+        let b = &trained.bundle;
+        if let Some(r) = &b.report {
+            print_metrics(&format!("{} — test split ({})", kind.display(), path.display()), &r.test, Some(b));
+        }
+        for note in &b.metadata.notes {
+            eprintln!("  note: {note}");
+        }
+        if b.embeds_training_rows() {
+            eprintln!(
+                "  warning: {} embeds support vectors, which are (scaled) rows of training customers; \
+                 treat the file as personal data",
+                path.display()
+            );
+        }
+        let mut v = json::report(b);
+        v["kind"] = serde_json::json!(kind.id());
+        v["file"] = serde_json::json!(path.display().to_string());
+        v["bytes"] = serde_json::json!(trained.bytes.len());
+        summary.push(v);
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves a
+/// half-written model file behind.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("frk.tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
+    let scorer = load_model(&a.model)?;
+    let text = std::fs::read_to_string(&a.data).with_context(|| format!("{}: cannot read", a.data.display()))?;
+    let size = text.len() as u64;
+    let bar = ProgressBar::new(size);
+    let m = scorer
+        .evaluate_csv(&text, |rows| bar.set_message(format!("{rows} rows")))
+        .with_context(|| format!("{}", a.data.display()))?;
+    bar.finish_and_clear();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&json::metrics(&m))?);
+    } else {
+        print_metrics(
+            &format!("{} on {}", scorer.bundle().kind.display(), a.data.display()),
+            &m,
+            None,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv_field(out: &mut impl Write, s: &str) -> std::io::Result<()> {
+    if s.contains([',', '"', '\n', '\r']) {
+        write!(out, "\"{}\"", s.replace('"', "\"\""))
+    } else {
+        out.write_all(s.as_bytes())
+    }
+}
+
+fn csv_row<'a>(out: &mut impl Write, fields: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        csv_field(out, f)?;
+    }
+    out.write_all(b"\n")
+}
+
+fn predict(a: PredictArgs) -> Result<ExitCode> {
+    let scorer = load_model(&a.model)?;
+    let file = std::fs::File::open(&a.data).with_context(|| format!("{}: cannot read", a.data.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut input = BufReader::new(file);
+    let sink: Box<dyn Write> = if a.out.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::fs::File::create(&a.out).with_context(|| format!("{}: cannot create", a.out.display()))?)
+    };
+    let mut out = BufWriter::new(sink);
+    let name = a.data.display().to_string();
+    let mut line = String::new();
+    // Header: first non-blank line.
+    let mut header_line = String::new();
+    let mut physical = 0usize;
+    while header_line.trim().is_empty() {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            bail!("{name}: CSV is empty: no header line");
+        }
+        physical += 1;
+        header_line = line.trim_start_matches('\u{feff}').trim_end_matches(['\n', '\r']).to_string();
+    }
+    let mut parser = LineParser::new(detect_delimiter(&header_line));
+    for _ in 1..physical {
+        parser.feed("").ok();
+    }
+    let header = match parser.feed(&header_line) {
+        Ok(Some(h)) => check_header(h).with_context(|| name.clone())?,
+        Ok(None) => bail!("{name}: the header line has an unclosed quote"),
+        Err(e) => return Err(anyhow::Error::new(e).context(name)),
+    };
+    let map = scorer.map_header(&header).with_context(|| name.clone())?;
+    let mut cols: Vec<&str> = header.iter().map(String::as_str).collect();
+    cols.extend(["probability", "decision", "error"]);
+    csv_row(&mut out, cols)?;
+    let bar = ProgressBar::new(size);
+    if let Ok(style) = ProgressStyle::with_template("scoring [{bar:30}] {bytes}/{total_bytes} {msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let (mut read, mut scored, mut failed) = (header_line.len() as u64, 0u64, 0u64);
+    let mut x = Vec::with_capacity(scorer.width());
+    let mut warnings = Vec::new();
+    let positive = scorer.bundle().schema.positive.clone();
+    let negative = scorer.bundle().schema.negative.clone();
+    loop {
+        line.clear();
+        let n = input.read_line(&mut line)?;
+        if n == 0 {
+            break;
+        }
+        read += n as u64;
+        let text = line.trim_end_matches('\n');
+        if !parser.pending() && text.trim().is_empty() {
+            parser.feed("").ok();
+            continue;
+        }
+        let fields = match parser.feed(text) {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => return Err(anyhow::Error::new(e).context(name)),
+        };
+        let at = parser.record_line();
+        if fields.len() != header.len() {
+            bail!("{name}: line {at}: {} fields, but the header has {}", fields.len(), header.len());
+        }
+        let result = scorer.parse_row(&map, &fields).and_then(|values| {
+            warnings.clear();
+            scorer.encode(&values, &mut x, &mut warnings)?;
+            scorer.probability(&x)
+        });
+        let (p, d, err) = match result {
+            Ok(p) => {
+                scored += 1;
+                let decision = if p >= scorer.bundle().threshold { &positive } else { &negative };
+                (format!("{p:?}"), decision.clone(), String::new())
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{name}: line {at}: {e}");
+                (String::new(), String::new(), e.to_string())
+            }
+        };
+        csv_row(&mut out, fields.iter().map(String::as_str).chain([p.as_str(), d.as_str(), err.as_str()]))?;
+        if (scored + failed) % 4096 == 0 {
+            bar.set_position(read);
+            bar.set_message(format!("{} rows", scored + failed));
+        }
+    }
+    parser.finish().with_context(|| name.clone())?;
+    out.flush()?;
+    bar.finish_and_clear();
+    eprintln!("scored {scored} rows, {failed} failed ({})", a.out.display());
+    Ok(if failed > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+fn inspect(a: InspectArgs) -> Result<ExitCode> {
+    let scorer = load_model(&a.model)?;
+    let b = scorer.bundle();
+    if a.json {
+        let v = serde_json::json!({
+            "file": a.model.display().to_string(),
+            "metadata": json::metadata(b),
+            "schema": json::schema(b),
+            "metrics": json::report(b),
+            "model": model_summary(b),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let m = &b.metadata;
+    println!("{}: {} (model file format v{})", a.model.display(), b.kind.display(), ferrisk::format::FORMAT_VERSION);
+    println!("  produced by {} at unix time {}", m.producer, m.created_unix);
+    println!("  trained on {} ({} rows, sha256 {})", m.data_name, m.data_rows, m.data_sha256);
+    println!("  label '{}': positive '{}', negative '{}'; threshold {}", b.schema.label, b.schema.positive, b.schema.negative, b.threshold);
+    println!("  model: {}", model_summary(b));
+    println!("  explanations: {}", ferrisk::explain::method(b));
+    println!("  features ({}; {} design columns):", b.schema.features.len(), b.schema.width());
+    for f in &b.schema.features {
+        match &f.kind {
+            ferrisk::schema::FeatureKind::Numeric(n) => println!(
+                "    {:<40} numeric      range {} .. {}, median {}, missing {:.1}%",
+                f.name, n.min, n.max, n.median, f.missing_rate * 100.0
+            ),
+            ferrisk::schema::FeatureKind::Categorical(c) => println!(
+                "    {:<40} categorical  {} categories, most frequent '{}'",
+                f.name,
+                c.categories.len(),
+                f.typical_text()
+            ),
+        }
+    }
+    println!("  parameters: {}", m.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "));
+    for n in &m.notes {
+        println!("  note: {n}");
+    }
+    if b.embeds_training_rows() {
+        println!("  PRIVACY: this file embeds support vectors, i.e. scaled feature rows of training customers.");
+    }
+    if let Some(r) = &b.report {
+        print_metrics("test-split metrics (stored in the file)", &r.test, Some(b));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn model_summary(b: &Bundle) -> String {
+    match &b.model {
+        ferrisk::Model::Linear(l) => format!("linear, {} weights", l.weights.len()),
+        ferrisk::Model::KernelSvm(k) => format!("RBF kernel, gamma {}, {} support vectors", k.gamma, k.coef.len()),
+        ferrisk::Model::Trees(e) => format!(
+            "{} trees, {} nodes{}",
+            e.trees.len(),
+            e.trees.iter().map(|t| t.nodes.len()).sum::<usize>(),
+            if e.average { " (averaged)" } else { " (summed, log-odds)" }
+        ),
+    }
+}
+
+fn synth_cmd(a: SynthArgs) -> Result<ExitCode> {
+    if a.rows == 0 {
+        bail!("--rows must be at least 1");
+    }
+    let text = synth::generate(a.rows, a.seed);
+    std::fs::write(&a.out, text).with_context(|| format!("{}: cannot write", a.out.display()))?;
+    eprintln!(
+        "wrote {} synthetic customers to {} (label '{}', positive class '{}')",
+        a.rows,
+        a.out.display(),
+        synth::LABEL,
+        synth::POSITIVE
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,340 @@
+//! Reading a labelled CSV for training: header, column types (inferred or
+//! from a schema file), the label with its two classes. Every error names
+//! the file, and where it applies the line and the column.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use ferrisk::csv::{is_missing, CsvText};
+use ferrisk::CsvError;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Csv { path: PathBuf, source: CsvError },
+    #[error("{path}: the file is empty")]
+    Empty { path: PathBuf },
+    #[error("{path}: line {line}, column '{column}': {message}")]
+    Value {
+        path: PathBuf,
+        line: usize,
+        column: String,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Label { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Schema { path: PathBuf, message: String },
+}
+
+/// A CSV file held in memory as text cells.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub path: PathBuf,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Line number (1-based) of each row in the file.
+    pub lines: Vec<usize>,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Result<Table, DataError> {
+        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let sha256 = ferrisk::format::sha256_hex(&bytes);
+        let text = String::from_utf8(bytes).map_err(|e| DataError::Csv {
+            path: path.to_path_buf(),
+            source: CsvError::Value {
+                line: 0,
+                column: String::new(),
+                message: format!("file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            },
+        })?;
+        if text.trim().is_empty() {
+            return Err(DataError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Table::parse(path, &text, sha256)
+    }
+
+    pub fn parse(path: &Path, text: &str, sha256: String) -> Result<Table, DataError> {
+        let csv_err = |source| DataError::Csv {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut csv = CsvText::parse(text).map_err(csv_err)?;
+        let header = csv.header().to_vec();
+        let mut rows = Vec::new();
+        let mut lines = Vec::new();
+        for row in &mut csv {
+            let (line, fields) = row.map_err(csv_err)?;
+            rows.push(fields.into_iter().map(|f| f.trim().to_string()).collect());
+            lines.push(line);
+        }
+        if rows.is_empty() {
+            return Err(csv_err(CsvError::NoRows));
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            header,
+            rows,
+            lines,
+            sha256,
+        })
+    }
+
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColType {
+    Numeric,
+    Categorical,
+}
+
+/// An explicit schema file: `{"types": {"column": "numeric" | "categorical"}}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaFile {
+    #[serde(default)]
+    pub types: BTreeMap<String, ColType>,
+}
+
+impl SchemaFile {
+    pub fn read(path: &Path) -> Result<SchemaFile, DataError> {
+        let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| DataError::Schema {
+            path: path.to_path_buf(),
+            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}}})"),
+        })
+    }
+}
+
+/// The training view of a table: which columns are features (and their
+/// type), and the binary label.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub label: String,
+    pub positive: String,
+    pub negative: String,
+    /// (table column index, name, type), in file order.
+    pub features: Vec<(usize, String, ColType)>,
+    pub labels: Vec<bool>,
+}
+
+impl Dataset {
+    pub fn positives(&self) -> usize {
+        self.labels.iter().filter(|&&y| y).count()
+    }
+}
+
+fn parses_as_number(cell: &str) -> bool {
+    cell.parse::<f64>().map(|v| v.is_finite()).unwrap_or(false)
+}
+
+/// Builds the dataset: checks the label (exactly two classes, `positive`
+/// among them, no missing label), drops `drop`, types every other column.
+pub fn prepare(
+    table: &Table,
+    label: &str,
+    positive: &str,
+    drop: &[String],
+    schema: &SchemaFile,
+) -> Result<Dataset, DataError> {
+    let path = table.path.clone();
+    let label_col = table.column(label).ok_or_else(|| DataError::Label {
+        path: path.clone(),
+        message: format!("no label column '{label}' (columns: {})", table.header.join(", ")),
+    })?;
+    for d in drop {
+        if table.column(d).is_none() {
+            return Err(DataError::Schema {
+                path: path.clone(),
+                message: format!("--drop names column '{d}', which the file does not have"),
+            });
+        }
+    }
+    for name in schema.types.keys() {
+        if table.column(name).is_none() {
+            return Err(DataError::Schema {
+                path: path.clone(),
+                message: format!("schema file names column '{name}', which the data does not have"),
+            });
+        }
+    }
+    let mut classes = BTreeSet::new();
+    for (row, &line) in table.rows.iter().zip(&table.lines) {
+        let cell = &row[label_col];
+        if is_missing(cell) {
+            return Err(DataError::Value {
+                path,
+                line,
+                column: label.to_string(),
+                message: "the label is missing".into(),
+            });
+        }
+        classes.insert(cell.as_str());
+    }
+    if classes.len() != 2 {
+        let shown: Vec<&str> = classes.iter().take(10).copied().collect();
+        return Err(DataError::Label {
+            path,
+            message: format!(
+                "label '{label}' must have exactly two classes, found {}: {}{}",
+                classes.len(),
+                shown.join(", "),
+                if classes.len() > 10 { ", ..." } else { "" }
+            ),
+        });
+    }
+    if !classes.contains(positive) {
+        return Err(DataError::Label {
+            path,
+            message: format!(
+                "positive class '{positive}' does not occur in label '{label}' (classes: {})",
+                classes.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    let negative = classes.iter().find(|c| **c != positive).map(|c| c.to_string()).unwrap_or_default();
+    let labels = table.rows.iter().map(|r| r[label_col] == positive).collect();
+
+    let mut features = Vec::new();
+    for (c, name) in table.header.iter().enumerate() {
+        if c == label_col || drop.contains(name) {
+            continue;
+        }
+        let ty = match schema.types.get(name) {
+            Some(ColType::Numeric) => {
+                for (row, &line) in table.rows.iter().zip(&table.lines) {
+                    let cell = &row[c];
+                    if !is_missing(cell) && !parses_as_number(cell) {
+                        return Err(DataError::Value {
+                            path,
+                            line,
+                            column: name.clone(),
+                            message: format!("'{cell}' is not a number, but the schema says this column is numeric"),
+                        });
+                    }
+                }
+                ColType::Numeric
+            }
+            Some(ColType::Categorical) => ColType::Categorical,
+            None => {
+                let mut any = false;
+                let mut all_numeric = true;
+                for row in &table.rows {
+                    let cell = &row[c];
+                    if is_missing(cell) {
+                        continue;
+                    }
+                    any = true;
+                    if !parses_as_number(cell) {
+                        all_numeric = false;
+                        break;
+                    }
+                }
+                if any && all_numeric {
+                    ColType::Numeric
+                } else {
+                    ColType::Categorical
+                }
+            }
+        };
+        features.push((c, name.clone(), ty));
+    }
+    if features.is_empty() {
+        return Err(DataError::Schema {
+            path,
+            message: "no feature columns left besides the label".into(),
+        });
+    }
+    Ok(Dataset {
+        label: label.to_string(),
+        positive: positive.to_string(),
+        negative,
+        features,
+        labels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> Result<Table, DataError> {
+        Table::parse(Path::new("t.csv"), text, String::new())
+    }
+
+    #[test]
+    fn infers_types_and_label() {
+        let t = table("age,job,y\n30,a,bad\nNA,b,good\n41,?,good\n").unwrap();
+        let d = prepare(&t, "y", "bad", &[], &SchemaFile::default()).unwrap();
+        assert_eq!(d.features[0].2, ColType::Numeric);
+        assert_eq!(d.features[1].2, ColType::Categorical);
+        assert_eq!(d.labels, vec![true, false, false]);
+        assert_eq!(d.negative, "good");
+    }
+
+    #[test]
+    fn label_errors() {
+        let t = table("x,y\n1,a\n2,b\n3,c\n").unwrap();
+        let e = prepare(&t, "y", "a", &[], &SchemaFile::default()).unwrap_err().to_string();
+        assert!(e.contains("exactly two classes, found 3"), "{e}");
+        let t = table("x,y\n1,a\n2,\n").unwrap();
+        let e = prepare(&t, "y", "a", &[], &SchemaFile::default()).unwrap_err().to_string();
+        assert_eq!(e, "t.csv: line 3, column 'y': the label is missing");
+        let t = table("x,y\n1,a\n2,b\n").unwrap();
+        let e = prepare(&t, "y", "z", &[], &SchemaFile::default()).unwrap_err().to_string();
+        assert!(e.contains("positive class 'z' does not occur"), "{e}");
+        let e = prepare(&t, "nope", "a", &[], &SchemaFile::default()).unwrap_err().to_string();
+        assert!(e.contains("no label column 'nope'"), "{e}");
+    }
+
+    #[test]
+    fn schema_numeric_rejects_text_with_line_and_column() {
+        let t = table("x,y\n1,a\n2x,b\n").unwrap();
+        let mut s = SchemaFile::default();
+        s.types.insert("x".into(), ColType::Numeric);
+        let e = prepare(&t, "y", "a", &[], &s).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.csv: line 3, column 'x': '2x' is not a number, but the schema says this column is numeric"
+        );
+        // Without the schema it is inferred categorical.
+        let d = prepare(&t, "y", "a", &[], &SchemaFile::default()).unwrap();
+        assert_eq!(d.features[0].2, ColType::Categorical);
+    }
+
+    #[test]
+    fn ragged_and_empty() {
+        let e = table("a,b\n1\n").unwrap_err().to_string();
+        assert_eq!(e, "t.csv: line 2: 1 fields, but the header has 2");
+        let e = table("a,b\n").unwrap_err().to_string();
+        assert_eq!(e, "t.csv: CSV has a header but no data rows");
+    }
+}

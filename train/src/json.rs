@@ -1,0 +1,108 @@
+//! JSON views of runtime types for `--json` output and the HTTP service.
+//! Field names match the wasm API's (camelCase), so every surface speaks the
+//! same shapes.
+
+use ferrisk::explain::Explanation;
+use ferrisk::schema::FeatureKind;
+use ferrisk::{Bundle, Metrics, Prediction};
+use serde_json::{json, Value};
+
+pub fn metrics(m: &Metrics) -> Value {
+    json!({
+        "rows": m.rows,
+        "positives": m.positives,
+        "threshold": m.threshold,
+        "accuracy": m.accuracy,
+        "precision": m.precision,
+        "recall": m.recall,
+        "f1": m.f1,
+        "rocAuc": m.roc_auc,
+        "ks": m.ks,
+        "brier": m.brier,
+        "logLoss": m.log_loss,
+        "confusion": {"tn": m.confusion.tn, "fp": m.confusion.fp, "fn": m.confusion.fn_, "tp": m.confusion.tp},
+        "roc": m.roc.iter().map(|p| json!({"fpr": p.fpr, "tpr": p.tpr, "threshold": if p.threshold.is_finite() { json!(p.threshold) } else { Value::Null }})).collect::<Vec<_>>(),
+    })
+}
+
+pub fn schema(b: &Bundle) -> Value {
+    let s = &b.schema;
+    json!({
+        "label": s.label,
+        "positive": s.positive,
+        "negative": s.negative,
+        "features": s.features.iter().map(|f| {
+            let mut v = match &f.kind {
+                FeatureKind::Numeric(n) => json!({
+                    "name": f.name, "type": "numeric",
+                    "min": n.min, "max": n.max, "mean": n.mean, "median": n.median,
+                }),
+                FeatureKind::Categorical(c) => json!({
+                    "name": f.name, "type": "categorical",
+                    "categories": c.categories, "frequencies": c.frequencies,
+                }),
+            };
+            v["typical"] = json!(f.typical_text());
+            v["missingRate"] = json!(f.missing_rate);
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
+pub fn metadata(b: &Bundle) -> Value {
+    let m = &b.metadata;
+    json!({
+        "kind": b.kind.id(),
+        "kindName": b.kind.display(),
+        "formatVersion": ferrisk::format::FORMAT_VERSION,
+        "producer": m.producer,
+        "createdUnix": m.created_unix,
+        "dataName": m.data_name,
+        "dataSha256": m.data_sha256,
+        "dataRows": m.data_rows,
+        "params": m.params,
+        "notes": m.notes,
+        "threshold": b.threshold,
+        "explanationMethod": ferrisk::explain::method(b),
+        "embedsTrainingRows": b.embeds_training_rows(),
+    })
+}
+
+/// The training report: test metrics plus CV and split sizes.
+pub fn report(b: &Bundle) -> Value {
+    match &b.report {
+        None => Value::Null,
+        Some(r) => {
+            let mut v = metrics(&r.test);
+            v["cvAuc"] = r.cv.as_ref().map_or(Value::Null, |c| json!(c.folds));
+            v["trainRows"] = json!(r.train_rows);
+            v["testRows"] = json!(r.test_rows);
+            v["fitSeconds"] = json!(r.fit_seconds);
+            v
+        }
+    }
+}
+
+pub fn prediction(p: &Prediction) -> Value {
+    json!({
+        "probability": p.probability,
+        "decision": p.decision,
+        "threshold": p.threshold,
+        "margin": p.margin,
+        "warnings": p.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+    })
+}
+
+pub fn explanation(e: &Explanation) -> Value {
+    json!({
+        "base": e.base,
+        "output": e.output,
+        "unit": e.unit.id(),
+        "method": e.method,
+        "probability": e.probability,
+        "contributions": e.contributions.iter().map(|c| json!({
+            "feature": c.feature, "value": c.value, "contribution": c.contribution,
+        })).collect::<Vec<_>>(),
+        "warnings": e.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+    })
+}

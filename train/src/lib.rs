@@ -1,0 +1,15 @@
+//! ferrisk training library: data loading and schema inference, fitting the
+//! preprocessing, the model trainers, and the training pipeline that exports
+//! a model file and evaluates it through the runtime scorer. The `ferrisk`
+//! binary (main.rs) is a thin CLI over this.
+
+pub mod bins;
+pub mod data;
+pub mod forest;
+pub mod gbm;
+pub mod json;
+pub mod linear;
+pub mod pipeline;
+pub mod prep;
+pub mod split;
+pub mod synth;

@@ -1,0 +1,317 @@
+//! Logistic regression and SVMs, fitted with smartcore and converted into
+//! the runtime's own inference types (never smartcore's structs: its SVC
+//! drops the kernel when serialized, and its wasm feature does not build).
+//! SVM probabilities come from Platt scaling fitted on held-out decision
+//! values (cross-validated, as LIBSVM does).
+
+use ferrisk::model::{Calibration, KernelSvm, Linear};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
+use smartcore::svm::svc::{SVCParameters, SVC};
+use smartcore::svm::Kernels;
+
+use crate::bins::Matrix;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error("{0}")]
+    Smartcore(String),
+    #[error("invalid parameter: {0}")]
+    Param(String),
+}
+
+fn dense(x: &Matrix) -> Result<DenseMatrix<f64>, FitError> {
+    let rows: Vec<Vec<f64>> = (0..x.rows).map(|r| x.row(r).iter().map(|&v| v as f64).collect()).collect();
+    DenseMatrix::from_2d_vec(&rows).map_err(|e| FitError::Smartcore(e.to_string()))
+}
+
+fn targets(y: &[bool]) -> Vec<i32> {
+    y.iter().map(|&b| i32::from(b)).collect()
+}
+
+/// L2-regularised logistic regression: minimises Σ log-loss + α/2 |w|².
+#[derive(Debug, Clone)]
+pub struct LogisticParams {
+    pub alpha: f64,
+}
+
+impl Default for LogisticParams {
+    fn default() -> Self {
+        LogisticParams { alpha: 1.0 }
+    }
+}
+
+pub fn fit_logistic(x: &Matrix, y: &[bool], p: &LogisticParams) -> Result<Linear, FitError> {
+    if !(p.alpha >= 0.0 && p.alpha.is_finite()) {
+        return Err(FitError::Param(format!("--lr-alpha must be >= 0, got {}", p.alpha)));
+    }
+    let xm = dense(x)?;
+    let yv = targets(y);
+    let params = LogisticRegressionParameters::default().with_alpha(p.alpha);
+    let model = LogisticRegression::fit(&xm, &yv, params).map_err(|e| FitError::Smartcore(e.to_string()))?;
+    use smartcore::linalg::basic::arrays::Array;
+    let coef = model.coefficients();
+    let weights = (0..x.cols).map(|j| *coef.get((0, j)) as f32).collect();
+    let bias = *model.intercept().get((0, 0)) as f32;
+    Ok(Linear { weights, bias })
+}
+
+#[derive(Debug, Clone)]
+pub struct SvmParams {
+    pub c: f64,
+    /// RBF kernel width; `None` = 1 / (columns · variance of the design).
+    pub gamma: Option<f64>,
+    pub epochs: usize,
+    pub tol: f64,
+    /// Folds of the internal cross-validation that yields held-out decision
+    /// values for Platt scaling.
+    pub platt_folds: usize,
+    pub seed: u64,
+}
+
+impl Default for SvmParams {
+    fn default() -> Self {
+        SvmParams {
+            c: 1.0,
+            gamma: None,
+            epochs: 2,
+            tol: 1e-3,
+            platt_folds: 3,
+            seed: 42,
+        }
+    }
+}
+
+/// A fitted kernel expansion in f64, before conversion.
+struct RawSvm {
+    support: Vec<Vec<f64>>,
+    coef: Vec<f64>,
+    bias: f64,
+}
+
+fn fit_svc(x: &Matrix, y: &[bool], p: &SvmParams, gamma: Option<f64>) -> Result<RawSvm, FitError> {
+    if !(p.c > 0.0 && p.c.is_finite()) {
+        return Err(FitError::Param(format!("--svm-c must be > 0, got {}", p.c)));
+    }
+    let xm = dense(x)?;
+    let yv = targets(y);
+    let kernel = match gamma {
+        Some(g) => Kernels::rbf().with_gamma(g),
+        None => Kernels::linear(),
+    };
+    let params = SVCParameters::default()
+        .with_c(p.c)
+        .with_tol(p.tol)
+        .with_epoch(p.epochs.max(1))
+        .with_kernel(kernel)
+        .with_seed(Some(p.seed));
+    let svc = SVC::fit(&xm, &yv, &params).map_err(|e| FitError::Smartcore(e.to_string()))?;
+    // smartcore keeps the fitted expansion private; its serde form carries
+    // the support vectors, their weights and the bias.
+    let v = serde_json::to_value(&svc).map_err(|e| FitError::Smartcore(e.to_string()))?;
+    let support: Vec<Vec<f64>> = serde_json::from_value(v["instances"].clone())
+        .map_err(|e| FitError::Smartcore(format!("support vectors: {e}")))?;
+    let coef: Vec<f64> =
+        serde_json::from_value(v["w"].clone()).map_err(|e| FitError::Smartcore(format!("weights: {e}")))?;
+    let bias: f64 = serde_json::from_value(v["b"].clone()).map_err(|e| FitError::Smartcore(format!("bias: {e}")))?;
+    if support.len() != coef.len() {
+        return Err(FitError::Smartcore("support vectors and weights disagree".into()));
+    }
+    Ok(RawSvm { support, coef, bias })
+}
+
+/// Default RBF width, as scikit-learn's `gamma="scale"`.
+pub fn default_gamma(x: &Matrix) -> f64 {
+    let n = x.data.len().max(1) as f64;
+    let mean = x.data.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = x.data.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    if var > 0.0 {
+        1.0 / (x.cols.max(1) as f64 * var)
+    } else {
+        1.0
+    }
+}
+
+fn to_linear(raw: &RawSvm, width: usize) -> Linear {
+    let mut w = vec![0.0f64; width];
+    for (sv, c) in raw.support.iter().zip(&raw.coef) {
+        for (wj, s) in w.iter_mut().zip(sv) {
+            *wj += c * s;
+        }
+    }
+    Linear {
+        weights: w.into_iter().map(|v| v as f32).collect(),
+        bias: raw.bias as f32,
+    }
+}
+
+fn to_kernel(raw: &RawSvm, gamma: f64) -> KernelSvm {
+    KernelSvm {
+        gamma: gamma as f32,
+        support: raw.support.iter().flatten().map(|&v| v as f32).collect(),
+        coef: raw.coef.iter().map(|&v| v as f32).collect(),
+        bias: raw.bias as f32,
+    }
+}
+
+/// A fitted SVM in runtime form plus its Platt calibration.
+pub enum SvmModel {
+    Linear(Linear),
+    Kernel(KernelSvm),
+}
+
+impl SvmModel {
+    fn margin(&self, x: &[f32]) -> f32 {
+        match self {
+            SvmModel::Linear(m) => m.margin(x),
+            SvmModel::Kernel(m) => m.margin(x),
+        }
+    }
+}
+
+fn build(raw: &RawSvm, width: usize, gamma: Option<f64>) -> SvmModel {
+    match gamma {
+        Some(g) => SvmModel::Kernel(to_kernel(raw, g)),
+        None => SvmModel::Linear(to_linear(raw, width)),
+    }
+}
+
+/// Fits an SVM (linear when `rbf` is false) and its Platt scaling.
+pub fn fit_svm(x: &Matrix, y: &[bool], p: &SvmParams, rbf: bool) -> Result<(SvmModel, Calibration), FitError> {
+    let gamma = if rbf { Some(p.gamma.unwrap_or_else(|| default_gamma(x))) } else { None };
+    // Held-out decision values from internal stratified folds.
+    let folds = crate::split::stratified_folds(y, p.platt_folds.max(2), p.seed ^ 0x5eed);
+    let mut dec = vec![0.0f64; x.rows];
+    for fold in &folds {
+        let train = crate::split::complement(x.rows, fold);
+        let ytr: Vec<bool> = train.iter().map(|&i| y[i]).collect();
+        if ytr.iter().all(|&v| v) || ytr.iter().all(|&v| !v) {
+            continue;
+        }
+        let raw = fit_svc(&x.select(&train), &ytr, p, gamma)?;
+        let m = build(&raw, x.cols, gamma);
+        for &i in fold {
+            dec[i] = m.margin(x.row(i)) as f64;
+        }
+    }
+    let (a, b) = platt(&dec, y);
+    let raw = fit_svc(x, y, p, gamma)?;
+    Ok((
+        build(&raw, x.cols, gamma),
+        Calibration::Platt {
+            a: a as f32,
+            b: b as f32,
+        },
+    ))
+}
+
+/// Platt scaling, P(y=1|f) = 1 / (1 + exp(A f + B)), fitted by Newton's
+/// method with backtracking on smoothed targets (Lin, Lin & Weng 2007).
+pub fn platt(dec: &[f64], y: &[bool]) -> (f64, f64) {
+    let prior1 = y.iter().filter(|&&v| v).count() as f64;
+    let prior0 = y.len() as f64 - prior1;
+    let hi = (prior1 + 1.0) / (prior1 + 2.0);
+    let lo = 1.0 / (prior0 + 2.0);
+    let t: Vec<f64> = y.iter().map(|&v| if v { hi } else { lo }).collect();
+    let mut a = 0.0;
+    let mut b = ((prior0 + 1.0) / (prior1 + 1.0)).ln();
+    let sigma = 1e-12;
+    let objective = |a: f64, b: f64| -> f64 {
+        let mut f = 0.0;
+        for (d, ti) in dec.iter().zip(&t) {
+            let fapb = d * a + b;
+            f += if fapb >= 0.0 {
+                ti * fapb + (1.0 + (-fapb).exp()).ln()
+            } else {
+                (ti - 1.0) * fapb + (1.0 + fapb.exp()).ln()
+            };
+        }
+        f
+    };
+    let mut fval = objective(a, b);
+    for _ in 0..100 {
+        let (mut h11, mut h22, mut h21, mut g1, mut g2) = (sigma, sigma, 0.0, 0.0, 0.0);
+        for (d, ti) in dec.iter().zip(&t) {
+            let fapb = d * a + b;
+            let (p, q) = if fapb >= 0.0 {
+                let e = (-fapb).exp();
+                (e / (1.0 + e), 1.0 / (1.0 + e))
+            } else {
+                let e = fapb.exp();
+                (1.0 / (1.0 + e), e / (1.0 + e))
+            };
+            let d2 = p * q;
+            h11 += d * d * d2;
+            h22 += d2;
+            h21 += d * d2;
+            let d1 = ti - p;
+            g1 += d * d1;
+            g2 += d1;
+        }
+        if g1.abs() < 1e-5 && g2.abs() < 1e-5 {
+            break;
+        }
+        let det = h11 * h22 - h21 * h21;
+        if det.abs() < 1e-300 {
+            break;
+        }
+        let da = -(h22 * g1 - h21 * g2) / det;
+        let db = -(-h21 * g1 + h11 * g2) / det;
+        let gd = g1 * da + g2 * db;
+        let mut step = 1.0;
+        let mut improved = false;
+        while step >= 1e-10 {
+            let (na, nb) = (a + step * da, b + step * db);
+            let nf = objective(na, nb);
+            if nf < fval + 1e-4 * step * gd {
+                a = na;
+                b = nb;
+                fval = nf;
+                improved = true;
+                break;
+            }
+            step /= 2.0;
+        }
+        if !improved {
+            break;
+        }
+    }
+    (a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platt_recovers_a_known_sigmoid() {
+        // Labels drawn deterministically from P(y=1|f) = 1/(1+exp(-2f+0.5)).
+        let mut dec = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..4000 {
+            let f = (i as f64 / 4000.0) * 6.0 - 3.0;
+            let p = 1.0 / (1.0 + (-2.0 * f + 0.5f64).exp());
+            // Low-discrepancy threshold instead of randomness.
+            let u = ((i as f64) * 0.618_033_988_75).fract();
+            dec.push(f);
+            y.push(u < p);
+        }
+        let (a, b) = platt(&dec, &y);
+        assert!((a + 2.0).abs() < 0.15, "a = {a}");
+        assert!((b - 0.5).abs() < 0.15, "b = {b}");
+    }
+
+    #[test]
+    fn logistic_separates_a_shifted_feature() {
+        let n = 200;
+        let mut x = Matrix::zeros(n, 1);
+        let mut y = Vec::new();
+        for i in 0..n {
+            let v = (i as f32 / n as f32) * 4.0 - 2.0;
+            x.row_mut(i)[0] = v;
+            y.push(((i * 7) % 10) as f32 / 10.0 < 1.0 / (1.0 + (-3.0 * v).exp()));
+        }
+        let m = fit_logistic(&x, &y, &LogisticParams { alpha: 0.01 }).unwrap();
+        assert!(m.weights[0] > 1.0, "{:?}", m.weights);
+    }
+}
