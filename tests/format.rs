@@ -1,0 +1,158 @@
+//! Hostile model files: every way a file can be cut, damaged, forged or
+//! come from the future must give a typed error, never a panic.
+#![cfg(not(target_arch = "wasm32"))]
+
+use ferrisk::format::{self, frame, HEADER_LEN, MAGIC};
+use ferrisk::{FormatError, Scorer};
+
+fn golden(kind: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/golden/{kind}.frk", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn body(bytes: &[u8]) -> &[u8] {
+    &bytes[HEADER_LEN..]
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let bytes = golden("gbm");
+    for len in 0..bytes.len() {
+        let err = Scorer::from_bytes(&bytes[..len]).unwrap_err();
+        let ok = match err {
+            FormatError::TooShort { len: l, .. } => l == len && len < HEADER_LEN,
+            FormatError::LengthMismatch { declared, actual } => {
+                declared == (bytes.len() - HEADER_LEN) as u64 && actual == (len - HEADER_LEN) as u64
+            }
+            _ => false,
+        };
+        assert!(ok, "truncated to {len}: unexpected {err:?}");
+    }
+}
+
+#[test]
+fn bad_magic_and_empty_input() {
+    let mut bytes = golden("lr");
+    bytes[0] = b'X';
+    assert_eq!(Scorer::from_bytes(&bytes).unwrap_err(), FormatError::BadMagic);
+    assert!(matches!(Scorer::from_bytes(b"").unwrap_err(), FormatError::TooShort { len: 0, .. }));
+    assert_eq!(
+        Scorer::from_bytes(b"PK\x03\x04 a zip file, not a model").unwrap_err(),
+        FormatError::BadMagic
+    );
+}
+
+#[test]
+fn any_flipped_body_byte_fails_the_checksum() {
+    let bytes = golden("rf");
+    for at in (HEADER_LEN..bytes.len()).step_by(97) {
+        let mut b = bytes.clone();
+        b[at] ^= 0x20;
+        assert_eq!(Scorer::from_bytes(&b).unwrap_err(), FormatError::Checksum, "byte {at}");
+    }
+    // A forged checksum field fails the same way.
+    let mut b = bytes.clone();
+    b[30] ^= 1;
+    assert_eq!(Scorer::from_bytes(&b).unwrap_err(), FormatError::Checksum);
+}
+
+#[test]
+fn files_from_the_future_are_rejected_with_the_versions() {
+    let bytes = golden("lr");
+    let future = frame(3, 2, body(&bytes));
+    let err = Scorer::from_bytes(&future).unwrap_err();
+    assert_eq!(
+        err,
+        FormatError::FromFuture {
+            found: 3,
+            needs: 2,
+            supported: format::FORMAT_VERSION
+        }
+    );
+    assert!(err.to_string().contains("upgrade ferrisk"), "{err}");
+    // Nonsense versions.
+    assert!(matches!(Scorer::from_bytes(&frame(0, 0, body(&bytes))).unwrap_err(), FormatError::BadVersion { .. }));
+    assert!(matches!(Scorer::from_bytes(&frame(1, 2, body(&bytes))).unwrap_err(), FormatError::BadVersion { .. }));
+}
+
+#[test]
+fn a_newer_file_that_promises_v1_compatibility_loads() {
+    // Format v2 writers that keep min_reader = 1 append their extension
+    // after the v1 body; a v1 reader loads the v1 part.
+    let bytes = golden("lr");
+    let mut extended = body(&bytes).to_vec();
+    extended.extend_from_slice(b"future extension bytes");
+    let s = Scorer::from_bytes(&frame(2, 1, &extended)).unwrap();
+    assert_eq!(s.bundle(), Scorer::from_bytes(&bytes).unwrap().bundle());
+    // The same trailing bytes in a v1 file are an error (nothing is silently ignored).
+    let err = Scorer::from_bytes(&frame(1, 1, &extended)).unwrap_err();
+    assert!(matches!(err, FormatError::Decode(_)), "{err:?}");
+}
+
+#[test]
+fn absurd_declared_length_is_rejected_before_allocation() {
+    let mut b = Vec::from(MAGIC);
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&u64::MAX.to_le_bytes());
+    b.extend_from_slice(&[0u8; 32]);
+    assert!(matches!(Scorer::from_bytes(&b).unwrap_err(), FormatError::TooLarge { .. }));
+}
+
+/// Deterministic xorshift for mutation testing without a rand dependency.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn mutated_bodies_with_valid_checksums_never_panic() {
+    // The checksum only detects accidents; a forger can recompute it. The
+    // decoder and validator must still hold: errors, or a valid model.
+    let mut state = 0x1234_5678_9abc_def0u64;
+    for kind in ["lr", "svm-rbf", "rf", "gbm"] {
+        let bytes = golden(kind);
+        let original = body(&bytes);
+        for _ in 0..400 {
+            let mut m = original.to_vec();
+            let edits = 1 + (xorshift(&mut state) % 4) as usize;
+            for _ in 0..edits {
+                let at = (xorshift(&mut state) as usize) % m.len();
+                m[at] = xorshift(&mut state) as u8;
+            }
+            if let Ok(s) = Scorer::from_bytes(&frame(1, 1, &m)) {
+                // Whatever decoded must be scoreable without panicking.
+                let x = vec![0.5f32; s.width()];
+                let _ = s.probability(&x);
+            }
+        }
+    }
+}
+
+#[test]
+fn inconsistent_structures_are_named() {
+    use ferrisk::model::Model;
+    let mut b = Scorer::from_bytes(&golden("rf")).unwrap().into_bundle();
+    if let Model::Trees(e) = &mut b.model {
+        e.trees[3].nodes[0].left = 0; // a loop
+    }
+    let err = format::encode(&b).unwrap_err();
+    assert!(err.to_string().contains("tree 3: node 0: child index"), "{err}");
+    let mut b = Scorer::from_bytes(&golden("lr")).unwrap().into_bundle();
+    if let Model::Linear(l) = &mut b.model {
+        l.weights.pop();
+    }
+    let body = ferrisk::format::v1::encode(&b).unwrap();
+    let err = Scorer::from_bytes(&frame(1, 1, &body)).unwrap_err();
+    assert!(err.to_string().contains("weights for a design width"), "{err}");
+}
+
+#[test]
+fn round_trip_is_lossless() {
+    for kind in ["lr", "svm-linear", "svm-rbf", "rf", "gbm"] {
+        let bytes = golden(kind);
+        let b = Scorer::from_bytes(&bytes).unwrap().into_bundle();
+        assert_eq!(format::encode(&b).unwrap(), bytes, "{kind}");
+    }
+}
