@@ -112,9 +112,13 @@ fn linear_contributions_add_up_to_the_log_odds() {
         let housing = e.contributions.iter().find(|c| c.feature == "housing").unwrap();
         assert_eq!(housing.value, "rent");
     }
-    // Kinds without explanations yet say so instead of guessing.
-    let e = scorer("svm-rbf").explain(CUSTOMER).unwrap_err();
-    assert!(e.to_string().contains("not available"), "{e}");
+    // Every kind explains; the method is named.
+    for kind in ["svm-rbf", "rf", "gbm"] {
+        let e = scorer(kind).explain(CUSTOMER).unwrap();
+        assert!(!e.method.is_empty());
+        let top = e.contributions.iter().max_by(|a, b| a.contribution.total_cmp(&b.contribution)).unwrap();
+        assert!(top.contribution > 0.0, "{kind}: a risky customer has a feature pushing towards default");
+    }
 }
 
 #[test]

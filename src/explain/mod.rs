@@ -7,6 +7,16 @@
 //! - Linear models (logistic regression, linear SVM): exact linear SHAP
 //!   under the training means, `φ_j = w_j (x_j − E[x_j])`, mapped through
 //!   the calibration's affine log-odds map, in log-odds.
+//! - Tree ensembles: exact path-dependent TreeSHAP ([`treeshap`]) over the
+//!   node covers; gradient boosting in log-odds, random forests in
+//!   probability (the forest's output is an average of leaf probabilities).
+//! - RBF SVM: sampling Shapley values ([`sampling`]) against the training
+//!   mean row, in log-odds. Exact TreeSHAP has no kernel analogue and
+//!   linear SHAP does not apply; permutation sampling is model-agnostic,
+//!   needs no customer rows as background, and is additive by construction.
+
+pub mod sampling;
+pub mod treeshap;
 
 use crate::bundle::Bundle;
 use crate::error::ScoreError;
@@ -54,7 +64,8 @@ pub struct Explanation {
 pub fn method(b: &Bundle) -> &'static str {
     match b.model {
         Model::Linear(_) => "linear SHAP (exact, under the training means)",
-        Model::KernelSvm(_) | Model::Trees(_) => "not available for this model kind yet",
+        Model::Trees(_) => "TreeSHAP (exact, path-dependent, over training covers)",
+        Model::KernelSvm(_) => "sampling Shapley values (64 antithetic permutations, against the training means)",
     }
 }
 
@@ -72,8 +83,8 @@ fn display_value(b: &Bundle, i: usize, v: &Value) -> String {
 }
 
 /// Folds design-column contributions back to original features.
-fn fold(b: &Bundle, per_column: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0f32; b.schema.features.len()];
+fn fold(b: &Bundle, per_column: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0f64; b.schema.features.len()];
     for ((feature, _), c) in b.schema.columns().into_iter().zip(per_column) {
         if let Some(o) = out.get_mut(feature) {
             *o += c;
@@ -82,44 +93,69 @@ fn fold(b: &Bundle, per_column: &[f32]) -> Vec<f32> {
     out
 }
 
+/// Design-column ranges of each original feature.
+fn groups(b: &Bundle) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(b.schema.features.len());
+    let mut start = 0;
+    for f in &b.schema.features {
+        out.push((start, start + f.width()));
+        start += f.width();
+    }
+    out
+}
+
 pub fn explain(b: &Bundle, values: &[Value], x: &[f32], warnings: Vec<Warning>) -> Result<Explanation, ScoreError> {
     let margin = b.model.margin(x);
     let probability = b.calibration.probability(margin);
-    let (base, per_column, unit) = match &b.model {
+    // Output unit: log-odds when the calibration is an affine map of the
+    // margin to log-odds, else the margin itself (a forest's probability).
+    let (scale, offset, unit) = match b.calibration.log_odds_affine() {
+        Some((s, o)) => (s as f64, o as f64, Unit::LogOdds),
+        None => (1.0, 0.0, Unit::Probability),
+    };
+    let (base, folded): (f64, Vec<f64>) = match &b.model {
         Model::Linear(m) => {
-            let Some((scale, offset)) = b.calibration.log_odds_affine() else {
-                return Err(ScoreError::Unsupported("linear model without a logistic calibration".into()));
-            };
-            let mut base_margin = m.bias;
+            let mut base_margin = m.bias as f64;
             let mut cols = Vec::with_capacity(x.len());
             for ((w, xi), mu) in m.weights.iter().zip(x).zip(&b.background) {
-                base_margin += w * mu;
-                cols.push(scale * (w * (xi - mu)));
+                base_margin += (*w as f64) * (*mu as f64);
+                cols.push(scale * (*w as f64) * ((*xi as f64) - (*mu as f64)));
             }
-            (scale * base_margin + offset, cols, Unit::LogOdds)
+            (scale * base_margin + offset, fold(b, &cols))
         }
-        Model::KernelSvm(_) | Model::Trees(_) => {
-            return Err(ScoreError::Unsupported(format!(
-                "explanations are {} ({})",
-                method(b),
-                b.kind.display()
-            )))
+        Model::Trees(e) => {
+            let per_tree = if e.average && !e.trees.is_empty() {
+                1.0 / e.trees.len() as f64
+            } else {
+                1.0
+            };
+            let mut cols = vec![0.0f64; x.len()];
+            let mut expected = 0.0f64;
+            for t in &e.trees {
+                expected += treeshap::expected_value(t);
+                treeshap::tree_shap(t, x, &mut cols, per_tree * scale);
+            }
+            let base_margin = e.base as f64 + expected * per_tree;
+            (scale * base_margin + offset, fold(b, &cols))
+        }
+        Model::KernelSvm(_) => {
+            let f = |z: &[f32]| scale * b.model.margin(z) as f64 + offset;
+            sampling::shapley(x, &b.background, &groups(b), sampling::DEFAULT_PAIRS, &f)
         }
     };
-    let folded = fold(b, &per_column);
-    let output = base + folded.iter().sum::<f32>();
+    let output = base + folded.iter().sum::<f64>();
     let contributions = folded
         .into_iter()
         .enumerate()
         .map(|(i, c)| Contribution {
             feature: b.schema.features.get(i).map(|f| f.name.clone()).unwrap_or_default(),
             value: values.get(i).map(|v| display_value(b, i, v)).unwrap_or_default(),
-            contribution: c,
+            contribution: c as f32,
         })
         .collect();
     Ok(Explanation {
-        base,
-        output,
+        base: base as f32,
+        output: output as f32,
         unit,
         method: method(b),
         contributions,
