@@ -103,7 +103,11 @@ impl Bundle {
         for f in &self.schema.features {
             match &f.kind {
                 crate::schema::FeatureKind::Numeric(n) => {
-                    if !(n.std.is_finite() && n.std > 0.0) || !n.mean.is_finite() || !n.median.is_finite() {
+                    if !(n.std.is_finite()
+                        && n.std > 0.0
+                        && n.mean.is_finite()
+                        && n.median.is_finite())
+                    {
                         return Err(format!("feature '{}': invalid scaling statistics", f.name));
                     }
                 }
@@ -111,7 +115,9 @@ impl Bundle {
                     if c.categories.is_empty() {
                         return Err(format!("feature '{}' has no categories", f.name));
                     }
-                    if c.frequencies.len() != c.categories.len() || c.mode as usize >= c.categories.len() {
+                    if c.frequencies.len() != c.categories.len()
+                        || c.mode as usize >= c.categories.len()
+                    {
                         return Err(format!("feature '{}': category tables disagree", f.name));
                     }
                 }

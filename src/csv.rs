@@ -271,7 +271,8 @@ mod tests {
 
     #[test]
     fn quotes_semicolons_crlf_and_bom() {
-        let (h, r) = rows("\u{feff}\"a\";\"b\"\r\n1;\"x;y\"\r\n2;\"say \"\"hi\"\"\"\r\n").unwrap_or_default();
+        let (h, r) = rows("\u{feff}\"a\";\"b\"\r\n1;\"x;y\"\r\n2;\"say \"\"hi\"\"\"\r\n")
+            .unwrap_or_default();
         assert_eq!(h, vec!["a", "b"]);
         assert_eq!(r, vec![vec!["1", "x;y"], vec!["2", "say \"hi\""]]);
     }

@@ -240,14 +240,18 @@ impl Schema {
                         Value::Missing if self.encoding.impute_numeric => {
                             warnings.push(Warning {
                                 feature: f.name.clone(),
-                                message: format!("missing; imputed the training median {}", format_number(n.median)),
+                                message: format!(
+                                    "missing; imputed the training median {}",
+                                    format_number(n.median)
+                                ),
                             });
                             n.median
                         }
                         Value::Missing => {
                             warnings.push(Warning {
                                 feature: f.name.clone(),
-                                message: "missing; the model's learned default branch is used".into(),
+                                message: "missing; the model's learned default branch is used"
+                                    .into(),
                             });
                             f32::NAN
                         }
@@ -393,7 +397,10 @@ mod tests {
         let (x, w) = encode(&s, [RawValue::Text(" 50 "), RawValue::Text("rent")]);
         assert_eq!(x, vec![1.0, 0.0, 1.0]);
         assert!(w.is_empty());
-        let (x, _) = encode(&schema(false), [RawValue::Number(50.0), RawValue::Text("own")]);
+        let (x, _) = encode(
+            &schema(false),
+            [RawValue::Number(50.0), RawValue::Text("own")],
+        );
         assert_eq!(x, vec![50.0, 1.0, 0.0]);
     }
 
@@ -423,7 +430,15 @@ mod tests {
         assert!(e.to_string().contains("not a finite number"));
         let e = s.parse_value(0, RawValue::Number(1e300)).unwrap_err();
         assert!(e.to_string().contains("not a finite number"));
-        let e = s.encode(&[Value::Missing], &mut [0.0; 3], &mut Vec::new()).unwrap_err();
-        assert_eq!(e, ScoreError::FeatureCount { expected: 2, got: 1 });
+        let e = s
+            .encode(&[Value::Missing], &mut [0.0; 3], &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ScoreError::FeatureCount {
+                expected: 2,
+                got: 1
+            }
+        );
     }
 }

@@ -103,7 +103,12 @@ impl Scorer {
     }
 
     /// Encodes parsed values into `x` (resized to the design width).
-    pub fn encode(&self, values: &[Value], x: &mut Vec<f32>, warnings: &mut Vec<Warning>) -> Result<(), ScoreError> {
+    pub fn encode(
+        &self,
+        values: &[Value],
+        x: &mut Vec<f32>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), ScoreError> {
         x.clear();
         x.resize(self.width, 0.0);
         self.bundle.schema.encode(values, x, warnings)
@@ -112,10 +117,17 @@ impl Scorer {
     /// Probability for an encoded design row.
     pub fn probability(&self, x: &[f32]) -> Result<f32, ScoreError> {
         check_width(x, self.width)?;
-        Ok(self.bundle.calibration.probability(self.bundle.model.margin(x)))
+        Ok(self
+            .bundle
+            .calibration
+            .probability(self.bundle.model.margin(x)))
     }
 
-    fn predict_values(&self, values: &[Value], mut warnings: Vec<Warning>) -> Result<Prediction, ScoreError> {
+    fn predict_values(
+        &self,
+        values: &[Value],
+        mut warnings: Vec<Warning>,
+    ) -> Result<Prediction, ScoreError> {
         let mut x = Vec::with_capacity(self.width);
         self.encode(values, &mut x, &mut warnings)?;
         let margin = self.bundle.model.margin(&x);
@@ -153,14 +165,20 @@ impl Scorer {
     pub fn map_header(&self, header: &[String]) -> Result<Vec<Option<usize>>, CsvError> {
         for f in &self.bundle.schema.features {
             if !header.iter().any(|h| h == &f.name) {
-                return Err(CsvError::MissingColumn { name: f.name.clone() });
+                return Err(CsvError::MissingColumn {
+                    name: f.name.clone(),
+                });
             }
         }
         Ok(header.iter().map(|h| self.index.get(h).copied()).collect())
     }
 
     /// Parses one CSV row (fields in header order) into values.
-    pub fn parse_row(&self, map: &[Option<usize>], fields: &[String]) -> Result<Vec<Value>, ScoreError> {
+    pub fn parse_row(
+        &self,
+        map: &[Option<usize>],
+        fields: &[String],
+    ) -> Result<Vec<Value>, ScoreError> {
         let schema = &self.bundle.schema;
         let mut values = vec![Value::Missing; schema.features.len()];
         for (slot, cell) in map.iter().zip(fields) {
@@ -174,7 +192,11 @@ impl Scorer {
     /// Scores every row of a CSV text. A bad row is reported and skipped;
     /// a structural CSV problem (ragged row, bad quoting) stops the run.
     /// `progress(done_rows)` is called every 4096 rows.
-    pub fn score_csv(&self, text: &str, mut progress: impl FnMut(usize)) -> Result<Vec<RowScore>, CsvError> {
+    pub fn score_csv(
+        &self,
+        text: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<RowScore>, CsvError> {
         let mut csv = CsvText::parse(text)?;
         let map = self.map_header(csv.header())?;
         let mut out = Vec::new();
@@ -214,7 +236,11 @@ impl Scorer {
     /// Scores a labelled CSV and computes the metrics at the model's
     /// threshold. Any bad row is an error naming its line: metrics over a
     /// silently filtered file would mislead.
-    pub fn evaluate_csv(&self, text: &str, mut progress: impl FnMut(usize)) -> Result<Metrics, EvalError> {
+    pub fn evaluate_csv(
+        &self,
+        text: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Metrics, EvalError> {
         let mut csv = CsvText::parse(text)?;
         let map = self.map_header(csv.header())?;
         let label = &self.bundle.schema.label;
@@ -222,7 +248,9 @@ impl Scorer {
             .header()
             .iter()
             .position(|h| h == label)
-            .ok_or_else(|| CsvError::MissingColumn { name: label.clone() })?;
+            .ok_or_else(|| CsvError::MissingColumn {
+                name: label.clone(),
+            })?;
         let mut probs = Vec::new();
         let mut labels = Vec::new();
         let mut x = Vec::with_capacity(self.width);

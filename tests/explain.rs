@@ -2,6 +2,7 @@
 //! computed by enumerating every coalition (an independent computation), and
 //! the additivity invariant — base + Σ contributions = model output — for
 //! every model kind.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_range_loop)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use ferrisk::explain::treeshap;
@@ -19,7 +20,11 @@ fn cond_expectation(t: &Tree, i: usize, x: &[f32], s: u32) -> f64 {
     let (l, r) = (n.left as usize, n.right as usize);
     if s & (1 << n.feature) != 0 {
         let v = x[n.feature as usize];
-        let left = if v.is_nan() { n.default_left } else { v <= n.threshold };
+        let left = if v.is_nan() {
+            n.default_left
+        } else {
+            v <= n.threshold
+        };
         return cond_expectation(t, if left { l } else { r }, x, s);
     }
     let (cl, cr) = (t.nodes[l].cover as f64, t.nodes[r].cover as f64);
@@ -60,10 +65,26 @@ fn random_tree(state: &mut u64, m: usize, depth: usize) -> Tree {
         let id = nodes.len();
         let r = xorshift(state);
         if depth == 0 || r % 7 == 0 {
-            nodes.push(Node { feature: 0, threshold: 0.0, left: LEAF, right: LEAF, value: (r % 1000) as f32 / 100.0 - 5.0, cover, default_left: true });
+            nodes.push(Node {
+                feature: 0,
+                threshold: 0.0,
+                left: LEAF,
+                right: LEAF,
+                value: (r % 1000) as f32 / 100.0 - 5.0,
+                cover,
+                default_left: true,
+            });
             return id as u32;
         }
-        nodes.push(Node { feature: (r % m as u64) as u32, threshold: ((r >> 8) % 100) as f32 / 100.0, left: 0, right: 0, value: 0.0, cover, default_left: r & 256 != 0 });
+        nodes.push(Node {
+            feature: (r % m as u64) as u32,
+            threshold: ((r >> 8) % 100) as f32 / 100.0,
+            left: 0,
+            right: 0,
+            value: 0.0,
+            cover,
+            default_left: r & 256 != 0,
+        });
         let share = 0.1 + ((r >> 20) % 80) as f32 / 100.0;
         let l = grow(nodes, state, m, depth - 1, cover * share);
         let rr = grow(nodes, state, m, depth - 1, cover * (1.0 - share));
@@ -86,14 +107,21 @@ fn treeshap_matches_brute_force_enumeration() {
         let x: Vec<f32> = (0..m)
             .map(|_| {
                 let r = xorshift(&mut state);
-                if r % 11 == 0 { f32::NAN } else { (r % 100) as f32 / 100.0 }
+                if r % 11 == 0 {
+                    f32::NAN
+                } else {
+                    (r % 100) as f32 / 100.0
+                }
             })
             .collect();
         let want = brute_force(&t, &x, m);
         let mut got = vec![0.0; m];
         treeshap::tree_shap(&t, &x, &mut got, 1.0);
         for i in 0..m {
-            assert!((got[i] - want[i]).abs() < 1e-9, "case {case} feature {i}: {got:?} vs {want:?}");
+            assert!(
+                (got[i] - want[i]).abs() < 1e-9,
+                "case {case} feature {i}: {got:?} vs {want:?}"
+            );
         }
         // Local accuracy: E[f] + Σφ = f(x).
         let total: f64 = treeshap::expected_value(&t) + got.iter().sum::<f64>();
@@ -102,23 +130,39 @@ fn treeshap_matches_brute_force_enumeration() {
 }
 
 fn golden(kind: &str) -> Scorer {
-    let bytes = std::fs::read(format!("{}/tests/golden/{kind}.frk", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/tests/golden/{kind}.frk",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     Scorer::from_bytes(&bytes).unwrap()
 }
 
 #[test]
 fn contributions_add_up_for_every_kind_on_every_golden_row() {
-    let data = std::fs::read_to_string(format!("{}/tests/golden/synthetic.csv", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let data = std::fs::read_to_string(format!(
+        "{}/tests/golden/synthetic.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let mut csv = ferrisk::csv::CsvText::parse(&data).unwrap();
     let header = csv.header().to_vec();
     let rows: Vec<Vec<String>> = (&mut csv).take(60).map(|r| r.unwrap().1).collect();
     for kind in ["lr", "svm-linear", "svm-rbf", "rf", "gbm"] {
         let s = golden(kind);
         for row in &rows {
-            let rec: Vec<(&str, RawValue)> = header.iter().map(String::as_str).zip(row.iter().map(|v| RawValue::Text(v))).collect();
+            let rec: Vec<(&str, RawValue)> = header
+                .iter()
+                .map(String::as_str)
+                .zip(row.iter().map(|v| RawValue::Text(v)))
+                .collect();
             let e = s.explain(rec.clone()).unwrap();
             let p = s.predict(rec).unwrap();
-            let sum = e.base as f64 + e.contributions.iter().map(|c| c.contribution as f64).sum::<f64>();
+            let sum = e.base as f64
+                + e.contributions
+                    .iter()
+                    .map(|c| c.contribution as f64)
+                    .sum::<f64>();
             let model_output = match e.unit {
                 Unit::LogOdds => {
                     let m = p.margin as f64;
@@ -129,11 +173,25 @@ fn contributions_add_up_for_every_kind_on_every_golden_row() {
                 }
                 Unit::Probability => p.probability as f64,
             };
-            assert!((sum - model_output).abs() < 1e-5, "{kind}: base+Σ = {sum}, output {model_output}");
+            assert!(
+                (sum - model_output).abs() < 1e-5,
+                "{kind}: base+Σ = {sum}, output {model_output}"
+            );
             assert_eq!(e.contributions.len(), 8);
         }
-        let unit = golden(kind).explain([("age", RawValue::Number(30.0))]).unwrap().unit;
-        assert_eq!(unit, if kind == "rf" { Unit::Probability } else { Unit::LogOdds }, "{kind}");
+        let unit = golden(kind)
+            .explain([("age", RawValue::Number(30.0))])
+            .unwrap()
+            .unit;
+        assert_eq!(
+            unit,
+            if kind == "rf" {
+                Unit::Probability
+            } else {
+                Unit::LogOdds
+            },
+            "{kind}"
+        );
     }
 }
 
@@ -141,12 +199,26 @@ fn contributions_add_up_for_every_kind_on_every_golden_row() {
 fn a_feature_the_model_never_splits_on_gets_zero() {
     let s = golden("gbm");
     let b = s.bundle();
-    let ferrisk::Model::Trees(e) = &b.model else { panic!() };
-    let used: std::collections::BTreeSet<u32> = e.trees.iter().flat_map(|t| t.nodes.iter().filter(|n| !n.is_leaf()).map(|n| n.feature)).collect();
+    let ferrisk::Model::Trees(e) = &b.model else {
+        panic!()
+    };
+    let used: std::collections::BTreeSet<u32> = e
+        .trees
+        .iter()
+        .flat_map(|t| t.nodes.iter().filter(|n| !n.is_leaf()).map(|n| n.feature))
+        .collect();
     let cols = b.schema.columns();
-    let e = s.explain([("age", RawValue::Number(40.0)), ("housing", RawValue::Text("own"))]).unwrap();
+    let e = s
+        .explain([
+            ("age", RawValue::Number(40.0)),
+            ("housing", RawValue::Text("own")),
+        ])
+        .unwrap();
     for (i, c) in e.contributions.iter().enumerate() {
-        let any_used = cols.iter().enumerate().any(|(col, (f, _))| *f == i && used.contains(&(col as u32)));
+        let any_used = cols
+            .iter()
+            .enumerate()
+            .any(|(col, (f, _))| *f == i && used.contains(&(col as u32)));
         if !any_used {
             assert_eq!(c.contribution, 0.0, "{}", c.feature);
         }

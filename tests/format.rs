@@ -1,12 +1,17 @@
 //! Hostile model files: every way a file can be cut, damaged, forged or
 //! come from the future must give a typed error, never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use ferrisk::format::{self, frame, HEADER_LEN, MAGIC};
 use ferrisk::{FormatError, Scorer};
 
 fn golden(kind: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/golden/{kind}.frk", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/golden/{kind}.frk",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn body(bytes: &[u8]) -> &[u8] {
@@ -33,8 +38,14 @@ fn every_truncation_is_an_error() {
 fn bad_magic_and_empty_input() {
     let mut bytes = golden("lr");
     bytes[0] = b'X';
-    assert_eq!(Scorer::from_bytes(&bytes).unwrap_err(), FormatError::BadMagic);
-    assert!(matches!(Scorer::from_bytes(b"").unwrap_err(), FormatError::TooShort { len: 0, .. }));
+    assert_eq!(
+        Scorer::from_bytes(&bytes).unwrap_err(),
+        FormatError::BadMagic
+    );
+    assert!(matches!(
+        Scorer::from_bytes(b"").unwrap_err(),
+        FormatError::TooShort { len: 0, .. }
+    ));
     assert_eq!(
         Scorer::from_bytes(b"PK\x03\x04 a zip file, not a model").unwrap_err(),
         FormatError::BadMagic
@@ -47,7 +58,11 @@ fn any_flipped_body_byte_fails_the_checksum() {
     for at in (HEADER_LEN..bytes.len()).step_by(97) {
         let mut b = bytes.clone();
         b[at] ^= 0x20;
-        assert_eq!(Scorer::from_bytes(&b).unwrap_err(), FormatError::Checksum, "byte {at}");
+        assert_eq!(
+            Scorer::from_bytes(&b).unwrap_err(),
+            FormatError::Checksum,
+            "byte {at}"
+        );
     }
     // A forged checksum field fails the same way.
     let mut b = bytes.clone();
@@ -70,8 +85,14 @@ fn files_from_the_future_are_rejected_with_the_versions() {
     );
     assert!(err.to_string().contains("upgrade ferrisk"), "{err}");
     // Nonsense versions.
-    assert!(matches!(Scorer::from_bytes(&frame(0, 0, body(&bytes))).unwrap_err(), FormatError::BadVersion { .. }));
-    assert!(matches!(Scorer::from_bytes(&frame(1, 2, body(&bytes))).unwrap_err(), FormatError::BadVersion { .. }));
+    assert!(matches!(
+        Scorer::from_bytes(&frame(0, 0, body(&bytes))).unwrap_err(),
+        FormatError::BadVersion { .. }
+    ));
+    assert!(matches!(
+        Scorer::from_bytes(&frame(1, 2, body(&bytes))).unwrap_err(),
+        FormatError::BadVersion { .. }
+    ));
 }
 
 #[test]
@@ -95,7 +116,10 @@ fn absurd_declared_length_is_rejected_before_allocation() {
     b.extend_from_slice(&1u16.to_le_bytes());
     b.extend_from_slice(&u64::MAX.to_le_bytes());
     b.extend_from_slice(&[0u8; 32]);
-    assert!(matches!(Scorer::from_bytes(&b).unwrap_err(), FormatError::TooLarge { .. }));
+    assert!(matches!(
+        Scorer::from_bytes(&b).unwrap_err(),
+        FormatError::TooLarge { .. }
+    ));
 }
 
 /// Deterministic xorshift for mutation testing without a rand dependency.
@@ -138,14 +162,20 @@ fn inconsistent_structures_are_named() {
         e.trees[3].nodes[0].left = 0; // a loop
     }
     let err = format::encode(&b).unwrap_err();
-    assert!(err.to_string().contains("tree 3: node 0: child index"), "{err}");
+    assert!(
+        err.to_string().contains("tree 3: node 0: child index"),
+        "{err}"
+    );
     let mut b = Scorer::from_bytes(&golden("lr")).unwrap().into_bundle();
     if let Model::Linear(l) = &mut b.model {
         l.weights.pop();
     }
     let body = ferrisk::format::v1::encode(&b).unwrap();
     let err = Scorer::from_bytes(&frame(1, 1, &body)).unwrap_err();
-    assert!(err.to_string().contains("weights for a design width"), "{err}");
+    assert!(
+        err.to_string().contains("weights for a design width"),
+        "{err}"
+    );
 }
 
 #[test]

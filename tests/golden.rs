@@ -2,6 +2,7 @@
 //! the project's own synthetic data): every build must keep loading them and
 //! reproduce, bit for bit, the probabilities the trainer's CLI recorded when
 //! they were written.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::PathBuf;
@@ -12,13 +13,19 @@ use ferrisk::{RowScore, Scorer};
 const KINDS: [&str; 5] = ["lr", "svm-linear", "svm-rbf", "rf", "gbm"];
 
 fn golden(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
 }
 
 fn expected(kind: &str) -> Vec<f32> {
     let text = std::fs::read_to_string(golden(&format!("expected-{kind}.csv"))).unwrap();
     let mut csv = CsvText::parse(&text).unwrap();
-    let col = csv.header().iter().position(|h| h == "probability").unwrap();
+    let col = csv
+        .header()
+        .iter()
+        .position(|h| h == "probability")
+        .unwrap();
     let mut out = Vec::new();
     for row in &mut csv {
         let (_, fields) = row.unwrap();
@@ -40,7 +47,11 @@ fn golden_files_load_and_reproduce_recorded_probabilities() {
         for (g, w) in got.iter().zip(&want) {
             match g {
                 RowScore::Scored { line, probability } => {
-                    assert_eq!(probability.to_bits(), w.to_bits(), "{kind} line {line}: {probability} vs {w}")
+                    assert_eq!(
+                        probability.to_bits(),
+                        w.to_bits(),
+                        "{kind} line {line}: {probability} vs {w}"
+                    )
                 }
                 RowScore::Failed { line, error } => panic!("{kind} line {line}: {error}"),
             }

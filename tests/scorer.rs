@@ -1,18 +1,27 @@
 //! The scorer on golden model files: records as users type them, warnings,
 //! errors that leave the scorer usable, explanations that add up, and
 //! evaluation of labelled CSV text.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use ferrisk::explain::Unit;
 use ferrisk::{EvalError, RawValue, ScoreError, Scorer};
 
 fn scorer(kind: &str) -> Scorer {
-    let bytes = std::fs::read(format!("{}/tests/golden/{kind}.frk", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/tests/golden/{kind}.frk",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     Scorer::from_bytes(&bytes).unwrap()
 }
 
 fn data() -> String {
-    std::fs::read_to_string(format!("{}/tests/golden/synthetic.csv", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/golden/synthetic.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 const CUSTOMER: [(&str, RawValue<'static>); 8] = [
@@ -32,11 +41,14 @@ fn record_and_csv_paths_agree() {
         let s = scorer(kind);
         let p = s.predict(CUSTOMER).unwrap();
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-        let csv = "age,income,loan_amount,duration_months,existing_credits,employment,housing,purpose\n\
+        let csv =
+            "age,income,loan_amount,duration_months,existing_credits,employment,housing,purpose\n\
                    23,21000,15000,48,2,temporary,rent,business\n";
         let rows = s.score_csv(csv, |_| {}).unwrap();
         match &rows[0] {
-            ferrisk::RowScore::Scored { probability, .. } => assert_eq!(probability.to_bits(), p.probability.to_bits(), "{kind}"),
+            ferrisk::RowScore::Scored { probability, .. } => {
+                assert_eq!(probability.to_bits(), p.probability.to_bits(), "{kind}")
+            }
             other => panic!("{kind}: {other:?}"),
         }
         assert_eq!(p.decision, p.probability >= p.threshold);
@@ -79,22 +91,51 @@ fn missing_unknown_and_extra_fields_warn() {
         ])
         .unwrap();
     let text: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
-    assert!(text.iter().any(|w| w.starts_with("age: missing; imputed the training median")), "{text:?}");
-    assert!(text.iter().any(|w| w.contains("employment: category 'astronaut' was not seen in training")), "{text:?}");
-    assert!(text.iter().any(|w| w.starts_with("favourite_colour: not a feature")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|w| w.starts_with("age: missing; imputed the training median")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|w| w.contains("employment: category 'astronaut' was not seen in training")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|w| w.starts_with("favourite_colour: not a feature")),
+        "{text:?}"
+    );
     // Features not given at all are imputed too (8 features: 5 absent + age + income).
-    assert_eq!(text.iter().filter(|w| w.contains("missing; imputed")).count(), 7, "{text:?}");
+    assert_eq!(
+        text.iter()
+            .filter(|w| w.contains("missing; imputed"))
+            .count(),
+        7,
+        "{text:?}"
+    );
 }
 
 #[test]
 fn errors_name_the_feature_and_leave_the_scorer_usable() {
     let s = scorer("gbm");
     let e = s.predict([("age", RawValue::Text("forty"))]).unwrap_err();
-    assert_eq!(e, ScoreError::NotANumber { feature: "age".into(), value: "forty".into() });
-    let e = s.predict([("income", RawValue::Number(f64::INFINITY))]).unwrap_err();
+    assert_eq!(
+        e,
+        ScoreError::NotANumber {
+            feature: "age".into(),
+            value: "forty".into()
+        }
+    );
+    let e = s
+        .predict([("income", RawValue::Number(f64::INFINITY))])
+        .unwrap_err();
     assert!(e.to_string().contains("feature 'income'"), "{e}");
     assert!(s.predict(CUSTOMER).is_ok());
-    assert!(matches!(s.probability(&[0.0; 3]).unwrap_err(), ScoreError::FeatureCount { .. }));
+    assert!(matches!(
+        s.probability(&[0.0; 3]).unwrap_err(),
+        ScoreError::FeatureCount { .. }
+    ));
 }
 
 #[test]
@@ -107,17 +148,31 @@ fn linear_contributions_add_up_to_the_log_odds() {
         let sum: f32 = e.base + e.contributions.iter().map(|c| c.contribution).sum::<f32>();
         let p = s.predict(CUSTOMER).unwrap().probability as f64;
         let log_odds = (p / (1.0 - p)).ln();
-        assert!((sum as f64 - log_odds).abs() < 1e-4, "{kind}: {sum} vs {log_odds}");
+        assert!(
+            (sum as f64 - log_odds).abs() < 1e-4,
+            "{kind}: {sum} vs {log_odds}"
+        );
         assert!((e.output - sum).abs() < 1e-6);
-        let housing = e.contributions.iter().find(|c| c.feature == "housing").unwrap();
+        let housing = e
+            .contributions
+            .iter()
+            .find(|c| c.feature == "housing")
+            .unwrap();
         assert_eq!(housing.value, "rent");
     }
     // Every kind explains; the method is named.
     for kind in ["svm-rbf", "rf", "gbm"] {
         let e = scorer(kind).explain(CUSTOMER).unwrap();
         assert!(!e.method.is_empty());
-        let top = e.contributions.iter().max_by(|a, b| a.contribution.total_cmp(&b.contribution)).unwrap();
-        assert!(top.contribution > 0.0, "{kind}: a risky customer has a feature pushing towards default");
+        let top = e
+            .contributions
+            .iter()
+            .max_by(|a, b| a.contribution.total_cmp(&b.contribution))
+            .unwrap();
+        assert!(
+            top.contribution > 0.0,
+            "{kind}: a risky customer has a feature pushing towards default"
+        );
     }
 }
 
@@ -136,7 +191,18 @@ fn evaluate_csv_checks_labels_and_rows() {
         other => panic!("{other:?}"),
     }
     let no_label = "age,income,loan_amount,duration_months,existing_credits,employment,housing,purpose\n1,2,3,4,5,a,b,c\n";
-    assert!(s.evaluate_csv(no_label, |_| {}).unwrap_err().to_string().contains("no column 'default'"));
-    let one_class: String = data().lines().filter(|l| !l.ends_with(",yes")).collect::<Vec<_>>().join("\n");
-    assert!(matches!(s.evaluate_csv(&one_class, |_| {}).unwrap_err(), EvalError::OneClass(_)));
+    assert!(s
+        .evaluate_csv(no_label, |_| {})
+        .unwrap_err()
+        .to_string()
+        .contains("no column 'default'"));
+    let one_class: String = data()
+        .lines()
+        .filter(|l| !l.ends_with(",yes"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(matches!(
+        s.evaluate_csv(&one_class, |_| {}).unwrap_err(),
+        EvalError::OneClass(_)
+    ));
 }

@@ -65,7 +65,9 @@ pub fn method(b: &Bundle) -> &'static str {
     match b.model {
         Model::Linear(_) => "linear SHAP (exact, under the training means)",
         Model::Trees(_) => "TreeSHAP (exact, path-dependent, over training covers)",
-        Model::KernelSvm(_) => "sampling Shapley values (64 antithetic permutations, against the training means)",
+        Model::KernelSvm(_) => {
+            "sampling Shapley values (64 antithetic permutations, against the training means)"
+        }
     }
 }
 
@@ -75,7 +77,9 @@ fn display_value(b: &Bundle, i: usize, v: &Value) -> String {
     };
     match (v, &f.kind) {
         (Value::Number(x), _) => format_number(*x),
-        (Value::Category(k), FeatureKind::Categorical(c)) => c.categories.get(*k as usize).cloned().unwrap_or_default(),
+        (Value::Category(k), FeatureKind::Categorical(c)) => {
+            c.categories.get(*k as usize).cloned().unwrap_or_default()
+        }
         (Value::Unknown(t), _) => t.clone(),
         (Value::Missing, _) => format!("{} (imputed)", f.typical_text()),
         (Value::Category(k), _) => format!("code {k}"),
@@ -104,7 +108,12 @@ fn groups(b: &Bundle) -> Vec<(usize, usize)> {
     out
 }
 
-pub fn explain(b: &Bundle, values: &[Value], x: &[f32], warnings: Vec<Warning>) -> Result<Explanation, ScoreError> {
+pub fn explain(
+    b: &Bundle,
+    values: &[Value],
+    x: &[f32],
+    warnings: Vec<Warning>,
+) -> Result<Explanation, ScoreError> {
     let margin = b.model.margin(x);
     let probability = b.calibration.probability(margin);
     // Output unit: log-odds when the calibration is an affine map of the
@@ -148,8 +157,16 @@ pub fn explain(b: &Bundle, values: &[Value], x: &[f32], warnings: Vec<Warning>) 
         .into_iter()
         .enumerate()
         .map(|(i, c)| Contribution {
-            feature: b.schema.features.get(i).map(|f| f.name.clone()).unwrap_or_default(),
-            value: values.get(i).map(|v| display_value(b, i, v)).unwrap_or_default(),
+            feature: b
+                .schema
+                .features
+                .get(i)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            value: values
+                .get(i)
+                .map(|v| display_value(b, i, v))
+                .unwrap_or_default(),
             contribution: c as f32,
         })
         .collect();

@@ -89,6 +89,9 @@ mod tests {
         let f = |z: &[f32]| (z[0] * z[1]) as f64;
         let (base, phi) = shapley(&[2.0, 3.0], &[0.0, 0.0], &[(0, 1), (1, 2)], 8, &f);
         assert_eq!(base, 0.0);
-        assert!((phi[0] - 3.0).abs() < 1e-12 && (phi[1] - 3.0).abs() < 1e-12, "{phi:?}");
+        assert!(
+            (phi[0] - 3.0).abs() < 1e-12 && (phi[1] - 3.0).abs() < 1e-12,
+            "{phi:?}"
+        );
     }
 }

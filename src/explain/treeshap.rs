@@ -115,8 +115,19 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     #[allow(clippy::too_many_arguments)]
-    fn recurse(&mut self, node: usize, buf: &mut [PathElement], offset: usize, depth: usize, zero: f64, one: f64, feature: i64) {
-        let Some(n) = self.nodes.get(node).copied() else { return };
+    fn recurse(
+        &mut self,
+        node: usize,
+        buf: &mut [PathElement],
+        offset: usize,
+        depth: usize,
+        zero: f64,
+        one: f64,
+        feature: i64,
+    ) {
+        let Some(n) = self.nodes.get(node).copied() else {
+            return;
+        };
         // This level's path lives after the parent's; copy the parent's in.
         let next_offset = offset + depth + 1;
         if next_offset + depth + 2 > buf.len() {
@@ -130,16 +141,28 @@ impl Walk<'_> {
             for i in 1..=depth {
                 let w = unwound_sum(path, depth, i);
                 let e = path[i];
-                if let Some(p) = usize::try_from(e.feature).ok().and_then(|f| self.phi.get_mut(f)) {
+                if let Some(p) = usize::try_from(e.feature)
+                    .ok()
+                    .and_then(|f| self.phi.get_mut(f))
+                {
                     *p += w * (e.one - e.zero) * n.value as f64 * self.scale;
                 }
             }
             return;
         }
         let v = self.x.get(n.feature as usize).copied().unwrap_or(f32::NAN);
-        let go_left = if v.is_nan() { n.default_left } else { v <= n.threshold };
-        let (hot, cold) = if go_left { (n.left, n.right) } else { (n.right, n.left) };
-        let (Some(h), Some(c)) = (self.nodes.get(hot as usize), self.nodes.get(cold as usize)) else {
+        let go_left = if v.is_nan() {
+            n.default_left
+        } else {
+            v <= n.threshold
+        };
+        let (hot, cold) = if go_left {
+            (n.left, n.right)
+        } else {
+            (n.right, n.left)
+        };
+        let (Some(h), Some(c)) = (self.nodes.get(hot as usize), self.nodes.get(cold as usize))
+        else {
             return;
         };
         let cover = (h.cover as f64 + c.cover as f64).max(f64::MIN_POSITIVE);
@@ -154,8 +177,24 @@ impl Walk<'_> {
             depth -= 1;
         }
         let own = next_offset;
-        self.recurse(hot as usize, buf, own, depth + 1, hot_zero * in_zero, in_one, split);
-        self.recurse(cold as usize, buf, own, depth + 1, cold_zero * in_zero, 0.0, split);
+        self.recurse(
+            hot as usize,
+            buf,
+            own,
+            depth + 1,
+            hot_zero * in_zero,
+            in_one,
+            split,
+        );
+        self.recurse(
+            cold as usize,
+            buf,
+            own,
+            depth + 1,
+            cold_zero * in_zero,
+            0.0,
+            split,
+        );
     }
 }
 

@@ -164,7 +164,12 @@ fn metrics_to(m: &Metrics) -> MetricsV1 {
         ks: m.ks,
         brier: m.brier,
         log_loss: m.log_loss,
-        confusion: [m.confusion.tn, m.confusion.fp, m.confusion.fn_, m.confusion.tp],
+        confusion: [
+            m.confusion.tn,
+            m.confusion.fp,
+            m.confusion.fn_,
+            m.confusion.tp,
+        ],
         roc: m.roc.iter().map(|p| [p.fpr, p.tpr, p.threshold]).collect(),
     }
 }
@@ -407,7 +412,8 @@ impl TryFrom<FileV1> for Bundle {
 
 /// Decodes a whole v1 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (wire, rest) = postcard::take_from_bytes::<FileV1>(body).map_err(|e| decode_error(e, body))?;
+    let (wire, rest) =
+        postcard::take_from_bytes::<FileV1>(body).map_err(|e| decode_error(e, body))?;
     if !rest.is_empty() {
         return Err(FormatError::Decode(format!(
             "{} unexpected bytes after the body at offset {}",

@@ -78,7 +78,9 @@ impl Tree {
             }
             let (l, r) = (node.left as usize, node.right as usize);
             if l <= i || r <= i || l >= n || r >= n {
-                return Err(format!("node {i}: child index out of range ({l}, {r}) in a tree of {n} nodes"));
+                return Err(format!(
+                    "node {i}: child index out of range ({l}, {r}) in a tree of {n} nodes"
+                ));
             }
             if node.feature as usize >= width {
                 return Err(format!(

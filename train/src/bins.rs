@@ -100,7 +100,11 @@ impl Binned {
         let mut col = Vec::with_capacity(m.rows);
         for c in 0..m.cols {
             col.clear();
-            col.extend((0..m.rows).map(|r| m.data[r * m.cols + c]).filter(|v| !v.is_nan()));
+            col.extend(
+                (0..m.rows)
+                    .map(|r| m.data[r * m.cols + c])
+                    .filter(|v| !v.is_nan()),
+            );
             col.sort_by(f32::total_cmp);
             let edges = cut_points(&col, max_bins);
             let out = &mut codes[c * m.rows..(c + 1) * m.rows];
@@ -179,7 +183,9 @@ mod tests {
 
     #[test]
     fn bin_codes_agree_with_thresholds() {
-        let vals: Vec<f32> = (0..1000).map(|i| ((i * 37) % 611) as f32 * 0.1 + 0.05).collect();
+        let vals: Vec<f32> = (0..1000)
+            .map(|i| ((i * 37) % 611) as f32 * 0.1 + 0.05)
+            .collect();
         let m = Matrix {
             rows: vals.len(),
             cols: 1,

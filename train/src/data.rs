@@ -57,7 +57,10 @@ impl Table {
             source: CsvError::Value {
                 line: 0,
                 column: String::new(),
-                message: format!("file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                message: format!(
+                    "file is not UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
             },
         })?;
         if text.trim().is_empty() {
@@ -168,7 +171,10 @@ pub fn prepare(
     let path = table.path.clone();
     let label_col = table.column(label).ok_or_else(|| DataError::Label {
         path: path.clone(),
-        message: format!("no label column '{label}' (columns: {})", table.header.join(", ")),
+        message: format!(
+            "no label column '{label}' (columns: {})",
+            table.header.join(", ")
+        ),
     })?;
     for d in drop {
         if table.column(d).is_none() {
@@ -220,8 +226,16 @@ pub fn prepare(
             ),
         });
     }
-    let negative = classes.iter().find(|c| **c != positive).map(|c| c.to_string()).unwrap_or_default();
-    let labels = table.rows.iter().map(|r| r[label_col] == positive).collect();
+    let negative = classes
+        .iter()
+        .find(|c| **c != positive)
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    let labels = table
+        .rows
+        .iter()
+        .map(|r| r[label_col] == positive)
+        .collect();
 
     let mut features = Vec::new();
     for (c, name) in table.header.iter().enumerate() {
@@ -303,15 +317,23 @@ mod tests {
     #[test]
     fn label_errors() {
         let t = table("x,y\n1,a\n2,b\n3,c\n").unwrap();
-        let e = prepare(&t, "y", "a", &[], &SchemaFile::default()).unwrap_err().to_string();
+        let e = prepare(&t, "y", "a", &[], &SchemaFile::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("exactly two classes, found 3"), "{e}");
         let t = table("x,y\n1,a\n2,\n").unwrap();
-        let e = prepare(&t, "y", "a", &[], &SchemaFile::default()).unwrap_err().to_string();
+        let e = prepare(&t, "y", "a", &[], &SchemaFile::default())
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "t.csv: line 3, column 'y': the label is missing");
         let t = table("x,y\n1,a\n2,b\n").unwrap();
-        let e = prepare(&t, "y", "z", &[], &SchemaFile::default()).unwrap_err().to_string();
+        let e = prepare(&t, "y", "z", &[], &SchemaFile::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("positive class 'z' does not occur"), "{e}");
-        let e = prepare(&t, "nope", "a", &[], &SchemaFile::default()).unwrap_err().to_string();
+        let e = prepare(&t, "nope", "a", &[], &SchemaFile::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no label column 'nope'"), "{e}");
     }
 

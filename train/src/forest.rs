@@ -45,20 +45,34 @@ pub enum ForestError {
 }
 
 /// Fits the forest; `progress(done)` is called after each tree.
-pub fn fit(x: &Matrix, y: &[bool], p: &ForestParams, progress: &(dyn Fn(usize) + Sync)) -> Result<TreeEnsemble, ForestError> {
+pub fn fit(
+    x: &Matrix,
+    y: &[bool],
+    p: &ForestParams,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<TreeEnsemble, ForestError> {
     if p.trees == 0 {
         return Err(ForestError::Param("--rf-trees must be at least 1".into()));
     }
     if p.max_depth == 0 {
-        return Err(ForestError::Param("--rf-max-depth must be at least 1".into()));
+        return Err(ForestError::Param(
+            "--rf-max-depth must be at least 1".into(),
+        ));
     }
     let binned = Binned::new(x, p.max_bins);
-    let mtry = p.max_features.unwrap_or(((x.cols as f64).sqrt().round() as usize).max(1)).clamp(1, x.cols.max(1));
+    let mtry = p
+        .max_features
+        .unwrap_or(((x.cols as f64).sqrt().round() as usize).max(1))
+        .clamp(1, x.cols.max(1));
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(p.trees);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(p.trees);
     let mut trees: Vec<Option<Tree>> = vec![None; p.trees];
     std::thread::scope(|s| {
-        let chunks: Vec<&mut [Option<Tree>]> = trees.chunks_mut(p.trees.div_ceil(threads)).collect();
+        let chunks: Vec<&mut [Option<Tree>]> =
+            trees.chunks_mut(p.trees.div_ceil(threads)).collect();
         let mut start = 0;
         for chunk in chunks {
             let first = start;
@@ -68,7 +82,10 @@ pub fn fit(x: &Matrix, y: &[bool], p: &ForestParams, progress: &(dyn Fn(usize) +
             s.spawn(move || {
                 for (k, slot) in chunk.iter_mut().enumerate() {
                     let t = first + k;
-                    let seed = p.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(t as u64);
+                    let seed = p
+                        .seed
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .wrapping_add(t as u64);
                     *slot = Some(grow(binned, y, p, mtry, seed));
                     let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     progress(d);
@@ -121,7 +138,11 @@ fn grow(b: &Binned, y: &[bool], p: &ForestParams, mtry: usize, seed: u64) -> Tre
         default_left: true,
     };
     nodes.push(leaf(0.0, 0.0));
-    let mut stack = vec![Pending { node: 0, rows, depth: 0 }];
+    let mut stack = vec![Pending {
+        node: 0,
+        rows,
+        depth: 0,
+    }];
     let mut features: Vec<usize> = (0..b.cols).collect();
     let mut hist_n = vec![0f64; 256];
     let mut hist_p = vec![0f64; 256];
@@ -252,7 +273,9 @@ mod tests {
                 }
             }
         }
-        let correct = (0..x.rows).filter(|&i| (f.margin(x.row(i)) >= 0.5) == y[i]).count();
+        let correct = (0..x.rows)
+            .filter(|&i| (f.margin(x.row(i)) >= 0.5) == y[i])
+            .count();
         assert!(correct as f64 / x.rows as f64 > 0.9, "{correct}");
         let g = fit(&x, &y, &p, &|_| {}).unwrap();
         assert_eq!(f, g);

@@ -39,7 +39,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train one model kind, or all, and write .frk model files.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Score a labelled CSV with a model and print its metrics.
     Evaluate(EvaluateArgs),
     /// Score every row of a CSV; write the rows with probability and decision.
@@ -101,7 +101,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = 2, help_heading = "SVM")]
     svm_epochs: usize,
     /// SVM: train on at most this many rows (stratified sample; kernel SVMs scale quadratically).
-    #[arg(long, default_value_t = 4000, help_heading = "SVM")]
+    #[arg(long, default_value_t = 2000, help_heading = "SVM")]
     svm_max_rows: usize,
     /// Random forest: number of trees.
     #[arg(long, default_value_t = 100, help_heading = "Random forest")]
@@ -208,7 +208,9 @@ impl Bars {
 impl Progress for Bars {
     fn start(&self, label: &str, total: u64) {
         let bar = ProgressBar::new(total);
-        if let Ok(style) = ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {elapsed}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {elapsed}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_prefix(label.to_string());
@@ -238,7 +240,7 @@ impl Progress for Bars {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => train(a),
+        Command::Train(a) => train(*a),
         Command::Evaluate(a) => evaluate(a),
         Command::Predict(a) => predict(a),
         Command::Inspect(a) => inspect(a),
@@ -268,14 +270,19 @@ fn kinds(spec: &str) -> Result<Vec<ModelKind>> {
 }
 
 fn load_model(path: &Path) -> Result<Scorer> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read model file", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("{}: cannot read model file", path.display()))?;
     Scorer::from_bytes(&bytes).with_context(|| format!("{}", path.display()))
 }
 
 fn print_metrics(title: &str, m: &Metrics, bundle: Option<&Bundle>) {
     let mut out = std::io::stderr().lock();
     let _ = writeln!(out, "\n{title}");
-    let _ = writeln!(out, "  rows {:>7}   positives {:>6}   threshold {}", m.rows, m.positives, m.threshold);
+    let _ = writeln!(
+        out,
+        "  rows {:>7}   positives {:>6}   threshold {}",
+        m.rows, m.positives, m.threshold
+    );
     let _ = writeln!(
         out,
         "  ROC AUC {:.4}   KS {:.4}   accuracy {:.4}   precision {:.4}   recall {:.4}   F1 {:.4}",
@@ -298,7 +305,11 @@ fn print_metrics(title: &str, m: &Metrics, bundle: Option<&Bundle>) {
                 folds.join(" ")
             );
         }
-        let _ = writeln!(out, "  fit time {:.2} s on {} training rows", r.fit_seconds, r.train_rows);
+        let _ = writeln!(
+            out,
+            "  fit time {:.2} s on {} training rows",
+            r.fit_seconds, r.train_rows
+        );
     }
 }
 
@@ -365,7 +376,8 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     };
     let single_file = kinds.len() == 1 && a.out.extension().is_some_and(|e| e == "frk");
     if !single_file {
-        std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create directory", a.out.display()))?;
+        std::fs::create_dir_all(&a.out)
+            .with_context(|| format!("{}: cannot create directory", a.out.display()))?;
     }
     let bars = Bars::new();
     let mut summary = Vec::new();
@@ -380,7 +392,11 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         write_atomic(&path, &trained.bytes)?;
         let b = &trained.bundle;
         if let Some(r) = &b.report {
-            print_metrics(&format!("{} — test split ({})", kind.display(), path.display()), &r.test, Some(b));
+            print_metrics(
+                &format!("{} — test split ({})", kind.display(), path.display()),
+                &r.test,
+                Some(b),
+            );
         }
         for note in &b.metadata.notes {
             eprintln!("  note: {note}");
@@ -415,7 +431,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
     let scorer = load_model(&a.model)?;
-    let text = std::fs::read_to_string(&a.data).with_context(|| format!("{}: cannot read", a.data.display()))?;
+    let text = std::fs::read_to_string(&a.data)
+        .with_context(|| format!("{}: cannot read", a.data.display()))?;
     let size = text.len() as u64;
     let bar = ProgressBar::new(size);
     let m = scorer
@@ -442,7 +459,10 @@ fn csv_field(out: &mut impl Write, s: &str) -> std::io::Result<()> {
     }
 }
 
-fn csv_row<'a>(out: &mut impl Write, fields: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+fn csv_row<'a>(
+    out: &mut impl Write,
+    fields: impl IntoIterator<Item = &'a str>,
+) -> std::io::Result<()> {
     for (i, f) in fields.into_iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
@@ -454,13 +474,17 @@ fn csv_row<'a>(out: &mut impl Write, fields: impl IntoIterator<Item = &'a str>) 
 
 fn predict(a: PredictArgs) -> Result<ExitCode> {
     let scorer = load_model(&a.model)?;
-    let file = std::fs::File::open(&a.data).with_context(|| format!("{}: cannot read", a.data.display()))?;
+    let file = std::fs::File::open(&a.data)
+        .with_context(|| format!("{}: cannot read", a.data.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut input = BufReader::new(file);
     let sink: Box<dyn Write> = if a.out.as_os_str() == "-" {
         Box::new(std::io::stdout().lock())
     } else {
-        Box::new(std::fs::File::create(&a.out).with_context(|| format!("{}: cannot create", a.out.display()))?)
+        Box::new(
+            std::fs::File::create(&a.out)
+                .with_context(|| format!("{}: cannot create", a.out.display()))?,
+        )
     };
     let mut out = BufWriter::new(sink);
     let name = a.data.display().to_string();
@@ -474,7 +498,10 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
             bail!("{name}: CSV is empty: no header line");
         }
         physical += 1;
-        header_line = line.trim_start_matches('\u{feff}').trim_end_matches(['\n', '\r']).to_string();
+        header_line = line
+            .trim_start_matches('\u{feff}')
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
     }
     let mut parser = LineParser::new(detect_delimiter(&header_line));
     for _ in 1..physical {
@@ -490,7 +517,9 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
     cols.extend(["probability", "decision", "error"]);
     csv_row(&mut out, cols)?;
     let bar = ProgressBar::new(size);
-    if let Ok(style) = ProgressStyle::with_template("scoring [{bar:30}] {bytes}/{total_bytes} {msg}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("scoring [{bar:30}] {bytes}/{total_bytes} {msg}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     let (mut read, mut scored, mut failed) = (header_line.len() as u64, 0u64, 0u64);
@@ -517,7 +546,11 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
         };
         let at = parser.record_line();
         if fields.len() != header.len() {
-            bail!("{name}: line {at}: {} fields, but the header has {}", fields.len(), header.len());
+            bail!(
+                "{name}: line {at}: {} fields, but the header has {}",
+                fields.len(),
+                header.len()
+            );
         }
         let result = scorer.parse_row(&map, &fields).and_then(|values| {
             warnings.clear();
@@ -527,7 +560,11 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
         let (p, d, err) = match result {
             Ok(p) => {
                 scored += 1;
-                let decision = if p >= scorer.bundle().threshold { &positive } else { &negative };
+                let decision = if p >= scorer.bundle().threshold {
+                    &positive
+                } else {
+                    &negative
+                };
                 (format!("{p:?}"), decision.clone(), String::new())
             }
             Err(e) => {
@@ -536,7 +573,13 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
                 (String::new(), String::new(), e.to_string())
             }
         };
-        csv_row(&mut out, fields.iter().map(String::as_str).chain([p.as_str(), d.as_str(), err.as_str()]))?;
+        csv_row(
+            &mut out,
+            fields
+                .iter()
+                .map(String::as_str)
+                .chain([p.as_str(), d.as_str(), err.as_str()]),
+        )?;
         if (scored + failed) % 4096 == 0 {
             bar.set_position(read);
             bar.set_message(format!("{} rows", scored + failed));
@@ -545,8 +588,15 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
     parser.finish().with_context(|| name.clone())?;
     out.flush()?;
     bar.finish_and_clear();
-    eprintln!("scored {scored} rows, {failed} failed ({})", a.out.display());
-    Ok(if failed > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    eprintln!(
+        "scored {scored} rows, {failed} failed ({})",
+        a.out.display()
+    );
+    Ok(if failed > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn inspect(a: InspectArgs) -> Result<ExitCode> {
@@ -564,18 +614,40 @@ fn inspect(a: InspectArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let m = &b.metadata;
-    println!("{}: {} (model file format v{})", a.model.display(), b.kind.display(), ferrisk::format::FORMAT_VERSION);
-    println!("  produced by {} at unix time {}", m.producer, m.created_unix);
-    println!("  trained on {} ({} rows, sha256 {})", m.data_name, m.data_rows, m.data_sha256);
-    println!("  label '{}': positive '{}', negative '{}'; threshold {}", b.schema.label, b.schema.positive, b.schema.negative, b.threshold);
+    println!(
+        "{}: {} (model file format v{})",
+        a.model.display(),
+        b.kind.display(),
+        ferrisk::format::FORMAT_VERSION
+    );
+    println!(
+        "  produced by {} at unix time {}",
+        m.producer, m.created_unix
+    );
+    println!(
+        "  trained on {} ({} rows, sha256 {})",
+        m.data_name, m.data_rows, m.data_sha256
+    );
+    println!(
+        "  label '{}': positive '{}', negative '{}'; threshold {}",
+        b.schema.label, b.schema.positive, b.schema.negative, b.threshold
+    );
     println!("  model: {}", model_summary(b));
     println!("  explanations: {}", ferrisk::explain::method(b));
-    println!("  features ({}; {} design columns):", b.schema.features.len(), b.schema.width());
+    println!(
+        "  features ({}; {} design columns):",
+        b.schema.features.len(),
+        b.schema.width()
+    );
     for f in &b.schema.features {
         match &f.kind {
             ferrisk::schema::FeatureKind::Numeric(n) => println!(
                 "    {:<40} numeric      range {} .. {}, median {}, missing {:.1}%",
-                f.name, n.min, n.max, n.median, f.missing_rate * 100.0
+                f.name,
+                n.min,
+                n.max,
+                n.median,
+                f.missing_rate * 100.0
             ),
             ferrisk::schema::FeatureKind::Categorical(c) => println!(
                 "    {:<40} categorical  {} categories, most frequent '{}'",
@@ -585,7 +657,14 @@ fn inspect(a: InspectArgs) -> Result<ExitCode> {
             ),
         }
     }
-    println!("  parameters: {}", m.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "));
+    println!(
+        "  parameters: {}",
+        m.params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     for n in &m.notes {
         println!("  note: {n}");
     }
@@ -601,12 +680,20 @@ fn inspect(a: InspectArgs) -> Result<ExitCode> {
 fn model_summary(b: &Bundle) -> String {
     match &b.model {
         ferrisk::Model::Linear(l) => format!("linear, {} weights", l.weights.len()),
-        ferrisk::Model::KernelSvm(k) => format!("RBF kernel, gamma {}, {} support vectors", k.gamma, k.coef.len()),
+        ferrisk::Model::KernelSvm(k) => format!(
+            "RBF kernel, gamma {}, {} support vectors",
+            k.gamma,
+            k.coef.len()
+        ),
         ferrisk::Model::Trees(e) => format!(
             "{} trees, {} nodes{}",
             e.trees.len(),
             e.trees.iter().map(|t| t.nodes.len()).sum::<usize>(),
-            if e.average { " (averaged)" } else { " (summed, log-odds)" }
+            if e.average {
+                " (averaged)"
+            } else {
+                " (summed, log-odds)"
+            }
         ),
     }
 }

@@ -59,7 +59,7 @@ impl Default for TrainConfig {
             threshold: 0.5,
             lr: LogisticParams::default(),
             svm: SvmParams::default(),
-            svm_max_rows: 4000,
+            svm_max_rows: 2000,
             rf: ForestParams::default(),
             gbm: GbmParams::default(),
         }
@@ -83,7 +83,10 @@ impl TrainConfig {
             ModelKind::LinearSvm | ModelKind::RbfSvm => {
                 add("svm_c", self.svm.c.to_string());
                 if kind == ModelKind::RbfSvm {
-                    add("svm_gamma", self.svm.gamma.map_or("scale".into(), |g| g.to_string()));
+                    add(
+                        "svm_gamma",
+                        self.svm.gamma.map_or("scale".into(), |g| g.to_string()),
+                    );
                 }
                 add("svm_epochs", self.svm.epochs.to_string());
                 add("svm_max_rows", self.svm_max_rows.to_string());
@@ -93,7 +96,12 @@ impl TrainConfig {
                 add("rf_trees", self.rf.trees.to_string());
                 add("rf_max_depth", self.rf.max_depth.to_string());
                 add("rf_min_samples_leaf", self.rf.min_samples_leaf.to_string());
-                add("rf_max_features", self.rf.max_features.map_or("sqrt".into(), |m| m.to_string()));
+                add(
+                    "rf_max_features",
+                    self.rf
+                        .max_features
+                        .map_or("sqrt".into(), |m| m.to_string()),
+                );
             }
             ModelKind::GradientBoosting => {
                 add("gbm", format!("{:?}", self.gbm));
@@ -154,11 +162,12 @@ pub fn fit_bundle(
     progress: &dyn Progress,
 ) -> Result<(Bundle, Vec<String>), TrainError> {
     let schema = prep::fit_schema(table, ds, rows, encoding_for(kind));
-    let x = prep::encode_rows(&schema, table, ds, rows).map_err(|(line, source)| TrainError::Row {
-        path: table.file_name(),
-        line,
-        source,
-    })?;
+    let x =
+        prep::encode_rows(&schema, table, ds, rows).map_err(|(line, source)| TrainError::Row {
+            path: table.file_name(),
+            line,
+            source,
+        })?;
     let y: Vec<bool> = rows.iter().map(|&r| ds.labels[r]).collect();
     let background = x.column_means();
     let mut notes = Vec::new();
@@ -170,7 +179,8 @@ pub fn fit_bundle(
         }
         ModelKind::LinearSvm | ModelKind::RbfSvm => {
             let rbf = kind == ModelKind::RbfSvm;
-            let (xs, ys) = if x.rows > cfg.svm_max_rows {
+            // Only the kernel solver needs a row cap; the linear one is O(rows).
+            let (xs, ys) = if rbf && x.rows > cfg.svm_max_rows {
                 let frac = 1.0 - cfg.svm_max_rows as f64 / x.rows as f64;
                 let (keep, _) = split::stratified_split(&y, frac, cfg.seed ^ 0xa11);
                 notes.push(format!(
@@ -182,7 +192,14 @@ pub fn fit_bundle(
             } else {
                 (x.clone(), y.clone())
             };
-            progress.start(if rbf { "RBF SVM + Platt" } else { "linear SVM + Platt" }, 1);
+            progress.start(
+                if rbf {
+                    "RBF SVM + Platt"
+                } else {
+                    "linear SVM + Platt"
+                },
+                1,
+            );
             let svm = SvmParams {
                 seed: cfg.seed,
                 ..cfg.svm.clone()
@@ -206,7 +223,8 @@ pub fn fit_bundle(
                 seed: cfg.seed,
                 ..cfg.rf.clone()
             };
-            let m = forest::fit(&x, &y, &p, &|d| progress.set(d as u64)).map_err(|e| fit_err(kind, e))?;
+            let m = forest::fit(&x, &y, &p, &|d| progress.set(d as u64))
+                .map_err(|e| fit_err(kind, e))?;
             (Model::Trees(m), Calibration::Identity)
         }
         ModelKind::GradientBoosting => {
@@ -253,7 +271,9 @@ pub fn score_rows(scorer: &Scorer, table: &Table, rows: &[usize]) -> Result<Vec<
         };
         let values = scorer.parse_row(&map, &table.rows[r]).map_err(row_err)?;
         warnings.clear();
-        scorer.encode(&values, &mut x, &mut warnings).map_err(row_err)?;
+        scorer
+            .encode(&values, &mut x, &mut warnings)
+            .map_err(row_err)?;
         out.push(scorer.probability(&x).map_err(row_err)?);
     }
     Ok(out)
@@ -335,8 +355,11 @@ pub fn train(
     let (_, scorer) = exported_scorer(&bundle)?;
     let probs = score_rows(&scorer, table, &test_rows)?;
     let labels: Vec<bool> = test_rows.iter().map(|&r| ds.labels[r]).collect();
-    let test = metrics::compute(&probs, &labels, cfg.threshold)
-        .ok_or_else(|| TrainError::Data("the test split has only one class; use more data or a larger --test-size".into()))?;
+    let test = metrics::compute(&probs, &labels, cfg.threshold).ok_or_else(|| {
+        TrainError::Data(
+            "the test split has only one class; use more data or a larger --test-size".into(),
+        )
+    })?;
     let mut bundle = scorer.into_bundle();
     bundle.report = Some(TrainingReport {
         test,
@@ -350,7 +373,12 @@ pub fn train(
 }
 
 /// Encodes the rows of a table for a bundle (used by benches and tools).
-pub fn design(bundle: &Bundle, table: &Table, ds: &Dataset, rows: &[usize]) -> Result<Matrix, TrainError> {
+pub fn design(
+    bundle: &Bundle,
+    table: &Table,
+    ds: &Dataset,
+    rows: &[usize],
+) -> Result<Matrix, TrainError> {
     prep::encode_rows(&bundle.schema, table, ds, rows).map_err(|(line, source)| TrainError::Row {
         path: table.file_name(),
         line,

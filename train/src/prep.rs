@@ -2,7 +2,9 @@
 //! the runtime's own code path (`Schema::parse_value` + `Schema::encode`), so
 //! training sees exactly the design rows that scoring will compute.
 
-use ferrisk::schema::{CategoricalFeature, Encoding, Feature, FeatureKind, NumericFeature, RawValue, Schema};
+use ferrisk::schema::{
+    CategoricalFeature, Encoding, Feature, FeatureKind, NumericFeature, RawValue, Schema,
+};
 use ferrisk::ScoreError;
 
 use crate::bins::Matrix;
@@ -32,7 +34,9 @@ pub fn fit_schema(table: &Table, ds: &Dataset, rows: &[usize], encoding: Encodin
                     let cell = &table.rows[r][*col];
                     match cell.parse::<f64>() {
                         // Round through f32 exactly as the runtime parses.
-                        Ok(v) if !ferrisk::csv::is_missing(cell) && v.is_finite() => vals.push(v as f32 as f64),
+                        Ok(v) if !ferrisk::csv::is_missing(cell) && v.is_finite() => {
+                            vals.push(v as f32 as f64)
+                        }
                         _ => missing += 1,
                     }
                 }
@@ -45,7 +49,11 @@ pub fn fit_schema(table: &Table, ds: &Dataset, rows: &[usize], encoding: Encodin
                     min: vals.first().copied().unwrap_or(0.0) as f32,
                     max: vals.last().copied().unwrap_or(0.0) as f32,
                     mean: mean as f32,
-                    std: if std.is_finite() && std > 0.0 { std } else { 1.0 },
+                    std: if std.is_finite() && std > 0.0 {
+                        std
+                    } else {
+                        1.0
+                    },
                     median: median(&vals) as f32,
                 })
             }
@@ -89,7 +97,12 @@ pub fn fit_schema(table: &Table, ds: &Dataset, rows: &[usize], encoding: Encodin
 }
 
 /// Encodes `rows` of the table with the runtime's preprocessing.
-pub fn encode_rows(schema: &Schema, table: &Table, ds: &Dataset, rows: &[usize]) -> Result<Matrix, (usize, ScoreError)> {
+pub fn encode_rows(
+    schema: &Schema,
+    table: &Table,
+    ds: &Dataset,
+    rows: &[usize],
+) -> Result<Matrix, (usize, ScoreError)> {
     let width = schema.width();
     let mut m = Matrix::zeros(rows.len(), width);
     let mut values = Vec::with_capacity(ds.features.len());

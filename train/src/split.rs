@@ -1,8 +1,8 @@
 //! Seeded, stratified train/test split and k-fold assignment.
 
+use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use rand::rngs::SmallRng;
 
 fn shuffled_by_class(labels: &[bool], seed: u64) -> [Vec<usize>; 2] {
     let mut rng = SmallRng::seed_from_u64(seed);
@@ -16,7 +16,11 @@ fn shuffled_by_class(labels: &[bool], seed: u64) -> [Vec<usize>; 2] {
 /// Splits row indices into (train, test) keeping the class balance; each
 /// class contributes `round(n_class * test_fraction)` rows (at least one
 /// each way when the class has two or more rows). Both outputs are sorted.
-pub fn stratified_split(labels: &[bool], test_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+pub fn stratified_split(
+    labels: &[bool],
+    test_fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
     let mut train = Vec::new();
     let mut test = Vec::new();
     for class in shuffled_by_class(labels, seed) {

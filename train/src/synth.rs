@@ -32,12 +32,16 @@ pub fn generate(rows: usize, seed: u64) -> String {
     let income_d = LogNormal::<f64>::new(10.4, 0.45).ok();
     let noise = Normal::<f64>::new(0.0, 1.0).ok();
     let mut out = String::with_capacity(rows * 80);
-    out.push_str("age,income,loan_amount,duration_months,existing_credits,employment,housing,purpose,");
+    out.push_str(
+        "age,income,loan_amount,duration_months,existing_credits,employment,housing,purpose,",
+    );
     out.push_str(LABEL);
     out.push('\n');
     for _ in 0..rows {
         let age: u32 = rng.random_range(19..76);
-        let income = income_d.map_or(30000.0f64, |d: LogNormal<f64>| d.sample(&mut rng)).round();
+        let income = income_d
+            .map_or(30000.0f64, |d: LogNormal<f64>| d.sample(&mut rng))
+            .round();
         let duration: u32 = [6, 12, 18, 24, 36, 48, 60][rng.random_range(0..7)];
         let loan = (income * rng.random_range(0.05..1.2) / 100.0).round() * 100.0;
         let credits: u32 = rng.random_range(1..5);
@@ -46,7 +50,8 @@ pub fn generate(rows: usize, seed: u64) -> String {
         let purpose = pick(&mut rng, &PURPOSE, &[0.3, 0.2, 0.1, 0.15, 0.25]);
         // The risk function: burden ratio and youth raise risk non-linearly.
         let burden = loan / income.max(1.0) * (duration as f64 / 12.0).sqrt();
-        let mut z = -2.2 + 2.4 * burden.min(2.5) + if age < 25 { 0.8 } else { 0.0 } - 0.015 * (age as f64 - 40.0).max(0.0)
+        let mut z = -2.2 + 2.4 * burden.min(2.5) + if age < 25 { 0.8 } else { 0.0 }
+            - 0.015 * (age as f64 - 40.0).max(0.0)
             + 0.25 * (credits as f64 - 1.0);
         z += match employment {
             "unemployed" => 1.4,
@@ -66,8 +71,16 @@ pub fn generate(rows: usize, seed: u64) -> String {
         let p = 1.0 / (1.0 + (-z).exp());
         let label = if rng.random::<f64>() < p { "yes" } else { "no" };
         // About 2% missing income and 1% missing housing, as real tables have.
-        let income_s = if rng.random::<f64>() < 0.02 { String::new() } else { format!("{income}") };
-        let housing_s = if rng.random::<f64>() < 0.01 { "" } else { housing };
+        let income_s = if rng.random::<f64>() < 0.02 {
+            String::new()
+        } else {
+            format!("{income}")
+        };
+        let housing_s = if rng.random::<f64>() < 0.01 {
+            ""
+        } else {
+            housing
+        };
         out.push_str(&format!(
             "{age},{income_s},{loan},{duration},{credits},{employment},{housing_s},{purpose},{label}\n"
         ));

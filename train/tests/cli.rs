@@ -2,6 +2,7 @@
 //! the real file format on disk, and every malformed-input class giving a
 //! clear error and a non-zero exit code (never a panic).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -15,7 +16,11 @@ fn repo() -> PathBuf {
 
 fn shared(rel: &str) -> PathBuf {
     let p = repo().join("../shared/data").join(rel);
-    assert!(p.exists(), "{} is missing: these tests use the shared datasets (see ../shared/data/README.md)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: these tests use the shared datasets (see ../shared/data/README.md)",
+        p.display()
+    );
     p
 }
 
@@ -35,14 +40,22 @@ fn run(cmd: &mut Command) -> Output {
 
 fn ok(cmd: &mut Command) -> String {
     let out = run(cmd);
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs a command that must fail; returns its stderr.
 fn fails(cmd: &mut Command) -> String {
     let out = run(cmd);
-    assert!(!out.status.success(), "unexpected success: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "unexpected success: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -61,7 +74,18 @@ fn german_credit_every_kind_with_5_fold_cv() {
     let dir = tmp("german");
     let data = shared("statlog_german_credit/german_credit.csv");
     let out = ok(bin()
-        .args(["train", "--label", "creditability", "--positive", "bad", "--model", "all", "--cv", "5", "--json"])
+        .args([
+            "train",
+            "--label",
+            "creditability",
+            "--positive",
+            "bad",
+            "--model",
+            "all",
+            "--cv",
+            "5",
+            "--json",
+        ])
         .arg("--data")
         .arg(&data)
         .arg("--out")
@@ -71,10 +95,18 @@ fn german_credit_every_kind_with_5_fold_cv() {
     assert_eq!(rows.len(), 5);
     for r in rows {
         let kind = r["kind"].as_str().unwrap();
-        let folds: Vec<f64> = r["cvAuc"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let folds: Vec<f64> = r["cvAuc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert_eq!(folds.len(), 5);
         let mean = folds.iter().sum::<f64>() / 5.0;
-        assert!(mean >= 0.76, "{kind}: 5-fold CV mean ROC AUC {mean:.4} < 0.76");
+        assert!(
+            mean >= 0.76,
+            "{kind}: 5-fold CV mean ROC AUC {mean:.4} < 0.76"
+        );
         assert_eq!(r["trainRows"], 700);
         assert_eq!(r["testRows"], 300);
         // inspect reads the file back from disk.
@@ -98,16 +130,34 @@ fn evaluate_on_the_test_rows_reproduces_the_stored_metrics() {
     let dir = tmp("eval");
     let data = shared("statlog_german_credit/german_credit.csv");
     ok(bin()
-        .args(["train", "--label", "creditability", "--positive", "bad", "--model", "lr"])
+        .args([
+            "train",
+            "--label",
+            "creditability",
+            "--positive",
+            "bad",
+            "--model",
+            "lr",
+        ])
         .arg("--data")
         .arg(&data)
         .arg("--out")
         .arg(dir.join("lr.frk")));
-    let ev = json(&ok(bin().args(["evaluate", "--json", "--model"]).arg(dir.join("lr.frk")).arg("--data").arg(&data)));
+    let ev = json(&ok(bin()
+        .args(["evaluate", "--json", "--model"])
+        .arg(dir.join("lr.frk"))
+        .arg("--data")
+        .arg(&data)));
     assert_eq!(ev["rows"], 1000);
     assert_eq!(ev["positives"], 300);
     let scored = dir.join("scored.csv");
-    ok(bin().args(["predict", "--model"]).arg(dir.join("lr.frk")).arg("--data").arg(&data).arg("--out").arg(&scored));
+    ok(bin()
+        .args(["predict", "--model"])
+        .arg(dir.join("lr.frk"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&scored));
     // Independent AUC from the predict output by pair counting.
     let text = std::fs::read_to_string(&scored).unwrap();
     let mut csv = ferrisk::csv::CsvText::parse(&text).unwrap();
@@ -118,16 +168,30 @@ fn evaluate_on_the_test_rows_reproduces_the_stored_metrics() {
     for row in &mut csv {
         let (_, f) = row.unwrap();
         let p: f32 = f[pcol].parse().unwrap();
-        if f[ycol] == "bad" { pos.push(p) } else { neg.push(p) }
+        if f[ycol] == "bad" {
+            pos.push(p)
+        } else {
+            neg.push(p)
+        }
     }
     let mut wins = 0.0;
     for a in &pos {
         for b in &neg {
-            wins += if a > b { 1.0 } else if a == b { 0.5 } else { 0.0 };
+            wins += if a > b {
+                1.0
+            } else if a == b {
+                0.5
+            } else {
+                0.0
+            };
         }
     }
     let auc = wins / (pos.len() * neg.len()) as f64;
-    assert!((ev["rocAuc"].as_f64().unwrap() - auc).abs() < 1e-12, "{} vs {auc}", ev["rocAuc"]);
+    assert!(
+        (ev["rocAuc"].as_f64().unwrap() - auc).abs() < 1e-12,
+        "{} vs {auc}",
+        ev["rocAuc"]
+    );
 }
 
 #[test]
@@ -135,7 +199,18 @@ fn bank_marketing_trains_without_code_changes() {
     let dir = tmp("bank");
     let data = shared("bank_marketing/bank-full.csv");
     let out = ok(bin()
-        .args(["train", "--label", "y", "--positive", "yes", "--drop", "duration", "--model", "all", "--json"])
+        .args([
+            "train",
+            "--label",
+            "y",
+            "--positive",
+            "yes",
+            "--drop",
+            "duration",
+            "--model",
+            "all",
+            "--json",
+        ])
         .args(["--svm-max-rows", "800", "--rf-trees", "50"])
         .arg("--data")
         .arg(&data)
@@ -146,8 +221,16 @@ fn bank_marketing_trains_without_code_changes() {
         assert!(auc > 0.7, "{}: AUC {auc}", r["kind"]);
         assert_eq!(r["testRows"], 13564);
     }
-    let v = json(&ok(bin().arg("inspect").arg(dir.join("rf.frk")).arg("--json")));
-    let names: Vec<&str> = v["schema"]["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let v = json(&ok(bin()
+        .arg("inspect")
+        .arg(dir.join("rf.frk"))
+        .arg("--json")));
+    let names: Vec<&str> = v["schema"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
     assert!(!names.contains(&"duration") && !names.contains(&"y"));
     assert_eq!(names.len(), 15);
 }
@@ -160,9 +243,25 @@ fn training_is_deterministic_apart_from_the_timestamp() {
         let mut files = Vec::new();
         for n in 0..2 {
             let f = dir.join(format!("{kind}-{n}.frk"));
-            ok(bin().args(["train", "--label", "default", "--positive", "yes", "--model", kind, "--seed", "9"])
-                .arg("--data").arg(&data).arg("--out").arg(&f));
-            let mut b = ferrisk::Scorer::from_bytes(&std::fs::read(&f).unwrap()).unwrap().into_bundle();
+            ok(bin()
+                .args([
+                    "train",
+                    "--label",
+                    "default",
+                    "--positive",
+                    "yes",
+                    "--model",
+                    kind,
+                    "--seed",
+                    "9",
+                ])
+                .arg("--data")
+                .arg(&data)
+                .arg("--out")
+                .arg(&f));
+            let mut b = ferrisk::Scorer::from_bytes(&std::fs::read(&f).unwrap())
+                .unwrap()
+                .into_bundle();
             b.metadata.created_unix = 0;
             if let Some(r) = b.report.as_mut() {
                 r.fit_seconds = 0.0;
@@ -178,7 +277,20 @@ fn predict_scores_good_rows_and_reports_bad_ones() {
     let dir = tmp("predict");
     let data = write(&dir, "s.csv", &ferrisk_train::synth::generate(300, 4));
     let model = dir.join("rf.frk");
-    ok(bin().args(["train", "--label", "default", "--positive", "yes", "--model", "rf"]).arg("--data").arg(&data).arg("--out").arg(&model));
+    ok(bin()
+        .args([
+            "train",
+            "--label",
+            "default",
+            "--positive",
+            "yes",
+            "--model",
+            "rf",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&model));
     let input = write(
         &dir,
         "in.csv",
@@ -188,15 +300,28 @@ fn predict_scores_good_rows_and_reports_bad_ones() {
          45,,9000,12,2,astronaut,rent,home\n",
     );
     let out = dir.join("out.csv");
-    let o = run(bin().args(["predict", "--model"]).arg(&model).arg("--data").arg(&input).arg("--out").arg(&out));
+    let o = run(bin()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out));
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("line 3: feature 'income': 'lots' is not a number"), "{err}");
+    assert!(
+        err.contains("line 3: feature 'income': 'lots' is not a number"),
+        "{err}"
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].ends_with("probability,decision,error"));
-    assert!(lines[2].ends_with(",,,feature 'income': 'lots' is not a number"), "{}", lines[2]);
+    assert!(
+        lines[2].ends_with(",,,feature 'income': 'lots' is not a number"),
+        "{}",
+        lines[2]
+    );
     // Missing income is imputed, the unknown employment category is scored anyway.
     let p: f32 = lines[3].split(',').nth(8).unwrap().parse().unwrap();
     assert!((0.0..=1.0).contains(&p));
@@ -207,29 +332,82 @@ fn malformed_training_input_names_file_line_and_column() {
     let dir = tmp("bad");
     let t = |name: &str, text: &str, extra: &[&str]| -> String {
         let f = write(&dir, name, text);
-        fails(bin().args(["train", "--label", "y", "--positive", "bad", "--model", "lr"]).args(extra).arg("--data").arg(&f).arg("--out").arg(dir.join("m.frk")))
+        fails(
+            bin()
+                .args([
+                    "train",
+                    "--label",
+                    "y",
+                    "--positive",
+                    "bad",
+                    "--model",
+                    "lr",
+                ])
+                .args(extra)
+                .arg("--data")
+                .arg(&f)
+                .arg("--out")
+                .arg(dir.join("m.frk")),
+        )
     };
     let e = t("ragged.csv", "a,b,y\n1,2,bad\n3,good\n", &[]);
-    assert!(e.contains("ragged.csv: line 3: 2 fields, but the header has 3"), "{e}");
+    assert!(
+        e.contains("ragged.csv: line 3: 2 fields, but the header has 3"),
+        "{e}"
+    );
     let e = t("three.csv", "a,y\n1,bad\n2,good\n3,ugly\n", &[]);
-    assert!(e.contains("three.csv: label 'y' must have exactly two classes, found 3: bad, good, ugly"), "{e}");
+    assert!(
+        e.contains("three.csv: label 'y' must have exactly two classes, found 3: bad, good, ugly"),
+        "{e}"
+    );
     let e = t("empty.csv", "", &[]);
     assert!(e.contains("empty.csv: the file is empty"), "{e}");
     let e = t("header-only.csv", "a,y\n", &[]);
-    assert!(e.contains("header-only.csv: CSV has a header but no data rows"), "{e}");
+    assert!(
+        e.contains("header-only.csv: CSV has a header but no data rows"),
+        "{e}"
+    );
     let schema = write(&dir, "schema.json", r#"{"types": {"a": "numeric"}}"#);
-    let e = t("text.csv", "a,y\n1,bad\nx1,good\n", &["--schema", schema.to_str().unwrap()]);
-    assert!(e.contains("text.csv: line 3, column 'a': 'x1' is not a number"), "{e}");
+    let e = t(
+        "text.csv",
+        "a,y\n1,bad\nx1,good\n",
+        &["--schema", schema.to_str().unwrap()],
+    );
+    assert!(
+        e.contains("text.csv: line 3, column 'a': 'x1' is not a number"),
+        "{e}"
+    );
     let e = t("quote.csv", "a,y\n\"1,bad\n", &[]);
-    assert!(e.contains("quote.csv: line 2: quoted field is never closed"), "{e}");
+    assert!(
+        e.contains("quote.csv: line 2: quoted field is never closed"),
+        "{e}"
+    );
     let e = t("nolabel.csv", "a,b\n1,2\n", &[]);
     assert!(e.contains("no label column 'y'"), "{e}");
     let e = t("onelabel.csv", "a,y\n1,bad\n2,bad\n", &[]);
     assert!(e.contains("exactly two classes, found 1"), "{e}");
     let f = write(&dir, "ok.csv", "a,y\n1,bad\n2,good\n");
-    let e = fails(bin().args(["train", "--label", "y", "--positive", "bad", "--model", "xgb"]).arg("--data").arg(&f));
+    let e = fails(
+        bin()
+            .args([
+                "train",
+                "--label",
+                "y",
+                "--positive",
+                "bad",
+                "--model",
+                "xgb",
+            ])
+            .arg("--data")
+            .arg(&f),
+    );
     assert!(e.contains("unknown model kind 'xgb'"), "{e}");
-    let e = fails(bin().args(["train", "--label", "y", "--positive", "bad"]).arg("--data").arg(dir.join("nope.csv")));
+    let e = fails(
+        bin()
+            .args(["train", "--label", "y", "--positive", "bad"])
+            .arg("--data")
+            .arg(dir.join("nope.csv")),
+    );
     assert!(e.contains("nope.csv: cannot read"), "{e}");
 }
 
@@ -242,17 +420,41 @@ fn damaged_model_files_are_refused_by_every_verb() {
     let cut = write(&dir, "cut.frk", "");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let future = dir.join("future.frk");
-    std::fs::write(&future, ferrisk::format::frame(9, 9, &bytes[ferrisk::format::HEADER_LEN..])).unwrap();
+    std::fs::write(
+        &future,
+        ferrisk::format::frame(9, 9, &bytes[ferrisk::format::HEADER_LEN..]),
+    )
+    .unwrap();
     for (file, msg) in [(&cut, "truncated or padded"), (&future, "from the future")] {
         let e = fails(bin().arg("inspect").arg(file));
         assert!(e.contains(msg), "{e}");
-        let e = fails(bin().args(["evaluate", "--model"]).arg(file).arg("--data").arg(&data));
+        let e = fails(
+            bin()
+                .args(["evaluate", "--model"])
+                .arg(file)
+                .arg("--data")
+                .arg(&data),
+        );
         assert!(e.contains(msg), "{e}");
-        let e = fails(bin().args(["predict", "--model"]).arg(file).arg("--data").arg(&data).arg("--out").arg(dir.join("o.csv")));
+        let e = fails(
+            bin()
+                .args(["predict", "--model"])
+                .arg(file)
+                .arg("--data")
+                .arg(&data)
+                .arg("--out")
+                .arg(dir.join("o.csv")),
+        );
         assert!(e.contains(msg), "{e}");
     }
     // Evaluate on data without the label, or with a foreign label value.
-    let e = fails(bin().args(["evaluate", "--model"]).arg(&src).arg("--data").arg(write(&dir, "x.csv", "age\n3\n")));
+    let e = fails(
+        bin()
+            .args(["evaluate", "--model"])
+            .arg(&src)
+            .arg("--data")
+            .arg(write(&dir, "x.csv", "age\n3\n")),
+    );
     assert!(e.contains("CSV has no column"), "{e}");
 }
 
@@ -263,7 +465,16 @@ fn help_explains_the_verbs_and_flags() {
         assert!(h.contains(verb), "{h}");
     }
     let h = ok(bin().args(["train", "--help"]));
-    for flag in ["--label", "--positive", "--drop", "--schema", "--cv", "--rf-trees", "--svm-c", "--gbm-learning-rate"] {
+    for flag in [
+        "--label",
+        "--positive",
+        "--drop",
+        "--schema",
+        "--cv",
+        "--rf-trees",
+        "--svm-c",
+        "--gbm-learning-rate",
+    ] {
         assert!(h.contains(flag), "{flag}: {h}");
     }
 }
