@@ -1,6 +1,8 @@
 //! Everything one model file carries, as in-memory types. The file's wire
 //! structs live in `format::v1` and are converted to and from these.
 
+use crate::credit::{ReasonText, Scorecard};
+use crate::drift::DriftProfile;
 use crate::metrics::Metrics;
 use crate::model::{Calibration, Model, ModelKind};
 use crate::schema::Schema;
@@ -76,6 +78,12 @@ pub struct Bundle {
     pub background: Vec<f32>,
     pub report: Option<TrainingReport>,
     pub metadata: Metadata,
+    /// Points scaling for the score in points (format v2; v1 files get the default).
+    pub scorecard: Scorecard,
+    /// Reason texts per feature and language (format v2; may be empty).
+    pub reasons: Vec<ReasonText>,
+    /// Training-population bins for PSI drift checks (format v2).
+    pub drift: Option<DriftProfile>,
 }
 
 impl Bundle {
@@ -121,6 +129,15 @@ impl Bundle {
                         return Err(format!("feature '{}': category tables disagree", f.name));
                     }
                 }
+            }
+        }
+        self.scorecard.validate()?;
+        if let Some(d) = &self.drift {
+            d.validate(&self.schema)?;
+        }
+        for r in &self.reasons {
+            if self.schema.position(&r.feature).is_none() {
+                return Err(format!("reason text for unknown feature '{}'", r.feature));
             }
         }
         match &self.model {

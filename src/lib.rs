@@ -18,7 +18,9 @@
 //! ```
 
 pub mod bundle;
+pub mod credit;
 pub mod csv;
+pub mod drift;
 pub mod error;
 pub mod explain;
 pub mod format;

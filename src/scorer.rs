@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use crate::bundle::Bundle;
+use crate::credit::{self, Reason};
 use crate::csv::CsvText;
+use crate::drift::{DriftCounts, DriftReport};
 use crate::error::{CsvError, EvalError, FormatError, ScoreError};
 use crate::explain::{self, Explanation};
 use crate::format;
@@ -161,6 +163,12 @@ impl Scorer {
         explain::explain(&self.bundle, &values, &x, warnings)
     }
 
+    /// Explanation for already parsed and encoded values (batch paths).
+    pub fn explain_encoded(&self, values: &[Value], x: &[f32]) -> Result<Explanation, ScoreError> {
+        check_width(x, self.width)?;
+        explain::explain(&self.bundle, values, x, Vec::new())
+    }
+
     /// Maps CSV header columns to feature indices; every feature must be present.
     pub fn map_header(&self, header: &[String]) -> Result<Vec<Option<usize>>, CsvError> {
         for f in &self.bundle.schema.features {
@@ -195,8 +203,19 @@ impl Scorer {
     pub fn score_csv(
         &self,
         text: &str,
-        mut progress: impl FnMut(usize),
+        progress: impl FnMut(usize),
     ) -> Result<Vec<RowScore>, CsvError> {
+        Ok(self.score_csv_counted(text, progress)?.0)
+    }
+
+    /// [`Scorer::score_csv`] that also counts the scored rows into the
+    /// model's drift bins (when the file has a drift profile).
+    pub fn score_csv_counted(
+        &self,
+        text: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<(Vec<RowScore>, Option<DriftCounts>), CsvError> {
+        let mut counts = self.drift_counter();
         let mut csv = CsvText::parse(text)?;
         let map = self.map_header(csv.header())?;
         let mut out = Vec::new();
@@ -207,7 +226,11 @@ impl Scorer {
             let scored = self.parse_row(&map, &fields).and_then(|values| {
                 warnings.clear();
                 self.encode(&values, &mut x, &mut warnings)?;
-                self.probability(&x)
+                let p = self.probability(&x)?;
+                if let Some(c) = counts.as_mut() {
+                    self.count_drift(c, &values, p);
+                }
+                Ok(p)
             });
             out.push(match scored {
                 Ok(probability) => RowScore::Scored { line, probability },
@@ -217,7 +240,40 @@ impl Scorer {
                 progress(out.len());
             }
         }
-        Ok(out)
+        Ok((out, counts))
+    }
+
+    /// Empty drift counters for this model, if its file has a drift profile.
+    pub fn drift_counter(&self) -> Option<DriftCounts> {
+        self.bundle.drift.as_ref().map(|d| d.counter())
+    }
+
+    /// Counts one scored row into `counts`.
+    pub fn count_drift(&self, counts: &mut DriftCounts, values: &[Value], probability: f32) {
+        if let Some(d) = &self.bundle.drift {
+            d.add(counts, values, probability);
+        }
+    }
+
+    /// PSI per feature and for the score from accumulated counts.
+    pub fn drift_report(&self, counts: &DriftCounts) -> Result<DriftReport, ScoreError> {
+        let Some(d) = &self.bundle.drift else {
+            return Err(ScoreError::Unsupported(
+                "this model file has no drift profile (format v1)".into(),
+            ));
+        };
+        d.report(&self.bundle.schema, counts)
+            .map_err(ScoreError::Unsupported)
+    }
+
+    /// Scorecard points for a probability of the positive class.
+    pub fn points(&self, probability: f32) -> f32 {
+        self.bundle.scorecard.points(probability as f64) as f32
+    }
+
+    /// The top `k` reasons for an explanation, texts in `lang`.
+    pub fn reasons(&self, e: &Explanation, k: usize, lang: &str) -> Vec<Reason> {
+        credit::reasons(e, &self.bundle.scorecard, &self.bundle.reasons, k, lang)
     }
 
     /// Parses a label cell: `Some(true)` for the positive class.

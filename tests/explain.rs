@@ -2,7 +2,12 @@
 //! computed by enumerating every coalition (an independent computation), and
 //! the additivity invariant — base + Σ contributions = model output — for
 //! every model kind.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_range_loop)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_range_loop
+)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use ferrisk::explain::treeshap;

@@ -73,13 +73,13 @@ fn any_flipped_body_byte_fails_the_checksum() {
 #[test]
 fn files_from_the_future_are_rejected_with_the_versions() {
     let bytes = golden("lr");
-    let future = frame(3, 2, body(&bytes));
+    let future = frame(9, 3, body(&bytes));
     let err = Scorer::from_bytes(&future).unwrap_err();
     assert_eq!(
         err,
         FormatError::FromFuture {
-            found: 3,
-            needs: 2,
+            found: 9,
+            needs: 3,
             supported: format::FORMAT_VERSION
         }
     );
@@ -96,17 +96,52 @@ fn files_from_the_future_are_rejected_with_the_versions() {
 }
 
 #[test]
-fn a_newer_file_that_promises_v1_compatibility_loads() {
-    // Format v2 writers that keep min_reader = 1 append their extension
-    // after the v1 body; a v1 reader loads the v1 part.
+fn a_newer_file_that_promises_compatibility_loads() {
+    // A writer of format 3 that keeps min_reader = 2 appends its extension
+    // after a v2 body; this reader loads the v2 part.
     let bytes = golden("lr");
     let mut extended = body(&bytes).to_vec();
     extended.extend_from_slice(b"future extension bytes");
-    let s = Scorer::from_bytes(&frame(2, 1, &extended)).unwrap();
+    let s = Scorer::from_bytes(&frame(3, 2, &extended)).unwrap();
     assert_eq!(s.bundle(), Scorer::from_bytes(&bytes).unwrap().bundle());
-    // The same trailing bytes in a v1 file are an error (nothing is silently ignored).
-    let err = Scorer::from_bytes(&frame(1, 1, &extended)).unwrap_err();
+    // The same trailing bytes in a v2 file are an error (nothing is silently ignored).
+    let err = Scorer::from_bytes(&frame(2, 2, &extended)).unwrap_err();
     assert!(matches!(err, FormatError::Decode(_)), "{err:?}");
+}
+
+#[test]
+fn a_v2_body_starts_with_a_complete_v1_body() {
+    // So files of kinds a v1 reader knows declare min_reader = 1 and load there.
+    for kind in ["lr", "svm-rbf", "rf", "gbm"] {
+        let bytes = golden(kind);
+        let (header, body) = format::read_header(&bytes).unwrap();
+        assert_eq!((header.version, header.min_reader), (2, 1), "{kind}");
+        let (v1, rest) = postcard::take_from_bytes::<format::v1::FileV1>(body).unwrap();
+        assert!(!rest.is_empty(), "{kind}: the v2 extension follows");
+        let old = ferrisk::Bundle::try_from(v1).unwrap();
+        let new = Scorer::from_bytes(&bytes).unwrap().into_bundle();
+        assert_eq!(old.model, new.model, "{kind}");
+        assert_eq!(old.schema, new.schema, "{kind}");
+        assert!(new.drift.is_some() && old.drift.is_none());
+    }
+}
+
+#[test]
+fn v1_files_are_still_read() {
+    let bytes = std::fs::read(format!(
+        "{}/tests/golden/v1/gbm.frk",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    assert_eq!(format::read_header(&bytes).unwrap().0.version, 1);
+    assert!(Scorer::from_bytes(&bytes).is_ok());
+    // And a v1 file with trailing bytes is refused.
+    let mut extended = body(&bytes).to_vec();
+    extended.push(0);
+    assert!(matches!(
+        Scorer::from_bytes(&frame(1, 1, &extended)).unwrap_err(),
+        FormatError::Decode(_)
+    ));
 }
 
 #[test]
@@ -145,7 +180,7 @@ fn mutated_bodies_with_valid_checksums_never_panic() {
                 let at = (xorshift(&mut state) as usize) % m.len();
                 m[at] = xorshift(&mut state) as u8;
             }
-            if let Ok(s) = Scorer::from_bytes(&frame(1, 1, &m)) {
+            if let Ok(s) = Scorer::from_bytes(&frame(2, 1, &m)) {
                 // Whatever decoded must be scoreable without panicking.
                 let x = vec![0.5f32; s.width()];
                 let _ = s.probability(&x);
@@ -170,8 +205,8 @@ fn inconsistent_structures_are_named() {
     if let Model::Linear(l) = &mut b.model {
         l.weights.pop();
     }
-    let body = ferrisk::format::v1::encode(&b).unwrap();
-    let err = Scorer::from_bytes(&frame(1, 1, &body)).unwrap_err();
+    let body = ferrisk::format::v2::encode(&b).unwrap();
+    let err = Scorer::from_bytes(&frame(2, 1, &body)).unwrap_err();
     assert!(
         err.to_string().contains("weights for a design width"),
         "{err}"

@@ -12,14 +12,17 @@ use ferrisk::{RowScore, Scorer};
 
 const KINDS: [&str; 5] = ["lr", "svm-linear", "svm-rbf", "rf", "gbm"];
 
-fn golden(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name)
+fn dir(version: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    if version == "current" {
+        d
+    } else {
+        d.join(version)
+    }
 }
 
-fn expected(kind: &str) -> Vec<f32> {
-    let text = std::fs::read_to_string(golden(&format!("expected-{kind}.csv"))).unwrap();
+fn expected(version: &str, kind: &str) -> Vec<f32> {
+    let text = std::fs::read_to_string(dir(version).join(format!("expected-{kind}.csv"))).unwrap();
     let mut csv = CsvText::parse(&text).unwrap();
     let col = csv
         .header()
@@ -34,14 +37,15 @@ fn expected(kind: &str) -> Vec<f32> {
     out
 }
 
-#[test]
-fn golden_files_load_and_reproduce_recorded_probabilities() {
-    let data = std::fs::read_to_string(golden("synthetic.csv")).unwrap();
+fn check_version(version: &str, format_version: u16) {
+    let data = std::fs::read_to_string(dir(version).join("synthetic.csv")).unwrap();
     for kind in KINDS {
-        let bytes = std::fs::read(golden(&format!("{kind}.frk"))).unwrap();
+        let bytes = std::fs::read(dir(version).join(format!("{kind}.frk"))).unwrap();
+        let (header, _) = ferrisk::format::read_header(&bytes).unwrap();
+        assert_eq!(header.version, format_version, "{version} {kind}");
         let scorer = Scorer::from_bytes(&bytes).unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert_eq!(scorer.bundle().kind.id(), kind);
-        let want = expected(kind);
+        let want = expected(version, kind);
         let got = scorer.score_csv(&data, |_| {}).unwrap();
         assert_eq!(got.len(), want.len(), "{kind}");
         for (g, w) in got.iter().zip(&want) {
@@ -60,11 +64,29 @@ fn golden_files_load_and_reproduce_recorded_probabilities() {
 }
 
 #[test]
+fn frozen_v1_files_still_load_and_reproduce_their_probabilities() {
+    check_version("v1", 1);
+}
+
+#[test]
+fn current_golden_files_load_and_reproduce_recorded_probabilities() {
+    check_version("current", ferrisk::format::FORMAT_VERSION);
+}
+
+#[test]
+fn v1_files_get_default_scorecard_and_no_drift_profile() {
+    let bytes = std::fs::read(dir("v1").join("lr.frk")).unwrap();
+    let b = Scorer::from_bytes(&bytes).unwrap().into_bundle();
+    assert_eq!(b.scorecard, ferrisk::credit::Scorecard::default());
+    assert!(b.drift.is_none() && b.reasons.is_empty());
+}
+
+#[test]
 fn golden_reports_match_a_fresh_evaluation_of_the_test_rows_shape() {
     // The stored report was computed by the runtime on the exported model;
     // its figures must be internally consistent.
     for kind in KINDS {
-        let bytes = std::fs::read(golden(&format!("{kind}.frk"))).unwrap();
+        let bytes = std::fs::read(dir("current").join(format!("{kind}.frk"))).unwrap();
         let b = Scorer::from_bytes(&bytes).unwrap().into_bundle();
         let r = b.report.unwrap();
         let c = r.test.confusion;

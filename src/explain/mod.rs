@@ -81,6 +81,9 @@ fn display_value(b: &Bundle, i: usize, v: &Value) -> String {
             c.categories.get(*k as usize).cloned().unwrap_or_default()
         }
         (Value::Unknown(t), _) => t.clone(),
+        (Value::Missing, FeatureKind::Numeric(_)) if !b.schema.encoding.impute_numeric => {
+            "missing".to_string()
+        }
         (Value::Missing, _) => format!("{} (imputed)", f.typical_text()),
         (Value::Category(k), _) => format!("code {k}"),
     }

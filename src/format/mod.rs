@@ -22,6 +22,7 @@
 //! [`FormatError::FromFuture`].
 
 pub mod v1;
+pub mod v2;
 
 use sha2::{Digest, Sha256};
 
@@ -29,10 +30,8 @@ use crate::bundle::Bundle;
 use crate::error::FormatError;
 
 pub const MAGIC: [u8; 8] = *b"FERRISK\0";
-/// Format version written by this build.
-pub const FORMAT_VERSION: u16 = 1;
-/// Oldest reader that can read what this build writes.
-pub const MIN_READER_VERSION: u16 = 1;
+/// Format version written (and the newest read) by this build.
+pub const FORMAT_VERSION: u16 = 2;
 pub const HEADER_LEN: usize = 52;
 /// Upper bound on a body, far above any real model (an RBF SVM on 10k rows
 /// of 100 columns is ~4 MB).
@@ -136,9 +135,11 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, FormatError> {
     let (header, body) = read_header(bytes)?;
     let bundle = match header.version {
         1 => v1::decode(body)?,
-        // A newer file that declares an older minimum reader: its leading
-        // structure is v1-compatible by that promise.
-        _ => v1::decode_prefix(body)?,
+        2 => v2::decode(body)?,
+        // A newer file that declares a minimum reader we satisfy: by that
+        // promise its body starts with a body we can read; the rest is
+        // ignored.
+        _ => v2::decode_prefix(body)?,
     };
     bundle.validate().map_err(FormatError::Invalid)?;
     Ok(bundle)
@@ -147,8 +148,8 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, FormatError> {
 /// Encodes a bundle as a current-version model file.
 pub fn encode(bundle: &Bundle) -> Result<Vec<u8>, FormatError> {
     bundle.validate().map_err(FormatError::Invalid)?;
-    let body = v1::encode(bundle)?;
-    Ok(frame(FORMAT_VERSION, MIN_READER_VERSION, &body))
+    let body = v2::encode(bundle)?;
+    Ok(frame(FORMAT_VERSION, v2::min_reader(bundle), &body))
 }
 
 /// Wraps a body in a header. Public for tests that build hostile files.

@@ -397,6 +397,9 @@ impl TryFrom<FileV1> for Bundle {
                 cv: r.cv_folds.map(|folds| CvReport { folds }),
                 fit_seconds: r.fit_seconds,
             }),
+            scorecard: Default::default(),
+            reasons: Vec::new(),
+            drift: None,
             metadata: Metadata {
                 producer: w.metadata.producer,
                 created_unix: w.metadata.created_unix,
@@ -421,13 +424,6 @@ pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
             super::HEADER_LEN + body.len() - rest.len()
         )));
     }
-    Bundle::try_from(wire)
-}
-
-/// Decodes the v1 part at the start of a newer body that promised v1 readers
-/// compatibility; the extension bytes after it are ignored.
-pub fn decode_prefix(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (wire, _) = postcard::take_from_bytes::<FileV1>(body).map_err(|e| decode_error(e, body))?;
     Bundle::try_from(wire)
 }
 

@@ -106,3 +106,22 @@ pub fn explanation(e: &Explanation) -> Value {
         "warnings": e.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
     })
 }
+
+pub fn reasons(r: &[ferrisk::credit::Reason]) -> Value {
+    json!(r
+        .iter()
+        .map(|r| json!({
+            "rank": r.rank, "feature": r.feature, "value": r.value,
+            "contribution": r.contribution, "points": r.points, "text": r.text,
+        }))
+        .collect::<Vec<_>>())
+}
+
+pub fn drift(r: &ferrisk::drift::DriftReport) -> Value {
+    use ferrisk::drift::level;
+    json!({
+        "rows": r.rows,
+        "score": {"psi": r.score, "level": level(r.score)},
+        "features": r.features.iter().map(|(n, p)| json!({"feature": n, "psi": p, "level": level(*p)})).collect::<Vec<_>>(),
+    })
+}

@@ -44,6 +44,8 @@ enum Command {
     Evaluate(EvaluateArgs),
     /// Score every row of a CSV; write the rows with probability and decision.
     Predict(PredictArgs),
+    /// Explain one customer's score: contributions, reasons, points.
+    Explain(ExplainArgs),
     /// Describe a model file: schema, model, metrics, provenance.
     Inspect(InspectArgs),
     /// Write a synthetic labelled customer CSV (for machines without real data).
@@ -139,7 +141,39 @@ struct TrainArgs {
     /// Gradient boosting: stop after this many rounds without validation improvement.
     #[arg(long, default_value_t = 30, help_heading = "Gradient boosting")]
     gbm_early_stopping: usize,
+    /// Scorecard: points at the base odds.
+    #[arg(long, default_value_t = 600.0, help_heading = "Scorecard and reasons")]
+    score_base: f32,
+    /// Scorecard: good:bad odds that score `--score-base` points (e.g. 50 for 50:1).
+    #[arg(long, default_value_t = 50.0, help_heading = "Scorecard and reasons")]
+    score_odds: f32,
+    /// Scorecard: points to double the odds (PDO).
+    #[arg(long, default_value_t = 20.0, help_heading = "Scorecard and reasons")]
+    score_pdo: f32,
+    /// Reason catalogue (JSON): {"feature": {"en": "text with {value}", "zh": "..."}}.
+    /// Features without an entry get generated texts.
+    #[arg(long, value_name = "FILE.json", help_heading = "Scorecard and reasons")]
+    reasons: Option<PathBuf>,
     /// Print the results as JSON on stdout (tables go to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// Model file (.frk).
+    #[arg(long, value_name = "FILE.frk")]
+    model: PathBuf,
+    /// The customer as JSON: {"feature": value, ...} (numbers, strings, null).
+    #[arg(long, value_name = "JSON")]
+    customer: String,
+    /// Number of reasons (features that pushed towards the positive class).
+    #[arg(long, default_value_t = 4)]
+    reasons: usize,
+    /// Language of the reason texts (en, zh).
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
 }
@@ -168,6 +202,15 @@ struct PredictArgs {
     /// Output CSV: the input columns plus probability, decision and error; `-` for stdout.
     #[arg(long, value_name = "OUT.csv")]
     out: PathBuf,
+    /// Also write scorecard points and the top reasons (reason_1..reason_N) per row.
+    #[arg(long)]
+    explain: bool,
+    /// Reasons per row with --explain.
+    #[arg(long, default_value_t = 4)]
+    reasons: usize,
+    /// Language of the reason texts (en, zh).
+    #[arg(long, default_value = "en")]
+    lang: String,
 }
 
 #[derive(Args)]
@@ -243,6 +286,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train(*a),
         Command::Evaluate(a) => evaluate(a),
         Command::Predict(a) => predict(a),
+        Command::Explain(a) => explain(a),
         Command::Inspect(a) => inspect(a),
         Command::Synth(a) => synth_cmd(a),
         Command::Serve(a) => serve::run(a).map(|()| ExitCode::SUCCESS),
@@ -361,6 +405,15 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             min_samples_leaf: a.rf_min_samples_leaf,
             max_features: a.rf_max_features,
             ..Default::default()
+        },
+        scorecard: ferrisk::credit::Scorecard {
+            base_score: a.score_base,
+            base_odds: a.score_odds,
+            pdo: a.score_pdo,
+        },
+        reasons: match &a.reasons {
+            Some(p) => read_catalogue(p)?,
+            None => Vec::new(),
         },
         gbm: ferrisk_train::gbm::GbmParams {
             trees: a.gbm_trees,
@@ -515,7 +568,13 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
     let map = scorer.map_header(&header).with_context(|| name.clone())?;
     let mut cols: Vec<&str> = header.iter().map(String::as_str).collect();
     cols.extend(["probability", "decision", "error"]);
+    let reason_cols: Vec<String> = (1..=a.reasons).map(|k| format!("reason_{k}")).collect();
+    if a.explain {
+        cols.push("points");
+        cols.extend(reason_cols.iter().map(String::as_str));
+    }
     csv_row(&mut out, cols)?;
+    let mut drift = scorer.drift_counter();
     let bar = ProgressBar::new(size);
     if let Ok(style) =
         ProgressStyle::with_template("scoring [{bar:30}] {bytes}/{total_bytes} {msg}")
@@ -552,11 +611,27 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
                 header.len()
             );
         }
+        let mut extra: Vec<String> = Vec::new();
         let result = scorer.parse_row(&map, &fields).and_then(|values| {
             warnings.clear();
             scorer.encode(&values, &mut x, &mut warnings)?;
-            scorer.probability(&x)
+            let p = scorer.probability(&x)?;
+            if let Some(c) = drift.as_mut() {
+                scorer.count_drift(c, &values, p);
+            }
+            if a.explain {
+                let e = scorer.explain_encoded(&values, &x)?;
+                extra.push(format!("{:.1}", scorer.points(p)));
+                let r = scorer.reasons(&e, a.reasons, &a.lang);
+                extra.extend(
+                    (0..a.reasons).map(|k| r.get(k).map(|r| r.text.clone()).unwrap_or_default()),
+                );
+            }
+            Ok(p)
         });
+        if a.explain && extra.is_empty() {
+            extra = vec![String::new(); a.reasons + 1];
+        }
         let (p, d, err) = match result {
             Ok(p) => {
                 scored += 1;
@@ -578,7 +653,8 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
             fields
                 .iter()
                 .map(String::as_str)
-                .chain([p.as_str(), d.as_str(), err.as_str()]),
+                .chain([p.as_str(), d.as_str(), err.as_str()])
+                .chain(extra.iter().map(String::as_str)),
         )?;
         if (scored + failed) % 4096 == 0 {
             bar.set_position(read);
@@ -592,11 +668,138 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
         "scored {scored} rows, {failed} failed ({})",
         a.out.display()
     );
+    if let Some(counts) = &drift {
+        if scored > 0 {
+            print_drift(&scorer.drift_report(counts)?);
+        }
+    }
     Ok(if failed > 0 {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_drift(r: &ferrisk::drift::DriftReport) {
+    use ferrisk::drift::level;
+    eprintln!(
+        "\npopulation stability (PSI against the training split, {} rows)",
+        r.rows
+    );
+    eprintln!(
+        "  {:<44} {:>7}  {}",
+        "score",
+        format!("{:.3}", r.score),
+        level(r.score)
+    );
+    for (name, psi) in &r.features {
+        eprintln!("  {:<44} {:>7}  {}", name, format!("{psi:.3}"), level(*psi));
+    }
+}
+
+/// Reads a reason catalogue: {"feature": {"en": "...", "zh": "..."}}.
+fn read_catalogue(path: &Path) -> Result<Vec<ferrisk::credit::ReasonText>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let map: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+        serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: expected {{\"feature\": {{\"en\": \"text\", ...}}}}",
+                path.display()
+            )
+        })?;
+    Ok(map
+        .into_iter()
+        .flat_map(|(feature, langs)| {
+            langs
+                .into_iter()
+                .map(move |(lang, text)| ferrisk::credit::ReasonText {
+                    feature: feature.clone(),
+                    lang,
+                    text,
+                })
+        })
+        .collect())
+}
+
+/// Converts a JSON object into (feature, raw value) pairs; errors name the field.
+pub fn json_record(v: &serde_json::Value) -> Result<Vec<(String, serde_json::Value)>> {
+    let Some(obj) = v.as_object() else {
+        bail!("the customer must be a JSON object of feature: value");
+    };
+    Ok(obj.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+fn raw_value<'a>(name: &str, v: &'a serde_json::Value) -> Result<ferrisk::RawValue<'a>> {
+    Ok(match v {
+        serde_json::Value::Null => ferrisk::RawValue::Missing,
+        serde_json::Value::Number(n) => ferrisk::RawValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => ferrisk::RawValue::Text(s),
+        _ => bail!("feature '{name}': expected a number, a string or null"),
+    })
+}
+
+fn explain(a: ExplainArgs) -> Result<ExitCode> {
+    let scorer = load_model(&a.model)?;
+    let v: serde_json::Value =
+        serde_json::from_str(&a.customer).context("--customer is not valid JSON")?;
+    let fields = json_record(&v)?;
+    let mut rec = Vec::with_capacity(fields.len());
+    for (k, v) in &fields {
+        rec.push((k.as_str(), raw_value(k, v)?));
+    }
+    let p = scorer.predict(rec.iter().cloned())?;
+    let e = scorer.explain(rec.iter().cloned())?;
+    let reasons = scorer.reasons(&e, a.reasons, &a.lang);
+    let points = scorer.points(p.probability);
+    if a.json {
+        let mut out = json::prediction(&p);
+        out["points"] = serde_json::json!(points);
+        out["explanation"] = json::explanation(&e);
+        out["reasons"] = json::reasons(&reasons);
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let b = scorer.bundle();
+    println!(
+        "P({}) = {:.4}   decision: {} (threshold {})   score: {:.0} points",
+        b.schema.positive,
+        p.probability,
+        if p.decision {
+            &b.schema.positive
+        } else {
+            &b.schema.negative
+        },
+        p.threshold,
+        points
+    );
+    for w in &p.warnings {
+        println!("  warning: {w}");
+    }
+    println!(
+        "\n{} — base value {:.4} ({})",
+        e.method,
+        e.base,
+        e.unit.id()
+    );
+    let mut order: Vec<usize> = (0..e.contributions.len()).collect();
+    order.sort_by(|&i, &j| {
+        e.contributions[j]
+            .contribution
+            .abs()
+            .total_cmp(&e.contributions[i].contribution.abs())
+    });
+    for i in order {
+        let c = &e.contributions[i];
+        println!("  {:>+9.4}  {:<44} {}", c.contribution, c.feature, c.value);
+    }
+    if !reasons.is_empty() {
+        println!("\nprincipal reasons:");
+        for r in &reasons {
+            println!("  {}. {} ({:+.0} points)", r.rank, r.text, r.points);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn inspect(a: InspectArgs) -> Result<ExitCode> {

@@ -48,6 +48,8 @@ pub struct TrainConfig {
     pub svm_max_rows: usize,
     pub rf: ForestParams,
     pub gbm: GbmParams,
+    pub scorecard: ferrisk::credit::Scorecard,
+    pub reasons: Vec<ferrisk::credit::ReasonText>,
 }
 
 impl Default for TrainConfig {
@@ -62,6 +64,8 @@ impl Default for TrainConfig {
             svm_max_rows: 2000,
             rf: ForestParams::default(),
             gbm: GbmParams::default(),
+            scorecard: Default::default(),
+            reasons: Vec::new(),
         }
     }
 }
@@ -249,6 +253,9 @@ pub fn fit_bundle(
             background,
             report: None,
             metadata: Metadata::default(),
+            scorecard: cfg.scorecard,
+            reasons: cfg.reasons.clone(),
+            drift: None,
         },
         notes,
     ))
@@ -360,7 +367,16 @@ pub fn train(
             "the test split has only one class; use more data or a larger --test-size".into(),
         )
     })?;
+    let train_probs = score_rows(&scorer, table, &train_rows)?;
+    let drift = prep::fit_drift(
+        &scorer.bundle().schema,
+        table,
+        ds,
+        &train_rows,
+        &train_probs,
+    );
     let mut bundle = scorer.into_bundle();
+    bundle.drift = Some(drift);
     bundle.report = Some(TrainingReport {
         test,
         train_rows: train_rows.len() as u64,

@@ -122,3 +122,109 @@ pub fn encode_rows(
     }
     Ok(m)
 }
+
+/// Decile edges of sorted values, deduplicated (at most 9 edges).
+fn decile_edges(sorted: &[f32]) -> Vec<f32> {
+    let mut edges: Vec<f32> = Vec::new();
+    if sorted.is_empty() {
+        return edges;
+    }
+    for k in 1..10 {
+        let e = sorted[(k * sorted.len() / 10).min(sorted.len() - 1)];
+        if edges.last().is_none_or(|&l| e > l) && e < sorted[sorted.len() - 1] {
+            edges.push(e);
+        }
+    }
+    edges
+}
+
+fn shares(counts: &[u32]) -> Vec<f32> {
+    let n: u32 = counts.iter().sum();
+    counts
+        .iter()
+        .map(|&c| {
+            if n == 0 {
+                0.0
+            } else {
+                (c as f64 / n as f64) as f32
+            }
+        })
+        .collect()
+}
+
+/// Training-population bins for PSI: decile bins (plus missing) for numeric
+/// features, category shares (plus unknown/missing) for categoricals, and
+/// decile bins of the training probabilities. Counted through the runtime's
+/// own `DriftProfile::add`, so batch counts use identical binning.
+pub fn fit_drift(
+    schema: &Schema,
+    table: &Table,
+    ds: &Dataset,
+    rows: &[usize],
+    probs: &[f32],
+) -> ferrisk::drift::DriftProfile {
+    use ferrisk::drift::{Bins, DriftProfile};
+    let mut parsed: Vec<Vec<ferrisk::Value>> = Vec::with_capacity(rows.len());
+    for &r in rows {
+        let v = ds
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, (col, _, _))| {
+                schema
+                    .parse_value(i, RawValue::Text(&table.rows[r][*col]))
+                    .unwrap_or(ferrisk::Value::Missing)
+            })
+            .collect();
+        parsed.push(v);
+    }
+    let mut features = Vec::with_capacity(schema.features.len());
+    for (i, f) in schema.features.iter().enumerate() {
+        match &f.kind {
+            FeatureKind::Numeric(_) => {
+                let mut vals: Vec<f32> = parsed
+                    .iter()
+                    .filter_map(|v| match v.get(i) {
+                        Some(ferrisk::Value::Number(x)) => Some(*x),
+                        _ => None,
+                    })
+                    .collect();
+                vals.sort_by(f32::total_cmp);
+                let edges = decile_edges(&vals);
+                features.push(Bins {
+                    expected: vec![0.0; edges.len() + 2],
+                    edges,
+                });
+            }
+            FeatureKind::Categorical(c) => features.push(Bins {
+                edges: Vec::new(),
+                expected: vec![0.0; c.categories.len() + 1],
+            }),
+        }
+    }
+    let mut sorted = probs.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let score_edges = decile_edges(&sorted);
+    let mut profile = DriftProfile {
+        features,
+        score: Bins {
+            expected: vec![0.0; score_edges.len() + 2],
+            edges: score_edges,
+        },
+    };
+    let mut counts = profile.counter();
+    for (v, &p) in parsed.iter().zip(probs) {
+        profile.add(&mut counts, v, p);
+    }
+    let mut offset = 0;
+    for b in profile
+        .features
+        .iter_mut()
+        .chain(std::iter::once(&mut profile.score))
+    {
+        let n = b.expected.len();
+        b.expected = shares(&counts.counts[offset..offset + n]);
+        offset += n;
+    }
+    profile
+}

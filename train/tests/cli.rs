@@ -478,3 +478,130 @@ fn help_explains_the_verbs_and_flags() {
         assert!(h.contains(flag), "{flag}: {h}");
     }
 }
+
+#[test]
+fn explain_reasons_points_and_drift() {
+    let dir = tmp("explain");
+    let data = write(&dir, "s.csv", &ferrisk_train::synth::generate(800, 21));
+    let catalogue = write(
+        &dir,
+        "reasons.json",
+        r#"{"employment": {"en": "Employment status '{value}' is associated with missed payments", "zh": "就业状况「{value}」与逾期相关"}}"#,
+    );
+    let model = dir.join("gbm.frk");
+    ok(bin()
+        .args([
+            "train",
+            "--label",
+            "default",
+            "--positive",
+            "yes",
+            "--model",
+            "gbm",
+            "--score-pdo",
+            "40",
+        ])
+        .arg("--reasons")
+        .arg(&catalogue)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&model));
+    // An average customer except for unemployment (the synthetic risk
+    // function's strongest categorical effect).
+    let customer = r#"{"age": 40, "income": 40000, "loan_amount": 5000, "duration_months": 24, "existing_credits": 1, "employment": "unemployed", "housing": "own", "purpose": "car"}"#;
+    let v = json(&ok(bin()
+        .args(["explain", "--json", "--customer", customer])
+        .arg("--model")
+        .arg(&model)));
+    let p = v["probability"].as_f64().unwrap();
+    // Points from the PDO definition, computed here: 600 at 50:1, 40 points per doubling.
+    let want = 600.0 + 40.0 / std::f64::consts::LN_2 * (((1.0 - p) / p) / 50.0).ln();
+    assert!(
+        (v["points"].as_f64().unwrap() - want).abs() < 0.01,
+        "{} vs {want}",
+        v["points"]
+    );
+    let reasons = v["reasons"].as_array().unwrap();
+    assert!(!reasons.is_empty() && reasons.len() <= 4);
+    let contribs: Vec<f64> = reasons
+        .iter()
+        .map(|r| r["contribution"].as_f64().unwrap())
+        .collect();
+    assert!(
+        contribs.windows(2).all(|w| w[0] >= w[1]) && contribs.iter().all(|&c| c > 0.0),
+        "{contribs:?}"
+    );
+    let emp = reasons
+        .iter()
+        .find(|r| r["feature"] == "employment")
+        .expect("unemployment is a principal reason");
+    assert_eq!(
+        emp["text"],
+        "Employment status 'unemployed' is associated with missed payments"
+    );
+    let e = &v["explanation"];
+    let sum = e["base"].as_f64().unwrap()
+        + e["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["contribution"].as_f64().unwrap())
+            .sum::<f64>();
+    assert!(
+        (sum - (p / (1.0 - p)).ln()).abs() < 1e-4,
+        "additivity: {sum}"
+    );
+    let zh = json(&ok(bin()
+        .args(["explain", "--json", "--lang", "zh", "--customer", customer])
+        .arg("--model")
+        .arg(&model)));
+    let zh_emp = zh["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["feature"] == "employment")
+        .unwrap()
+        .clone();
+    assert_eq!(zh_emp["text"], "就业状况「unemployed」与逾期相关");
+    // Batch: reasons per row, and PSI flags a population whose ages moved.
+    let shifted: String = ferrisk_train::synth::generate(500, 22)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.to_string()
+            } else {
+                format!("75{}", &l[l.find(',').unwrap()..])
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let input = write(&dir, "shifted.csv", &shifted);
+    let out = dir.join("scored.csv");
+    let o = run(bin()
+        .args(["predict", "--explain", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out));
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let age_line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("age "))
+        .unwrap();
+    assert!(age_line.ends_with("shift"), "{err}");
+    let income_line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("income "))
+        .unwrap();
+    assert!(income_line.ends_with("stable"), "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("points,reason_1,reason_2,reason_3,reason_4"));
+}

@@ -1,0 +1,268 @@
+//! Credit conventions on top of a score: scorecard points (PDO scaling) and
+//! reason codes (the principal features that pushed a customer towards the
+//! positive, "bad", class), with texts from a reason catalogue.
+
+use crate::explain::{Explanation, Unit};
+
+/// Points-to-double-the-odds scaling: `base_score` points at good:bad odds
+/// of `base_odds`:1, and every `pdo` points double the odds. Points rise
+/// as risk falls, as on a bureau score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scorecard {
+    pub base_score: f32,
+    pub base_odds: f32,
+    pub pdo: f32,
+}
+
+impl Default for Scorecard {
+    fn default() -> Self {
+        Scorecard {
+            base_score: 600.0,
+            base_odds: 50.0,
+            pdo: 20.0,
+        }
+    }
+}
+
+impl Scorecard {
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.pdo.is_finite()
+            && self.pdo > 0.0
+            && self.base_odds.is_finite()
+            && self.base_odds > 0.0
+            && self.base_score.is_finite())
+        {
+            return Err(format!(
+                "scorecard needs PDO > 0 and base odds > 0 (got PDO {}, odds {}, score {})",
+                self.pdo, self.base_odds, self.base_score
+            ));
+        }
+        Ok(())
+    }
+
+    /// Points per unit of log-odds (of "good").
+    pub fn factor(&self) -> f64 {
+        self.pdo as f64 / std::f64::consts::LN_2
+    }
+
+    pub fn offset(&self) -> f64 {
+        self.base_score as f64 - self.factor() * libm::log(self.base_odds as f64)
+    }
+
+    /// Points for a log-odds of the *positive (bad)* class.
+    pub fn points_for_log_odds(&self, log_odds_bad: f64) -> f64 {
+        self.offset() - self.factor() * log_odds_bad
+    }
+
+    /// Points for a probability of the positive class.
+    pub fn points(&self, p_bad: f64) -> f64 {
+        self.points_for_log_odds(logit(p_bad))
+    }
+}
+
+/// log(p / (1 − p)), clamped away from 0 and 1.
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-9, 1.0 - 1e-9);
+    libm::log(p / (1.0 - p))
+}
+
+/// Feature contributions and base value in log-odds of the positive class.
+/// Probability-unit explanations (forests) are mapped with the secant of
+/// the logit between the base value and the output, which keeps additivity.
+pub fn log_odds_view(e: &Explanation) -> (f64, Vec<f64>) {
+    match e.unit {
+        Unit::LogOdds => (
+            e.base as f64,
+            e.contributions
+                .iter()
+                .map(|c| c.contribution as f64)
+                .collect(),
+        ),
+        Unit::Probability => {
+            let p0 = e.base as f64;
+            let p1 = e.output as f64;
+            let r = if (p1 - p0).abs() > 1e-9 {
+                (logit(p1) - logit(p0)) / (p1 - p0)
+            } else {
+                let q = p0.clamp(1e-9, 1.0 - 1e-9);
+                1.0 / (q * (1.0 - q))
+            };
+            (
+                logit(p0),
+                e.contributions
+                    .iter()
+                    .map(|c| r * c.contribution as f64)
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// One reason text for a feature in one language. `{value}` in the text is
+/// replaced by the customer's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReasonText {
+    pub feature: String,
+    pub lang: String,
+    pub text: String,
+}
+
+/// A principal reason for a score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub rank: u32,
+    pub feature: String,
+    pub value: String,
+    /// Contribution towards the positive class, in the explanation's unit.
+    pub contribution: f32,
+    /// Scorecard points this feature cost the customer (negative).
+    pub points: f32,
+    pub text: String,
+}
+
+/// Default maximum number of reasons (Reg B practice: at most four).
+pub const DEFAULT_REASONS: usize = 4;
+
+fn humanize(name: &str) -> String {
+    let spaced = name.replace(['_', '.'], " ");
+    let mut c = spaced.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Generated text when the catalogue has none for a feature.
+pub fn default_text(feature: &str, value: &str, lang: &str) -> String {
+    match lang {
+        "zh" | "zh-CN" | "zh-Hans" => format!("{feature} = {value}，提高了违约风险"),
+        _ => format!("{}: {value} increases the risk", humanize(feature)),
+    }
+}
+
+/// The top `k` features that pushed the score towards the positive class,
+/// largest first; ties keep schema order. Texts come from `catalogue` in
+/// `lang` (falling back to English entries, then to generated text).
+pub fn reasons(
+    e: &Explanation,
+    scorecard: &Scorecard,
+    catalogue: &[ReasonText],
+    k: usize,
+    lang: &str,
+) -> Vec<Reason> {
+    let (_, lo) = log_odds_view(e);
+    let mut idx: Vec<usize> = (0..e.contributions.len())
+        .filter(|&i| e.contributions[i].contribution > 0.0)
+        .collect();
+    idx.sort_by(|&a, &b| {
+        e.contributions[b]
+            .contribution
+            .total_cmp(&e.contributions[a].contribution)
+            .then(a.cmp(&b))
+    });
+    idx.truncate(k);
+    let lookup = |feature: &str, l: &str| {
+        catalogue
+            .iter()
+            .find(|r| r.feature == feature && r.lang == l)
+            .map(|r| r.text.clone())
+    };
+    idx.into_iter()
+        .enumerate()
+        .map(|(rank, i)| {
+            let c = &e.contributions[i];
+            let text = lookup(&c.feature, lang)
+                .or_else(|| lookup(&c.feature, "en"))
+                .map(|t| t.replace("{value}", &c.value))
+                .unwrap_or_else(|| default_text(&c.feature, &c.value, lang));
+            Reason {
+                rank: rank as u32 + 1,
+                feature: c.feature.clone(),
+                value: c.value.clone(),
+                contribution: c.contribution,
+                points: (-scorecard.factor() * lo.get(i).copied().unwrap_or(0.0)) as f32,
+                text,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::Contribution;
+
+    #[test]
+    fn pdo_scaling_matches_its_definition() {
+        let s = Scorecard::default();
+        // At 50:1 good:bad odds the score is the base score.
+        let p_bad = 1.0 / 51.0;
+        assert!((s.points(p_bad) - 600.0).abs() < 1e-9);
+        // Doubling the good odds adds PDO points.
+        let p2 = 1.0 / 101.0;
+        assert!((s.points(p2) - 620.0).abs() < 1e-9);
+    }
+
+    fn expl(unit: Unit, base: f32, c: &[f32]) -> Explanation {
+        Explanation {
+            base,
+            output: base + c.iter().sum::<f32>(),
+            unit,
+            method: "test",
+            contributions: c
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| Contribution {
+                    feature: format!("f_{i}"),
+                    value: format!("v{i}"),
+                    contribution: v,
+                })
+                .collect(),
+            probability: 0.5,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn reasons_are_top_k_positive_with_stable_ties_and_catalogue_texts() {
+        let e = expl(Unit::LogOdds, -1.0, &[0.5, -0.2, 0.9, 0.5, 0.1, 0.3]);
+        let cat = vec![
+            ReasonText {
+                feature: "f_2".into(),
+                lang: "en".into(),
+                text: "Value {value} is high".into(),
+            },
+            ReasonText {
+                feature: "f_2".into(),
+                lang: "zh".into(),
+                text: "{value} 偏高".into(),
+            },
+        ];
+        let r = reasons(&e, &Scorecard::default(), &cat, 4, "en");
+        let order: Vec<&str> = r.iter().map(|x| x.feature.as_str()).collect();
+        assert_eq!(order, vec!["f_2", "f_0", "f_3", "f_5"]);
+        assert_eq!(r[0].text, "Value v2 is high");
+        assert_eq!(r[1].text, "F 0: v0 increases the risk");
+        assert!((r[0].points as f64 + 0.9 * 20.0 / std::f64::consts::LN_2).abs() < 1e-4);
+        let zh = reasons(&e, &Scorecard::default(), &cat, 2, "zh");
+        assert_eq!(zh[0].text, "v2 偏高");
+        assert_eq!(zh[1].text, "f_0 = v0，提高了违约风险");
+        // Only features that pushed towards "bad" are reasons.
+        let none = reasons(
+            &expl(Unit::LogOdds, 0.0, &[-0.1, 0.0]),
+            &Scorecard::default(),
+            &[],
+            4,
+            "en",
+        );
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn probability_explanations_map_additively_to_log_odds() {
+        let e = expl(Unit::Probability, 0.3, &[0.2, -0.05, 0.1]);
+        let (base, lo) = log_odds_view(&e);
+        let total = base + lo.iter().sum::<f64>();
+        assert!((total - logit(0.55)).abs() < 1e-6, "{total}");
+    }
+}
