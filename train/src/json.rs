@@ -7,11 +7,28 @@ use ferrisk::schema::FeatureKind;
 use ferrisk::{Bundle, Metrics, Prediction};
 use serde_json::{json, Value};
 
+/// An `f32` as the JSON number with its shortest round-trip text (so
+/// `0.1f32` is `0.1`, not `0.10000000149011612`); non-finite → null.
+pub fn num(x: f32) -> Value {
+    if !x.is_finite() {
+        return Value::Null;
+    }
+    x.to_string()
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
+fn nums(xs: &[f32]) -> Value {
+    Value::Array(xs.iter().map(|&x| num(x)).collect())
+}
+
 pub fn metrics(m: &Metrics) -> Value {
     json!({
         "rows": m.rows,
         "positives": m.positives,
-        "threshold": m.threshold,
+        "threshold": num(m.threshold),
         "accuracy": m.accuracy,
         "precision": m.precision,
         "recall": m.recall,
@@ -21,7 +38,7 @@ pub fn metrics(m: &Metrics) -> Value {
         "brier": m.brier,
         "logLoss": m.log_loss,
         "confusion": {"tn": m.confusion.tn, "fp": m.confusion.fp, "fn": m.confusion.fn_, "tp": m.confusion.tp},
-        "roc": m.roc.iter().map(|p| json!({"fpr": p.fpr, "tpr": p.tpr, "threshold": if p.threshold.is_finite() { json!(p.threshold) } else { Value::Null }})).collect::<Vec<_>>(),
+        "roc": m.roc.iter().map(|p| json!({"fpr": num(p.fpr), "tpr": num(p.tpr), "threshold": num(p.threshold)})).collect::<Vec<_>>(),
     })
 }
 
@@ -35,15 +52,15 @@ pub fn schema(b: &Bundle) -> Value {
             let mut v = match &f.kind {
                 FeatureKind::Numeric(n) => json!({
                     "name": f.name, "type": "numeric",
-                    "min": n.min, "max": n.max, "mean": n.mean, "median": n.median,
+                    "min": num(n.min), "max": num(n.max), "mean": num(n.mean), "median": num(n.median),
                 }),
                 FeatureKind::Categorical(c) => json!({
                     "name": f.name, "type": "categorical",
-                    "categories": c.categories, "frequencies": c.frequencies,
+                    "categories": c.categories, "frequencies": nums(&c.frequencies),
                 }),
             };
             v["typical"] = json!(f.typical_text());
-            v["missingRate"] = json!(f.missing_rate);
+            v["missingRate"] = num(f.missing_rate);
             v
         }).collect::<Vec<_>>(),
     })
@@ -62,7 +79,7 @@ pub fn metadata(b: &Bundle) -> Value {
         "dataRows": m.data_rows,
         "params": m.params,
         "notes": m.notes,
-        "threshold": b.threshold,
+        "threshold": num(b.threshold),
         "explanationMethod": ferrisk::explain::method(b),
         "embedsTrainingRows": b.embeds_training_rows(),
     })
@@ -85,23 +102,23 @@ pub fn report(b: &Bundle) -> Value {
 
 pub fn prediction(p: &Prediction) -> Value {
     json!({
-        "probability": p.probability,
+        "probability": num(p.probability),
         "decision": p.decision,
-        "threshold": p.threshold,
-        "margin": p.margin,
+        "threshold": num(p.threshold),
+        "margin": num(p.margin),
         "warnings": p.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
     })
 }
 
 pub fn explanation(e: &Explanation) -> Value {
     json!({
-        "base": e.base,
-        "output": e.output,
+        "base": num(e.base),
+        "output": num(e.output),
         "unit": e.unit.id(),
         "method": e.method,
-        "probability": e.probability,
+        "probability": num(e.probability),
         "contributions": e.contributions.iter().map(|c| json!({
-            "feature": c.feature, "value": c.value, "contribution": c.contribution,
+            "feature": c.feature, "value": c.value, "contribution": num(c.contribution),
         })).collect::<Vec<_>>(),
         "warnings": e.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
     })
@@ -112,7 +129,7 @@ pub fn reasons(r: &[ferrisk::credit::Reason]) -> Value {
         .iter()
         .map(|r| json!({
             "rank": r.rank, "feature": r.feature, "value": r.value,
-            "contribution": r.contribution, "points": r.points, "text": r.text,
+            "contribution": num(r.contribution), "points": num(r.points), "text": r.text,
         }))
         .collect::<Vec<_>>())
 }

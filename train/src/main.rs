@@ -2,6 +2,8 @@
 
 mod serve;
 
+pub use ferrisk_train::json::{drift as json_drift, reasons as json_reasons};
+
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -754,7 +756,7 @@ fn explain(a: ExplainArgs) -> Result<ExitCode> {
     let points = scorer.points(p.probability);
     if a.json {
         let mut out = json::prediction(&p);
-        out["points"] = serde_json::json!(points);
+        out["points"] = json::num(points);
         out["explanation"] = json::explanation(&e);
         out["reasons"] = json::reasons(&reasons);
         println!("{}", serde_json::to_string_pretty(&out)?);

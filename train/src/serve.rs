@@ -299,16 +299,7 @@ async fn model_file(State(st): State<Shared>, UrlPath(file): UrlPath<String>) ->
 
 /// An `f32` as JSON with its shortest text (`0.39`, not `0.38999998569488525`),
 /// so `f32::from_str` of the text gives the same bits; non-finite: null.
-fn f32j(x: f32) -> Json {
-    if !x.is_finite() {
-        return Json::Null;
-    }
-    x.to_string()
-        .parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .map_or(Json::Null, Json::Number)
-}
+use ferrisk_train::json::num as f32j;
 
 fn f32s(xs: &[f32]) -> Json {
     Json::Array(xs.iter().map(|&x| f32j(x)).collect())
@@ -460,7 +451,19 @@ fn json_type(v: &Json) -> &'static str {
     }
 }
 
-fn score_customer(scorer: &Scorer, index: usize, customer: &Json) -> Result<Json, CustomerError> {
+/// Options of a /predict request beyond the customers.
+struct Options {
+    lang: String,
+    reasons: usize,
+}
+
+fn score_customer(
+    scorer: &Scorer,
+    index: usize,
+    customer: &Json,
+    opts: &Options,
+    drift: &mut Option<ferrisk::drift::DriftCounts>,
+) -> Result<Json, CustomerError> {
     let Json::Object(fields) = customer else {
         return Err(CustomerError(
             index,
@@ -500,7 +503,16 @@ fn score_customer(scorer: &Scorer, index: usize, customer: &Json) -> Result<Json
         .predict(raw.iter().cloned())
         .map_err(|e| CustomerError(index, e.to_string()))?;
     let e = scorer.explain(raw.iter().cloned()).ok();
-    Ok(prediction_json(&p, e.as_ref()))
+    if let (Some(c), Ok((values, _))) = (drift.as_mut(), scorer.parse_record(raw.iter().cloned())) {
+        scorer.count_drift(c, &values, p.probability);
+    }
+    let mut out = prediction_json(&p, e.as_ref());
+    out["points"] = json!(f32j(scorer.points(p.probability)));
+    out["reasons"] = match &e {
+        Some(e) => crate::json_reasons(&scorer.reasons(e, opts.reasons, &opts.lang)),
+        None => json!([]),
+    };
+    Ok(out)
 }
 
 async fn predict(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) -> Response {
@@ -544,15 +556,30 @@ async fn predict(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) 
     let Some(m) = st.by_id.get(model).cloned() else {
         return unknown_model(&st, model);
     };
+    let opts = Options {
+        lang: req
+            .get("lang")
+            .and_then(Json::as_str)
+            .unwrap_or("en")
+            .to_string(),
+        reasons: req
+            .get("reasons")
+            .and_then(Json::as_u64)
+            .map_or(ferrisk::credit::DEFAULT_REASONS, |k| k.min(64) as usize),
+    };
     let customers = customers.clone();
     // Scoring is CPU work: keep it off the async workers.
     let scored = tokio::task::spawn_blocking(move || {
-        customers
+        let mut drift = m.scorer.drift_counter();
+        let results = customers
             .iter()
             .enumerate()
-            .map(|(i, c)| score_customer(&m.scorer, i, c))
-            .collect::<Result<Vec<Json>, CustomerError>>()
-            .map(|results| json!({"model": m.id, "results": results}))
+            .map(|(i, c)| score_customer(&m.scorer, i, c, &opts, &mut drift))
+            .collect::<Result<Vec<Json>, CustomerError>>()?;
+        let drift = drift
+            .and_then(|c| m.scorer.drift_report(&c).ok())
+            .map_or(Json::Null, |r| crate::json_drift(&r));
+        Ok::<Json, CustomerError>(json!({"model": m.id, "results": results, "drift": drift}))
     })
     .await;
     match scored {

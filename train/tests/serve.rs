@@ -593,3 +593,54 @@ fn refuses_a_missing_page_directory() {
         "{err}"
     );
 }
+
+#[test]
+fn predict_returns_points_reasons_and_drift_like_the_cli() {
+    let s = Server::start(1 << 20);
+    let f = fixture();
+    let (header, rows) = data_rows();
+    let customers: Vec<Value> = rows[..30]
+        .iter()
+        .map(|r| customer_json(&header, r, &f.label))
+        .collect();
+    let r = s.post(
+        "/predict",
+        &serde_json::json!({"model": "gbm", "customers": customers, "lang": "zh", "reasons": 3}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    // Drift over the posted batch: a PSI per feature and for the score.
+    let drift = &v["drift"];
+    assert_eq!(drift["rows"], 30);
+    assert_eq!(
+        drift["features"].as_array().unwrap().len(),
+        header.len() - 1
+    );
+    assert!(drift["score"]["psi"].as_f64().unwrap() >= 0.0);
+    for (i, res) in v["results"].as_array().unwrap().iter().enumerate() {
+        // The CLI's `explain` on the same customer gives the same points and reasons.
+        let cli: Value = serde_json::from_str(
+            &ok(bin()
+                .args([
+                    "explain",
+                    "--json",
+                    "--lang",
+                    "zh",
+                    "--reasons",
+                    "3",
+                    "--model",
+                ])
+                .arg(model_file("gbm"))
+                .arg("--customer")
+                .arg(customers[i].to_string()))
+            .0,
+        )
+        .unwrap();
+        assert_eq!(res["points"], cli["points"], "customer {i}");
+        assert_eq!(res["reasons"], cli["reasons"], "customer {i}");
+        assert!(res["reasons"].as_array().unwrap().len() <= 3);
+        if i >= 5 {
+            break;
+        }
+    }
+}
