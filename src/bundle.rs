@@ -131,6 +131,20 @@ impl Bundle {
                 }
             }
         }
+        use crate::model::{Model, ModelKind as K};
+        let consistent = matches!(
+            (self.kind, &self.model),
+            (K::LogisticRegression | K::LinearSvm, Model::Linear(_))
+                | (K::RbfSvm, Model::KernelSvm(_))
+                | (K::RandomForest | K::GradientBoosting, Model::Trees(_))
+                | (K::Attention, Model::Attention(_))
+        );
+        if !consistent {
+            return Err(format!(
+                "model kind '{}' does not match the stored model",
+                self.kind.id()
+            ));
+        }
         self.scorecard.validate()?;
         if let Some(d) = &self.drift {
             d.validate(&self.schema)?;
@@ -159,6 +173,20 @@ impl Bundle {
                 }
                 if !(m.gamma.is_finite() && m.gamma > 0.0) {
                     return Err("SVM gamma must be positive".into());
+                }
+            }
+            crate::model::Model::Attention(a) => {
+                a.validate(width)?;
+                if a.features.len() != self.schema.features.len() {
+                    return Err("attention model and schema disagree on the features".into());
+                }
+                for (slot, f) in a.features.iter().zip(&self.schema.features) {
+                    if slot.width as usize != f.width() || slot.numeric != f.is_numeric() {
+                        return Err(format!(
+                            "attention model: feature '{}' has the wrong layout",
+                            f.name
+                        ));
+                    }
                 }
             }
             crate::model::Model::Trees(e) => {

@@ -153,7 +153,7 @@ fn contributions_add_up_for_every_kind_on_every_golden_row() {
     let mut csv = ferrisk::csv::CsvText::parse(&data).unwrap();
     let header = csv.header().to_vec();
     let rows: Vec<Vec<String>> = (&mut csv).take(60).map(|r| r.unwrap().1).collect();
-    for kind in ["lr", "svm-linear", "svm-rbf", "rf", "gbm"] {
+    for kind in ["lr", "svm-linear", "svm-rbf", "rf", "gbm", "attention"] {
         let s = golden(kind);
         for row in &rows {
             let rec: Vec<(&str, RawValue)> = header

@@ -37,7 +37,7 @@ const CUSTOMER: [(&str, RawValue<'static>); 8] = [
 
 #[test]
 fn record_and_csv_paths_agree() {
-    for kind in ["lr", "svm-linear", "svm-rbf", "rf", "gbm"] {
+    for kind in ["lr", "svm-linear", "svm-rbf", "rf", "gbm", "attention"] {
         let s = scorer(kind);
         let p = s.predict(CUSTOMER).unwrap();
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
@@ -59,7 +59,7 @@ fn record_and_csv_paths_agree() {
 fn risky_customer_scores_above_a_safe_one() {
     // The synthetic risk function raises risk with the burden ratio, youth,
     // temporary work and renting: every model should rank these two right.
-    for kind in ["lr", "svm-linear", "svm-rbf", "rf", "gbm"] {
+    for kind in ["lr", "svm-linear", "svm-rbf", "rf", "gbm", "attention"] {
         let s = scorer(kind);
         let risky = s.predict(CUSTOMER).unwrap().probability;
         let safe = s
@@ -161,7 +161,7 @@ fn linear_contributions_add_up_to_the_log_odds() {
         assert_eq!(housing.value, "rent");
     }
     // Every kind explains; the method is named.
-    for kind in ["svm-rbf", "rf", "gbm"] {
+    for kind in ["svm-rbf", "rf", "gbm", "attention"] {
         let e = scorer(kind).explain(CUSTOMER).unwrap();
         assert!(!e.method.is_empty());
         let top = e

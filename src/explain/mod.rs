@@ -68,6 +68,9 @@ pub fn method(b: &Bundle) -> &'static str {
         Model::KernelSvm(_) => {
             "sampling Shapley values (64 antithetic permutations, against the training means)"
         }
+        Model::Attention(_) => {
+            "sampling Shapley values (32 antithetic permutations, against the training means)"
+        }
     }
 }
 
@@ -150,9 +153,15 @@ pub fn explain(
             let base_margin = e.base as f64 + expected * per_tree;
             (scale * base_margin + offset, fold(b, &cols))
         }
-        Model::KernelSvm(_) => {
+        Model::KernelSvm(_) | Model::Attention(_) => {
             let f = |z: &[f32]| scale * b.model.margin(z) as f64 + offset;
-            sampling::shapley(x, &b.background, &groups(b), sampling::DEFAULT_PAIRS, &f)
+            // A transformer forward pass costs ~50× a kernel row: half the
+            // permutations keep an explanation interactive in the browser.
+            let pairs = match b.model {
+                Model::Attention(_) => sampling::DEFAULT_PAIRS / 2,
+                _ => sampling::DEFAULT_PAIRS,
+            };
+            sampling::shapley(x, &b.background, &groups(b), pairs, &f)
         }
     };
     let output = base + folded.iter().sum::<f64>();

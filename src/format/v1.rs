@@ -137,6 +137,8 @@ fn kind_code(k: ModelKind) -> u8 {
         ModelKind::RbfSvm => 2,
         ModelKind::RandomForest => 3,
         ModelKind::GradientBoosting => 4,
+        // Carried by format v2's extension; see `format::v2`.
+        ModelKind::Attention => 5,
     }
 }
 
@@ -147,6 +149,7 @@ fn kind_from(code: u8) -> Result<ModelKind, FormatError> {
         2 => ModelKind::RbfSvm,
         3 => ModelKind::RandomForest,
         4 => ModelKind::GradientBoosting,
+        5 => ModelKind::Attention,
         c => return Err(FormatError::Invalid(format!("unknown model kind code {c}"))),
     })
 }
@@ -236,6 +239,12 @@ impl From<&Bundle> for FileV1 {
                 impute_numeric: s.encoding.impute_numeric,
             },
             model: match &b.model {
+                // The attention model lives in the v2 extension; the v1 slot
+                // holds an empty placeholder (such files need reader v2).
+                Model::Attention(_) => ModelV1::Linear {
+                    weights: Vec::new(),
+                    bias: 0.0,
+                },
                 Model::Linear(m) => ModelV1::Linear {
                     weights: m.weights.clone(),
                     bias: m.bias,

@@ -15,6 +15,8 @@ use crate::bundle::Bundle;
 use crate::credit::{ReasonText, Scorecard};
 use crate::drift::{Bins, DriftProfile};
 use crate::error::FormatError;
+use crate::model::attention::{Attention, Block, FeatureSlot, LayerNorm};
+use crate::model::Model;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ExtV2 {
@@ -22,6 +24,151 @@ pub struct ExtV2 {
     /// (feature, language, text)
     pub reasons: Vec<(String, String, String)>,
     pub drift: Option<DriftV2>,
+    /// The attention model (when present it replaces the v1 model slot).
+    pub attention: Option<AttentionV2>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LayerNormV2 {
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BlockV2 {
+    pub ln_attn: LayerNormV2,
+    pub wq: Vec<f32>,
+    pub bq: Vec<f32>,
+    pub wk: Vec<f32>,
+    pub bk: Vec<f32>,
+    pub wv: Vec<f32>,
+    pub bv: Vec<f32>,
+    pub wo: Vec<f32>,
+    pub bo: Vec<f32>,
+    pub ln_ffn: LayerNormV2,
+    pub w1: Vec<f32>,
+    pub b1: Vec<f32>,
+    pub w2: Vec<f32>,
+    pub b2: Vec<f32>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AttentionV2 {
+    /// d_model, n_heads, n_blocks, d_ffn
+    pub dims: [u32; 4],
+    /// (start, width, numeric) per feature
+    pub features: Vec<(u32, u32, bool)>,
+    pub num_weight: Vec<f32>,
+    pub num_bias: Vec<f32>,
+    pub cat_embed: Vec<f32>,
+    pub cls: Vec<f32>,
+    pub blocks: Vec<BlockV2>,
+    pub final_ln: LayerNormV2,
+    pub head_w: Vec<f32>,
+    pub head_b: f32,
+}
+
+fn ln_to(l: &LayerNorm) -> LayerNormV2 {
+    LayerNormV2 {
+        gamma: l.gamma.clone(),
+        beta: l.beta.clone(),
+    }
+}
+
+fn ln_from(l: LayerNormV2) -> LayerNorm {
+    LayerNorm {
+        gamma: l.gamma,
+        beta: l.beta,
+    }
+}
+
+fn attention_to(a: &Attention) -> AttentionV2 {
+    AttentionV2 {
+        dims: [
+            a.d_model as u32,
+            a.n_heads as u32,
+            a.n_blocks as u32,
+            a.d_ffn as u32,
+        ],
+        features: a
+            .features
+            .iter()
+            .map(|f| (f.start, f.width, f.numeric))
+            .collect(),
+        num_weight: a.num_weight.clone(),
+        num_bias: a.num_bias.clone(),
+        cat_embed: a.cat_embed.clone(),
+        cls: a.cls.clone(),
+        blocks: a
+            .blocks
+            .iter()
+            .map(|b| BlockV2 {
+                ln_attn: ln_to(&b.ln_attn),
+                wq: b.wq.clone(),
+                bq: b.bq.clone(),
+                wk: b.wk.clone(),
+                bk: b.bk.clone(),
+                wv: b.wv.clone(),
+                bv: b.bv.clone(),
+                wo: b.wo.clone(),
+                bo: b.bo.clone(),
+                ln_ffn: ln_to(&b.ln_ffn),
+                w1: b.w1.clone(),
+                b1: b.b1.clone(),
+                w2: b.w2.clone(),
+                b2: b.b2.clone(),
+            })
+            .collect(),
+        final_ln: ln_to(&a.final_ln),
+        head_w: a.head_w.clone(),
+        head_b: a.head_b,
+    }
+}
+
+fn attention_from(a: AttentionV2) -> Attention {
+    let [d_model, n_heads, n_blocks, d_ffn] = a.dims;
+    Attention {
+        d_model: d_model as usize,
+        n_heads: n_heads as usize,
+        n_blocks: n_blocks as usize,
+        d_ffn: d_ffn as usize,
+        features: a
+            .features
+            .into_iter()
+            .map(|(start, width, numeric)| FeatureSlot {
+                start,
+                width,
+                numeric,
+            })
+            .collect(),
+        num_weight: a.num_weight,
+        num_bias: a.num_bias,
+        cat_embed: a.cat_embed,
+        cls: a.cls,
+        blocks: a
+            .blocks
+            .into_iter()
+            .map(|b| Block {
+                ln_attn: ln_from(b.ln_attn),
+                wq: b.wq,
+                bq: b.bq,
+                wk: b.wk,
+                bk: b.bk,
+                wv: b.wv,
+                bv: b.bv,
+                wo: b.wo,
+                bo: b.bo,
+                ln_ffn: ln_from(b.ln_ffn),
+                w1: b.w1,
+                b1: b.b1,
+                w2: b.w2,
+                b2: b.b2,
+            })
+            .collect(),
+        final_ln: ln_from(a.final_ln),
+        head_w: a.head_w,
+        head_b: a.head_b,
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -75,6 +222,10 @@ impl From<&Bundle> for FileV2 {
                     features: d.features.iter().map(bins_to).collect(),
                     score: bins_to(&d.score),
                 }),
+                attention: match &b.model {
+                    Model::Attention(a) => Some(attention_to(a)),
+                    _ => None,
+                },
             },
         }
     }
@@ -85,6 +236,9 @@ impl TryFrom<FileV2> for Bundle {
 
     fn try_from(w: FileV2) -> Result<Self, FormatError> {
         let mut b = Bundle::try_from(w.v1)?;
+        if let Some(a) = w.ext.attention {
+            b.model = Model::Attention(Box::new(attention_from(a)));
+        }
         let [base_score, base_odds, pdo] = w.ext.scorecard;
         b.scorecard = Scorecard {
             base_score,
@@ -109,9 +263,12 @@ impl TryFrom<FileV2> for Bundle {
     }
 }
 
-/// The minimum reader version a bundle needs.
-pub fn min_reader(_b: &Bundle) -> u16 {
-    1
+/// The minimum reader version a bundle needs: 2 for models only v2 knows.
+pub fn min_reader(b: &Bundle) -> u16 {
+    match b.model {
+        Model::Attention(_) => 2,
+        _ => 1,
+    }
 }
 
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {

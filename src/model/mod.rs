@@ -3,6 +3,8 @@
 //! every arithmetic step is written out in a fixed order with `libm`'s
 //! portable functions, so the native and the wasm scorer agree bit for bit.
 
+pub mod attention;
+mod block;
 mod tree;
 
 pub use tree::{Node, Tree, TreeEnsemble, LEAF};
@@ -63,15 +65,17 @@ pub enum ModelKind {
     RbfSvm,
     RandomForest,
     GradientBoosting,
+    Attention,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 5] = [
+    pub const ALL: [ModelKind; 6] = [
         ModelKind::LogisticRegression,
         ModelKind::LinearSvm,
         ModelKind::RbfSvm,
         ModelKind::RandomForest,
         ModelKind::GradientBoosting,
+        ModelKind::Attention,
     ];
 
     /// Short identifier used on the command line and in file names.
@@ -82,6 +86,7 @@ impl ModelKind {
             ModelKind::RbfSvm => "svm-rbf",
             ModelKind::RandomForest => "rf",
             ModelKind::GradientBoosting => "gbm",
+            ModelKind::Attention => "attention",
         }
     }
 
@@ -96,6 +101,7 @@ impl ModelKind {
             ModelKind::RbfSvm => "RBF SVM (Platt-calibrated)",
             ModelKind::RandomForest => "random forest",
             ModelKind::GradientBoosting => "gradient boosting",
+            ModelKind::Attention => "attention (tabular transformer)",
         }
     }
 }
@@ -106,6 +112,7 @@ pub enum Model {
     Linear(Linear),
     KernelSvm(KernelSvm),
     Trees(TreeEnsemble),
+    Attention(Box<attention::Attention>),
 }
 
 impl Model {
@@ -116,6 +123,7 @@ impl Model {
             Model::Linear(m) => m.margin(x),
             Model::KernelSvm(m) => m.margin(x),
             Model::Trees(m) => m.margin(x),
+            Model::Attention(m) => m.margin(x),
         }
     }
 
@@ -123,6 +131,7 @@ impl Model {
     pub fn input_width(&self) -> Option<usize> {
         match self {
             Model::Linear(m) => Some(m.weights.len()),
+            Model::Attention(m) => Some(m.input_width()),
             Model::KernelSvm(_) | Model::Trees(_) => None,
         }
     }

@@ -66,12 +66,13 @@ pub fn schema(b: &Bundle) -> Value {
     })
 }
 
-pub fn metadata(b: &Bundle) -> Value {
+/// Provenance; `format_version` is the version of the file it was read from.
+pub fn metadata(b: &Bundle, format_version: u16) -> Value {
     let m = &b.metadata;
     json!({
         "kind": b.kind.id(),
         "kindName": b.kind.display(),
-        "formatVersion": ferrisk::format::FORMAT_VERSION,
+        "formatVersion": format_version,
         "producer": m.producer,
         "createdUnix": m.created_unix,
         "dataName": m.data_name,

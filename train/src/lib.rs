@@ -3,6 +3,7 @@
 //! a model file and evaluates it through the runtime scorer. The `ferrisk`
 //! binary (main.rs) is a thin CLI over this.
 
+pub mod attention;
 pub mod bins;
 pub mod data;
 pub mod forest;

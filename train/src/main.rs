@@ -2,6 +2,15 @@
 
 mod serve;
 
+/// `println!` that ignores a closed stdout (e.g. `ferrisk inspect m.frk | head`)
+/// instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 pub use ferrisk_train::json::{drift as json_drift, reasons as json_reasons};
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -74,7 +83,7 @@ struct TrainArgs {
     /// {"types": {"column": "numeric" | "categorical"}}.
     #[arg(long, value_name = "FILE.json")]
     schema: Option<PathBuf>,
-    /// Model kind: lr, svm-linear, svm-rbf, rf, gbm, or all.
+    /// Model kind: lr, svm-linear, svm-rbf, rf, gbm, attention, or a comma list, or all.
     #[arg(long, default_value = "all", value_name = "KIND")]
     model: String,
     /// Output: a directory (files named <kind>.frk) or, for one kind, a .frk path.
@@ -143,6 +152,34 @@ struct TrainArgs {
     /// Gradient boosting: stop after this many rounds without validation improvement.
     #[arg(long, default_value_t = 30, help_heading = "Gradient boosting")]
     gbm_early_stopping: usize,
+    /// Attention: token width d_model.
+    #[arg(long, default_value_t = 32, help_heading = "Attention model")]
+    attn_d_model: usize,
+    /// Attention: heads per block (must divide d_model).
+    #[arg(long, default_value_t = 4, help_heading = "Attention model")]
+    attn_heads: usize,
+    /// Attention: transformer blocks.
+    #[arg(long, default_value_t = 2, help_heading = "Attention model")]
+    attn_blocks: usize,
+    /// Attention: maximum epochs (early stopping on a validation split may stop sooner).
+    #[arg(long, default_value_t = 200, help_heading = "Attention model")]
+    attn_epochs: usize,
+    /// Attention: AdamW learning rate.
+    #[arg(long, default_value_t = 3e-4, help_heading = "Attention model")]
+    attn_lr: f64,
+    /// Attention: probability of hiding each input feature while training
+    /// (teaches the model what "missing" means; regularises).
+    #[arg(long, default_value_t = 0.2, help_heading = "Attention model")]
+    attn_feature_dropout: f64,
+    /// Attention: AdamW weight decay.
+    #[arg(long, default_value_t = 1e-4, help_heading = "Attention model")]
+    attn_weight_decay: f64,
+    /// Attention: dropout rate while training.
+    #[arg(long, default_value_t = 0.1, help_heading = "Attention model")]
+    attn_dropout: f64,
+    /// Attention: epochs without validation improvement before stopping.
+    #[arg(long, default_value_t = 20, help_heading = "Attention model")]
+    attn_patience: usize,
     /// Scorecard: points at the base odds.
     #[arg(long, default_value_t = 600.0, help_heading = "Scorecard and reasons")]
     score_base: f32,
@@ -309,7 +346,7 @@ fn kinds(spec: &str) -> Result<Vec<ModelKind>> {
     spec.split(',')
         .map(|s| {
             ModelKind::from_id(s.trim()).with_context(|| {
-                format!("unknown model kind '{s}' (use lr, svm-linear, svm-rbf, rf, gbm or all)")
+                format!("unknown model kind '{s}' (use lr, svm-linear, svm-rbf, rf, gbm, attention or all)")
             })
         })
         .collect()
@@ -408,6 +445,18 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             max_features: a.rf_max_features,
             ..Default::default()
         },
+        attention: ferrisk_train::attention::AttentionParams {
+            d_model: a.attn_d_model,
+            n_heads: a.attn_heads,
+            n_blocks: a.attn_blocks,
+            epochs: a.attn_epochs,
+            lr: a.attn_lr,
+            weight_decay: a.attn_weight_decay,
+            dropout: a.attn_dropout,
+            feature_dropout: a.attn_feature_dropout,
+            patience: a.attn_patience,
+            ..Default::default()
+        },
         scorecard: ferrisk::credit::Scorecard {
             base_score: a.score_base,
             base_odds: a.score_odds,
@@ -470,7 +519,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         summary.push(v);
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -495,7 +544,7 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
         .with_context(|| format!("{}", a.data.display()))?;
     bar.finish_and_clear();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json::metrics(&m))?);
+        outln!("{}", serde_json::to_string_pretty(&json::metrics(&m))?);
     } else {
         print_metrics(
             &format!("{} on {}", scorer.bundle().kind.display(), a.data.display()),
@@ -759,11 +808,11 @@ fn explain(a: ExplainArgs) -> Result<ExitCode> {
         out["points"] = json::num(points);
         out["explanation"] = json::explanation(&e);
         out["reasons"] = json::reasons(&reasons);
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
     let b = scorer.bundle();
-    println!(
+    outln!(
         "P({}) = {:.4}   decision: {} (threshold {})   score: {:.0} points",
         b.schema.positive,
         p.probability,
@@ -776,9 +825,9 @@ fn explain(a: ExplainArgs) -> Result<ExitCode> {
         points
     );
     for w in &p.warnings {
-        println!("  warning: {w}");
+        outln!("  warning: {w}");
     }
-    println!(
+    outln!(
         "\n{} — base value {:.4} ({})",
         e.method,
         e.base,
@@ -793,12 +842,12 @@ fn explain(a: ExplainArgs) -> Result<ExitCode> {
     });
     for i in order {
         let c = &e.contributions[i];
-        println!("  {:>+9.4}  {:<44} {}", c.contribution, c.feature, c.value);
+        outln!("  {:>+9.4}  {:<44} {}", c.contribution, c.feature, c.value);
     }
     if !reasons.is_empty() {
-        println!("\nprincipal reasons:");
+        outln!("\nprincipal reasons:");
         for r in &reasons {
-            println!("  {}. {} ({:+.0} points)", r.rank, r.text, r.points);
+            outln!("  {}. {} ({:+.0} points)", r.rank, r.text, r.points);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -810,43 +859,49 @@ fn inspect(a: InspectArgs) -> Result<ExitCode> {
     if a.json {
         let v = serde_json::json!({
             "file": a.model.display().to_string(),
-            "metadata": json::metadata(b),
+            "metadata": json::metadata(b, file_version(&a.model)),
             "schema": json::schema(b),
             "metrics": json::report(b),
             "model": model_summary(b),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     let m = &b.metadata;
-    println!(
+    outln!(
         "{}: {} (model file format v{})",
         a.model.display(),
         b.kind.display(),
-        ferrisk::format::FORMAT_VERSION
+        file_version(&a.model)
     );
-    println!(
+    outln!(
         "  produced by {} at unix time {}",
-        m.producer, m.created_unix
+        m.producer,
+        m.created_unix
     );
-    println!(
+    outln!(
         "  trained on {} ({} rows, sha256 {})",
-        m.data_name, m.data_rows, m.data_sha256
+        m.data_name,
+        m.data_rows,
+        m.data_sha256
     );
-    println!(
+    outln!(
         "  label '{}': positive '{}', negative '{}'; threshold {}",
-        b.schema.label, b.schema.positive, b.schema.negative, b.threshold
+        b.schema.label,
+        b.schema.positive,
+        b.schema.negative,
+        b.threshold
     );
-    println!("  model: {}", model_summary(b));
-    println!("  explanations: {}", ferrisk::explain::method(b));
-    println!(
+    outln!("  model: {}", model_summary(b));
+    outln!("  explanations: {}", ferrisk::explain::method(b));
+    outln!(
         "  features ({}; {} design columns):",
         b.schema.features.len(),
         b.schema.width()
     );
     for f in &b.schema.features {
         match &f.kind {
-            ferrisk::schema::FeatureKind::Numeric(n) => println!(
+            ferrisk::schema::FeatureKind::Numeric(n) => outln!(
                 "    {:<40} numeric      range {} .. {}, median {}, missing {:.1}%",
                 f.name,
                 n.min,
@@ -854,7 +909,7 @@ fn inspect(a: InspectArgs) -> Result<ExitCode> {
                 n.median,
                 f.missing_rate * 100.0
             ),
-            ferrisk::schema::FeatureKind::Categorical(c) => println!(
+            ferrisk::schema::FeatureKind::Categorical(c) => outln!(
                 "    {:<40} categorical  {} categories, most frequent '{}'",
                 f.name,
                 c.categories.len(),
@@ -862,7 +917,7 @@ fn inspect(a: InspectArgs) -> Result<ExitCode> {
             ),
         }
     }
-    println!(
+    outln!(
         "  parameters: {}",
         m.params
             .iter()
@@ -871,15 +926,27 @@ fn inspect(a: InspectArgs) -> Result<ExitCode> {
             .join(", ")
     );
     for n in &m.notes {
-        println!("  note: {n}");
+        outln!("  note: {n}");
     }
     if b.embeds_training_rows() {
-        println!("  PRIVACY: this file embeds support vectors, i.e. scaled feature rows of training customers.");
+        outln!("  PRIVACY: this file embeds support vectors, i.e. scaled feature rows of training customers.");
     }
     if let Some(r) = &b.report {
         print_metrics("test-split metrics (stored in the file)", &r.test, Some(b));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Format version in a model file's header (0 when unreadable).
+fn file_version(path: &Path) -> u16 {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| {
+            ferrisk::format::read_header(&b)
+                .ok()
+                .map(|(h, _)| h.version)
+        })
+        .unwrap_or(0)
 }
 
 fn model_summary(b: &Bundle) -> String {
@@ -889,6 +956,10 @@ fn model_summary(b: &Bundle) -> String {
             "RBF kernel, gamma {}, {} support vectors",
             k.gamma,
             k.coef.len()
+        ),
+        ferrisk::Model::Attention(a) => format!(
+            "attention: {} blocks, {} heads, d_model {}, d_ffn {}",
+            a.n_blocks, a.n_heads, a.d_model, a.d_ffn
         ),
         ferrisk::Model::Trees(e) => format!(
             "{} trees, {} nodes{}",

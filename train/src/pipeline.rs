@@ -48,6 +48,7 @@ pub struct TrainConfig {
     pub svm_max_rows: usize,
     pub rf: ForestParams,
     pub gbm: GbmParams,
+    pub attention: crate::attention::AttentionParams,
     pub scorecard: ferrisk::credit::Scorecard,
     pub reasons: Vec<ferrisk::credit::ReasonText>,
 }
@@ -64,6 +65,7 @@ impl Default for TrainConfig {
             svm_max_rows: 2000,
             rf: ForestParams::default(),
             gbm: GbmParams::default(),
+            attention: Default::default(),
             scorecard: Default::default(),
             reasons: Vec::new(),
         }
@@ -110,6 +112,9 @@ impl TrainConfig {
             ModelKind::GradientBoosting => {
                 add("gbm", format!("{:?}", self.gbm));
             }
+            ModelKind::Attention => {
+                add("attention", format!("{:?}", self.attention));
+            }
         }
         p
     }
@@ -118,7 +123,10 @@ impl TrainConfig {
 /// How each kind wants its design rows built.
 pub fn encoding_for(kind: ModelKind) -> Encoding {
     match kind {
-        ModelKind::LogisticRegression | ModelKind::LinearSvm | ModelKind::RbfSvm => Encoding {
+        ModelKind::LogisticRegression
+        | ModelKind::LinearSvm
+        | ModelKind::RbfSvm
+        | ModelKind::Attention => Encoding {
             scale: true,
             impute_numeric: true,
         },
@@ -240,6 +248,19 @@ pub fn fit_bundle(
             let m = gbm::fit(&x, &y, &p, &mut |round, _, _| progress.set(round as u64))
                 .map_err(|e| fit_err(kind, e))?;
             (Model::Trees(m), Calibration::LOGISTIC)
+        }
+        ModelKind::Attention => {
+            let p = crate::attention::AttentionParams {
+                seed: cfg.seed,
+                ..cfg.attention.clone()
+            };
+            let slots = ferrisk::model::attention::feature_slots(&schema);
+            progress.start("attention (epochs)", p.epochs as u64);
+            let m = crate::attention::fit(&x, &y, &slots, &p, &mut |epoch, _, _, _| {
+                progress.set(epoch as u64)
+            })
+            .map_err(|e| fit_err(kind, e))?;
+            (Model::Attention(Box::new(m)), Calibration::LOGISTIC)
         }
     };
     progress.finish();

@@ -27,11 +27,10 @@ use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use ferrisk::bundle::TrainingReport;
 use ferrisk::explain::Explanation;
-use ferrisk::schema::{FeatureKind, Schema};
 use ferrisk::{format, ModelKind, Prediction, RawValue, Scorer};
-use serde_json::{json, Map, Value as Json};
+use ferrisk_train::json;
+use serde_json::{json, Value as Json};
 
 /// Content-Security-Policy of the page (the same text is in a `<meta>` of
 /// `www/index.html`, so static hosting keeps it): no inline code, no eval
@@ -274,9 +273,9 @@ async fn model_detail(State(st): State<Shared>, UrlPath(id): UrlPath<String>) ->
     };
     json_ok(json!({
         "id": m.id,
-        "schema": schema_json(&m.scorer.bundle().schema),
-        "metadata": metadata_json(&m.scorer, m.format_version),
-        "metrics": metrics_json(m.scorer.bundle().report.as_ref()),
+        "schema": json::schema(m.scorer.bundle()),
+        "metadata": json::metadata(m.scorer.bundle(), m.format_version),
+        "metrics": json::report(m.scorer.bundle()),
     }))
 }
 
@@ -297,144 +296,12 @@ async fn model_file(State(st): State<Shared>, UrlPath(file): UrlPath<String>) ->
     res
 }
 
-/// An `f32` as JSON with its shortest text (`0.39`, not `0.38999998569488525`),
-/// so `f32::from_str` of the text gives the same bits; non-finite: null.
 use ferrisk_train::json::num as f32j;
 
-fn f32s(xs: &[f32]) -> Json {
-    Json::Array(xs.iter().map(|&x| f32j(x)).collect())
-}
-
-/// The schema as the wasm `schema()` returns it.
-pub fn schema_json(s: &Schema) -> Json {
-    let features: Vec<Json> = s
-        .features
-        .iter()
-        .map(|f| match &f.kind {
-            FeatureKind::Numeric(n) => json!({
-                "name": f.name,
-                "type": "numeric",
-                "min": f32j(n.min),
-                "max": f32j(n.max),
-                "mean": f32j(n.mean),
-                "median": f32j(n.median),
-                "typical": f.typical_text(),
-                "missingRate": f32j(f.missing_rate),
-            }),
-            FeatureKind::Categorical(c) => json!({
-                "name": f.name,
-                "type": "categorical",
-                "categories": c.categories,
-                "frequencies": f32s(&c.frequencies),
-                "typical": f.typical_text(),
-                "missingRate": f32j(f.missing_rate),
-            }),
-        })
-        .collect();
-    json!({
-        "label": s.label,
-        "positive": s.positive,
-        "negative": s.negative,
-        "features": features,
-    })
-}
-
-/// Provenance as the wasm `metadata()` returns it.
-pub fn metadata_json(scorer: &Scorer, format_version: u16) -> Json {
-    let b = scorer.bundle();
-    let m = &b.metadata;
-    let params: Vec<[&str; 2]> = m
-        .params
-        .iter()
-        .map(|(k, v)| [k.as_str(), v.as_str()])
-        .collect();
-    json!({
-        "kind": b.kind.id(),
-        "kindName": b.kind.display(),
-        "formatVersion": format_version,
-        "producer": m.producer,
-        "createdUnix": m.created_unix,
-        "dataName": m.data_name,
-        "dataSha256": m.data_sha256,
-        "dataRows": m.data_rows,
-        "params": params,
-        "notes": m.notes,
-        "threshold": f32j(b.threshold),
-        "explanationMethod": scorer.explanation_method(),
-        "embedsTrainingRows": b.embeds_training_rows(),
-    })
-}
-
-fn metrics_core(m: &ferrisk::Metrics) -> Map<String, Json> {
-    let roc: Vec<Json> = m
-        .roc
-        .iter()
-        .map(|p| json!({"fpr": f32j(p.fpr), "tpr": f32j(p.tpr), "threshold": f32j(p.threshold)}))
-        .collect();
-    let v = json!({
-        "rows": m.rows,
-        "positives": m.positives,
-        "threshold": f32j(m.threshold),
-        "accuracy": m.accuracy,
-        "precision": m.precision,
-        "recall": m.recall,
-        "f1": m.f1,
-        "rocAuc": m.roc_auc,
-        "ks": m.ks,
-        "brier": m.brier,
-        "logLoss": m.log_loss,
-        "confusion": {
-            "tn": m.confusion.tn,
-            "fp": m.confusion.fp,
-            "fn": m.confusion.fn_,
-            "tp": m.confusion.tp,
-        },
-        "roc": roc,
-    });
-    match v {
-        Json::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-/// Stored test-split metrics as the wasm `metrics()` returns them
-/// (`cvAuc`: the ROC AUC of each cross-validation fold).
-pub fn metrics_json(report: Option<&TrainingReport>) -> Json {
-    let Some(r) = report else {
-        return Json::Null;
-    };
-    let mut map = metrics_core(&r.test);
-    map.insert("cvAuc".into(), json!(r.cv.as_ref().map(|c| &c.folds)));
-    map.insert("trainRows".into(), json!(r.train_rows));
-    map.insert("testRows".into(), json!(r.test_rows));
-    Json::Object(map)
-}
-
 fn prediction_json(p: &Prediction, e: Option<&Explanation>) -> Json {
-    let contributions = e.map(|e| {
-        let list: Vec<Json> = e
-            .contributions
-            .iter()
-            .map(|c| json!({"feature": c.feature, "value": c.value, "contribution": f32j(c.contribution)}))
-            .collect();
-        json!({
-            "base": f32j(e.base),
-            "output": f32j(e.output),
-            "unit": e.unit.id(),
-            "method": e.method,
-            "probability": f32j(e.probability),
-            "contributions": list,
-            "warnings": e.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        })
-    });
-    json!({
-        "probability": f32j(p.probability),
-        "decision": p.decision,
-        "threshold": f32j(p.threshold),
-        "margin": f32j(p.margin),
-        "warnings": p.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "contributions": contributions,
-    })
+    let mut v = json::prediction(p);
+    v["contributions"] = e.map_or(Json::Null, json::explanation);
+    v
 }
 
 /// Why a customer could not be scored: index and message.

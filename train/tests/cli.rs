@@ -92,7 +92,7 @@ fn german_credit_every_kind_with_5_fold_cv() {
         .arg(&dir));
     let summary = json(&out);
     let rows = summary.as_array().unwrap();
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
     for r in rows {
         let kind = r["kind"].as_str().unwrap();
         let folds: Vec<f64> = r["cvAuc"]
@@ -211,7 +211,14 @@ fn bank_marketing_trains_without_code_changes() {
             "all",
             "--json",
         ])
-        .args(["--svm-max-rows", "800", "--rf-trees", "50"])
+        .args([
+            "--svm-max-rows",
+            "800",
+            "--rf-trees",
+            "50",
+            "--attn-epochs",
+            "3",
+        ])
         .arg("--data")
         .arg(&data)
         .arg("--out")
@@ -239,7 +246,7 @@ fn bank_marketing_trains_without_code_changes() {
 fn training_is_deterministic_apart_from_the_timestamp() {
     let dir = tmp("det");
     let data = write(&dir, "s.csv", &ferrisk_train::synth::generate(400, 3));
-    for kind in ["lr", "svm-rbf", "rf", "gbm"] {
+    for kind in ["lr", "svm-rbf", "rf", "gbm", "attention"] {
         let mut files = Vec::new();
         for n in 0..2 {
             let f = dir.join(format!("{kind}-{n}.frk"));
