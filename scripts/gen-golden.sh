@@ -14,8 +14,9 @@ out=tests/golden
 mkdir -p "$out"
 "$bin" synth --rows 600 --seed 11 --out "$out/synthetic.csv"
 "$bin" train --data "$out/synthetic.csv" --label default --positive yes \
-  --model all --out "$out" --seed 5 --rf-trees 20 --gbm-trees 60 --svm-max-rows 600
-for kind in lr svm-linear svm-rbf rf gbm; do
+  --model all --out "$out" --seed 5 --rf-trees 20 --gbm-trees 60 --svm-max-rows 600 \
+  --attn-epochs 40 --attn-d-model 16 --attn-heads 2 --attn-blocks 1
+for kind in lr svm-linear svm-rbf rf gbm attention; do
   "$bin" predict --model "$out/$kind.frk" --data "$out/synthetic.csv" --out "$out/expected-$kind.csv"
 done
 echo "golden files written to $out/"

@@ -17,11 +17,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  log "apt-get install chromium chromium-driver"
+# Chromium and its driver for the browser tests; a CJK font so the page's
+# Chinese text renders in screenshots.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+   || ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then
+  log "apt-get install chromium chromium-driver fonts-wqy-microhei"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
 fi
 
 if ! wasm-pack --version 2>/dev/null | grep -q "$WASM_PACK_VERSION"; then
