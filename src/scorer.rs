@@ -266,6 +266,32 @@ impl Scorer {
             .map_err(ScoreError::Unsupported)
     }
 
+    /// For the attention model: the [CLS] attention weight on each feature
+    /// for this customer (last block, mean over heads).
+    pub fn attention<'a, I>(&self, fields: I) -> Result<Vec<(String, f32)>, ScoreError>
+    where
+        I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
+    {
+        let Model::Attention(a) = &self.bundle.model else {
+            return Err(ScoreError::Unsupported(format!(
+                "attention weights exist only for the attention model, not for {}",
+                self.bundle.kind.display()
+            )));
+        };
+        let (values, mut warnings) = self.parse_record(fields)?;
+        let mut x = Vec::with_capacity(self.width);
+        self.encode(&values, &mut x, &mut warnings)?;
+        let w = a.cls_attention(&x);
+        Ok(self
+            .bundle
+            .schema
+            .features
+            .iter()
+            .map(|f| f.name.clone())
+            .zip(w)
+            .collect())
+    }
+
     /// Scorecard points for a probability of the positive class.
     pub fn points(&self, probability: f32) -> f32 {
         self.bundle.scorecard.points(probability as f64) as f32

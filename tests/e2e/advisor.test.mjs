@@ -267,6 +267,29 @@ describe('advisor page', () => {
     await s.context.close();
   });
 
+  test('falls back to a static models/index.json when there is no /models', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 404/.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    // What a static host serving www/ with a models/ folder would answer.
+    await page.route(/\/models$/, (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' }));
+    await page.route(/\/models\/index\.json$/, (route) =>
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify([{ id: 'gbm', kind: 'gbm', kindName: 'gradient boosting', file: '../model-files/gbm.frk' }]) }),
+    );
+    await page.goto(cfg.url);
+    await page.waitForSelector('body[data-model="server:gbm"]');
+    assert.deepEqual(await page.locator('#model-select option').allTextContents(), ['gradient boosting (gbm)']);
+    const shown = await waitForProbability(page);
+    const native = cliPredictOne(modelPath('gbm'), await readForm(page));
+    assertSameF32(shown, native.probability, 'static-listed gbm probability');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   test('works offline once loaded (service worker)', async () => {
     const s = await openPage(browser);
     await waitForProbability(s.page);

@@ -5,6 +5,7 @@
 // responsive; and Cancel stops a run.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -118,6 +119,20 @@ describe('batch scoring', () => {
     const pageCsv = await download(s.page, path.join(cfg.tmp, 'page-bad.csv'));
     const cliCsv = cliPredictFile(modelPath('lr'), file, path.join(cfg.tmp, 'cli-bad.csv'));
     assertSameScores(pageCsv, cliCsv);
+    // A broken record deep in the file (past the first chunk) stops the run
+    // with the file's own line number, as the CLI reports it.
+    const ragged = path.join(cfg.tmp, 'ragged.csv');
+    writeBigCsv(ragged, 9000);
+    const lines = fs.readFileSync(ragged, 'utf8').split('\n');
+    const badLine = 8765;
+    lines[badLine - 1] += ',extra';
+    fs.writeFileSync(ragged, lines.join('\n'));
+    await s.page.locator('#batch-file').setInputFiles(ragged);
+    const status = await waitForBatchEnd(s.page);
+    assert.match(status, new RegExp(`line ${badLine}\\b`));
+    const native = spawnSync(cfg.bin, ['predict', '--model', modelPath('lr'), '--data', ragged, '--out', path.join(cfg.tmp, 'ragged-out.csv')], { encoding: 'utf8' });
+    assert.notEqual(native.status, 0);
+    assert.match(native.stderr, new RegExp(`line ${badLine}\\b`));
     assertClean(s, ['lots']);
     await s.context.close();
   });

@@ -68,7 +68,11 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
     }
   });
   await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+  try {
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+  } catch (e) {
+    throw new Error(`the page did not get ready: ${e.message}\n${problems.join('\n')}`);
+  }
   return { context, page, requests, problems };
 }
 

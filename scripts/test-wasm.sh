@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Runs the wasm test suite (wasm/tests/suite) under Node.js and in headless
+# Chromium, after making the native-vs-wasm parity fixtures.
+#
+#   scripts/test-wasm.sh            fixtures + node + browser + bundle
+#   scripts/test-wasm.sh node       fixtures + node only (same for `browser`, `bundle`)
+#   scripts/test-wasm.sh fixtures   fixtures only (scripts/bench.sh uses them)
+#
+# Fixtures (target/wasm-fixtures/): every model kind trained by the native CLI
+# on German credit (../shared/data; seed fixed), and the whole file scored by
+# `ferrisk predict`. Without the shared data, tests/golden/synthetic.csv is
+# used instead (and the script says so). The wasm tests embed these files via
+# wasm/build.rs (FERRISK_FIXTURES) and must reproduce the CLI's probabilities
+# bit for bit.
+#
+# The wasm-bindgen test runner skips browser-configured test files under Node
+# and node ones in a browser without failing, so this script counts the tests
+# that actually ran in each mode and fails unless it is the whole suite.
+#
+# `bundle`: builds the shipped bundle (scripts/build-wasm.sh: wasm-opt'd, size
+# budget enforced) and checks in headless Chromium that it loads and gives the
+# native CLI's probabilities bit for bit (scripts/bench-browser.mjs --check).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+ROOT=$PWD
+MODES=${1:-all}
+case "$MODES" in all | node | browser | bundle | fixtures) ;; *) echo "usage: $0 [node|browser|bundle|fixtures]" >&2; exit 2 ;; esac
+
+log() { printf '\033[1m[test-wasm]\033[0m %s\n' "$*"; }
+
+# --- fixtures ---------------------------------------------------------------
+FIX=target/wasm-fixtures
+GERMAN=${FERRISK_GERMAN_CSV:-../shared/data/statlog_german_credit/german_credit.csv}
+if [ -f "$GERMAN" ]; then
+  DATA=$GERMAN LABEL=creditability POSITIVE=bad
+else
+  DATA=tests/golden/synthetic.csv LABEL=default POSITIVE=yes
+  log "NOTE: $GERMAN not found; parity fixtures use $DATA instead"
+fi
+KINDS="lr svm-linear svm-rbf rf gbm"
+
+log "building the native CLI (release)"
+cargo build --release -q -p ferrisk-train
+CLI=${CARGO_TARGET_DIR:-target}/release/ferrisk
+
+log "training every kind on $DATA (seed 7) into $FIX/"
+rm -rf "$FIX"
+mkdir -p "$FIX"
+"$CLI" train --data "$DATA" --label "$LABEL" --positive "$POSITIVE" --model all \
+  --out "$FIX" --seed 7 >"$FIX/train.log" 2>&1 || { cat "$FIX/train.log" >&2; exit 1; }
+cp "$DATA" "$FIX/data.csv"
+for kind in $KINDS; do
+  [ -f "$FIX/$kind.frk" ] || { echo "test-wasm: the CLI wrote no $FIX/$kind.frk" >&2; exit 1; }
+done
+# Every kind the CLI wrote (the five above and any newer one).
+for model in "$FIX"/*.frk; do
+  kind=$(basename "$model" .frk)
+  "$CLI" predict --model "$model" --data "$DATA" --out "$FIX/$kind.pred.csv" 2>>"$FIX/train.log"
+done
+export FERRISK_FIXTURES=$ROOT/$FIX
+if [ "$MODES" = fixtures ]; then
+  log "fixtures ready in $FIX/"
+  exit 0
+fi
+
+# --- test runs ----------------------------------------------------------------
+# Optimised test builds (debug assertions and overflow checks stay on): an
+# unoptimised wasm scores the bigger models (attention, RBF SVM) so slowly
+# that one test blocks the browser page past chromedriver's 20 s script
+# timeout.
+export CARGO_PROFILE_DEV_OPT_LEVEL=${CARGO_PROFILE_DEV_OPT_LEVEL:-2}
+# One #[wasm_bindgen_test] per test function of the shared suite.
+EXPECTED=$(cat wasm/tests/suite/*.rs | grep -c '^#\[wasm_bindgen_test\]')
+log "the shared suite has $EXPECTED tests"
+status=0
+total_passed=0
+total_failed=0
+
+# Sums "test result: ... N passed; M failed" over every test binary of a log.
+count() {
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+       END { printf "%d %d\n", p, f }' "$1"
+}
+
+run_mode() {
+  local mode=$1
+  shift
+  local logf=target/wasm-test-$mode.log
+  log "$*  (log: $logf)"
+  set +e
+  "$@" 2>&1 | tee "$logf"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  read -r passed failed < <(count "$logf")
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -ne "$EXPECTED" ]; then
+    log "FAIL ($mode): exit $rc, $passed passed, $failed failed; expected $EXPECTED to pass"
+    status=1
+  else
+    log "OK ($mode): $passed of $EXPECTED tests passed"
+  fi
+}
+
+if [ "$MODES" = all ] || [ "$MODES" = node ]; then
+  run_mode node wasm-pack test --node wasm
+fi
+if [ "$MODES" = all ] || [ "$MODES" = browser ]; then
+  export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+  # wasm/webdriver.json gives chromedriver the Chromium binary and flags.
+  run_mode browser wasm-pack test --headless --chrome wasm
+fi
+if [ "$MODES" = all ] || [ "$MODES" = bundle ]; then
+  log "building the shipped bundle (scripts/build-wasm.sh)"
+  if ! bash scripts/build-wasm.sh >target/wasm-build.log 2>&1; then
+    tail -20 target/wasm-build.log
+    log "FAIL (bundle): scripts/build-wasm.sh failed (log: target/wasm-build.log)"
+    status=1
+    total_failed=$((total_failed + 1))
+  else
+    tail -5 target/wasm-build.log
+    set +e
+    node scripts/bench-browser.mjs --check 2>&1 | tee target/wasm-test-bundle.log
+    rc=${PIPESTATUS[0]}
+    set -e
+    read -r passed failed < <(awk '/^bundle: [0-9]+ passed/ { p = $2; f = $4 } END { printf "%d %d\n", p, f }' target/wasm-test-bundle.log)
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + failed))
+    if [ "$rc" -ne 0 ] || [ "$passed" -eq 0 ]; then
+      log "FAIL (bundle): exit $rc, $passed passed, $failed failed"
+      status=1
+    else
+      log "OK (bundle): $passed model kinds"
+    fi
+  fi
+fi
+
+echo "wasm: $total_passed passed, $total_failed failed"
+exit $status

@@ -1,0 +1,121 @@
+//! Credit conventions through the JS API: reasons with scorecard points,
+//! drift counts from `predictCsv` turned into PSI by `driftReport`, and the
+//! attention model's [CLS] weights.
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use super::util::*;
+
+#[wasm_bindgen_test]
+fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
+    let table = Table::read(text(golden("synthetic.csv")));
+    for kind in golden_kinds("") {
+        let s = load(golden(&format!("{kind}.frk")));
+        let feats = features(&s);
+        for row in table.rows.iter().take(8) {
+            let c = customer(&table, row, &feats, true);
+            let credit = ok(s.reasons(c.clone(), Some(4), Some("en".into())));
+            let e = ok(s.contributions(c.clone()));
+            let p = num(&credit, "probability");
+            assert_eq!(p, num(&ok(s.predict(c)), "probability"), "{kind}");
+            // Default scale: 600 points at 50:1 good:bad odds, 20 points per doubling.
+            let want = 600.0 + 20.0 / std::f64::consts::LN_2 * (((1.0 - p) / p) / 50.0).ln();
+            assert!(
+                (num(&credit, "points") - want).abs() < 0.01,
+                "{kind}: points"
+            );
+            let reasons = array(&credit, "reasons");
+            assert!(reasons.len() <= 4);
+            // Reasons are the largest positive contributions, in order.
+            let mut positive: Vec<(String, f64)> = array(&e, "contributions")
+                .iter()
+                .map(|c| (string(c, "feature"), num(c, "contribution")))
+                .filter(|(_, v)| *v > 0.0)
+                .collect();
+            positive.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let got: Vec<String> = reasons.iter().map(|r| string(r, "feature")).collect();
+            let want: Vec<String> = positive.iter().take(4).map(|(f, _)| f.clone()).collect();
+            assert_eq!(got, want, "{kind}");
+            for (i, r) in reasons.iter().enumerate() {
+                assert_eq!(num(r, "rank"), (i + 1) as f64);
+                assert!(num(r, "points") < 0.0 && !string(r, "text").is_empty());
+            }
+        }
+    }
+    // Chinese texts, and a bad customer throws and leaves the scorer usable.
+    let s = load(golden("gbm.frk"));
+    let feats = features(&s);
+    let c = customer(&table, &table.rows[0], &feats, true);
+    let zh = ok(s.reasons(c.clone(), None, Some("zh".into())));
+    for r in array(&zh, "reasons") {
+        assert!(string(&r, "text").contains("提高了违约风险"));
+    }
+    let bad = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&bad, &JsValue::from_str("age"), &JsValue::from_str("old"));
+    assert_mentions(
+        &fails(s.reasons(bad.into(), None, None)),
+        &["age", "not a number"],
+    );
+    ok(s.reasons(c, None, None));
+}
+
+#[wasm_bindgen_test]
+fn drift_counts_add_up_over_chunks_and_give_psi() {
+    let csv = text(golden("synthetic.csv"));
+    let s = load(golden("rf.frk"));
+    let whole = ok(s.predict_csv(csv));
+    let counts: Vec<u32> = js_sys::Uint32Array::new(&get(&whole, "driftCounts")).to_vec();
+    // Two chunks counted separately add up to the whole.
+    let lines: Vec<&str> = csv.lines().collect();
+    let half = lines.len() / 2;
+    let first = format!("{}\n", lines[..half].join("\n"));
+    let second = format!("{}\n{}\n", lines[0], lines[half..].join("\n"));
+    let mut sum = vec![0u32; counts.len()];
+    for part in [first, second] {
+        let r = ok(s.predict_csv(&part));
+        let c = js_sys::Uint32Array::new(&get(&r, "driftCounts")).to_vec();
+        for (a, b) in sum.iter_mut().zip(c) {
+            *a += b;
+        }
+    }
+    assert_eq!(sum, counts);
+    let report = ok(s.drift_report(&counts));
+    assert_eq!(num(&report, "rows"), (lines.len() - 1) as f64);
+    let feats = array(&report, "features");
+    assert_eq!(feats.len(), features(&s).len());
+    for f in &feats {
+        let psi = num(f, "psi");
+        assert!(psi >= 0.0 && psi.is_finite());
+        let level = string(f, "level");
+        assert_eq!(
+            level,
+            if psi >= 0.25 {
+                "shift"
+            } else if psi >= 0.1 {
+                "watch"
+            } else {
+                "stable"
+            }
+        );
+    }
+    assert_mentions(&fails(s.drift_report(&[1, 2, 3])), &["drift counts"]);
+}
+
+#[wasm_bindgen_test]
+fn attention_weights_cover_the_features() {
+    let table = Table::read(text(golden("synthetic.csv")));
+    let s = load(golden("attention.frk"));
+    let feats = features(&s);
+    let c = customer(&table, &table.rows[1], &feats, true);
+    let w = ok(s.attention(c.clone()));
+    let w: Vec<JsValue> = js_sys::Array::from(&w).to_vec();
+    assert_eq!(w.len(), feats.len());
+    let total: f64 = w.iter().map(|x| num(x, "weight")).sum();
+    assert!(total > 0.0 && total <= 1.0 + 1e-6, "{total}");
+    let other = load(golden("lr.frk"));
+    assert_mentions(
+        &fails(other.attention(c)),
+        &["only for the attention model"],
+    );
+}

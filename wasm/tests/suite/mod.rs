@@ -1,0 +1,21 @@
+//! The wasm test suite, shared by `node.rs` and `browser.rs`.
+//!
+//! Every test goes through the exported JS API (`ferrisk_wasm::WasmScorer`,
+//! i.e. the `Scorer` class, with `JsValue` arguments and results), so the
+//! conversions the browser relies on are what is tested.
+//!
+//! - `golden`: the golden model files of `tests/golden/` (one per kind) and
+//!   `synthetic.csv`: result shapes, and agreement of `predict`,
+//!   `predictBatch`, `predictCsv`, `evaluate` and `metricsFor`.
+//! - `parity`: models trained on German credit and scored by the *native*
+//!   CLI (fixtures made by scripts/test-wasm.sh); wasm probabilities must
+//!   equal the CLI's bit for bit.
+//! - `hostile`: damaged files and bad inputs throw clear errors, and the
+//!   scorer keeps working afterwards.
+
+mod util;
+
+mod credit;
+mod golden;
+mod hostile;
+mod parity;

@@ -1,0 +1,896 @@
+// The advisor page. Everything is scored in this page by the wasm runtime
+// (www/pkg): the customer form, the explanation, and batch files (in a Web
+// Worker). The only requests are for the page's own files, the model list
+// and the model files, all from the page's origin.
+
+import init, { Scorer } from './pkg/ferrisk_wasm.js';
+import { t, setLanguage, language, translatePage, featureLabel, fmtInt, kindLabel } from './i18n.js';
+import { contributionChart, rocChart, confusionChart, svg } from './charts.js';
+import { f32Text } from './csvtools.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Replaces an element's children, skipping null/undefined/false entries. */
+function fill(el, ...children) {
+  el.replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+/** Creates an HTML element: h('p', {class: 'x'}, ['text', child]). */
+function h(tag, attrs = {}, children = []) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of [].concat(children)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(typeof c === 'string' || typeof c === 'number' ? String(c) : c);
+  }
+  return el;
+}
+
+const state = {
+  /** [{key, id, label, kindName, url | bytes, source}] */
+  models: [],
+  /** {key, name, scorer, bytes, schema, metadata, metrics} of the loaded model. */
+  current: null,
+  /** Last scored customer: {prediction, explanation, explainError}. */
+  result: null,
+  formError: null,
+  batch: null,
+  worker: null,
+  listMessage: '',
+  modelMessage: null,
+};
+
+// ---------------------------------------------------------------------------
+// Formatting
+
+/** An f32 for display: its shortest digits, without a trailing `.0`. */
+function num(x) {
+  if (!Number.isFinite(x)) return '–';
+  return String(Number(f32Text(Math.fround(x))));
+}
+
+function dec(x, digits = 3) {
+  return Number.isFinite(x) ? x.toFixed(digits) : '–';
+}
+
+function pct(p) {
+  return `${(p * 100).toFixed(1)}%`;
+}
+
+// ---------------------------------------------------------------------------
+// Model list and loading
+
+async function fetchJson(url) {
+  const res = await fetch(url, { headers: { Accept: 'application/json' } });
+  if (!res.ok) throw new Error(`${res.status}`);
+  const type = res.headers.get('content-type') || '';
+  if (!type.includes('json')) throw new Error('not JSON');
+  return res.json();
+}
+
+async function loadModelList() {
+  let list = null;
+  let base = new URL('models', document.baseURI);
+  try {
+    list = await fetchJson(base);
+  } catch {
+    // Static hosting: a models/index.json beside the page lists the files.
+    base = new URL('models/index.json', document.baseURI);
+    try {
+      list = await fetchJson(base);
+    } catch {
+      list = null;
+    }
+  }
+  if (!Array.isArray(list)) {
+    state.listMessage = 'model.listFailed';
+    return;
+  }
+  for (const m of list) {
+    if (!m || typeof m.id !== 'string' || typeof m.file !== 'string') continue;
+    state.models.push({
+      key: `server:${m.id}`,
+      id: m.id,
+      kind: m.kind,
+      kindName: m.kindName || m.kind || '',
+      url: new URL(m.file, base).href,
+      source: 'server',
+    });
+  }
+  if (state.models.length === 0) state.listMessage = 'model.none';
+}
+
+function modelOptionText(m) {
+  if (m.source === 'file') return t('model.yourFile', { name: m.id });
+  const kind = kindLabel(m.kind, m.kindName);
+  return kind ? `${kind} (${m.id})` : m.id;
+}
+
+function renderModelPicker() {
+  const sel = $('model-select');
+  fill(sel, ...state.models.map((m) => h('option', { value: m.key, selected: state.current?.key === m.key }, modelOptionText(m))));
+  sel.disabled = state.models.length === 0;
+}
+
+function setModelStatus(key, vars = {}, kind = 'info') {
+  state.modelMessage = key ? { key, vars, kind } : null;
+  renderModelStatus();
+}
+
+function renderModelStatus() {
+  const el = $('model-status');
+  const m = state.modelMessage;
+  if (!m && state.listMessage && state.models.length === 0) {
+    el.textContent = t(state.listMessage);
+    el.className = 'status';
+    return;
+  }
+  el.textContent = m ? t(m.key, m.vars) : '';
+  el.className = `status ${m?.kind === 'error' ? 'error' : ''}`;
+}
+
+async function selectModel(key) {
+  const entry = state.models.find((m) => m.key === key);
+  if (!entry) return;
+  setModelStatus('model.loading', { name: entry.id });
+  try {
+    let bytes = entry.bytes;
+    if (!bytes) {
+      const res = await fetch(entry.url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      bytes = new Uint8Array(await res.arrayBuffer());
+    }
+    useModel(entry, bytes);
+    setModelStatus(null);
+  } catch (e) {
+    setModelStatus('model.loadError', { name: entry.id, message: errorText(e) }, 'error');
+    renderModelPicker();
+  }
+}
+
+function errorText(e) {
+  return e && typeof e.message === 'string' ? e.message : String(e);
+}
+
+/** Loads bytes into a scorer and makes it the current model (throws on a bad file). */
+function useModel(entry, bytes) {
+  const scorer = Scorer.load(bytes);
+  // Keep the customer typed so far: features the new model shares keep their values.
+  const typed = state.current ? readForm() : null;
+  const next = {
+    key: entry.key,
+    name: entry.id,
+    scorer,
+    bytes,
+    schema: scorer.schema(),
+    metadata: scorer.metadata(),
+    metrics: scorer.metrics(),
+  };
+  const old = state.current;
+  state.current = next;
+  if (old && old.scorer !== scorer) old.scorer.free();
+  state.result = null;
+  state.formError = null;
+  stopWorker();
+  if (state.batch?.url) URL.revokeObjectURL(state.batch.url);
+  state.batch = null;
+  try {
+    localStorage.setItem('ferrisk.model', entry.key);
+  } catch {
+    // Storage may be disabled; the choice is just not remembered.
+  }
+  renderModelPicker();
+  renderModelInfo();
+  renderForm(typed);
+  renderQuality();
+  renderBatch();
+  scoreNow();
+  document.body.dataset.model = entry.key;
+}
+
+async function openModelFile(file) {
+  if (!file) return;
+  if (!/\.frk$/i.test(file.name)) {
+    setModelStatus('model.notFrk', { name: file.name }, 'error');
+    return;
+  }
+  setModelStatus('model.loading', { name: file.name });
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const id = file.name.replace(/\.frk$/i, '');
+    const key = `file:${file.name}:${file.size}:${file.lastModified}`;
+    let entry = state.models.find((m) => m.key === key);
+    if (!entry) {
+      entry = { key, id, source: 'file', bytes };
+      // Validate before listing it.
+      const probe = Scorer.load(bytes);
+      entry.kindName = probe.metadata().kindName;
+      probe.free();
+      state.models.push(entry);
+    }
+    useModel(entry, bytes);
+    setModelStatus('model.loaded', { name: file.name });
+  } catch (e) {
+    setModelStatus('model.loadError', { name: file.name, message: errorText(e) }, 'error');
+  }
+}
+
+function renderModelInfo() {
+  const dl = $('model-info');
+  const cur = state.current;
+  if (!cur) {
+    fill(dl);
+    return;
+  }
+  const md = cur.metadata;
+  const s = cur.schema;
+  const created = md.createdUnix
+    ? new Date(md.createdUnix * 1000).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en-GB', {
+        dateStyle: 'medium',
+        timeStyle: 'short',
+      })
+    : '–';
+  const rows = [
+    ['model.kind', kindLabel(md.kind, md.kindName)],
+    ['model.target', t('model.targetValue', { label: s.label, positive: s.positive })],
+    ['model.threshold', num(md.threshold)],
+    ['model.data', md.dataName ? t('model.dataRows', { name: md.dataName, rows: fmtInt(md.dataRows) }) : '–'],
+    ['model.created', created],
+    ['model.explanation', md.explanationMethod],
+    ['model.producer', md.producer || '–'],
+  ];
+  const items = rows.flatMap(([k, v]) => [h('div', { class: 'kv' }, [h('dt', {}, t(k)), h('dd', {}, v)])]);
+  if (md.embedsTrainingRows) {
+    items.push(h('div', { class: 'kv wide notice' }, [h('dd', {}, t('model.confidential'))]));
+  }
+  fill(dl, ...items);
+}
+
+// ---------------------------------------------------------------------------
+// Customer form
+
+function fieldId(i) {
+  return `f-${i}`;
+}
+
+/** Current form values by feature name (text as typed). */
+function readForm() {
+  const values = {};
+  for (const el of $('fields').querySelectorAll('[data-feature]')) {
+    if (el.tagName === 'INPUT' || el.tagName === 'SELECT') values[el.dataset.feature] = el.value;
+  }
+  return values;
+}
+
+function renderForm(values) {
+  const fields = $('fields');
+  const cur = state.current;
+  if (!cur) {
+    fill(fields, h('p', { class: 'muted' }, t('form.noModel')));
+    return;
+  }
+  const items = cur.schema.features.map((f, i) => {
+    const id = fieldId(i);
+    const value = values && f.name in values ? values[f.name] : String(f.typical);
+    const hintId = `${id}-hint`;
+    const msgId = `${id}-msg`;
+    let control;
+    let hint;
+    if (f.type === 'numeric') {
+      control = h('input', {
+        id,
+        type: 'text',
+        inputmode: 'decimal',
+        spellcheck: 'false',
+        value,
+        'data-feature': f.name,
+        'aria-describedby': `${hintId} ${msgId}`,
+      });
+      hint = t('form.range', { min: num(f.min), max: num(f.max) });
+    } else {
+      const cats = f.categories.slice();
+      if (value !== '' && !cats.includes(value)) cats.push(value);
+      control = h(
+        'select',
+        { id, 'data-feature': f.name, 'aria-describedby': msgId },
+        cats.map((c) => h('option', { value: c, selected: c === value }, c)),
+      );
+      hint = '';
+    }
+    return h('div', { class: `field ${f.type}`, 'data-field': f.name }, [
+      h('label', { for: id, title: f.name }, featureLabel(f.name)),
+      control,
+      hint ? h('small', { id: hintId, class: 'hint' }, hint) : null,
+      h('p', { id: msgId, class: 'field-msg' }),
+    ]);
+  });
+  fill(fields, ...items);
+}
+
+/** The customer object given to the scorer: numbers as typed text, empty = missing. */
+function customerFromForm() {
+  const customer = {};
+  for (const [name, value] of Object.entries(readForm())) {
+    const v = value.trim();
+    customer[name] = v === '' ? null : v;
+  }
+  return customer;
+}
+
+function fieldFor(feature) {
+  return document.querySelector(`[data-field="${CSS.escape(feature)}"]`);
+}
+
+function clearFieldMessages() {
+  for (const field of $('fields').querySelectorAll('.field')) {
+    field.classList.remove('invalid', 'warn');
+    const control = field.querySelector('input, select');
+    control?.removeAttribute('aria-invalid');
+    const msg = field.querySelector('.field-msg');
+    if (msg) msg.textContent = '';
+  }
+}
+
+function showRangeHints(customer) {
+  for (const f of state.current.schema.features) {
+    if (f.type !== 'numeric') continue;
+    const v = customer[f.name];
+    if (v === null) continue;
+    const x = Number(v);
+    if (Number.isFinite(x) && (x < f.min || x > f.max)) {
+      const field = fieldFor(f.name);
+      field?.classList.add('warn');
+      const msg = field?.querySelector('.field-msg');
+      if (msg) msg.textContent = t('form.outside', { min: num(f.min), max: num(f.max) });
+    }
+  }
+}
+
+/** A person-readable message for a scorer error about one feature. */
+function fieldMessage(message, feature) {
+  const f = state.current.schema.features.find((x) => x.name === feature);
+  const notNumber = /': '(.*)' is not a number/.exec(message);
+  if (notNumber && f) return t('err.notNumber', { value: notNumber[1], example: f.typical });
+  if (/not a finite number/.test(message)) return t('err.notFinite');
+  return message;
+}
+
+function scoreNow() {
+  const cur = state.current;
+  if (!cur) return;
+  clearFieldMessages();
+  const customer = customerFromForm();
+  showRangeHints(customer);
+  let prediction;
+  try {
+    prediction = cur.scorer.predict(customer);
+  } catch (e) {
+    const message = errorText(e);
+    const feature = /feature '([^']+)'/.exec(message)?.[1];
+    const field = feature ? fieldFor(feature) : null;
+    if (field) {
+      field.classList.remove('warn');
+      field.classList.add('invalid');
+      field.querySelector('input, select')?.setAttribute('aria-invalid', 'true');
+      field.querySelector('.field-msg').textContent = fieldMessage(message, feature);
+    }
+    state.formError = field ? 'form.invalid' : message;
+    renderFormError();
+    $('result').classList.add('stale');
+    return;
+  }
+  let explanation = null;
+  let explainError = null;
+  let credit = null;
+  try {
+    explanation = cur.scorer.contributions(customer);
+    // Principal reasons (texts in the page's language) and scorecard points.
+    credit = cur.scorer.reasons(customer, 4, language());
+  } catch (e) {
+    explainError = errorText(e);
+  }
+  state.formError = null;
+  renderFormError();
+  state.result = { prediction, explanation, explainError, credit, customer };
+  $('result').classList.remove('stale');
+  renderResult();
+}
+
+function renderFormError() {
+  const e = state.formError;
+  $('form-error').textContent = e ? (e.startsWith('form.') ? t(e) : e) : '';
+}
+
+// ---------------------------------------------------------------------------
+// Result
+
+function gauge(p, threshold) {
+  const w = 400;
+  const x = (v) => 4 + v * (w - 8);
+  return svg('svg', { viewBox: `0 0 ${w} 30`, class: 'gauge', 'aria-hidden': 'true' }, [
+    svg('rect', { x: 4, y: 8, width: w - 8, height: 12, rx: 6, class: 'gauge-track' }),
+    svg('rect', { x: 4, y: 8, width: Math.max(0, x(p) - 4), height: 12, rx: 6, class: p >= threshold ? 'gauge-fill pos' : 'gauge-fill neg' }),
+    svg('line', { x1: x(threshold), x2: x(threshold), y1: 2, y2: 26, class: 'gauge-threshold' }),
+  ]);
+}
+
+function renderResult() {
+  const body = $('result-body');
+  const reasons = $('reasons');
+  const cur = state.current;
+  const r = state.result;
+  if (!cur || !r) {
+    fill(body, h('p', { class: 'muted' }, t('result.empty')));
+    fill(reasons);
+    return;
+  }
+  const s = cur.schema;
+  const p = r.prediction;
+  const warnings = p.warnings || [];
+  fill(
+    body,
+    h('div', { class: 'pd' }, [
+      h('div', { class: 'pd-label' }, [
+        h('span', {}, t('result.pdDefault')),
+        h('span', { class: 'muted' }, ` · P(${s.label} = ${s.positive})`),
+      ]),
+      h('output', { id: 'probability', 'data-probability': f32Text(p.probability), for: 'customer-form' }, pct(p.probability)),
+      gauge(p.probability, p.threshold),
+      h('p', { id: 'decision', class: `decision ${p.decision ? 'pos' : 'neg'}`, 'data-decision': String(p.decision) }, [
+        h('strong', {}, p.decision ? t('result.decisionPos', { positive: s.positive }) : t('result.decisionNeg', { negative: s.negative })),
+        ' ',
+        h('span', {}, t('result.decisionHelp', { threshold: num(p.threshold) })),
+      ]),
+      r.credit
+        ? h('p', { class: 'points' }, [
+            h('span', { class: 'muted' }, t('result.points')),
+            ' ',
+            h('output', { id: 'points', 'data-points': String(r.credit.points) }, String(Math.round(r.credit.points))),
+          ])
+        : null,
+    ]),
+    r.credit && r.credit.reasons.length
+      ? h('div', { class: 'reason-codes' }, [
+          h('h3', {}, t(p.decision ? 'result.reasonCodesDecline' : 'result.reasonCodes')),
+          h(
+            'ol',
+            { id: 'reason-list' },
+            r.credit.reasons.map((x) =>
+              h('li', { 'data-reason': x.feature }, [h('span', {}, x.text), ' ', h('span', { class: 'muted small' }, t('result.reasonPoints', { points: Math.round(x.points) }))]),
+            ),
+          ),
+        ])
+      : null,
+    warnings.length
+      ? h('div', { class: 'warnings' }, [
+          h('h3', {}, t('result.warnings')),
+          h('ul', {}, warnings.map((w) => h('li', {}, w))),
+        ])
+      : null,
+  );
+  if (!r.explanation) {
+    fill(reasons, h('p', { class: 'muted', id: 'no-explain' }, t('result.noExplain', { kind: kindLabel(cur.metadata.kind, cur.metadata.kindName) })));
+    return;
+  }
+  const e = r.explanation;
+  const inProbability = e.unit === 'probability';
+  const signed = (v, text) => `${v >= 0 ? '+' : '−'}${text}`;
+  const format = inProbability
+    ? (v) => signed(v, `${(Math.abs(v) * 100).toFixed(1)} pp`)
+    : (v) => signed(v, dec(Math.abs(v), 2));
+  const sorted = e.contributions.slice().sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  const top = sorted.slice(0, 10);
+  const rest = sorted.slice(10);
+  const restSum = rest.reduce((acc, c) => acc + c.contribution, 0);
+  const chart = contributionChart(
+    top.map((c) => ({ label: featureLabel(c.feature), detail: c.value, value: c.contribution })),
+    { title: t('result.reasons'), raisesText: t('result.raises'), lowersText: t('result.lowers'), format },
+  );
+  fill(
+    reasons,
+    h('p', { class: 'help' }, t(inProbability ? 'result.reasonsHelpProb' : 'result.reasonsHelp', { positive: s.positive })),
+    h('div', { class: 'chart-wrap', id: 'contributions' }, chart),
+    rest.length ? h('p', { class: 'muted small' }, t('result.others', { n: rest.length, sum: format(restSum) })) : null,
+    h(
+      'p',
+      { class: 'muted small' },
+      inProbability
+        ? t('result.baselineProb', { base: pct(e.base), output: pct(e.output) })
+        : t('result.baseline', { base: dec(e.base, 2), output: dec(e.output, 2) }),
+    ),
+    h('p', { class: 'muted small' }, t('result.method', { method: e.method })),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Model quality
+
+function cvText(m) {
+  const cv = m.cvAuc;
+  if (Array.isArray(cv) && cv.length) {
+    const mean = cv.reduce((a, b) => a + b, 0) / cv.length;
+    const sd = cv.length > 1 ? Math.sqrt(cv.reduce((a, b) => a + (b - mean) ** 2, 0) / (cv.length - 1)) : 0;
+    return t('metric.cvAucValue', { mean: dec(mean), std: dec(sd), k: cv.length });
+  }
+  if (typeof cv === 'number') return dec(cv);
+  return null;
+}
+
+/** Metrics table, confusion matrix and ROC curve for a metrics object. */
+function qualityBlock(m, schema, idPrefix) {
+  const rows = [
+    ['metric.accuracy', dec(m.accuracy), 'accuracy'],
+    ['metric.precision', dec(m.precision), 'precision'],
+    ['metric.recall', dec(m.recall), 'recall'],
+    ['metric.f1', dec(m.f1), 'f1'],
+    ['metric.rocAuc', dec(m.rocAuc), 'rocAuc'],
+    ['metric.ks', dec(m.ks), 'ks'],
+    ['metric.brier', dec(m.brier), 'brier'],
+    ['metric.logLoss', dec(m.logLoss), 'logLoss'],
+  ];
+  const cv = cvText(m);
+  if (cv) rows.push(['metric.cvAuc', cv, 'cvAuc']);
+  const table = h('table', { class: 'metrics', id: `${idPrefix}-metrics` }, [
+    h('thead', {}, h('tr', {}, [h('th', { scope: 'col' }, t('quality.metric')), h('th', { scope: 'col' }, t('quality.value'))])),
+    h(
+      'tbody',
+      {},
+      rows.map(([k, v, key]) => h('tr', { 'data-metric': key }, [h('th', { scope: 'row' }, t(k)), h('td', { 'data-value': String(m[key] ?? '') }, v)])),
+    ),
+  ]);
+  const c = m.confusion;
+  const point = {
+    fpr: c.fp + c.tn > 0 ? c.fp / (c.fp + c.tn) : 0,
+    tpr: c.tp + c.fn > 0 ? c.tp / (c.tp + c.fn) : 0,
+  };
+  const threshold = num(m.threshold);
+  return h('div', { class: 'quality-grid' }, [
+    h('div', { class: 'q-table' }, table),
+    h('figure', { class: 'q-cm' }, [
+      h('figcaption', {}, t('cm.title')),
+      confusionChart(c, {
+        negative: schema.negative,
+        positive: schema.positive,
+        actualText: t('cm.actual'),
+        predictedText: t('cm.predicted'),
+        title: t('cm.caption', { threshold }),
+      }),
+    ]),
+    h('figure', { class: 'q-roc', id: `${idPrefix}-roc` }, [
+      h('figcaption', {}, t('roc.title')),
+      rocChart(m.roc || [], {
+        auc: m.rocAuc,
+        point,
+        title: t('roc.caption', { auc: dec(m.rocAuc) }),
+        fprText: t('roc.fpr'),
+        tprText: t('roc.tpr'),
+        chanceText: t('roc.chance'),
+        pointText: t('roc.operating', { threshold }),
+      }),
+    ]),
+  ]);
+}
+
+function renderQuality() {
+  const body = $('quality-body');
+  const cur = state.current;
+  if (!cur) {
+    fill(body);
+    return;
+  }
+  const m = cur.metrics;
+  if (!m) {
+    fill(body, h('p', { class: 'muted' }, t('quality.none')));
+    return;
+  }
+  fill(
+    body,
+    h('p', { class: 'help' }, t('quality.on', { rows: fmtInt(m.rows), positives: fmtInt(m.positives), positive: cur.schema.positive, train: m.trainRows == null ? '–' : fmtInt(m.trainRows) })),
+    qualityBlock(m, cur.schema, 'model'),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Batch scoring (in a module worker)
+
+function stopWorker() {
+  if (state.worker) {
+    state.worker.terminate();
+    state.worker = null;
+  }
+}
+
+function startBatch(file) {
+  const cur = state.current;
+  if (!cur || !file) return;
+  stopWorker();
+  const prev = state.batch;
+  if (prev?.url) URL.revokeObjectURL(prev.url);
+  state.batch = { name: file.name, phase: 'reading', done: 0, total: 0 };
+  renderBatch();
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  state.worker = worker;
+  worker.onmessage = (ev) => {
+    if (state.worker !== worker) return;
+    const msg = ev.data;
+    const b = state.batch;
+    if (msg.type === 'start') {
+      Object.assign(b, { phase: 'scoring', total: msg.total, done: 0 });
+    } else if (msg.type === 'progress') {
+      b.done = msg.done;
+    } else if (msg.type === 'done') {
+      Object.assign(b, msg, { phase: 'done', url: URL.createObjectURL(msg.blob) });
+      stopWorker();
+    } else if (msg.type === 'error') {
+      Object.assign(b, { phase: 'error', message: msg.message });
+      stopWorker();
+    }
+    renderBatch();
+  };
+  worker.onerror = (ev) => {
+    if (state.worker !== worker) return;
+    ev.preventDefault();
+    Object.assign(state.batch, { phase: 'error', message: ev.message || 'worker failed' });
+    stopWorker();
+    renderBatch();
+  };
+  const bytes = cur.bytes.slice();
+  worker.postMessage({ type: 'score', modelBytes: bytes.buffer, file, chunkRows: 4000 }, [bytes.buffer]);
+}
+
+function cancelBatch() {
+  if (!state.worker) return;
+  stopWorker();
+  if (state.batch) state.batch.phase = 'cancelled';
+  renderBatch();
+}
+
+function renderBatch() {
+  const cur = state.current;
+  $('batch-help').textContent = cur ? t('batch.help', { label: cur.schema.label }) : t('form.noModel');
+  const b = state.batch;
+  const running = b && (b.phase === 'reading' || b.phase === 'scoring');
+  $('batch-cancel').hidden = !running;
+  const dl = $('batch-download');
+  dl.hidden = !(b && b.phase === 'done');
+  if (b?.url) {
+    dl.href = b.url;
+    dl.download = `${b.name.replace(/\.(csv|txt)$/i, '')}-scored.csv`;
+  }
+  const wrap = $('batch-progress-wrap');
+  wrap.hidden = !running;
+  const prog = $('batch-progress');
+  if (running) {
+    if (b.total > 0) {
+      prog.max = b.total;
+      prog.value = b.done;
+      $('batch-progress-text').textContent = t('batch.progress', { done: fmtInt(b.done), total: fmtInt(b.total) });
+    } else {
+      prog.removeAttribute('value');
+      $('batch-progress-text').textContent = t('batch.reading', { name: b.name });
+    }
+  }
+  const status = $('batch-status');
+  status.className = 'status';
+  const body = $('batch-body');
+  if (!b || running) {
+    status.textContent = '';
+    fill(body);
+    return;
+  }
+  if (b.phase === 'cancelled') {
+    status.textContent = t('batch.cancelled');
+    fill(body);
+    return;
+  }
+  if (b.phase === 'error') {
+    status.textContent = t('batch.error', { name: b.name, message: b.message });
+    status.className = 'status error';
+    fill(body);
+    return;
+  }
+  status.textContent = t('batch.done', { rows: fmtInt(b.rows), name: b.name, seconds: b.seconds.toFixed(2) });
+  const parts = [];
+  if (b.errorCount > 0) {
+    parts.push(
+      h('div', { class: 'notice' }, [
+        h('p', {}, t('batch.failedRows', { n: fmtInt(b.errorCount) })),
+        h('ul', { class: 'errors' }, b.errors.slice(0, 5).map((e) => h('li', {}, `${t('col.row')} ${e.line}: ${e.message}`))),
+      ]),
+    );
+  }
+  const labelled = b.labelColumn >= 0;
+  const head = [t('col.row'), t('col.probability'), t('col.decision')];
+  if (labelled) head.push(t('col.actual'));
+  head.push(t('col.note'));
+  const s = cur.schema;
+  const table = h('table', { class: 'preview', id: 'batch-table' }, [
+    h('caption', {}, t('batch.preview', { n: fmtInt(b.preview.length), total: fmtInt(b.rows) })),
+    h('thead', {}, h('tr', {}, head.map((x) => h('th', { scope: 'col' }, x)))),
+    h(
+      'tbody',
+      {},
+      b.preview.map((r) => {
+        const cells = [
+          h('td', {}, String(r.line)),
+          h('td', { class: 'num', 'data-probability': r.probability }, r.probability === '' ? '–' : pct(Number(r.probability))),
+          h('td', { class: r.decision === null ? '' : r.decision ? 'pos' : 'neg' }, r.decision === null ? '–' : r.decision ? s.positive : s.negative),
+        ];
+        if (labelled) cells.push(h('td', {}, r.actual));
+        cells.push(h('td', { class: 'note' }, r.error || ''));
+        return h('tr', {}, cells);
+      }),
+    ),
+  ]);
+  parts.push(h('div', { class: 'table-scroll' }, table));
+  if (labelled) {
+    parts.push(h('h3', {}, t('batch.metricsTitle')));
+    if (b.metrics) {
+      if (b.skippedLabels > 0) parts.push(h('p', { class: 'muted' }, t('batch.skippedLabels', { n: fmtInt(b.skippedLabels) })));
+      parts.push(h('p', { class: 'help' }, t('quality.onFile', { rows: fmtInt(b.metrics.rows), positives: fmtInt(b.metrics.positives), positive: s.positive })));
+      parts.push(qualityBlock(b.metrics, s, 'batch'));
+    } else {
+      parts.push(h('p', { class: 'muted' }, b.metricsError || t('batch.oneClass')));
+    }
+  } else {
+    parts.push(h('p', { class: 'muted' }, t('batch.unlabelled', { label: s.label })));
+  }
+  if (b.drift) parts.push(driftBlock(b.drift));
+  fill(body, ...parts);
+}
+
+// Population stability of the batch against the training population.
+function driftBlock(d) {
+  const rows = [{ feature: t('batch.psiScore'), psi: d.score.psi, level: d.score.level, id: 'score' }].concat(
+    d.features.slice().sort((a, b) => b.psi - a.psi).map((f) => ({ feature: featureLabel(f.feature), psi: f.psi, level: f.level, id: f.feature })),
+  );
+  return h('div', { class: 'drift' }, [
+    h('h3', {}, t('batch.psiTitle')),
+    h('p', { class: 'help' }, t('batch.psiHelp')),
+    h('div', { class: 'table-scroll' }, h('table', { class: 'preview', id: 'psi-table' }, [
+      h('thead', {}, h('tr', {}, [t('batch.psiFeature'), 'PSI', t('batch.psiLevel')].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, rows.map((r) => h('tr', { class: `psi-${r.level}`, 'data-psi': r.id }, [
+        h('td', {}, r.feature),
+        h('td', { class: 'num' }, r.psi.toFixed(3)),
+        h('td', {}, t(`batch.level.${r.level}`)),
+      ]))),
+    ])),
+  ]);
+}
+
+// ---------------------------------------------------------------------------
+// Language, events, start-up
+
+function renderAll() {
+  translatePage();
+  renderModelPicker();
+  renderModelStatus();
+  renderModelInfo();
+  const values = state.current ? readForm() : null;
+  renderForm(values && Object.keys(values).length ? values : null);
+  if (state.current) {
+    // Re-run validation so messages appear in the new language.
+    if (state.formError || state.result) scoreNow();
+  }
+  renderResult();
+  renderQuality();
+  renderBatch();
+}
+
+function initialLanguage() {
+  try {
+    const saved = localStorage.getItem('ferrisk.lang');
+    if (saved) return saved;
+  } catch {
+    // No storage: use the browser's language.
+  }
+  return (navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+function wireEvents() {
+  $('lang').addEventListener('change', (e) => {
+    setLanguage(e.target.value);
+    try {
+      localStorage.setItem('ferrisk.lang', language());
+    } catch {
+      // Not remembered without storage.
+    }
+    renderAll();
+  });
+  $('model-select').addEventListener('change', (e) => selectModel(e.target.value));
+  $('model-file').addEventListener('change', (e) => {
+    openModelFile(e.target.files?.[0]);
+    e.target.value = '';
+  });
+  const zone = $('model-section');
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', (e) => {
+    if (!zone.contains(e.relatedTarget)) zone.classList.remove('dragging');
+  });
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('dragging');
+    openModelFile(e.dataTransfer?.files?.[0]);
+  });
+  let timer = 0;
+  const form = $('customer-form');
+  form.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(scoreNow, 120);
+  });
+  form.addEventListener('change', () => {
+    clearTimeout(timer);
+    scoreNow();
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearTimeout(timer);
+    scoreNow();
+    $('result').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+  });
+  $('reset').addEventListener('click', () => {
+    renderForm(null);
+    scoreNow();
+  });
+  $('batch-file').addEventListener('change', (e) => {
+    startBatch(e.target.files?.[0]);
+    // Choosing the same file again (e.g. for another model) starts a new run.
+    e.target.value = '';
+  });
+  $('batch-cancel').addEventListener('click', cancelBatch);
+}
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  navigator.serviceWorker
+    .register(new URL('./sw.js', import.meta.url), { scope: './' })
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => {
+      $('offline-status').dataset.i18n = 'offline.ready';
+      $('offline-status').textContent = t('offline.ready');
+    })
+    .catch(() => {
+      // Offline use is a bonus; the page works without it.
+    });
+}
+
+async function main() {
+  $('lang').value = setLanguage(initialLanguage());
+  translatePage();
+  wireEvents();
+  renderForm(null);
+  renderResult();
+  renderBatch();
+  try {
+    await init();
+  } catch (e) {
+    setModelStatus('model.wasmFailed', { message: errorText(e) }, 'error');
+    return;
+  }
+  await loadModelList();
+  renderModelPicker();
+  renderModelStatus();
+  let saved = null;
+  try {
+    saved = localStorage.getItem('ferrisk.model');
+  } catch {
+    saved = null;
+  }
+  const first =
+    state.models.find((m) => m.key === saved) ||
+    state.models.find((m) => m.kind === 'lr' || m.id === 'lr') ||
+    state.models[0];
+  if (first) await selectModel(first.key);
+  document.body.dataset.ready = 'true';
+  registerServiceWorker();
+}
+
+main();

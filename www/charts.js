@@ -1,0 +1,189 @@
+// Charts drawn as SVG elements (no library, no inline styles: colours are
+// classes in style.css, geometry is SVG attributes).
+
+const NS = 'http://www.w3.org/2000/svg';
+
+export function svg(tag, attrs = {}, children = []) {
+  const el = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v !== undefined && v !== null) el.setAttribute(k, String(v));
+  }
+  for (const c of [].concat(children)) {
+    if (c === null || c === undefined) continue;
+    el.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return el;
+}
+
+function fixed(x, digits) {
+  return Number.isFinite(x) ? x.toFixed(digits) : '–';
+}
+
+function truncate(text, max) {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Horizontal bars around a zero line. `items`: [{label, detail, value}],
+ * already ordered. Positive values (raise risk) go right. `format` writes
+ * a value as text.
+ */
+export function contributionChart(items, { title, raisesText, lowersText, format = (v) => fixed(v, 2) }) {
+  const rowH = 34;
+  const labelW = 214;
+  const chartW = 226;
+  const valueW = 46;
+  const top = 26;
+  const width = labelW + chartW + valueW;
+  const height = top + rowH * items.length + 8;
+  const maxAbs = Math.max(1e-9, ...items.map((d) => Math.abs(d.value)));
+  const half = chartW / 2 - 4;
+  const zero = labelW + chartW / 2;
+  const root = svg('svg', {
+    viewBox: `0 0 ${width} ${height}`,
+    class: 'chart contrib-chart',
+    role: 'img',
+    'aria-label': title,
+    preserveAspectRatio: 'xMinYMin meet',
+  });
+  root.append(svg('title', {}, title));
+  root.append(
+    svg('text', { x: zero - 8, y: 14, 'text-anchor': 'end', class: 'legend lowers' }, `← ${lowersText}`),
+    svg('text', { x: zero + 8, y: 14, class: 'legend raises' }, `${raisesText} →`),
+  );
+  items.forEach((d, i) => {
+    const y = top + i * rowH;
+    const w = (Math.abs(d.value) / maxAbs) * half;
+    const up = d.value >= 0;
+    const g = svg('g', { class: 'bar-row' });
+    g.append(svg('title', {}, `${d.label} = ${d.detail}: ${format(d.value)}`));
+    g.append(
+      svg('text', { x: labelW - 8, y: y + 14, 'text-anchor': 'end', class: 'bar-label' }, truncate(d.label, 26)),
+      svg('text', { x: labelW - 8, y: y + 28, 'text-anchor': 'end', class: 'bar-detail' }, truncate(d.detail, 34)),
+      svg('rect', {
+        x: up ? zero : zero - w,
+        y: y + 7,
+        width: Math.max(w, 1),
+        height: rowH - 14,
+        rx: 3,
+        class: up ? 'bar raises' : 'bar lowers',
+      }),
+      svg(
+        'text',
+        { x: width - 2, y: y + 22, 'text-anchor': 'end', class: 'bar-value' },
+        format(d.value),
+      ),
+    );
+    root.append(g);
+  });
+  root.append(svg('line', { x1: zero, x2: zero, y1: top - 4, y2: height - 4, class: 'axis zero' }));
+  return root;
+}
+
+/** ROC curve with the chance diagonal and the operating point at the threshold. */
+export function rocChart(roc, { auc, point, title, fprText, tprText, chanceText, pointText }) {
+  const size = 300;
+  const pad = { l: 52, r: 14, t: 14, b: 46 };
+  const w = size;
+  const h = size;
+  const X = (v) => pad.l + v * w;
+  const Y = (v) => pad.t + (1 - v) * h;
+  const root = svg('svg', {
+    viewBox: `0 0 ${pad.l + w + pad.r} ${pad.t + h + pad.b}`,
+    class: 'chart roc-chart',
+    role: 'img',
+    'aria-label': title,
+  });
+  root.append(svg('title', {}, title));
+  for (let k = 0; k <= 4; k += 1) {
+    const v = k / 4;
+    root.append(
+      svg('line', { x1: X(0), x2: X(1), y1: Y(v), y2: Y(v), class: 'grid' }),
+      svg('line', { x1: X(v), x2: X(v), y1: Y(0), y2: Y(1), class: 'grid' }),
+      svg('text', { x: X(v), y: Y(0) + 16, 'text-anchor': 'middle', class: 'tick' }, v.toFixed(2).replace(/0$/, '')),
+      svg('text', { x: X(0) - 6, y: Y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(2).replace(/0$/, '')),
+    );
+  }
+  root.append(svg('rect', { x: X(0), y: Y(1), width: w, height: h, class: 'frame' }));
+  root.append(svg('line', { x1: X(0), y1: Y(0), x2: X(1), y2: Y(1), class: 'diagonal' }));
+  root.append(svg('text', { x: X(0.62), y: Y(0.55), class: 'chance', transform: `rotate(-45 ${X(0.62)} ${Y(0.55)})` }, chanceText));
+  const pts = roc.filter((p) => Number.isFinite(p.fpr) && Number.isFinite(p.tpr));
+  const line = pts.map((p) => `${X(p.fpr).toFixed(1)},${Y(p.tpr).toFixed(1)}`).join(' ');
+  const area = `${X(0)},${Y(0)} ${line} ${X(1)},${Y(0)}`;
+  root.append(svg('polygon', { points: area, class: 'roc-area' }));
+  root.append(svg('polyline', { points: line, class: 'roc-line' }));
+  if (point) {
+    root.append(
+      svg('circle', { cx: X(point.fpr), cy: Y(point.tpr), r: 5, class: 'roc-point' }),
+      svg(
+        'text',
+        {
+          x: X(point.fpr) + (point.fpr > 0.6 ? -9 : 9),
+          y: Y(point.tpr) + 16,
+          'text-anchor': point.fpr > 0.6 ? 'end' : 'start',
+          class: 'roc-point-label',
+        },
+        pointText,
+      ),
+    );
+  }
+  root.append(
+    svg('text', { x: X(0.97), y: Y(0.06), 'text-anchor': 'end', class: 'auc-label' }, `AUC ${fixed(auc, 3)}`),
+    svg('text', { x: X(0.5), y: pad.t + h + 38, 'text-anchor': 'middle', class: 'axis-title' }, fprText),
+    svg(
+      'text',
+      { x: 14, y: Y(0.5), 'text-anchor': 'middle', class: 'axis-title', transform: `rotate(-90 14 ${Y(0.5)})` },
+      tprText,
+    ),
+  );
+  return root;
+}
+
+/** A 2×2 confusion matrix, cells shaded by their share of the row. */
+export function confusionChart(c, { negative, positive, actualText, predictedText, title }) {
+  const cell = 110;
+  const left = 96;
+  const top = 56;
+  const root = svg('svg', {
+    viewBox: `0 0 ${left + 2 * cell + 8} ${top + 2 * cell + 8}`,
+    class: 'chart cm-chart',
+    role: 'img',
+    'aria-label': title,
+  });
+  root.append(svg('title', {}, title));
+  root.append(
+    svg('text', { x: left + cell, y: 16, 'text-anchor': 'middle', class: 'axis-title' }, predictedText),
+    svg('text', { x: left + cell / 2, y: top - 10, 'text-anchor': 'middle', class: 'cm-class' }, truncate(negative, 14)),
+    svg('text', { x: left + 1.5 * cell, y: top - 10, 'text-anchor': 'middle', class: 'cm-class' }, truncate(positive, 14)),
+    svg('text', { x: 16, y: top + cell, 'text-anchor': 'middle', class: 'axis-title', transform: `rotate(-90 16 ${top + cell})` }, actualText),
+    svg('text', { x: left - 10, y: top + cell / 2 + 4, 'text-anchor': 'end', class: 'cm-class' }, truncate(negative, 12)),
+    svg('text', { x: left - 10, y: top + 1.5 * cell + 4, 'text-anchor': 'end', class: 'cm-class' }, truncate(positive, 12)),
+  );
+  const rows = [
+    [c.tn, c.fp, 'tn', 'fp'],
+    [c.fn, c.tp, 'fn', 'tp'],
+  ];
+  rows.forEach(([a, b, na, nb], r) => {
+    const total = Math.max(1, a + b);
+    [[a, na], [b, nb]].forEach(([v, name], k) => {
+      const share = v / total;
+      const level = Math.min(5, Math.round(share * 5));
+      const correct = name === 'tn' || name === 'tp';
+      const x = left + k * cell;
+      const y = top + r * cell;
+      root.append(
+        svg('rect', {
+          x: x + 2,
+          y: y + 2,
+          width: cell - 4,
+          height: cell - 4,
+          rx: 6,
+          class: `cm-cell ${correct ? 'ok' : 'bad'} l${level}`,
+        }),
+        svg('text', { x: x + cell / 2, y: y + cell / 2 + 2, 'text-anchor': 'middle', class: `cm-count l${level}` }, String(v)),
+        svg('text', { x: x + cell / 2, y: y + cell / 2 + 24, 'text-anchor': 'middle', class: `cm-share l${level}` }, `${name.toUpperCase()} · ${(share * 100).toFixed(0)}%`),
+      );
+    });
+  });
+  return root;
+}
