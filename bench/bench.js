@@ -140,6 +140,17 @@ async function benchModel(kind, batchRows = 100000) {
   }
   samples.sort((a, b) => a - b);
 
+  // One explanation (`contributions`: TreeSHAP for trees, sampling Shapley
+  // for the RBF SVM and attention, linear SHAP otherwise): median of 200.
+  const explainMs = [];
+  for (let i = 0; i < 20; i++) scorer.contributions(customers[k++ % customers.length]);
+  for (let s = 0; s < 200; s++) {
+    const t0 = performance.now();
+    scorer.contributions(customers[k++ % customers.length]);
+    explainMs.push(performance.now() - t0);
+  }
+  explainMs.sort((a, b) => a - b);
+
   const meta = scorer.metadata();
   scorer.free();
   return {
@@ -150,6 +161,7 @@ async function benchModel(kind, batchRows = 100000) {
     batchMs: best,
     rowsPerS: (batchRows / best) * 1000,
     singleUs: samples[samples.length >> 1],
+    explainMs: explainMs[explainMs.length >> 1],
     mismatches,
     crossOriginIsolated: self.crossOriginIsolated,
   };

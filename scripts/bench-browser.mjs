@@ -226,8 +226,8 @@ for (const [model, c] of Object.entries(results.cold)) {
   );
 }
 console.log("");
-const head = ["kind", "wasm rows/s", "native rows/s", "ratio", "wasm µs/row", "native µs/row", "ratio", "load ms", "parity"];
-const widths = [11, 13, 14, 6, 12, 14, 6, 8, 8];
+const head = ["kind", "wasm rows/s", "native rows/s", "ratio", "wasm µs/row", "native µs/row", "ratio", "explain ms", "load ms", "parity"];
+const widths = [11, 13, 14, 6, 12, 14, 6, 11, 8, 8];
 const line = (cells) => cells.map((c, i) => String(c).padStart(widths[i])).join(" ");
 console.log(line(head));
 for (const m of results.models) {
@@ -245,6 +245,7 @@ for (const m of results.models) {
       fmt(m.singleUs, 2),
       fmt(m.nativeSingleUs, 2),
       fmt(m.singleRatio, 2),
+      fmt(m.explainMs, 3),
       fmt(m.loadMs, 1),
       m.mismatches === 0 ? "ok" : `${m.mismatches} diff`,
     ]),
@@ -252,7 +253,8 @@ for (const m of results.models) {
 }
 console.log(
   "(rows/s: predictBatch on 100,000 rows, best of 5; µs/row: predict() on one customer object, median of\n" +
-    " 1,000 samples of 20 calls; ratio = wasm speed / native speed; parity = predictBatch vs predictCsv, bit for bit)",
+    " 1,000 samples of 20 calls; ratio = wasm speed / native speed; explain ms: one contributions() call\n" +
+    " (TreeSHAP for rf/gbm), median of 200; parity = predictBatch vs predictCsv, bit for bit)",
 );
 const by = (k) => results.models.find((m) => m.kind === k);
 const checks = [
