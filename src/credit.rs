@@ -98,6 +98,18 @@ pub fn log_odds_view(e: &Explanation) -> (f64, Vec<f64>) {
     }
 }
 
+/// The score in points split by feature: `(base points, points per
+/// feature)` with `base + Σ = the customer's points` (additive, because
+/// points are affine in the log-odds).
+pub fn points_breakdown(e: &Explanation, scorecard: &Scorecard) -> (f64, Vec<f64>) {
+    let (base, lo) = log_odds_view(e);
+    let f = scorecard.factor();
+    (
+        scorecard.points_for_log_odds(base),
+        lo.iter().map(|c| -f * c).collect(),
+    )
+}
+
 /// One reason text for a feature in one language. `{value}` in the text is
 /// replaced by the customer's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +268,19 @@ mod tests {
             "en",
         );
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn points_breakdown_adds_up_to_the_score() {
+        let e = expl(Unit::LogOdds, -2.0, &[0.7, -0.3, 0.4]);
+        let s = Scorecard::default();
+        let (base, per) = points_breakdown(&e, &s);
+        let total = base + per.iter().sum::<f64>();
+        assert!(
+            (total - s.points_for_log_odds(-2.0 + 0.8)).abs() < 1e-4,
+            "{total}"
+        );
+        assert!(per[0] < 0.0 && per[1] > 0.0);
     }
 
     #[test]

@@ -297,6 +297,12 @@ impl Scorer {
         self.bundle.scorecard.points(probability as f64) as f32
     }
 
+    /// Base points and each feature's points (schema order) for an explanation.
+    pub fn points_breakdown(&self, e: &Explanation) -> (f32, Vec<f32>) {
+        let (base, per) = credit::points_breakdown(e, &self.bundle.scorecard);
+        (base as f32, per.into_iter().map(|p| p as f32).collect())
+    }
+
     /// The top `k` reasons for an explanation, texts in `lang`.
     pub fn reasons(&self, e: &Explanation, k: usize, lang: &str) -> Vec<Reason> {
         credit::reasons(e, &self.bundle.scorecard, &self.bundle.reasons, k, lang)

@@ -143,3 +143,11 @@ pub fn drift(r: &ferrisk::drift::DriftReport) -> Value {
         "features": r.features.iter().map(|(n, p)| json!({"feature": n, "psi": p, "level": level(*p)})).collect::<Vec<_>>(),
     })
 }
+
+/// Base points and each feature's points contribution.
+pub fn points(base: f32, per: &[f32], e: &Explanation) -> Value {
+    json!({
+        "base": num(base),
+        "features": e.contributions.iter().zip(per).map(|(c, p)| json!({"feature": c.feature, "points": num(*p)})).collect::<Vec<_>>(),
+    })
+}

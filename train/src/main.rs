@@ -808,6 +808,8 @@ fn explain(a: ExplainArgs) -> Result<ExitCode> {
         out["points"] = json::num(points);
         out["explanation"] = json::explanation(&e);
         out["reasons"] = json::reasons(&reasons);
+        let (base, per) = scorer.points_breakdown(&e);
+        out["pointsBreakdown"] = json::points(base, &per, &e);
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }

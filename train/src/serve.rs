@@ -379,6 +379,13 @@ fn score_customer(
         Some(e) => crate::json_reasons(&scorer.reasons(e, opts.reasons, &opts.lang)),
         None => json!([]),
     };
+    out["pointsBreakdown"] = match &e {
+        Some(e) => {
+            let (base, per) = scorer.points_breakdown(e);
+            json::points(base, &per, e)
+        }
+        None => Json::Null,
+    };
     Ok(out)
 }
 

@@ -531,6 +531,20 @@ fn explain_reasons_points_and_drift() {
     );
     let reasons = v["reasons"].as_array().unwrap();
     assert!(!reasons.is_empty() && reasons.len() <= 4);
+    // Every feature's points add up, with the base, to the score.
+    let b = &v["pointsBreakdown"];
+    let total = b["base"].as_f64().unwrap()
+        + b["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["points"].as_f64().unwrap())
+            .sum::<f64>();
+    assert!(
+        (total - want).abs() < 0.05,
+        "breakdown {total} vs points {want}"
+    );
+    assert_eq!(b["features"].as_array().unwrap().len(), 8);
     let contribs: Vec<f64> = reasons
         .iter()
         .map(|r| r["contribution"].as_f64().unwrap())

@@ -186,6 +186,10 @@ export interface Credit {
   points: number;
   /** The principal reasons, largest first (at most the count asked for). */
   reasons: Reason[];
+  /** Points of an average customer; with featurePoints it adds up to points. */
+  basePoints: number;
+  /** Every feature's points contribution, schema order. */
+  featurePoints: { feature: string; points: number }[];
 }
 
 export type PsiLevel = "stable" | "watch" | "shift";
@@ -392,11 +396,20 @@ struct ReasonOut<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CreditOut<'a> {
     probability: f32,
     decision: bool,
     points: f32,
     reasons: Vec<ReasonOut<'a>>,
+    base_points: f32,
+    feature_points: Vec<FeaturePointsOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct FeaturePointsOut<'a> {
+    feature: &'a str,
+    points: f32,
 }
 
 #[derive(Serialize)]
@@ -847,10 +860,21 @@ impl WasmScorer {
         let k = count.map_or(ferrisk::credit::DEFAULT_REASONS, |k| k.min(64) as usize);
         let lang = lang.unwrap_or_else(|| "en".to_string());
         let reasons = self.inner.reasons(&e, k, &lang);
+        let (base_points, per) = self.inner.points_breakdown(&e);
         to_js(&CreditOut {
             probability: p.probability,
             decision: p.decision,
             points: self.inner.points(p.probability),
+            base_points,
+            feature_points: e
+                .contributions
+                .iter()
+                .zip(&per)
+                .map(|(c, &points)| FeaturePointsOut {
+                    feature: &c.feature,
+                    points,
+                })
+                .collect(),
             reasons: reasons
                 .iter()
                 .map(|r| ReasonOut {

@@ -27,6 +27,15 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
             );
             let reasons = array(&credit, "reasons");
             assert!(reasons.len() <= 4);
+            let total: f64 = num(&credit, "basePoints")
+                + array(&credit, "featurePoints")
+                    .iter()
+                    .map(|f| num(f, "points"))
+                    .sum::<f64>();
+            assert!(
+                (total - want).abs() < 0.05,
+                "{kind}: breakdown {total} vs {want}"
+            );
             // Reasons are the largest positive contributions, in order.
             let mut positive: Vec<(String, f64)> = array(&e, "contributions")
                 .iter()
