@@ -130,6 +130,21 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8]), FormatError> {
     ))
 }
 
+/// Decodes a whole wire body of type `T`; trailing bytes are an error (a
+/// reader that skips bytes it does not understand would hide damage).
+pub(crate) fn decode_exact<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FormatError> {
+    let (wire, rest) = postcard::take_from_bytes::<T>(body)
+        .map_err(|e| FormatError::Decode(format!("{e} (body of {} bytes)", body.len())))?;
+    if !rest.is_empty() {
+        return Err(FormatError::Decode(format!(
+            "{} unexpected bytes after the body at offset {}",
+            rest.len(),
+            HEADER_LEN + body.len() - rest.len()
+        )));
+    }
+    Ok(wire)
+}
+
 /// Decodes a model file. Every byte is checked; nothing panics.
 pub fn decode(bytes: &[u8]) -> Result<Bundle, FormatError> {
     let (header, body) = read_header(bytes)?;

@@ -424,20 +424,7 @@ impl TryFrom<FileV1> for Bundle {
 
 /// Decodes a whole v1 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (wire, rest) =
-        postcard::take_from_bytes::<FileV1>(body).map_err(|e| decode_error(e, body))?;
-    if !rest.is_empty() {
-        return Err(FormatError::Decode(format!(
-            "{} unexpected bytes after the body at offset {}",
-            rest.len(),
-            super::HEADER_LEN + body.len() - rest.len()
-        )));
-    }
-    Bundle::try_from(wire)
-}
-
-fn decode_error(e: postcard::Error, body: &[u8]) -> FormatError {
-    FormatError::Decode(format!("{e} (body of {} bytes)", body.len()))
+    Bundle::try_from(super::decode_exact::<FileV1>(body)?)
 }
 
 pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {

@@ -272,16 +272,7 @@ pub fn min_reader(b: &Bundle) -> u16 {
 }
 
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (wire, rest) = postcard::take_from_bytes::<FileV2>(body)
-        .map_err(|e| FormatError::Decode(format!("{e} (body of {} bytes)", body.len())))?;
-    if !rest.is_empty() {
-        return Err(FormatError::Decode(format!(
-            "{} unexpected bytes after the body at offset {}",
-            rest.len(),
-            super::HEADER_LEN + body.len() - rest.len()
-        )));
-    }
-    Bundle::try_from(wire)
+    Bundle::try_from(super::decode_exact::<FileV2>(body)?)
 }
 
 pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
