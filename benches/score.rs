@@ -4,7 +4,7 @@
 //! `cargo bench --bench score` (harness = false; prints figures, asserts no
 //! timings). For each model:
 //! - batch: 100,000 rows (the data's rows cycled), encoded from parsed values
-//!   into blocks of 128 design rows scored with `Model::margins` and
+//!   into blocks of 128 design rows scored with `Model::outputs` and
 //!   calibrated — the work `predictBatch` does — as rows per second (best of
 //!   3 runs);
 //! - single: `Scorer::predict` on one customer given as text fields (parse,
@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use ferrisk::csv::CsvText;
 use ferrisk::schema::RawValue;
-use ferrisk::{Model, Scorer, Value};
+use ferrisk::{Scorer, Value};
 
 const BATCH_ROWS: usize = 100_000;
 /// Rows scored together, as the wasm `predictBatch` does.
@@ -80,13 +80,16 @@ fn batch_rows_per_s(scorer: &Scorer, rows: &[Row]) -> f64 {
             for (k, slot) in block.chunks_exact_mut(width).take(n).enumerate() {
                 let row = &rows[(i + k) % rows.len()];
                 warnings.clear();
-                if scorer.encode(&row.values, &mut x, &mut warnings).is_ok() {
+                if scorer
+                    .design_row(&row.values, &mut x, &mut warnings)
+                    .is_ok()
+                {
                     slot.copy_from_slice(&x);
                 }
             }
             bundle
                 .model
-                .margins(&block[..n * width], width, &mut margins[..n]);
+                .outputs(&block[..n * width], width, &mut margins[..n]);
             for &m in &margins[..n] {
                 sink += bundle.calibration.probability(m);
             }
@@ -165,15 +168,7 @@ fn bench_set(set: &'static str, dir: &Path, data: &str, out: &mut Vec<Figures>) 
                 continue;
             }
         };
-        let detail = match &scorer.bundle().model {
-            Model::KernelSvm(m) => format!("{} support vectors", m.coef.len()),
-            Model::Trees(e) => format!(
-                "{} trees, {} nodes",
-                e.trees.len(),
-                e.trees.iter().map(|t| t.nodes.len()).sum::<usize>()
-            ),
-            _ => format!("{} design columns", scorer.width()),
-        };
+        let detail = scorer.bundle().model.summary();
         let rows_per_s = batch_rows_per_s(&scorer, &rows);
         let single = single_us(&scorer, &rows);
         println!(

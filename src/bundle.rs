@@ -1,11 +1,34 @@
 //! Everything one model file carries, as in-memory types. The file's wire
-//! structs live in `format::v1` and are converted to and from these.
+//! structs live in `format::v1`, `v2`, `v3` and each kind's module, and are
+//! converted to and from these.
 
+use crate::calibration::Calibration;
 use crate::credit::{ReasonText, Scorecard};
 use crate::drift::DriftProfile;
+use crate::kinds::{Design, Model};
 use crate::metrics::Metrics;
-use crate::model::{Calibration, Model, ModelKind};
 use crate::schema::Schema;
+
+/// The training algorithm that produced a model: provenance, shown to
+/// people. Several algorithms share a model kind (logistic regression and
+/// the linear SVM are both `linear`), and the runtime scores by kind, so it
+/// keeps no list of algorithms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Algorithm {
+    /// Short id, as on the command line and in file names (`lr`, `gbm`).
+    pub id: String,
+    /// Display name (`logistic regression`).
+    pub name: String,
+}
+
+impl Algorithm {
+    pub fn new(id: &str, name: &str) -> Algorithm {
+        Algorithm {
+            id: id.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
 
 /// Cross-validation summary: ROC AUC of each fold.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +90,7 @@ pub struct Metadata {
 /// calibration, threshold, evaluation and provenance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bundle {
-    pub kind: ModelKind,
+    pub algorithm: Algorithm,
     pub schema: Schema,
     pub model: Model,
     pub calibration: Calibration,
@@ -90,12 +113,15 @@ impl Bundle {
     /// True when the file embeds rows derived from training customers
     /// (support vectors of an RBF SVM).
     pub fn embeds_training_rows(&self) -> bool {
-        matches!(self.model, Model::KernelSvm(_))
+        self.model.embeds_training_rows()
     }
 
-    /// Validates internal consistency (after decoding a file).
+    /// Validates internal consistency (after decoding a file, before encoding one).
     pub fn validate(&self) -> Result<(), String> {
         let width = self.schema.width();
+        if self.algorithm.id.is_empty() {
+            return Err("the file names no training algorithm".into());
+        }
         if self.schema.features.is_empty() {
             return Err("schema has no features".into());
         }
@@ -108,6 +134,7 @@ impl Bundle {
                 self.background.len()
             ));
         }
+        crate::kinds::all_finite("background", &self.background)?;
         for f in &self.schema.features {
             match &f.kind {
                 crate::schema::FeatureKind::Numeric(n) => {
@@ -131,18 +158,22 @@ impl Bundle {
                 }
             }
         }
-        use crate::model::{Model, ModelKind as K};
-        let consistent = matches!(
-            (self.kind, &self.model),
-            (K::LogisticRegression | K::LinearSvm, Model::Linear(_))
-                | (K::RbfSvm, Model::KernelSvm(_))
-                | (K::RandomForest | K::GradientBoosting, Model::Trees(_))
-                | (K::Attention, Model::Attention(_))
-        );
-        if !consistent {
+        self.calibration.validate()?;
+        if self.calibration.expects() != self.model.output_kind() {
             return Err(format!(
-                "model kind '{}' does not match the stored model",
-                self.kind.id()
+                "calibration {:?} does not fit a '{}' model, whose output is a {}",
+                self.calibration,
+                self.model.tag(),
+                match self.model.output_kind() {
+                    crate::kinds::Output::Probability => "probability",
+                    crate::kinds::Output::Score => "score",
+                }
+            ));
+        }
+        if !self.schema.encoding.impute_numeric && !self.model.takes_missing() {
+            return Err(format!(
+                "a '{}' model cannot take missing values, but the schema does not impute them",
+                self.model.tag()
             ));
         }
         self.scorecard.validate()?;
@@ -154,50 +185,12 @@ impl Bundle {
                 return Err(format!("reason text for unknown feature '{}'", r.feature));
             }
         }
-        match &self.model {
-            crate::model::Model::Linear(m) => {
-                if m.weights.len() != width {
-                    return Err(format!(
-                        "linear model has {} weights for a design width of {width}",
-                        m.weights.len()
-                    ));
-                }
-            }
-            crate::model::Model::KernelSvm(m) => {
-                if m.support.len() != m.coef.len() * width {
-                    return Err(format!(
-                        "SVM holds {} support values, expected {} vectors x {width}",
-                        m.support.len(),
-                        m.coef.len()
-                    ));
-                }
-                if !(m.gamma.is_finite() && m.gamma > 0.0) {
-                    return Err("SVM gamma must be positive".into());
-                }
-            }
-            crate::model::Model::Attention(a) => {
-                a.validate(width)?;
-                if a.features.len() != self.schema.features.len() {
-                    return Err("attention model and schema disagree on the features".into());
-                }
-                for (slot, f) in a.features.iter().zip(&self.schema.features) {
-                    if slot.width as usize != f.width() || slot.numeric != f.is_numeric() {
-                        return Err(format!(
-                            "attention model: feature '{}' has the wrong layout",
-                            f.name
-                        ));
-                    }
-                }
-            }
-            crate::model::Model::Trees(e) => {
-                if e.trees.is_empty() {
-                    return Err("tree ensemble has no trees".into());
-                }
-                for (i, t) in e.trees.iter().enumerate() {
-                    t.validate(width).map_err(|m| format!("tree {i}: {m}"))?;
-                }
-            }
-        }
-        Ok(())
+        let groups = crate::kinds::groups(&self.schema);
+        self.model.validate(&Design {
+            schema: &self.schema,
+            width,
+            background: &self.background,
+            groups: &groups,
+        })
     }
 }

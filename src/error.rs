@@ -33,6 +33,22 @@ pub enum FormatError {
     Decode(String),
     #[error("model file is inconsistent: {0}")]
     Invalid(String),
+    #[error(
+        "model file holds a model of kind '{kind}' (written by {producer}); this ferrisk \
+         ({version}) knows the kinds {known}: upgrade ferrisk to load it",
+        version = env!("CARGO_PKG_VERSION")
+    )]
+    UnknownKind {
+        kind: String,
+        producer: String,
+        known: String,
+    },
+    #[error(
+        "model file has a required section '{tag}' (written by {producer}) that this ferrisk \
+         ({version}) does not know: upgrade ferrisk to load it",
+        version = env!("CARGO_PKG_VERSION")
+    )]
+    UnknownSection { tag: String, producer: String },
     #[error("cannot encode model file: {0}")]
     Encode(String),
 }

@@ -18,21 +18,23 @@
 //! ```
 
 pub mod bundle;
+pub mod calibration;
 pub mod credit;
 pub mod csv;
 pub mod drift;
 pub mod error;
 pub mod explain;
 pub mod format;
+pub mod kinds;
 pub mod metrics;
-pub mod model;
 pub mod schema;
 pub mod scorer;
 
-pub use bundle::{Bundle, CvReport, Metadata, TrainingReport};
+pub use bundle::{Algorithm, Bundle, CvReport, Metadata, TrainingReport};
+pub use calibration::Calibration;
 pub use error::{CsvError, EvalError, FormatError, ScoreError};
 pub use explain::{Contribution, Explanation, Unit};
+pub use kinds::{Kind, Model};
 pub use metrics::Metrics;
-pub use model::{Calibration, Model, ModelKind};
 pub use schema::{RawValue, Schema, Value, Warning};
 pub use scorer::{Prediction, RowScore, Scorer};

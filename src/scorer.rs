@@ -11,8 +11,8 @@ use crate::drift::{DriftCounts, DriftReport};
 use crate::error::{CsvError, EvalError, FormatError, ScoreError};
 use crate::explain::{self, Explanation};
 use crate::format;
+use crate::kinds::check_width;
 use crate::metrics::{self, Metrics};
-use crate::model::{check_width, Model};
 use crate::schema::{RawValue, Value, Warning};
 
 /// Result of scoring one customer.
@@ -104,8 +104,8 @@ impl Scorer {
         Ok((values, warnings))
     }
 
-    /// Encodes parsed values into `x` (resized to the design width).
-    pub fn encode(
+    /// Builds the design row `x` (resized to the design width) for parsed values.
+    pub fn design_row(
         &self,
         values: &[Value],
         x: &mut Vec<f32>,
@@ -122,7 +122,7 @@ impl Scorer {
         Ok(self
             .bundle
             .calibration
-            .probability(self.bundle.model.margin(x)))
+            .probability(self.bundle.model.output(x)))
     }
 
     fn predict_values(
@@ -131,8 +131,8 @@ impl Scorer {
         mut warnings: Vec<Warning>,
     ) -> Result<Prediction, ScoreError> {
         let mut x = Vec::with_capacity(self.width);
-        self.encode(values, &mut x, &mut warnings)?;
-        let margin = self.bundle.model.margin(&x);
+        self.design_row(values, &mut x, &mut warnings)?;
+        let margin = self.bundle.model.output(&x);
         let probability = self.bundle.calibration.probability(margin);
         Ok(Prediction {
             probability,
@@ -159,7 +159,7 @@ impl Scorer {
     {
         let (values, mut warnings) = self.parse_record(fields)?;
         let mut x = Vec::with_capacity(self.width);
-        self.encode(&values, &mut x, &mut warnings)?;
+        self.design_row(&values, &mut x, &mut warnings)?;
         explain::explain(&self.bundle, &values, &x, warnings)
     }
 
@@ -225,7 +225,7 @@ impl Scorer {
             let (line, fields) = row?;
             let scored = self.parse_row(&map, &fields).and_then(|values| {
                 warnings.clear();
-                self.encode(&values, &mut x, &mut warnings)?;
+                self.design_row(&values, &mut x, &mut warnings)?;
                 let p = self.probability(&x)?;
                 if let Some(c) = counts.as_mut() {
                     self.count_drift(c, &values, p);
@@ -272,15 +272,15 @@ impl Scorer {
     where
         I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
     {
-        let Model::Attention(a) = &self.bundle.model else {
+        let Some(a) = self.bundle.model.as_attention() else {
             return Err(ScoreError::Unsupported(format!(
                 "attention weights exist only for the attention model, not for {}",
-                self.bundle.kind.display()
+                self.bundle.algorithm.name
             )));
         };
         let (values, mut warnings) = self.parse_record(fields)?;
         let mut x = Vec::with_capacity(self.width);
-        self.encode(&values, &mut x, &mut warnings)?;
+        self.design_row(&values, &mut x, &mut warnings)?;
         let w = a.cls_attention(&x);
         Ok(self
             .bundle
@@ -357,7 +357,7 @@ impl Scorer {
                 .parse_row(&map, &fields)
                 .and_then(|values| {
                     warnings.clear();
-                    self.encode(&values, &mut x, &mut warnings)?;
+                    self.design_row(&values, &mut x, &mut warnings)?;
                     self.probability(&x)
                 })
                 .map_err(|source| EvalError::Row { line, source })?;
@@ -383,10 +383,5 @@ impl Scorer {
     /// Human description of what explanations this model supports.
     pub fn explanation_method(&self) -> &'static str {
         explain::method(&self.bundle)
-    }
-
-    /// True when the model is a tree ensemble.
-    pub fn is_trees(&self) -> bool {
-        matches!(self.bundle.model, Model::Trees(_))
     }
 }

@@ -12,7 +12,7 @@
 
 use ferrisk::explain::treeshap;
 use ferrisk::explain::Unit;
-use ferrisk::model::{Node, Tree, LEAF};
+use ferrisk::kinds::{Node, Tree, LEAF};
 use ferrisk::{RawValue, Scorer};
 
 /// E[f(x) | x_S] following covers for features outside S (the value
@@ -173,6 +173,7 @@ fn contributions_add_up_for_every_kind_on_every_golden_row() {
                     let m = p.margin as f64;
                     match s.bundle().calibration {
                         ferrisk::Calibration::Platt { a, b } => -(a as f64) * m - b as f64,
+                        ferrisk::Calibration::Logistic => m,
                         ferrisk::Calibration::Identity => unreachable!(),
                     }
                 }

@@ -7,7 +7,7 @@
 //! O(L·D²) per tree. Arithmetic is `f64` with only `+ − × ÷`, which IEEE
 //! makes identical on every platform, so native and wasm agree exactly.
 
-use crate::model::{Node, Tree};
+use crate::kinds::{Node, Tree};
 
 #[derive(Clone, Copy, Default)]
 struct PathElement {
@@ -215,7 +215,7 @@ pub fn tree_shap(tree: &Tree, x: &[f32], phi: &mut [f64], scale: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LEAF;
+    use crate::kinds::LEAF;
 
     fn node(feature: u32, threshold: f32, left: u32, right: u32, cover: f32) -> Node {
         Node {

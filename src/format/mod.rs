@@ -23,6 +23,7 @@
 
 pub mod v1;
 pub mod v2;
+pub mod v3;
 
 use sha2::{Digest, Sha256};
 
@@ -31,7 +32,7 @@ use crate::error::FormatError;
 
 pub const MAGIC: [u8; 8] = *b"FERRISK\0";
 /// Format version written (and the newest read) by this build.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 pub const HEADER_LEN: usize = 52;
 /// Upper bound on a body, far above any real model (an RBF SVM on 10k rows
 /// of 100 columns is ~4 MB).
@@ -132,7 +133,9 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8]), FormatError> {
 
 /// Decodes a whole wire body of type `T`; trailing bytes are an error (a
 /// reader that skips bytes it does not understand would hide damage).
-pub(crate) fn decode_exact<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FormatError> {
+pub(crate) fn decode_exact<'a, T: serde::Deserialize<'a>>(
+    body: &'a [u8],
+) -> Result<T, FormatError> {
     let (wire, rest) = postcard::take_from_bytes::<T>(body)
         .map_err(|e| FormatError::Decode(format!("{e} (body of {} bytes)", body.len())))?;
     if !rest.is_empty() {
@@ -151,10 +154,11 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, FormatError> {
     let bundle = match header.version {
         1 => v1::decode(body)?,
         2 => v2::decode(body)?,
+        3 => v3::decode(body)?,
         // A newer file that declares a minimum reader we satisfy: by that
         // promise its body starts with a body we can read; the rest is
         // ignored.
-        _ => v2::decode_prefix(body)?,
+        _ => v3::decode_prefix(body)?,
     };
     bundle.validate().map_err(FormatError::Invalid)?;
     Ok(bundle)
@@ -163,8 +167,8 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, FormatError> {
 /// Encodes a bundle as a current-version model file.
 pub fn encode(bundle: &Bundle) -> Result<Vec<u8>, FormatError> {
     bundle.validate().map_err(FormatError::Invalid)?;
-    let body = v2::encode(bundle)?;
-    Ok(frame(FORMAT_VERSION, v2::min_reader(bundle), &body))
+    let body = v3::encode(bundle)?;
+    Ok(frame(FORMAT_VERSION, v3::min_reader(bundle), &body))
 }
 
 /// Wraps a body in a header. Public for tests that build hostile files.

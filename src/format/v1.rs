@@ -4,10 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{Bundle, CvReport, Metadata, TrainingReport};
+use crate::bundle::{Algorithm, Bundle, CvReport, Metadata, TrainingReport};
+use crate::calibration::Calibration;
 use crate::error::FormatError;
+use crate::kinds::{KernelSvm, Linear, Model, Node, Tree, TreeEnsemble};
 use crate::metrics::{Confusion, Metrics, RocPoint};
-use crate::model::{Calibration, KernelSvm, Linear, Model, ModelKind, Node, Tree, TreeEnsemble};
 use crate::schema::{CategoricalFeature, Encoding, Feature, FeatureKind, NumericFeature, Schema};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -130,27 +131,90 @@ pub struct MetadataV1 {
     pub notes: Vec<String>,
 }
 
-fn kind_code(k: ModelKind) -> u8 {
-    match k {
-        ModelKind::LogisticRegression => 0,
-        ModelKind::LinearSvm => 1,
-        ModelKind::RbfSvm => 2,
-        ModelKind::RandomForest => 3,
-        ModelKind::GradientBoosting => 4,
-        // Carried by format v2's extension; see `format::v2`.
-        ModelKind::Attention => 5,
+/// The algorithms format v1 numbered, frozen: (code, id, display name).
+/// Later algorithms are named in format v3's extension.
+pub const LEGACY_ALGORITHMS: [(u8, &str, &str); 6] = [
+    (0, "lr", "logistic regression"),
+    (1, "svm-linear", "linear SVM (Platt-calibrated)"),
+    (2, "svm-rbf", "RBF SVM (Platt-calibrated)"),
+    (3, "rf", "random forest"),
+    (4, "gbm", "gradient boosting"),
+    // Carried by format v2's extension; see `format::v2`.
+    (5, "attention", "attention (tabular transformer)"),
+];
+
+/// The v1 code for a bundle: its algorithm's when v1 numbered it, else the
+/// code of the v1 algorithm whose model it can stand in for (an imported
+/// booster reads as gradient boosting to an old reader).
+fn kind_code(b: &Bundle) -> u8 {
+    if let Some((code, _, _)) = LEGACY_ALGORITHMS
+        .iter()
+        .find(|(_, id, _)| *id == b.algorithm.id)
+    {
+        return *code;
+    }
+    match (&b.model, b.calibration) {
+        (Model::Linear(_), Calibration::Logistic) => 0,
+        (Model::Linear(_), _) => 1,
+        (Model::KernelSvm(_), _) => 2,
+        (Model::Trees(e), _) if e.average => 3,
+        (Model::Trees(_), _) => 4,
+        (Model::Attention(_), _) => 5,
+        // Kinds only format v3 knows: their files need reader 3, which
+        // reads the algorithm from the v3 extension.
+        _ => u8::MAX,
     }
 }
 
-fn kind_from(code: u8) -> Result<ModelKind, FormatError> {
-    Ok(match code {
-        0 => ModelKind::LogisticRegression,
-        1 => ModelKind::LinearSvm,
-        2 => ModelKind::RbfSvm,
-        3 => ModelKind::RandomForest,
-        4 => ModelKind::GradientBoosting,
-        5 => ModelKind::Attention,
-        c => return Err(FormatError::Invalid(format!("unknown model kind code {c}"))),
+fn algorithm_from(code: u8) -> Result<Algorithm, FormatError> {
+    if code == u8::MAX {
+        // "Named in the v3 extension"; validation refuses a file that does not.
+        return Ok(Algorithm::new("", ""));
+    }
+    LEGACY_ALGORITHMS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, id, name)| Algorithm::new(id, name))
+        .ok_or_else(|| FormatError::Invalid(format!("unknown model kind code {code}")))
+}
+
+/// The model as the v1 slot holds it; `None` for kinds v1 cannot hold
+/// (written with an empty linear placeholder and a minimum reader above 1).
+pub(crate) fn model_slot(m: &Model) -> Option<ModelV1> {
+    Some(match m {
+        Model::Linear(m) => ModelV1::Linear {
+            weights: m.weights.clone(),
+            bias: m.bias,
+        },
+        Model::KernelSvm(m) => ModelV1::KernelSvm {
+            gamma: m.gamma,
+            support: m.support.clone(),
+            coef: m.coef.clone(),
+            bias: m.bias,
+        },
+        Model::Trees(e) => ModelV1::Trees {
+            base: e.base,
+            average: e.average,
+            trees: e
+                .trees
+                .iter()
+                .map(|t| {
+                    t.nodes
+                        .iter()
+                        .map(|n| NodeV1 {
+                            feature: n.feature,
+                            threshold: n.threshold,
+                            left: n.left,
+                            right: n.right,
+                            value: n.value,
+                            cover: n.cover,
+                            default_left: n.default_left,
+                        })
+                        .collect()
+                })
+                .collect(),
+        },
+        _ => return None,
     })
 }
 
@@ -208,7 +272,7 @@ impl From<&Bundle> for FileV1 {
     fn from(b: &Bundle) -> Self {
         let s = &b.schema;
         FileV1 {
-            kind: kind_code(b.kind),
+            kind: kind_code(b),
             schema: SchemaV1 {
                 features: s
                     .features
@@ -238,48 +302,13 @@ impl From<&Bundle> for FileV1 {
                 scale: s.encoding.scale,
                 impute_numeric: s.encoding.impute_numeric,
             },
-            model: match &b.model {
-                // The attention model lives in the v2 extension; the v1 slot
-                // holds an empty placeholder (such files need reader v2).
-                Model::Attention(_) => ModelV1::Linear {
-                    weights: Vec::new(),
-                    bias: 0.0,
-                },
-                Model::Linear(m) => ModelV1::Linear {
-                    weights: m.weights.clone(),
-                    bias: m.bias,
-                },
-                Model::KernelSvm(m) => ModelV1::KernelSvm {
-                    gamma: m.gamma,
-                    support: m.support.clone(),
-                    coef: m.coef.clone(),
-                    bias: m.bias,
-                },
-                Model::Trees(e) => ModelV1::Trees {
-                    base: e.base,
-                    average: e.average,
-                    trees: e
-                        .trees
-                        .iter()
-                        .map(|t| {
-                            t.nodes
-                                .iter()
-                                .map(|n| NodeV1 {
-                                    feature: n.feature,
-                                    threshold: n.threshold,
-                                    left: n.left,
-                                    right: n.right,
-                                    value: n.value,
-                                    cover: n.cover,
-                                    default_left: n.default_left,
-                                })
-                                .collect()
-                        })
-                        .collect(),
-                },
-            },
+            model: model_slot(&b.model).unwrap_or(ModelV1::Linear {
+                weights: Vec::new(),
+                bias: 0.0,
+            }),
             calibration: match b.calibration {
                 Calibration::Identity => CalibrationV1::Identity,
+                Calibration::Logistic => CalibrationV1::Platt { a: -1.0, b: 0.0 },
                 Calibration::Platt { a, b } => CalibrationV1::Platt { a, b },
             },
             threshold: b.threshold,
@@ -342,13 +371,13 @@ impl TryFrom<FileV1> for Bundle {
             })
             .collect();
         let model = match w.model {
-            ModelV1::Linear { weights, bias } => Model::Linear(Linear { weights, bias }),
+            ModelV1::Linear { weights, bias } => Model::from(Linear { weights, bias }),
             ModelV1::KernelSvm {
                 gamma,
                 support,
                 coef,
                 bias,
-            } => Model::KernelSvm(KernelSvm {
+            } => Model::from(KernelSvm {
                 gamma,
                 support,
                 coef,
@@ -358,7 +387,7 @@ impl TryFrom<FileV1> for Bundle {
                 base,
                 average,
                 trees,
-            } => Model::Trees(TreeEnsemble {
+            } => Model::from(TreeEnsemble {
                 base,
                 average,
                 trees: trees
@@ -381,7 +410,7 @@ impl TryFrom<FileV1> for Bundle {
             }),
         };
         Ok(Bundle {
-            kind: kind_from(w.kind)?,
+            algorithm: algorithm_from(w.kind)?,
             schema: Schema {
                 features,
                 label: w.schema.label,
@@ -395,6 +424,8 @@ impl TryFrom<FileV1> for Bundle {
             model,
             calibration: match w.calibration {
                 CalibrationV1::Identity => Calibration::Identity,
+                // How every format version spells the logistic function.
+                CalibrationV1::Platt { a, b } if a == -1.0 && b == 0.0 => Calibration::Logistic,
                 CalibrationV1::Platt { a, b } => Calibration::Platt { a, b },
             },
             threshold: w.threshold,

@@ -15,8 +15,8 @@ use crate::bundle::Bundle;
 use crate::credit::{ReasonText, Scorecard};
 use crate::drift::{Bins, DriftProfile};
 use crate::error::FormatError;
-use crate::model::attention::{Attention, Block, FeatureSlot, LayerNorm};
-use crate::model::Model;
+use crate::kinds::attention::{Attention, Block, FeatureSlot, LayerNorm};
+use crate::kinds::Model;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ExtV2 {
@@ -82,7 +82,7 @@ fn ln_from(l: LayerNormV2) -> LayerNorm {
     }
 }
 
-fn attention_to(a: &Attention) -> AttentionV2 {
+pub(crate) fn attention_to(a: &Attention) -> AttentionV2 {
     AttentionV2 {
         dims: [
             a.d_model as u32,
@@ -125,7 +125,7 @@ fn attention_to(a: &Attention) -> AttentionV2 {
     }
 }
 
-fn attention_from(a: AttentionV2) -> Attention {
+pub(crate) fn attention_from(a: AttentionV2) -> Attention {
     let [d_model, n_heads, n_blocks, d_ffn] = a.dims;
     Attention {
         d_model: d_model as usize,
@@ -222,10 +222,7 @@ impl From<&Bundle> for FileV2 {
                     features: d.features.iter().map(bins_to).collect(),
                     score: bins_to(&d.score),
                 }),
-                attention: match &b.model {
-                    Model::Attention(a) => Some(attention_to(a)),
-                    _ => None,
-                },
+                attention: b.model.as_attention().map(attention_to),
             },
         }
     }
@@ -237,7 +234,7 @@ impl TryFrom<FileV2> for Bundle {
     fn try_from(w: FileV2) -> Result<Self, FormatError> {
         let mut b = Bundle::try_from(w.v1)?;
         if let Some(a) = w.ext.attention {
-            b.model = Model::Attention(Box::new(attention_from(a)));
+            b.model = Model::from(attention_from(a));
         }
         let [base_score, base_odds, pdo] = w.ext.scorecard;
         b.scorecard = Scorecard {
@@ -263,25 +260,12 @@ impl TryFrom<FileV2> for Bundle {
     }
 }
 
-/// The minimum reader version a bundle needs: 2 for models only v2 knows.
-pub fn min_reader(b: &Bundle) -> u16 {
-    match b.model {
-        Model::Attention(_) => 2,
-        _ => 1,
-    }
-}
-
+/// Decodes a whole v2 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
     Bundle::try_from(super::decode_exact::<FileV2>(body)?)
 }
 
+/// Encodes the v2 part of a newer body (format v3 appends to it).
 pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
     postcard::to_allocvec(&FileV2::from(b)).map_err(|e| FormatError::Encode(e.to_string()))
-}
-
-/// Decodes the v2 part at the start of a newer body (see `format::decode`).
-pub fn decode_prefix(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (wire, _) = postcard::take_from_bytes::<FileV2>(body)
-        .map_err(|e| FormatError::Decode(format!("{e} (body of {} bytes)", body.len())))?;
-    Bundle::try_from(wire)
 }

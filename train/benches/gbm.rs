@@ -5,8 +5,9 @@
 use std::time::Instant;
 
 use ferrisk::Calibration;
+use ferrisk::Kind as _;
+use ferrisk_train::algo::gbm::{fit_detailed, GbmParams};
 use ferrisk_train::bins::Matrix;
-use ferrisk_train::gbm::{fit_detailed, GbmParams};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -71,7 +72,7 @@ fn main() {
             };
             let secs = t.elapsed().as_secs_f64();
             let probs: Vec<f32> = (0..xt.rows)
-                .map(|r| Calibration::LOGISTIC.probability(fit.ensemble.margin(xt.row(r))))
+                .map(|r| Calibration::Logistic.probability(fit.ensemble.output(xt.row(r))))
                 .collect();
             println!(
                 "{rows:>7} {cols:>4}  {name:<26} {:>6} {:>6} {secs:>8.3} {:>7.4}",

@@ -20,9 +20,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
-use ferrisk::model::attention::feature_slots;
+use ferrisk::kinds::attention::feature_slots;
 use ferrisk::schema::Encoding;
-use ferrisk_train::attention::{self, AttentionParams};
+use ferrisk_train::algo::attention::{self, AttentionParams};
 use ferrisk_train::data::{self, SchemaFile, Table};
 use ferrisk_train::{linear, prep, split};
 

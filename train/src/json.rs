@@ -70,8 +70,8 @@ pub fn schema(b: &Bundle) -> Value {
 pub fn metadata(b: &Bundle, format_version: u16) -> Value {
     let m = &b.metadata;
     json!({
-        "kind": b.kind.id(),
-        "kindName": b.kind.display(),
+        "kind": b.algorithm.id,
+        "kindName": b.algorithm.name,
         "formatVersion": format_version,
         "producer": m.producer,
         "createdUnix": m.created_unix,

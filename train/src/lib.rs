@@ -3,13 +3,11 @@
 //! a model file and evaluates it through the runtime scorer. The `ferrisk`
 //! binary (main.rs) is a thin CLI over this.
 
-pub mod attention;
+pub mod algo;
 pub mod bins;
 pub mod data;
-pub mod forest;
-pub mod gbm;
 pub mod json;
-pub mod linear;
+pub mod models;
 pub mod pipeline;
 pub mod prep;
 pub mod split;

@@ -20,9 +20,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ferrisk::csv::{check_header, detect_delimiter, LineParser};
-use ferrisk::model::ModelKind;
 use ferrisk::{Bundle, Metrics, Scorer};
 use ferrisk_train::data::{self, SchemaFile, Table};
+use ferrisk_train::models::{KindParams, Trainer};
 use ferrisk_train::pipeline::{self, Progress, TrainConfig};
 use ferrisk_train::{json, synth};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -61,6 +61,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Write a synthetic labelled customer CSV (for machines without real data).
     Synth(SynthArgs),
+    /// List the model kinds `train --model` accepts: id and name, one per line.
+    Kinds,
     /// Serve the advisor page, the model files and a JSON /predict API.
     Serve(serve::ServeArgs),
 }
@@ -83,7 +85,7 @@ struct TrainArgs {
     /// {"types": {"column": "numeric" | "categorical"}}.
     #[arg(long, value_name = "FILE.json")]
     schema: Option<PathBuf>,
-    /// Model kind: lr, svm-linear, svm-rbf, rf, gbm, attention, or a comma list, or all.
+    /// Model kind (see `ferrisk kinds`), a comma list, or all.
     #[arg(long, default_value = "all", value_name = "KIND")]
     model: String,
     /// Output: a directory (files named <kind>.frk) or, for one kind, a .frk path.
@@ -101,85 +103,9 @@ struct TrainArgs {
     /// Decision threshold on the probability of the positive class.
     #[arg(long, default_value_t = 0.5)]
     threshold: f32,
-    /// Logistic regression: L2 penalty α in Σ log-loss + α/2·|w|².
-    #[arg(long, default_value_t = 1.0, help_heading = "Logistic regression")]
-    lr_alpha: f64,
-    /// SVM: soft-margin penalty C.
-    #[arg(long, default_value_t = 1.0, help_heading = "SVM")]
-    svm_c: f64,
-    /// RBF SVM: kernel width γ (default: 1 / (columns · variance), "scale").
-    #[arg(long, help_heading = "SVM")]
-    svm_gamma: Option<f64>,
-    /// SVM: solver passes over the data.
-    #[arg(long, default_value_t = 2, help_heading = "SVM")]
-    svm_epochs: usize,
-    /// SVM: train on at most this many rows (stratified sample; kernel SVMs scale quadratically).
-    #[arg(long, default_value_t = 2000, help_heading = "SVM")]
-    svm_max_rows: usize,
-    /// Random forest: number of trees.
-    #[arg(long, default_value_t = 100, help_heading = "Random forest")]
-    rf_trees: usize,
-    /// Random forest: maximum tree depth.
-    #[arg(long, default_value_t = 12, help_heading = "Random forest")]
-    rf_max_depth: usize,
-    /// Random forest: minimum (bootstrap) samples in a leaf.
-    #[arg(long, default_value_t = 3, help_heading = "Random forest")]
-    rf_min_samples_leaf: u32,
-    /// Random forest: features tried per split (default √columns).
-    #[arg(long, help_heading = "Random forest")]
-    rf_max_features: Option<usize>,
-    /// Gradient boosting: maximum rounds (early stopping may use fewer).
-    #[arg(long, default_value_t = 500, help_heading = "Gradient boosting")]
-    gbm_trees: usize,
-    /// Gradient boosting: learning rate (shrinkage).
-    #[arg(long, default_value_t = 0.05, help_heading = "Gradient boosting")]
-    gbm_learning_rate: f32,
-    /// Gradient boosting: maximum tree depth.
-    #[arg(long, default_value_t = 4, help_heading = "Gradient boosting")]
-    gbm_max_depth: usize,
-    /// Gradient boosting: L2 regularisation λ on leaf values.
-    #[arg(long, default_value_t = 1.0, help_heading = "Gradient boosting")]
-    gbm_lambda: f64,
-    /// Gradient boosting: minimum hessian (child weight) in a leaf.
-    #[arg(long, default_value_t = 1.0, help_heading = "Gradient boosting")]
-    gbm_min_child_weight: f64,
-    /// Gradient boosting: fraction of rows sampled per tree.
-    #[arg(long, default_value_t = 0.8, help_heading = "Gradient boosting")]
-    gbm_subsample: f64,
-    /// Gradient boosting: fraction of columns sampled per tree.
-    #[arg(long, default_value_t = 0.8, help_heading = "Gradient boosting")]
-    gbm_colsample: f64,
-    /// Gradient boosting: stop after this many rounds without validation improvement.
-    #[arg(long, default_value_t = 30, help_heading = "Gradient boosting")]
-    gbm_early_stopping: usize,
-    /// Attention: token width d_model.
-    #[arg(long, default_value_t = 32, help_heading = "Attention model")]
-    attn_d_model: usize,
-    /// Attention: heads per block (must divide d_model).
-    #[arg(long, default_value_t = 4, help_heading = "Attention model")]
-    attn_heads: usize,
-    /// Attention: transformer blocks.
-    #[arg(long, default_value_t = 2, help_heading = "Attention model")]
-    attn_blocks: usize,
-    /// Attention: maximum epochs (early stopping on a validation split may stop sooner).
-    #[arg(long, default_value_t = 200, help_heading = "Attention model")]
-    attn_epochs: usize,
-    /// Attention: AdamW learning rate.
-    #[arg(long, default_value_t = 3e-4, help_heading = "Attention model")]
-    attn_lr: f64,
-    /// Attention: probability of hiding each input feature while training
-    /// (teaches the model what "missing" means; regularises).
-    #[arg(long, default_value_t = 0.2, help_heading = "Attention model")]
-    attn_feature_dropout: f64,
-    /// Attention: AdamW weight decay.
-    #[arg(long, default_value_t = 1e-4, help_heading = "Attention model")]
-    attn_weight_decay: f64,
-    /// Attention: dropout rate while training.
-    #[arg(long, default_value_t = 0.1, help_heading = "Attention model")]
-    attn_dropout: f64,
-    /// Attention: epochs without validation improvement before stopping.
-    #[arg(long, default_value_t = 20, help_heading = "Attention model")]
-    attn_patience: usize,
+    /// Every model kind's own flags (declared with the kind, in `ferrisk_train::models`).
+    #[command(flatten)]
+    kinds: KindParams,
     /// Scorecard: points at the base odds.
     #[arg(long, default_value_t = 600.0, help_heading = "Scorecard and reasons")]
     score_base: f32,
@@ -328,6 +254,12 @@ fn main() -> ExitCode {
         Command::Explain(a) => explain(a),
         Command::Inspect(a) => inspect(a),
         Command::Synth(a) => synth_cmd(a),
+        Command::Kinds => {
+            for k in KindParams::default().all() {
+                outln!("{}\t{}", k.id(), k.name());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(a) => serve::run(a).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -339,14 +271,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn kinds(spec: &str) -> Result<Vec<ModelKind>> {
+/// The kinds `--model` names, in registry order.
+fn kinds<'a>(spec: &str, all: &'a KindParams) -> Result<Vec<Box<dyn Trainer + 'a>>> {
     if spec == "all" {
-        return Ok(ModelKind::ALL.to_vec());
+        return Ok(all.all());
     }
     spec.split(',')
         .map(|s| {
-            ModelKind::from_id(s.trim()).with_context(|| {
-                format!("unknown model kind '{s}' (use lr, svm-linear, svm-rbf, rf, gbm, attention or all)")
+            all.get(s.trim()).with_context(|| {
+                format!(
+                    "unknown model kind '{s}' (use {} or all)",
+                    KindParams::ids().join(", ")
+                )
             })
         })
         .collect()
@@ -397,7 +333,7 @@ fn print_metrics(title: &str, m: &Metrics, bundle: Option<&Bundle>) {
 }
 
 fn train(a: TrainArgs) -> Result<ExitCode> {
-    let kinds = kinds(&a.model)?;
+    let kinds = kinds(&a.model, &a.kinds)?;
     if !(a.test_size > 0.0 && a.test_size < 1.0) {
         bail!("--test-size must be between 0 and 1, got {}", a.test_size);
     }
@@ -430,33 +366,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         test_size: a.test_size,
         cv: a.cv,
         threshold: a.threshold,
-        lr: ferrisk_train::linear::LogisticParams { alpha: a.lr_alpha },
-        svm: ferrisk_train::linear::SvmParams {
-            c: a.svm_c,
-            gamma: a.svm_gamma,
-            epochs: a.svm_epochs,
-            ..Default::default()
-        },
-        svm_max_rows: a.svm_max_rows.max(10),
-        rf: ferrisk_train::forest::ForestParams {
-            trees: a.rf_trees,
-            max_depth: a.rf_max_depth,
-            min_samples_leaf: a.rf_min_samples_leaf,
-            max_features: a.rf_max_features,
-            ..Default::default()
-        },
-        attention: ferrisk_train::attention::AttentionParams {
-            d_model: a.attn_d_model,
-            n_heads: a.attn_heads,
-            n_blocks: a.attn_blocks,
-            epochs: a.attn_epochs,
-            lr: a.attn_lr,
-            weight_decay: a.attn_weight_decay,
-            dropout: a.attn_dropout,
-            feature_dropout: a.attn_feature_dropout,
-            patience: a.attn_patience,
-            ..Default::default()
-        },
+        kinds: a.kinds.clone(),
         scorecard: ferrisk::credit::Scorecard {
             base_score: a.score_base,
             base_odds: a.score_odds,
@@ -465,17 +375,6 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         reasons: match &a.reasons {
             Some(p) => read_catalogue(p)?,
             None => Vec::new(),
-        },
-        gbm: ferrisk_train::gbm::GbmParams {
-            trees: a.gbm_trees,
-            learning_rate: a.gbm_learning_rate,
-            max_depth: a.gbm_max_depth,
-            lambda: a.gbm_lambda,
-            min_child_weight: a.gbm_min_child_weight,
-            subsample: a.gbm_subsample,
-            colsample: a.gbm_colsample,
-            early_stopping_rounds: a.gbm_early_stopping,
-            ..Default::default()
         },
     };
     let single_file = kinds.len() == 1 && a.out.extension().is_some_and(|e| e == "frk");
@@ -486,8 +385,8 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     let bars = Bars::new();
     let mut summary = Vec::new();
     for kind in kinds {
-        eprintln!("\ntraining {} ...", kind.display());
-        let trained = pipeline::train(kind, &table, &ds, &cfg, &bars)?;
+        eprintln!("\ntraining {} ...", kind.name());
+        let trained = pipeline::train(kind.as_ref(), &table, &ds, &cfg, &bars)?;
         let path = if single_file {
             a.out.clone()
         } else {
@@ -497,7 +396,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
         let b = &trained.bundle;
         if let Some(r) = &b.report {
             print_metrics(
-                &format!("{} — test split ({})", kind.display(), path.display()),
+                &format!("{} — test split ({})", kind.name(), path.display()),
                 &r.test,
                 Some(b),
             );
@@ -547,7 +446,7 @@ fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(&json::metrics(&m))?);
     } else {
         print_metrics(
-            &format!("{} on {}", scorer.bundle().kind.display(), a.data.display()),
+            &format!("{} on {}", scorer.bundle().algorithm.name, a.data.display()),
             &m,
             None,
         );
@@ -665,7 +564,7 @@ fn predict(a: PredictArgs) -> Result<ExitCode> {
         let mut extra: Vec<String> = Vec::new();
         let result = scorer.parse_row(&map, &fields).and_then(|values| {
             warnings.clear();
-            scorer.encode(&values, &mut x, &mut warnings)?;
+            scorer.design_row(&values, &mut x, &mut warnings)?;
             let p = scorer.probability(&x)?;
             if let Some(c) = drift.as_mut() {
                 scorer.count_drift(c, &values, p);
@@ -873,7 +772,7 @@ fn inspect(a: InspectArgs) -> Result<ExitCode> {
     outln!(
         "{}: {} (model file format v{})",
         a.model.display(),
-        b.kind.display(),
+        b.algorithm.name,
         file_version(&a.model)
     );
     outln!(
@@ -952,28 +851,7 @@ fn file_version(path: &Path) -> u16 {
 }
 
 fn model_summary(b: &Bundle) -> String {
-    match &b.model {
-        ferrisk::Model::Linear(l) => format!("linear, {} weights", l.weights.len()),
-        ferrisk::Model::KernelSvm(k) => format!(
-            "RBF kernel, gamma {}, {} support vectors",
-            k.gamma,
-            k.coef.len()
-        ),
-        ferrisk::Model::Attention(a) => format!(
-            "attention: {} blocks, {} heads, d_model {}, d_ffn {}",
-            a.n_blocks, a.n_heads, a.d_model, a.d_ffn
-        ),
-        ferrisk::Model::Trees(e) => format!(
-            "{} trees, {} nodes{}",
-            e.trees.len(),
-            e.trees.iter().map(|t| t.nodes.len()).sum::<usize>(),
-            if e.average {
-                " (averaged)"
-            } else {
-                " (summed, log-odds)"
-            }
-        ),
-    }
+    b.model.summary()
 }
 
 fn synth_cmd(a: SynthArgs) -> Result<ExitCode> {

@@ -5,16 +5,12 @@
 
 use std::time::Instant;
 
-use ferrisk::bundle::{Bundle, CvReport, Metadata, TrainingReport};
-use ferrisk::model::{Calibration, Model, ModelKind};
-use ferrisk::schema::Encoding;
+use ferrisk::bundle::{Algorithm, Bundle, CvReport, Metadata, TrainingReport};
 use ferrisk::{format, metrics, Scorer};
 
 use crate::bins::Matrix;
 use crate::data::{Dataset, Table};
-use crate::forest::{self, ForestParams};
-use crate::gbm::{self, GbmParams};
-use crate::linear::{self, LogisticParams, SvmModel, SvmParams};
+use crate::models::{FitInput, KindParams, Trainer};
 use crate::prep;
 use crate::split;
 
@@ -41,14 +37,8 @@ pub struct TrainConfig {
     pub test_size: f64,
     pub cv: Option<usize>,
     pub threshold: f32,
-    pub lr: LogisticParams,
-    pub svm: SvmParams,
-    /// SVMs train on at most this many rows (stratified sample): kernel
-    /// SVM training grows quadratically with rows.
-    pub svm_max_rows: usize,
-    pub rf: ForestParams,
-    pub gbm: GbmParams,
-    pub attention: crate::attention::AttentionParams,
+    /// Every kind's own parameters.
+    pub kinds: KindParams,
     pub scorecard: ferrisk::credit::Scorecard,
     pub reasons: Vec<ferrisk::credit::ReasonText>,
 }
@@ -60,12 +50,7 @@ impl Default for TrainConfig {
             test_size: 0.3,
             cv: None,
             threshold: 0.5,
-            lr: LogisticParams::default(),
-            svm: SvmParams::default(),
-            svm_max_rows: 2000,
-            rf: ForestParams::default(),
-            gbm: GbmParams::default(),
-            attention: Default::default(),
+            kinds: KindParams::default(),
             scorecard: Default::default(),
             reasons: Vec::new(),
         }
@@ -74,7 +59,7 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     /// The parameters that shaped a model of `kind`, for the file's metadata.
-    pub fn params_for(&self, kind: ModelKind) -> Vec<(String, String)> {
+    pub fn params_for(&self, kind: &dyn Trainer) -> Vec<(String, String)> {
         let mut p = vec![
             ("seed".to_string(), self.seed.to_string()),
             ("test_size".into(), self.test_size.to_string()),
@@ -83,61 +68,8 @@ impl TrainConfig {
         if let Some(k) = self.cv {
             p.push(("cv_folds".into(), k.to_string()));
         }
-        let mut add = |k: &str, v: String| p.push((k.to_string(), v));
-        match kind {
-            ModelKind::LogisticRegression => add("lr_alpha", self.lr.alpha.to_string()),
-            ModelKind::LinearSvm | ModelKind::RbfSvm => {
-                add("svm_c", self.svm.c.to_string());
-                if kind == ModelKind::RbfSvm {
-                    add(
-                        "svm_gamma",
-                        self.svm.gamma.map_or("scale".into(), |g| g.to_string()),
-                    );
-                }
-                add("svm_epochs", self.svm.epochs.to_string());
-                add("svm_max_rows", self.svm_max_rows.to_string());
-                add("platt_folds", self.svm.platt_folds.to_string());
-            }
-            ModelKind::RandomForest => {
-                add("rf_trees", self.rf.trees.to_string());
-                add("rf_max_depth", self.rf.max_depth.to_string());
-                add("rf_min_samples_leaf", self.rf.min_samples_leaf.to_string());
-                add(
-                    "rf_max_features",
-                    self.rf
-                        .max_features
-                        .map_or("sqrt".into(), |m| m.to_string()),
-                );
-            }
-            ModelKind::GradientBoosting => {
-                add("gbm", format!("{:?}", self.gbm));
-            }
-            ModelKind::Attention => {
-                add("attention", format!("{:?}", self.attention));
-            }
-        }
+        p.extend(kind.params());
         p
-    }
-}
-
-/// How each kind wants its design rows built.
-pub fn encoding_for(kind: ModelKind) -> Encoding {
-    match kind {
-        ModelKind::LogisticRegression
-        | ModelKind::LinearSvm
-        | ModelKind::RbfSvm
-        | ModelKind::Attention => Encoding {
-            scale: true,
-            impute_numeric: true,
-        },
-        ModelKind::RandomForest => Encoding {
-            scale: false,
-            impute_numeric: true,
-        },
-        ModelKind::GradientBoosting => Encoding {
-            scale: false,
-            impute_numeric: false,
-        },
     }
 }
 
@@ -156,24 +88,17 @@ impl Progress for Quiet {
     fn finish(&self) {}
 }
 
-fn fit_err(kind: ModelKind, e: impl std::fmt::Display) -> TrainError {
-    TrainError::Fit {
-        kind: kind.id(),
-        message: e.to_string(),
-    }
-}
-
 /// Fits preprocessing and model on `rows`; returns the bundle (no report,
 /// empty metadata) and notes about the fit.
 pub fn fit_bundle(
-    kind: ModelKind,
+    kind: &dyn Trainer,
     table: &Table,
     ds: &Dataset,
     rows: &[usize],
     cfg: &TrainConfig,
     progress: &dyn Progress,
 ) -> Result<(Bundle, Vec<String>), TrainError> {
-    let schema = prep::fit_schema(table, ds, rows, encoding_for(kind));
+    let schema = prep::fit_schema(table, ds, rows, kind.encoding());
     let x =
         prep::encode_rows(&schema, table, ds, rows).map_err(|(line, source)| TrainError::Row {
             path: table.file_name(),
@@ -182,94 +107,25 @@ pub fn fit_bundle(
         })?;
     let y: Vec<bool> = rows.iter().map(|&r| ds.labels[r]).collect();
     let background = x.column_means();
-    let mut notes = Vec::new();
-    let (model, calibration) = match kind {
-        ModelKind::LogisticRegression => {
-            progress.start("logistic regression", 1);
-            let m = linear::fit_logistic(&x, &y, &cfg.lr).map_err(|e| fit_err(kind, e))?;
-            (Model::Linear(m), Calibration::LOGISTIC)
-        }
-        ModelKind::LinearSvm | ModelKind::RbfSvm => {
-            let rbf = kind == ModelKind::RbfSvm;
-            // Only the kernel solver needs a row cap; the linear one is O(rows).
-            let (xs, ys) = if rbf && x.rows > cfg.svm_max_rows {
-                let frac = 1.0 - cfg.svm_max_rows as f64 / x.rows as f64;
-                let (keep, _) = split::stratified_split(&y, frac, cfg.seed ^ 0xa11);
-                notes.push(format!(
-                    "SVM trained on a stratified sample of {} of {} training rows (--svm-max-rows)",
-                    keep.len(),
-                    x.rows
-                ));
-                (x.select(&keep), keep.iter().map(|&i| y[i]).collect())
-            } else {
-                (x.clone(), y.clone())
-            };
-            progress.start(
-                if rbf {
-                    "RBF SVM + Platt"
-                } else {
-                    "linear SVM + Platt"
-                },
-                1,
-            );
-            let svm = SvmParams {
-                seed: cfg.seed,
-                ..cfg.svm.clone()
-            };
-            let (m, cal) = linear::fit_svm(&xs, &ys, &svm, rbf).map_err(|e| fit_err(kind, e))?;
-            let model = match m {
-                SvmModel::Linear(l) => Model::Linear(l),
-                SvmModel::Kernel(k) => {
-                    notes.push(format!(
-                        "embeds {} support vectors: scaled feature rows of training customers",
-                        k.coef.len()
-                    ));
-                    Model::KernelSvm(k)
-                }
-            };
-            (model, cal)
-        }
-        ModelKind::RandomForest => {
-            progress.start("random forest", cfg.rf.trees as u64);
-            let p = ForestParams {
-                seed: cfg.seed,
-                ..cfg.rf.clone()
-            };
-            let m = forest::fit(&x, &y, &p, &|d| progress.set(d as u64))
-                .map_err(|e| fit_err(kind, e))?;
-            (Model::Trees(m), Calibration::Identity)
-        }
-        ModelKind::GradientBoosting => {
-            let p = GbmParams {
-                seed: cfg.seed,
-                ..cfg.gbm.clone()
-            };
-            progress.start("gradient boosting", p.trees as u64);
-            let m = gbm::fit(&x, &y, &p, &mut |round, _, _| progress.set(round as u64))
-                .map_err(|e| fit_err(kind, e))?;
-            (Model::Trees(m), Calibration::LOGISTIC)
-        }
-        ModelKind::Attention => {
-            let p = crate::attention::AttentionParams {
-                seed: cfg.seed,
-                ..cfg.attention.clone()
-            };
-            let slots = ferrisk::model::attention::feature_slots(&schema);
-            progress.start("attention (epochs)", p.epochs as u64);
-            let m = crate::attention::fit(&x, &y, &slots, &p, &mut |epoch, _, _, _| {
-                progress.set(epoch as u64)
-            })
-            .map_err(|e| fit_err(kind, e))?;
-            (Model::Attention(Box::new(m)), Calibration::LOGISTIC)
-        }
-    };
+    let fitted = kind
+        .fit(&FitInput {
+            x: &x,
+            y: &y,
+            schema: &schema,
+            seed: cfg.seed,
+            progress,
+        })
+        .map_err(|message| TrainError::Fit {
+            kind: kind.id(),
+            message,
+        })?;
     progress.finish();
     Ok((
         Bundle {
-            kind,
+            algorithm: Algorithm::new(kind.id(), kind.name()),
             schema,
-            model,
-            calibration,
+            model: fitted.model,
+            calibration: fitted.calibration,
             threshold: cfg.threshold,
             background,
             report: None,
@@ -278,7 +134,7 @@ pub fn fit_bundle(
             reasons: cfg.reasons.clone(),
             drift: None,
         },
-        notes,
+        fitted.notes,
     ))
 }
 
@@ -300,7 +156,7 @@ pub fn score_rows(scorer: &Scorer, table: &Table, rows: &[usize]) -> Result<Vec<
         let values = scorer.parse_row(&map, &table.rows[r]).map_err(row_err)?;
         warnings.clear();
         scorer
-            .encode(&values, &mut x, &mut warnings)
+            .design_row(&values, &mut x, &mut warnings)
             .map_err(row_err)?;
         out.push(scorer.probability(&x).map_err(row_err)?);
     }
@@ -316,7 +172,7 @@ pub fn exported_scorer(bundle: &Bundle) -> Result<(Vec<u8>, Scorer), TrainError>
 
 /// ROC AUC per fold of a stratified k-fold over all rows.
 pub fn cross_validate(
-    kind: ModelKind,
+    kind: &dyn Trainer,
     table: &Table,
     ds: &Dataset,
     k: usize,
@@ -357,7 +213,7 @@ fn now_unix() -> u64 {
 /// Trains one kind end to end: optional CV, fit on the training split,
 /// export, evaluate the exported file on the test split, store the report.
 pub fn train(
-    kind: ModelKind,
+    kind: &dyn Trainer,
     table: &Table,
     ds: &Dataset,
     cfg: &TrainConfig,

@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use ferrisk::explain::Explanation;
-use ferrisk::{format, ModelKind, Prediction, RawValue, Scorer};
+use ferrisk::{format, Prediction, RawValue, Scorer};
 use ferrisk_train::json;
 use serde_json::{json, Value as Json};
 
@@ -68,7 +68,7 @@ struct Loaded {
 }
 
 struct AppState {
-    /// Sorted by kind (as `ModelKind::ALL` lists them), then id.
+    /// Sorted by id.
     models: Vec<Arc<Loaded>>,
     by_id: BTreeMap<String, Arc<Loaded>>,
     /// Canonical path of the page directory.
@@ -178,17 +178,7 @@ fn load_models(dir: &Path) -> anyhow::Result<Vec<Arc<Loaded>>> {
             Err(e) => eprintln!("skipping {}: {e}", path.display()),
         }
     }
-    let rank = |k: ModelKind| {
-        ModelKind::ALL
-            .iter()
-            .position(|&a| a == k)
-            .unwrap_or(usize::MAX)
-    };
-    out.sort_by(|a, b| {
-        rank(a.scorer.bundle().kind)
-            .cmp(&rank(b.scorer.bundle().kind))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }
 
@@ -249,8 +239,8 @@ async fn list_models(State(st): State<Shared>) -> Response {
             let b = m.scorer.bundle();
             json!({
                 "id": m.id,
-                "kind": b.kind.id(),
-                "kindName": b.kind.display(),
+                "kind": b.algorithm.id,
+                "kindName": b.algorithm.name,
                 "file": format!("/model-files/{}.frk", m.id),
                 "rocAuc": b.report.as_ref().map(|r| r.test.roc_auc),
             })

@@ -76,7 +76,7 @@ export interface Schema {
 }
 
 export interface Metadata {
-  /** Short id: "lr", "svm-linear", "svm-rbf", "rf", "gbm". */
+  /** Short id of the training algorithm: "lr", "svm-linear", "svm-rbf", "rf", "gbm", "attention", "stump". */
   kind: string;
   kindName: string;
   formatVersion: number;
@@ -261,8 +261,8 @@ struct SchemaOut<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct MetadataOut<'a> {
-    kind: &'static str,
-    kind_name: &'static str,
+    kind: &'a str,
+    kind_name: &'a str,
     format_version: u16,
     producer: &'a str,
     created_unix: u64,
@@ -573,7 +573,7 @@ fn plan(bundle: &Bundle) -> (Vec<Slot>, usize, usize) {
 }
 
 /// Rows `predictBatch` encodes before scoring them together
-/// ([`ferrisk::Model::margins`]: same bits as row by row, faster for tree
+/// ([`ferrisk::Model::outputs`]: same bits as row by row, faster for tree
 /// ensembles and RBF SVMs).
 const BLOCK_ROWS: usize = 128;
 
@@ -674,8 +674,8 @@ impl WasmScorer {
         let b = self.inner.bundle();
         let m = &b.metadata;
         to_js(&MetadataOut {
-            kind: b.kind.id(),
-            kind_name: b.kind.display(),
+            kind: &b.algorithm.id,
+            kind_name: &b.algorithm.name,
             format_version: self.format_version,
             producer: &m.producer,
             created_unix: m.created_unix,
@@ -790,7 +790,7 @@ impl WasmScorer {
                 block.get(..n * width).unwrap_or_default(),
                 margins.get_mut(..n).unwrap_or_default(),
             );
-            bundle.model.margins(xs, width, ms);
+            bundle.model.outputs(xs, width, ms);
             out.extend(ms.iter().map(|&m| bundle.calibration.probability(m)));
             start += n;
         }

@@ -1,6 +1,6 @@
 //! Tabular attention (FT-Transformer style) trained with candle's autodiff
 //! (`--model attention`). The network is the one the runtime scores
-//! ([`ferrisk::model::attention`]): one token per original feature (numeric:
+//! ([`ferrisk::kinds::attention`]): one token per original feature (numeric:
 //! `value · w + b`; categorical: an embedding row, plus a reserved
 //! "none / unknown" row), a `[CLS]` token in front, `n_blocks` pre-norm
 //! blocks (`x + MHA(LN(x))`, `x + FFN(LN(x))` with ReLU), and a linear head
@@ -44,7 +44,7 @@
 
 use candle_core::{Device, Tensor, Var, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use ferrisk::model::attention::{Attention, Block, FeatureSlot, LayerNorm};
+use ferrisk::kinds::attention::{Attention, Block, FeatureSlot, LayerNorm};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -53,7 +53,7 @@ use crate::bins::Matrix;
 use crate::split;
 
 /// Layer-norm epsilon; must equal the runtime's.
-const LN_EPS: f64 = ferrisk::model::attention::LN_EPS as f64;
+const LN_EPS: f64 = ferrisk::kinds::attention::LN_EPS as f64;
 /// Rows per forward pass when only evaluating (no gradients kept).
 const EVAL_BATCH: usize = 1024;
 
@@ -114,18 +114,6 @@ impl Default for AttentionParams {
     }
 }
 
-macro_rules! setters {
-    ($($name:ident: $ty:ty),* $(,)?) => {
-        $(
-            #[doc = concat!("Sets `", stringify!($name), "`.")]
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.$name = value;
-                self
-            }
-        )*
-    };
-}
-
 impl AttentionParams {
     setters! {
         d_model: usize,
@@ -145,7 +133,7 @@ impl AttentionParams {
 
     /// Checks every parameter; [`fit`] calls this first.
     pub fn validate(&self) -> Result<(), AttentionError> {
-        use ferrisk::model::attention::{MAX_BLOCKS, MAX_D_FFN, MAX_D_MODEL};
+        use ferrisk::kinds::attention::{MAX_BLOCKS, MAX_D_FFN, MAX_D_MODEL};
         fn bad(name: &'static str, reason: &str) -> Result<(), AttentionError> {
             Err(AttentionError::InvalidParam {
                 name,
@@ -847,6 +835,7 @@ fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferrisk::Kind as _;
     use rand_distr::{Distribution, StandardNormal};
 
     /// Two numeric features, a 3-category and a 2-category feature, laid
@@ -935,7 +924,7 @@ mod tests {
             .unwrap();
         let mut worst = 0.0f32;
         for (r, &z) in expected.iter().enumerate() {
-            let got = model.margin(x.row(r));
+            let got = model.logit(x.row(r));
             worst = worst.max((got - z).abs());
         }
         assert!(worst < 1e-5, "largest logit difference {worst}");
@@ -981,14 +970,14 @@ mod tests {
             assert_eq!((e, max), (i + 1, 60));
             assert!(tl.is_finite() && vl.is_finite());
         }
-        let scores: Vec<f32> = test_rows.iter().map(|&r| model.margin(x.row(r))).collect();
+        let scores: Vec<f32> = test_rows.iter().map(|&r| model.logit(x.row(r))).collect();
         let yv: Vec<bool> = test_rows.iter().map(|&r| y[r]).collect();
         let a = auc(&scores, &yv);
         assert!(a > 0.8, "held-out AUC {a}");
         // A linear score cannot use the sign agreement: logistic regression
         // on the same rows only gets the category effect.
-        let lr = crate::linear::fit_logistic(&xt, &yt, &Default::default()).unwrap();
-        let linear: Vec<f32> = test_rows.iter().map(|&r| lr.margin(x.row(r))).collect();
+        let lr = crate::algo::linear::fit_logistic(&xt, &yt, &Default::default()).unwrap();
+        let linear: Vec<f32> = test_rows.iter().map(|&r| lr.output(x.row(r))).collect();
         let b = auc(&linear, &yv);
         assert!(
             a > b + 0.1,
@@ -1027,7 +1016,7 @@ mod tests {
                 .logits(&Inputs::new(&sub, &features), &rows, &Device::Cpu)
                 .unwrap();
             for (r, &z) in expected.iter().enumerate() {
-                assert!((model.margin(sub.row(r)) - z).abs() < 1e-5);
+                assert!((model.logit(sub.row(r)) - z).abs() < 1e-5);
             }
         }
     }

@@ -1,10 +1,16 @@
-//! Decision-tree ensembles (random forest, gradient boosting) in flat form.
+//! Decision-tree ensembles (random forest, gradient boosting, imported
+//! boosters) in flat form.
 //!
 //! Each tree is one `Vec<Node>`; node 0 is the root, a node is a leaf when
 //! `left == LEAF`. Splits compare the raw `f32` feature value with an `f32`
 //! threshold, `x <= threshold` going left, in the same code for training-time
 //! metrics and for scoring, so a value on a split point goes the same way
 //! everywhere. A missing value (NaN) follows `default_left`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Attribution, Design, Kind, Output, PerPlayer};
+use crate::explain::treeshap;
 
 /// Marker in `Node::left` / `Node::right` for a leaf.
 pub const LEAF: u32 = u32::MAX;
@@ -105,8 +111,95 @@ pub struct TreeEnsemble {
     pub average: bool,
 }
 
-impl TreeEnsemble {
-    pub fn margin(&self, x: &[f32]) -> f32 {
+/// Section `trees` (format v3): per tree, its nodes as
+/// `(feature, threshold, left, right, value, cover, default_left)`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TreesWire {
+    pub base: f32,
+    pub average: bool,
+    pub trees: Vec<Vec<(u32, f32, u32, u32, f32, f32, bool)>>,
+}
+
+impl Kind for TreeEnsemble {
+    const TAG: &'static str = "trees";
+    type Wire = TreesWire;
+
+    fn to_wire(&self) -> TreesWire {
+        TreesWire {
+            base: self.base,
+            average: self.average,
+            trees: self
+                .trees
+                .iter()
+                .map(|t| {
+                    t.nodes
+                        .iter()
+                        .map(|n| {
+                            (
+                                n.feature,
+                                n.threshold,
+                                n.left,
+                                n.right,
+                                n.value,
+                                n.cover,
+                                n.default_left,
+                            )
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    fn from_wire(w: TreesWire) -> Result<Self, String> {
+        Ok(TreeEnsemble {
+            base: w.base,
+            average: w.average,
+            trees: w
+                .trees
+                .into_iter()
+                .map(|nodes| Tree {
+                    nodes: nodes
+                        .into_iter()
+                        .map(
+                            |(feature, threshold, left, right, value, cover, default_left)| Node {
+                                feature,
+                                threshold,
+                                left,
+                                right,
+                                value,
+                                cover,
+                                default_left,
+                            },
+                        )
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+
+    fn validate(&self, d: &Design<'_>) -> Result<(), String> {
+        if self.trees.is_empty() {
+            return Err("tree ensemble has no trees".into());
+        }
+        if !self.base.is_finite() {
+            return Err("tree ensemble base value is not a finite number".into());
+        }
+        for (i, t) in self.trees.iter().enumerate() {
+            t.validate(d.width).map_err(|m| format!("tree {i}: {m}"))?;
+        }
+        Ok(())
+    }
+
+    fn output_kind(&self) -> Output {
+        if self.average {
+            Output::Probability
+        } else {
+            Output::Score
+        }
+    }
+
+    fn output(&self, x: &[f32]) -> f32 {
         let mut acc = 0.0f32;
         for t in &self.trees {
             acc += t.predict(x);
@@ -115,6 +208,65 @@ impl TreeEnsemble {
             acc /= self.trees.len() as f32;
         }
         self.base + acc
+    }
+
+    /// Walks one tree over the whole block before the next, so a tree stays
+    /// in cache (a 100-tree forest is ~0.5 MB of nodes); each row still adds
+    /// the trees' outputs in tree order.
+    fn outputs(&self, xs: &[f32], width: usize, out: &mut [f32]) {
+        out.fill(0.0);
+        for t in &self.trees {
+            for (x, o) in xs.chunks_exact(width).zip(out.iter_mut()) {
+                *o += t.predict(x);
+            }
+        }
+        for o in out {
+            let mut acc = *o;
+            if self.average && !self.trees.is_empty() {
+                acc /= self.trees.len() as f32;
+            }
+            *o = self.base + acc;
+        }
+    }
+
+    fn explain(&self, _: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
+        let per_tree = if self.average && !self.trees.is_empty() {
+            1.0 / self.trees.len() as f64
+        } else {
+            1.0
+        };
+        let mut cols = vec![0.0f64; x.len()];
+        let mut expected = 0.0f64;
+        for t in &self.trees {
+            expected += treeshap::expected_value(t);
+            treeshap::tree_shap(t, x, &mut cols, per_tree * scale);
+        }
+        let base_output = self.base as f64 + expected * per_tree;
+        Attribution {
+            base: scale * base_output + offset,
+            per: PerPlayer::Columns(cols),
+        }
+    }
+
+    fn takes_missing(&self) -> bool {
+        true
+    }
+
+    fn method(&self) -> &'static str {
+        "TreeSHAP (exact, path-dependent, over training covers)"
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} trees, {} nodes{}",
+            self.trees.len(),
+            self.trees.iter().map(|t| t.nodes.len()).sum::<usize>(),
+            if self.average {
+                " (averaged)"
+            } else {
+                " (summed, log-odds)"
+            }
+        )
     }
 }
 
@@ -172,13 +324,13 @@ mod tests {
             base: 0.0,
             average: true,
         };
-        assert!((e.margin(&[2.0]) - 0.55).abs() < 1e-7);
+        assert!((e.output(&[2.0]) - 0.55).abs() < 1e-7);
         let g = TreeEnsemble {
             average: false,
             base: 1.0,
             ..e
         };
-        assert!((g.margin(&[2.0]) - 2.1).abs() < 1e-6);
+        assert!((g.output(&[2.0]) - 2.1).abs() < 1e-6);
     }
 
     #[test]

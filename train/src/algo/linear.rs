@@ -4,7 +4,8 @@
 //! SVM probabilities come from Platt scaling fitted on held-out decision
 //! values (cross-validated, as LIBSVM does).
 
-use ferrisk::model::{Calibration, KernelSvm, Linear};
+use ferrisk::kinds::{KernelSvm, Kind, Linear};
+use ferrisk::Calibration;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 use smartcore::svm::svc::{SVCParameters, SVC};
@@ -167,10 +168,10 @@ pub enum SvmModel {
 }
 
 impl SvmModel {
-    fn margin(&self, x: &[f32]) -> f32 {
+    fn output(&self, x: &[f32]) -> f32 {
         match self {
-            SvmModel::Linear(m) => m.margin(x),
-            SvmModel::Kernel(m) => m.margin(x),
+            SvmModel::Linear(m) => m.output(x),
+            SvmModel::Kernel(m) => m.output(x),
         }
     }
 }
@@ -285,7 +286,7 @@ pub fn fit_svm(
         }
         let m = fit_any(&x.select(&train), &ytr, p, gamma)?;
         for &i in fold {
-            dec[i] = m.margin(x.row(i)) as f64;
+            dec[i] = m.output(x.row(i)) as f64;
         }
     }
     let (a, b) = platt(&dec, y);

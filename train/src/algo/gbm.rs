@@ -45,7 +45,7 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
-use ferrisk::model::{Node, Tree, TreeEnsemble, LEAF};
+use ferrisk::kinds::{Node, Tree, TreeEnsemble, LEAF};
 use ferrisk::Calibration;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -102,18 +102,6 @@ impl Default for GbmParams {
             seed: 42,
         }
     }
-}
-
-macro_rules! setters {
-    ($($name:ident: $ty:ty),* $(,)?) => {
-        $(
-            #[doc = concat!("Sets `", stringify!($name), "`.")]
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.$name = value;
-                self
-            }
-        )*
-    };
 }
 
 impl GbmParams {
@@ -235,7 +223,7 @@ impl fmt::Display for Class {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GbmFit {
     /// `base` + sum of the trees (`average = false`); probability through
-    /// [`Calibration::LOGISTIC`].
+    /// [`Calibration::Logistic`].
     pub ensemble: TreeEnsemble,
     /// Rows of `x` trained on, ascending.
     pub train_rows: Vec<usize>,
@@ -398,7 +386,7 @@ fn log_loss(base: f32, acc: &[f32], y: &[bool]) -> f64 {
         .iter()
         .zip(y)
         .map(|(&a, &label)| {
-            let p = f64::from(Calibration::LOGISTIC.probability(base + a)).clamp(EPS, 1.0 - EPS);
+            let p = f64::from(Calibration::Logistic.probability(base + a)).clamp(EPS, 1.0 - EPS);
             -if label { p.ln() } else { (1.0 - p).ln() }
         })
         .sum();
@@ -875,6 +863,7 @@ fn partition(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferrisk::Kind as _;
 
     fn sums(g: f64, h: f64, n: usize) -> Sums {
         Sums { g, h, n }
@@ -1002,7 +991,7 @@ mod tests {
         assert_eq!(fit.train_margin.len(), fit.train_rows.len());
         for (&r, &m) in fit.train_rows.iter().zip(&fit.train_margin) {
             assert_eq!(
-                fit.ensemble.margin(x.row(r)).to_bits(),
+                fit.ensemble.output(x.row(r)).to_bits(),
                 m.to_bits(),
                 "row {r}"
             );
@@ -1036,9 +1025,9 @@ mod tests {
             .colsample(1.0)
             .seed(1);
         let e = fit(&x, &y, &params, &mut |_, _, _| {}).unwrap();
-        let nan = e.margin(&[f32::NAN]);
+        let nan = e.output(&[f32::NAN]);
         for v in [0.0, 1.0, 2.0] {
-            let m = e.margin(&[v]);
+            let m = e.output(&[v]);
             assert!(nan > m + 1.0, "margin at NaN {nan} vs at {v}: {m}");
         }
         assert!(e.trees.iter().any(|t| t.nodes.len() > 1));
@@ -1229,7 +1218,7 @@ mod tests {
         let (xt, yt) = disc(1000, 12);
         let e = fit(&x, &y, &small_params(), &mut |_, _, _| {}).unwrap();
         let probs: Vec<f32> = (0..xt.rows)
-            .map(|r| Calibration::LOGISTIC.probability(e.margin(xt.row(r))))
+            .map(|r| Calibration::Logistic.probability(e.output(xt.row(r))))
             .collect();
         // A constant scores AUC 0.5; labels are 10 % flipped, so ~0.9 is the ceiling.
         let a = auc(&probs, &yt);

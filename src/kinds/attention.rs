@@ -19,7 +19,7 @@
 //!
 //! # Input
 //!
-//! [`Attention::margin`] reads the *scaled* design row the schema builds
+//! [`Attention::logit`] reads the *scaled* design row the schema builds
 //! (`Encoding { scale: true, impute_numeric: true }`). A numeric feature
 //! reads its value at `start` (a non-finite value, which a validated schema
 //! never produces, is read as 0, the training mean). A categorical feature
@@ -50,6 +50,8 @@
 //! logit; that is what its tests check.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
+
+use super::{Attribution, Design, Kind, Output, PerPlayer};
 
 /// Layer-norm epsilon (inside the square root, as in PyTorch and candle).
 pub const LN_EPS: f32 = 1e-5;
@@ -269,9 +271,9 @@ fn softmax(v: &mut [f32]) {
 impl Attention {
     /// Log-odds of the positive class for one scaled design row.
     ///
-    /// A model that did not pass [`Attention::validate`] returns NaN (which
+    /// A model that did not pass [`Attention::check_shapes`] returns NaN (which
     /// the calibration turns into 0.5) instead of panicking.
-    pub fn margin(&self, x: &[f32]) -> f32 {
+    pub fn logit(&self, x: &[f32]) -> f32 {
         self.forward(x, false).map_or(f32::NAN, |(logit, _)| logit)
     }
 
@@ -281,7 +283,7 @@ impl Attention {
     /// where `w_cls` is the head-averaged weight `[CLS]` puts on itself.
     /// Attention weights show where the model looked, not signed effects;
     /// use them as a ranking, not as contributions to the score. Empty for
-    /// a model that did not pass [`Attention::validate`].
+    /// a model that did not pass [`Attention::check_shapes`].
     pub fn cls_attention(&self, x: &[f32]) -> Vec<f32> {
         self.forward(x, true).map(|(_, w)| w).unwrap_or_default()
     }
@@ -412,7 +414,7 @@ impl Attention {
     /// limits, heads dividing `d_model`, feature slots tiling the design row
     /// (`design_width` columns) in order, every weight vector of exactly the
     /// length the shapes imply, and every weight finite.
-    pub fn validate(&self, design_width: usize) -> Result<(), String> {
+    pub fn check_shapes(&self, design_width: usize) -> Result<(), String> {
         let d = self.d_model;
         if d == 0 || d > MAX_D_MODEL {
             return Err(format!("d_model {d} is outside 1..={MAX_D_MODEL}"));
@@ -516,6 +518,68 @@ impl Attention {
             return Err("head_b is not finite".into());
         }
         Ok(())
+    }
+}
+
+impl Kind for Attention {
+    const TAG: &'static str = "attention";
+    /// The layout format v2 introduced, frozen there.
+    type Wire = crate::format::v2::AttentionV2;
+
+    fn to_wire(&self) -> Self::Wire {
+        crate::format::v2::attention_to(self)
+    }
+
+    fn from_wire(w: Self::Wire) -> Result<Self, String> {
+        Ok(crate::format::v2::attention_from(w))
+    }
+
+    fn validate(&self, d: &Design<'_>) -> Result<(), String> {
+        self.check_shapes(d.width)?;
+        if self.features.len() != d.schema.features.len() {
+            return Err("attention model and schema disagree on the features".into());
+        }
+        for (slot, f) in self.features.iter().zip(&d.schema.features) {
+            if slot.width as usize != f.width() || slot.numeric != f.is_numeric() {
+                return Err(format!(
+                    "attention model: feature '{}' has the wrong layout",
+                    f.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn output_kind(&self) -> Output {
+        Output::Score
+    }
+
+    fn output(&self, x: &[f32]) -> f32 {
+        self.logit(x)
+    }
+
+    /// Sampling Shapley values; a transformer forward pass costs ~50× a
+    /// kernel row, so half the permutations of the RBF SVM keep an
+    /// explanation interactive in the browser.
+    fn explain(&self, d: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
+        let f = |z: &[f32]| scale * self.logit(z) as f64 + offset;
+        let pairs = crate::explain::sampling::DEFAULT_PAIRS / 2;
+        let (base, phi) = crate::explain::sampling::shapley(x, d.background, d.groups, pairs, &f);
+        Attribution {
+            base,
+            per: PerPlayer::Features(phi),
+        }
+    }
+
+    fn method(&self) -> &'static str {
+        "sampling Shapley values (32 antithetic permutations, against the training means)"
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "attention: {} blocks, {} heads, d_model {}, d_ffn {}",
+            self.n_blocks, self.n_heads, self.d_model, self.d_ffn
+        )
     }
 }
 
@@ -655,7 +719,7 @@ mod tests {
     #[test]
     fn tiny_model_matches_hand_computation() {
         let m = tiny();
-        assert_eq!(m.validate(3), Ok(()));
+        assert_eq!(m.check_shapes(3), Ok(()));
         for (x, v, cat) in [
             ([0.5f32, 0.0, 1.0], 0.5, 1),
             ([-1.25, 1.0, 0.0], -1.25, 0),
@@ -663,7 +727,7 @@ mod tests {
             ([2.0, 0.0, 0.0], 2.0, 2),
         ] {
             let (logit, probs) = by_hand(v, cat);
-            let got = m.margin(&x) as f64;
+            let got = m.logit(&x) as f64;
             assert!((got - logit).abs() < 1e-5, "x {x:?}: {got} vs {logit}");
             let att = m.cls_attention(&x);
             assert_eq!(att.len(), 2);
@@ -727,14 +791,14 @@ mod tests {
             head_w: vec![1.0, -1.0, 0.5, 0.25],
             head_b: 0.0,
         };
-        assert_eq!(m.validate(3), Ok(()));
+        assert_eq!(m.check_shapes(3), Ok(()));
         let x = [0.3f32, -1.0, 2.0];
         let att = m.cls_attention(&x);
         assert_eq!(att.len(), 3);
         for a in &att {
             assert!((a - 0.25).abs() < 1e-7, "{att:?}");
         }
-        assert!(m.margin(&x).is_finite());
+        assert!(m.logit(&x).is_finite());
         // Huge scores: the softmax subtracts its maximum, nothing overflows.
         m.blocks[1].wq = vec![1e4; 16];
         m.blocks[1].bq = vec![1e4; 4];
@@ -743,7 +807,7 @@ mod tests {
             att.iter().all(|a| a.is_finite() && (0.0..=1.0).contains(a)),
             "{att:?}"
         );
-        assert!(m.margin(&x).is_finite());
+        assert!(m.logit(&x).is_finite());
     }
 
     #[test]
@@ -800,7 +864,7 @@ mod tests {
     fn validate_rejects_wrong_shapes_and_values() {
         let ok = tiny();
         assert!(ok
-            .validate(4)
+            .check_shapes(4)
             .unwrap_err()
             .contains("cover 3 design columns"));
         type Break = fn(&mut Attention);
@@ -830,21 +894,18 @@ mod tests {
         for (breaks, message) in cases {
             let mut m = tiny();
             breaks(&mut m);
-            let err = m.validate(3).unwrap_err();
+            let err = m.check_shapes(3).unwrap_err();
             assert!(err.contains(message), "{err} (expected: {message})");
             // Scoring an invalid model never panics.
-            let _ = m.margin(&[0.5, 0.0, 1.0]);
+            let _ = m.logit(&[0.5, 0.0, 1.0]);
             let _ = m.cls_attention(&[0.5, 0.0, 1.0]);
         }
         let mut m = tiny();
         m.blocks[0].wq.pop();
-        assert!(m.margin(&[0.5, 0.0, 1.0]).is_nan());
+        assert!(m.logit(&[0.5, 0.0, 1.0]).is_nan());
         assert!(m.cls_attention(&[0.5, 0.0, 1.0]).is_empty());
         // A short or non-finite row on a valid model: defined, no panic.
-        assert!(ok.margin(&[]).is_finite());
-        assert_eq!(
-            ok.margin(&[f32::NAN, 0.0, 1.0]),
-            ok.margin(&[0.0, 0.0, 1.0])
-        );
+        assert!(ok.logit(&[]).is_finite());
+        assert_eq!(ok.logit(&[f32::NAN, 0.0, 1.0]), ok.logit(&[0.0, 0.0, 1.0]));
     }
 }

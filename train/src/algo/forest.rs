@@ -8,7 +8,7 @@
 //! table trains in seconds; trees are built on both cores, each from its
 //! own seed, so the result does not depend on thread timing.
 
-use ferrisk::model::{Node, Tree, TreeEnsemble, LEAF};
+use ferrisk::kinds::{Node, Tree, TreeEnsemble, LEAF};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -238,6 +238,7 @@ fn grow(b: &Binned, y: &[bool], p: &ForestParams, mtry: usize, seed: u64) -> Tre
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferrisk::Kind as _;
 
     fn xor_data(n: usize) -> (Matrix, Vec<bool>) {
         let mut x = Matrix::zeros(n, 3);
@@ -274,7 +275,7 @@ mod tests {
             }
         }
         let correct = (0..x.rows)
-            .filter(|&i| (f.margin(x.row(i)) >= 0.5) == y[i])
+            .filter(|&i| (f.output(x.row(i)) >= 0.5) == y[i])
             .count();
         assert!(correct as f64 / x.rows as f64 > 0.9, "{correct}");
         let g = fit(&x, &y, &p, &|_| {}).unwrap();
