@@ -89,8 +89,14 @@ pub enum CsvError {
     },
     #[error("line {line}: quoted field is never closed")]
     UnclosedQuote { line: usize },
-    #[error("line {line}, column {column}: unexpected character after closing quote")]
+    #[error("line {line}, column {column}: stray quote, or text after a closing quote")]
     StrayQuote { line: usize, column: usize },
+    #[error("line {line}: not valid UTF-8 text")]
+    InvalidUtf8 { line: usize },
+    #[error("line {line}: record longer than the limit of {limit} bytes")]
+    RecordTooLong { line: usize, limit: usize },
+    #[error("line {line}: record has more than the limit of {limit} fields")]
+    TooManyFields { line: usize, limit: usize },
     #[error("header: column name {column} is empty")]
     EmptyHeader { column: usize },
     #[error("header: column '{name}' appears twice")]

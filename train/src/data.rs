@@ -52,31 +52,27 @@ impl Table {
             source,
         })?;
         let sha256 = ferrisk::format::sha256_hex(&bytes);
-        let text = String::from_utf8(bytes).map_err(|e| DataError::Csv {
-            path: path.to_path_buf(),
-            source: CsvError::Value {
-                line: 0,
-                column: String::new(),
-                message: format!(
-                    "file is not UTF-8 (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            },
-        })?;
-        if text.trim().is_empty() {
+        if bytes.trim_ascii().is_empty() {
             return Err(DataError::Empty {
                 path: path.to_path_buf(),
             });
         }
-        Table::parse(path, &text, sha256)
+        Table::parse_bytes(path, &bytes, sha256)
     }
 
     pub fn parse(path: &Path, text: &str, sha256: String) -> Result<Table, DataError> {
+        Table::parse_bytes(path, text.as_bytes(), sha256)
+    }
+
+    /// Reads the CSV through the runtime's reader. Any bad row (ragged, bad
+    /// quoting, not UTF-8, over a size limit) is an error naming the file and
+    /// the line: training on silently filtered rows would mislead.
+    pub fn parse_bytes(path: &Path, bytes: &[u8], sha256: String) -> Result<Table, DataError> {
         let csv_err = |source| DataError::Csv {
             path: path.to_path_buf(),
             source,
         };
-        let mut csv = CsvText::parse(text).map_err(csv_err)?;
+        let mut csv = CsvText::from_bytes(bytes).map_err(csv_err)?;
         let header = csv.header().to_vec();
         let mut rows = Vec::new();
         let mut lines = Vec::new();
@@ -358,5 +354,22 @@ mod tests {
         assert_eq!(e, "t.csv: line 2: 1 fields, but the header has 2");
         let e = table("a,b\n").unwrap_err().to_string();
         assert_eq!(e, "t.csv: CSV has a header but no data rows");
+    }
+
+    #[test]
+    fn a_bad_row_stops_loading_with_file_and_line() {
+        let bytes = b"x,y\n1,a\n\xff,b\n3,a\n";
+        let e = Table::parse_bytes(Path::new("t.csv"), bytes, String::new())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "t.csv: line 3: not valid UTF-8 text");
+        let e = table("x,y\n1,a\n2,b\"\n3,a\n").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.csv: line 3, column 4: stray quote, or text after a closing quote"
+        );
+        let t = table("x\ty\n1\ta\n\t\n2\tb\n").unwrap();
+        assert_eq!(t.lines, vec![2, 3, 4]);
+        assert_eq!(t.rows[1], vec!["", ""]);
     }
 }
