@@ -52,7 +52,7 @@ impl Calibration {
             Calibration::Platt { a, b } if !(a.is_finite() && b.is_finite()) => Err(format!(
                 "Platt calibration parameters ({a}, {b}) are not finite numbers"
             )),
-            Calibration::Platt { a, .. } if a == 0.0 => {
+            Calibration::Platt { a: 0.0, .. } => {
                 Err("Platt calibration slope is 0: every customer would get one probability".into())
             }
             _ => Ok(()),

@@ -29,6 +29,7 @@ pub mod kinds;
 pub mod metrics;
 pub mod schema;
 pub mod scorer;
+pub mod views;
 
 pub use bundle::{Algorithm, Bundle, CvReport, Metadata, TrainingReport};
 pub use calibration::Calibration;
@@ -37,4 +38,4 @@ pub use explain::{Contribution, Explanation, Unit};
 pub use kinds::{Kind, Model};
 pub use metrics::Metrics;
 pub use schema::{RawValue, Schema, Value, Warning};
-pub use scorer::{Prediction, RowScore, Scorer};
+pub use scorer::{Prediction, RowScore, RowScorer, ScoreOptions, Scored, Scorer};

@@ -35,6 +35,157 @@ pub enum RowScore {
     Failed { line: usize, error: ScoreError },
 }
 
+/// What to compute for each row beyond its probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreOptions {
+    /// Explain the score: contributions, principal reasons, points per feature.
+    pub explain: bool,
+    /// How many principal reasons (with `explain`).
+    pub reasons: usize,
+    /// Language of the reason texts.
+    pub lang: String,
+    /// Count scored rows into the model's drift bins (files with a profile).
+    pub drift: bool,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        ScoreOptions {
+            explain: false,
+            reasons: credit::DEFAULT_REASONS,
+            lang: "en".into(),
+            drift: false,
+        }
+    }
+}
+
+/// One scored row: its prediction and points, and with
+/// [`ScoreOptions::explain`] the explanation, the principal reasons and the
+/// points per feature (base, then one per feature in schema order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub prediction: Prediction,
+    pub points: f32,
+    pub explanation: Option<Explanation>,
+    pub reasons: Vec<Reason>,
+    pub breakdown: Option<(f32, Vec<f32>)>,
+}
+
+/// The one row-scoring path: parse → design row → score → explain →
+/// warnings, for rows given by name (a JSON or JS customer) or as CSV cells.
+/// The CLI's `predict` and `explain`, the service's `/predict`, the
+/// trainer's evaluation and the wasm batch paths all score through it. It
+/// reuses its buffers, counts rows into the drift bins when asked, and
+/// tallies scored and failed rows; an error leaves it usable.
+#[derive(Debug)]
+pub struct RowScorer<'s> {
+    scorer: &'s Scorer,
+    opts: ScoreOptions,
+    x: Vec<f32>,
+    drift: Option<DriftCounts>,
+    /// Rows scored so far.
+    pub scored: u64,
+    /// Rows that failed so far.
+    pub failed: u64,
+}
+
+impl<'s> RowScorer<'s> {
+    /// Scores parsed values; `warnings` are those of parsing.
+    pub fn score_values(
+        &mut self,
+        values: &[Value],
+        mut warnings: Vec<Warning>,
+    ) -> Result<Scored, ScoreError> {
+        let result = self.score_inner(values, &mut warnings);
+        match result {
+            Ok(mut s) => {
+                self.scored += 1;
+                s.prediction.warnings = warnings;
+                Ok(s)
+            }
+            Err(e) => {
+                self.failed += 1;
+                Err(e)
+            }
+        }
+    }
+
+    fn score_inner(
+        &mut self,
+        values: &[Value],
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Scored, ScoreError> {
+        let sc = self.scorer;
+        sc.design_row(values, &mut self.x, warnings)?;
+        let b = &sc.bundle;
+        let margin = b.model.output(&self.x);
+        let probability = b.calibration.probability(margin);
+        if let Some(c) = self.drift.as_mut() {
+            sc.count_drift(c, values, probability);
+        }
+        let (explanation, reasons, breakdown) = if self.opts.explain {
+            let e = explain::explain(b, values, &self.x, Vec::new())?;
+            let r = sc.reasons(&e, self.opts.reasons, &self.opts.lang);
+            let bd = sc.points_breakdown(&e);
+            (Some(e), r, Some(bd))
+        } else {
+            (None, Vec::new(), None)
+        };
+        Ok(Scored {
+            prediction: Prediction {
+                probability,
+                decision: probability >= b.threshold,
+                threshold: b.threshold,
+                margin,
+                warnings: Vec::new(),
+            },
+            points: sc.points(probability),
+            explanation,
+            reasons,
+            breakdown,
+        })
+    }
+
+    /// Scores a customer given as `(feature name, value)` pairs.
+    pub fn score_fields<'a, I>(&mut self, fields: I) -> Result<Scored, ScoreError>
+    where
+        I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
+    {
+        match self.scorer.parse_record(fields) {
+            Ok((values, warnings)) => self.score_values(&values, warnings),
+            Err(e) => {
+                self.failed += 1;
+                Err(e)
+            }
+        }
+    }
+
+    /// Scores one CSV row (cells in header order; `map` from
+    /// [`Scorer::map_header`]).
+    pub fn score_cells(
+        &mut self,
+        map: &[Option<usize>],
+        cells: &[String],
+    ) -> Result<Scored, ScoreError> {
+        match self.scorer.parse_row(map, cells) {
+            Ok(values) => self.score_values(&values, Vec::new()),
+            Err(e) => {
+                self.failed += 1;
+                Err(e)
+            }
+        }
+    }
+
+    /// Drift counts so far (when asked for and the file has a profile).
+    pub fn drift(&self) -> Option<&DriftCounts> {
+        self.drift.as_ref()
+    }
+
+    pub fn into_drift(self) -> Option<DriftCounts> {
+        self.drift
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Scorer {
     bundle: Bundle,
@@ -116,6 +267,22 @@ impl Scorer {
         self.bundle.schema.encode(values, x, warnings)
     }
 
+    /// A row scorer with these options (see [`RowScorer`]).
+    pub fn rows(&self, opts: ScoreOptions) -> RowScorer<'_> {
+        RowScorer {
+            scorer: self,
+            drift: if opts.drift {
+                self.drift_counter()
+            } else {
+                None
+            },
+            opts,
+            x: Vec::with_capacity(self.width),
+            scored: 0,
+            failed: 0,
+        }
+    }
+
     /// Probability for an encoded design row.
     pub fn probability(&self, x: &[f32]) -> Result<f32, ScoreError> {
         check_width(x, self.width)?;
@@ -125,31 +292,15 @@ impl Scorer {
             .probability(self.bundle.model.output(x)))
     }
 
-    fn predict_values(
-        &self,
-        values: &[Value],
-        mut warnings: Vec<Warning>,
-    ) -> Result<Prediction, ScoreError> {
-        let mut x = Vec::with_capacity(self.width);
-        self.design_row(values, &mut x, &mut warnings)?;
-        let margin = self.bundle.model.output(&x);
-        let probability = self.bundle.calibration.probability(margin);
-        Ok(Prediction {
-            probability,
-            decision: probability >= self.bundle.threshold,
-            threshold: self.bundle.threshold,
-            margin,
-            warnings,
-        })
-    }
-
     /// Scores one customer.
     pub fn predict<'a, I>(&self, fields: I) -> Result<Prediction, ScoreError>
     where
         I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
     {
-        let (values, warnings) = self.parse_record(fields)?;
-        self.predict_values(&values, warnings)
+        Ok(self
+            .rows(ScoreOptions::default())
+            .score_fields(fields)?
+            .prediction)
     }
 
     /// Per-feature contributions for one customer (see [`explain`]).
@@ -215,32 +366,27 @@ impl Scorer {
         text: &str,
         mut progress: impl FnMut(usize),
     ) -> Result<(Vec<RowScore>, Option<DriftCounts>), CsvError> {
-        let mut counts = self.drift_counter();
+        let mut rows = self.rows(ScoreOptions {
+            drift: true,
+            ..ScoreOptions::default()
+        });
         let mut csv = CsvText::parse(text)?;
         let map = self.map_header(csv.header())?;
         let mut out = Vec::new();
-        let mut x = Vec::with_capacity(self.width);
-        let mut warnings = Vec::new();
         for row in &mut csv {
             let (line, fields) = row?;
-            let scored = self.parse_row(&map, &fields).and_then(|values| {
-                warnings.clear();
-                self.design_row(&values, &mut x, &mut warnings)?;
-                let p = self.probability(&x)?;
-                if let Some(c) = counts.as_mut() {
-                    self.count_drift(c, &values, p);
-                }
-                Ok(p)
-            });
-            out.push(match scored {
-                Ok(probability) => RowScore::Scored { line, probability },
+            out.push(match rows.score_cells(&map, &fields) {
+                Ok(s) => RowScore::Scored {
+                    line,
+                    probability: s.prediction.probability,
+                },
                 Err(error) => RowScore::Failed { line, error },
             });
             if out.len() % 4096 == 0 {
                 progress(out.len());
             }
         }
-        Ok((out, counts))
+        Ok((out, rows.into_drift()))
     }
 
     /// Empty drift counters for this model, if its file has a drift profile.
@@ -341,8 +487,7 @@ impl Scorer {
             })?;
         let mut probs = Vec::new();
         let mut labels = Vec::new();
-        let mut x = Vec::with_capacity(self.width);
-        let mut warnings = Vec::new();
+        let mut rows = self.rows(ScoreOptions::default());
         for row in &mut csv {
             let (line, fields) = row?;
             let cell = fields.get(label_col).map(String::as_str).unwrap_or("");
@@ -353,14 +498,11 @@ impl Scorer {
                 positive: self.bundle.schema.positive.clone(),
                 negative: self.bundle.schema.negative.clone(),
             })?;
-            let p = self
-                .parse_row(&map, &fields)
-                .and_then(|values| {
-                    warnings.clear();
-                    self.design_row(&values, &mut x, &mut warnings)?;
-                    self.probability(&x)
-                })
-                .map_err(|source| EvalError::Row { line, source })?;
+            let p = rows
+                .score_cells(&map, &fields)
+                .map_err(|source| EvalError::Row { line, source })?
+                .prediction
+                .probability;
             probs.push(p);
             labels.push(y);
             if probs.len() % 4096 == 0 {

@@ -111,13 +111,23 @@ pub struct TreeEnsemble {
     pub average: bool,
 }
 
-/// Section `trees` (format v3): per tree, its nodes as
-/// `(feature, threshold, left, right, value, cover, default_left)`.
+/// Section `trees` (format v3): the ensemble, each tree its flat nodes.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TreesWire {
     pub base: f32,
     pub average: bool,
-    pub trees: Vec<Vec<(u32, f32, u32, u32, f32, f32, bool)>>,
+    pub trees: Vec<Vec<NodeWire>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NodeWire {
+    pub feature: u32,
+    pub threshold: f32,
+    pub left: u32,
+    pub right: u32,
+    pub value: f32,
+    pub cover: f32,
+    pub default_left: bool,
 }
 
 impl Kind for TreeEnsemble {
@@ -134,16 +144,14 @@ impl Kind for TreeEnsemble {
                 .map(|t| {
                     t.nodes
                         .iter()
-                        .map(|n| {
-                            (
-                                n.feature,
-                                n.threshold,
-                                n.left,
-                                n.right,
-                                n.value,
-                                n.cover,
-                                n.default_left,
-                            )
+                        .map(|n| NodeWire {
+                            feature: n.feature,
+                            threshold: n.threshold,
+                            left: n.left,
+                            right: n.right,
+                            value: n.value,
+                            cover: n.cover,
+                            default_left: n.default_left,
                         })
                         .collect()
                 })
@@ -161,17 +169,15 @@ impl Kind for TreeEnsemble {
                 .map(|nodes| Tree {
                     nodes: nodes
                         .into_iter()
-                        .map(
-                            |(feature, threshold, left, right, value, cover, default_left)| Node {
-                                feature,
-                                threshold,
-                                left,
-                                right,
-                                value,
-                                cover,
-                                default_left,
-                            },
-                        )
+                        .map(|n| Node {
+                            feature: n.feature,
+                            threshold: n.threshold,
+                            left: n.left,
+                            right: n.right,
+                            value: n.value,
+                            cover: n.cover,
+                            default_left: n.default_left,
+                        })
                         .collect(),
                 })
                 .collect(),

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ferrisk::model::ModelKind;
 use ferrisk_train::data::{prepare, SchemaFile, Table};
+use ferrisk_train::models::KindParams;
 use ferrisk_train::pipeline::{train, Quiet, TrainConfig};
 
 fn main() {
@@ -29,12 +29,9 @@ fn main() {
             vec!["duration".to_string()],
         ),
     ];
-    let kinds: Vec<ModelKind> = match std::env::var("FERRISK_BENCH_KINDS") {
-        Ok(list) => list
-            .split(',')
-            .filter_map(|k| ModelKind::from_id(k.trim()))
-            .collect(),
-        Err(_) => ModelKind::ALL.to_vec(),
+    let kinds: Vec<String> = match std::env::var("FERRISK_BENCH_KINDS") {
+        Ok(list) => list.split(',').map(|k| k.trim().to_string()).collect(),
+        Err(_) => KindParams::ids().iter().map(|k| k.to_string()).collect(),
     };
     for (name, rel, label, positive, drop) in sets {
         let path = root.join(rel);
@@ -55,14 +52,19 @@ fn main() {
             "{:<12} {:>10} {:>12} {:>9}",
             "kind", "fit s", "pipeline s", "test AUC"
         );
-        for &kind in &kinds {
+        for id in &kinds {
             let mut cfg = TrainConfig::default();
-            if kind == ModelKind::Attention && ds.labels.len() > 10_000 {
+            let short_attention = id == "attention" && ds.labels.len() > 10_000;
+            if short_attention {
                 // A full attention run on 45k rows takes minutes; time 10 epochs.
-                cfg.attention.epochs = 10;
+                cfg.kinds.attention.epochs = 10;
             }
+            let Some(kind) = cfg.kinds.get(id) else {
+                println!("{id:<12} is not a kind (ferrisk kinds lists them)");
+                continue;
+            };
             let t0 = Instant::now();
-            match train(kind, &table, &ds, &cfg, &Quiet) {
+            match train(kind.as_ref(), &table, &ds, &cfg, &Quiet) {
                 Ok(t) => {
                     let r = t.bundle.report.as_ref();
                     println!(
@@ -71,11 +73,7 @@ fn main() {
                         r.map_or(0.0, |r| r.fit_seconds),
                         t0.elapsed().as_secs_f64(),
                         r.map_or(0.0, |r| r.test.roc_auc),
-                        if kind == ModelKind::Attention && cfg.attention.epochs == 10 {
-                            "  (10 epochs)"
-                        } else {
-                            ""
-                        }
+                        if short_attention { "  (10 epochs)" } else { "" }
                     );
                 }
                 Err(e) => println!("{:<12} failed: {e}", kind.id()),

@@ -22,9 +22,11 @@ use std::time::Instant;
 use anyhow::{anyhow, Context, Result};
 use ferrisk::kinds::attention::feature_slots;
 use ferrisk::schema::Encoding;
+use ferrisk::Kind as _;
 use ferrisk_train::algo::attention::{self, AttentionParams};
+use ferrisk_train::algo::linear;
 use ferrisk_train::data::{self, SchemaFile, Table};
-use ferrisk_train::{linear, prep, split};
+use ferrisk_train::{prep, split};
 
 fn auc(margins: &[f32], y: &[bool]) -> Result<f64> {
     let probs: Vec<f32> = margins.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect();
@@ -63,10 +65,10 @@ fn run(
         }
     })?;
     let seconds = start.elapsed().as_secs_f64();
-    model.validate(schema.width()).map_err(|e| anyhow!(e))?;
-    let margins: Vec<f32> = (0..xv.rows).map(|r| model.margin(xv.row(r))).collect();
+    model.check_shapes(schema.width()).map_err(|e| anyhow!(e))?;
+    let margins: Vec<f32> = (0..xv.rows).map(|r| model.logit(xv.row(r))).collect();
     let lr = linear::fit_logistic(&xt, &yt, &Default::default())?;
-    let lr_margins: Vec<f32> = (0..xv.rows).map(|r| lr.margin(xv.row(r))).collect();
+    let lr_margins: Vec<f32> = (0..xv.rows).map(|r| lr.output(xv.row(r))).collect();
     Ok((auc(&margins, &yv)?, auc(&lr_margins, &yv)?, epochs, seconds))
 }
 

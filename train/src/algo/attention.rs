@@ -912,7 +912,7 @@ mod tests {
         let p = small();
         let net = train(&x, &y, &features, &p, &mut |_, _, _, _| {}).unwrap();
         let model = net.export(&features, &p).unwrap();
-        assert_eq!(model.validate(7), Ok(()));
+        assert_eq!(model.check_shapes(7), Ok(()));
         // Some rows with an unknown category (no one-hot column set), so the
         // reserved embedding row is checked too.
         for r in (0..300).step_by(7) {
@@ -1010,7 +1010,7 @@ mod tests {
             }
             let net = train(&sub, &y, &features, &p, &mut |_, _, _, _| {}).unwrap();
             let model = net.export(&features, &p).unwrap();
-            assert_eq!(model.validate(cols.len()), Ok(()));
+            assert_eq!(model.check_shapes(cols.len()), Ok(()));
             let rows: Vec<usize> = (0..sub.rows).collect();
             let expected = net
                 .logits(&Inputs::new(&sub, &features), &rows, &Device::Cpu)

@@ -1,0 +1,126 @@
+// Generated from src/views.rs by `FERRISK_BLESS=1 cargo test -p ferrisk views`.
+// Do not edit: change the view structs and regenerate.
+
+export type Schema = { label: string, positive: string, negative: string, features: Array<Feature>, };
+
+export type Feature = { "type": "numeric", name: string, min: number, max: number, mean: number, median: number, 
+/**
+ * The typical value as text (the training median).
+ */
+typical: string, missingRate: number, } | { "type": "categorical", name: string, 
+/**
+ * Training categories; `predictBatch` codes index into this list.
+ */
+categories: Array<string>, 
+/**
+ * Share of training rows in each category (same order).
+ */
+frequencies: Array<number>, 
+/**
+ * The most frequent category.
+ */
+typical: string, missingRate: number, };
+
+export type Metadata = { 
+/**
+ * Id of the training algorithm (`ferrisk kinds`): "lr", "gbm", ...
+ */
+kind: string, 
+/**
+ * Display name of the training algorithm.
+ */
+kindName: string, 
+/**
+ * The model kind the runtime scores ("linear", "trees", ...).
+ */
+modelKind: string, formatVersion: number, producer: string, createdUnix: number, dataName: string, dataSha256: string, dataRows: number, params: Array<[string, string]>, notes: Array<string>, threshold: number, explanationMethod: string, embedsTrainingRows: boolean, };
+
+export type Confusion = { tn: number, fp: number, fn: number, tp: number, };
+
+export type RocPoint = { fpr: number, tpr: number, 
+/**
+ * Scores >= threshold are called positive at this point.
+ */
+threshold: number, };
+
+export type Metrics = { rows: number, positives: number, threshold: number, accuracy: number, precision: number, recall: number, f1: number, rocAuc: number, ks: number, brier: number, logLoss: number, confusion: Confusion, roc: Array<RocPoint>, 
+/**
+ * Cross-validation AUC per fold (training report only).
+ */
+cvAuc: Array<number> | null, trainRows: number | null, testRows: number | null, fitSeconds: number | null, };
+
+export type Prediction = { 
+/**
+ * Probability of the positive class.
+ */
+probability: number, 
+/**
+ * `probability >= threshold`.
+ */
+decision: boolean, threshold: number, 
+/**
+ * The model's raw output before calibration.
+ */
+margin: number, 
+/**
+ * Imputed values, unknown categories, ignored fields.
+ */
+warnings: Array<string>, };
+
+export type Contribution = { feature: string, 
+/**
+ * The customer's value as display text (after imputation).
+ */
+value: string, contribution: number, };
+
+export type Explanation = { base: number, output: number, unit: "log-odds" | "probability", method: string, probability: number, contributions: Array<Contribution>, warnings: Array<string>, };
+
+export type Reason = { rank: number, feature: string, value: string, 
+/**
+ * Contribution towards the positive class, in the explanation's unit.
+ */
+contribution: number, 
+/**
+ * Scorecard points this feature cost the customer (negative).
+ */
+points: number, text: string, };
+
+export type FeaturePoints = { feature: string, points: number, };
+
+export type PointsBreakdown = { 
+/**
+ * Points of an average customer.
+ */
+base: number, 
+/**
+ * Every feature's points, schema order.
+ */
+features: Array<FeaturePoints>, };
+
+export type Scored = { probability: number, decision: boolean, threshold: number, margin: number, warnings: Array<string>, 
+/**
+ * The score in scorecard points (PDO scaling stored in the model file).
+ */
+points: number, 
+/**
+ * Present when an explanation was asked for.
+ */
+explanation: Explanation | null, 
+/**
+ * The principal reasons, largest first (empty without an explanation).
+ */
+reasons: Array<Reason>, pointsBreakdown: PointsBreakdown | null, };
+
+export type Psi = { psi: number, level: "stable" | "watch" | "shift", };
+
+export type FeaturePsi = { feature: string, psi: number, level: "stable" | "watch" | "shift", };
+
+export type DriftReport = { rows: number, score: Psi, features: Array<FeaturePsi>, };
+
+export type FeatureAttention = { feature: string, 
+/**
+ * `[CLS]` attention weight on this feature (last block, mean over heads).
+ */
+weight: number, };
+
+export type CsvRowError = { line: number, message: string, };
