@@ -6,7 +6,6 @@
 pub mod algo;
 pub mod bins;
 pub mod data;
-pub mod json;
 pub mod models;
 pub mod pipeline;
 pub mod prep;

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use ferrisk::bundle::{Algorithm, Bundle, CvReport, Metadata, TrainingReport};
-use ferrisk::{format, metrics, Scorer};
+use ferrisk::{format, metrics, ScoreOptions, Scorer};
 
 use crate::bins::Matrix;
 use crate::data::{Dataset, Table};
@@ -138,27 +138,23 @@ pub fn fit_bundle(
     ))
 }
 
-/// Scores table rows through the runtime exactly as CSV scoring does.
+/// Scores table rows through the runtime's row scorer, exactly as CSV
+/// scoring everywhere else does.
 pub fn score_rows(scorer: &Scorer, table: &Table, rows: &[usize]) -> Result<Vec<f32>, TrainError> {
     let map = scorer
         .map_header(&table.header)
         .map_err(|e| TrainError::Data(format!("{}: {e}", table.file_name())))?;
-    let mut x = Vec::with_capacity(scorer.width());
-    let mut warnings = Vec::new();
+    let mut scoring = scorer.rows(ScoreOptions::default());
     let mut out = Vec::with_capacity(rows.len());
     for &r in rows {
-        let line = table.lines[r];
-        let row_err = |source| TrainError::Row {
-            path: table.file_name(),
-            line,
-            source,
-        };
-        let values = scorer.parse_row(&map, &table.rows[r]).map_err(row_err)?;
-        warnings.clear();
-        scorer
-            .design_row(&values, &mut x, &mut warnings)
-            .map_err(row_err)?;
-        out.push(scorer.probability(&x).map_err(row_err)?);
+        let s = scoring
+            .score_cells(&map, &table.rows[r])
+            .map_err(|source| TrainError::Row {
+                path: table.file_name(),
+                line: table.lines[r],
+                source,
+            })?;
+        out.push(s.prediction.probability);
     }
     Ok(out)
 }

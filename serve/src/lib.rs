@@ -27,9 +27,9 @@ use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use ferrisk::explain::Explanation;
-use ferrisk::{format, Prediction, RawValue, Scorer};
-use ferrisk_train::json;
+use ferrisk::views::{DriftView, MetadataView, MetricsView, SchemaView, ScoredView};
+use ferrisk::{format, RawValue, ScoreOptions, Scorer};
+use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 /// Content-Security-Policy of the page (the same text is in a `<meta>` of
@@ -224,29 +224,57 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
-fn json_ok(value: Json) -> Response {
+fn json_ok(value: impl Serialize) -> Response {
     let mut res = axum::Json(value).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     res
 }
 
+/// One entry of `GET /models`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelEntry<'a> {
+    id: &'a str,
+    kind: &'a str,
+    kind_name: &'a str,
+    file: String,
+    roc_auc: Option<f64>,
+}
+
+/// `GET /models/{id}`.
+#[derive(Serialize)]
+struct ModelDetail<'a> {
+    id: &'a str,
+    schema: SchemaView,
+    metadata: MetadataView,
+    metrics: Option<MetricsView>,
+}
+
+/// `POST /predict`'s answer.
+#[derive(Serialize)]
+struct PredictResponse<'a> {
+    model: &'a str,
+    results: Vec<ScoredView>,
+    drift: Option<DriftView>,
+}
+
 async fn list_models(State(st): State<Shared>) -> Response {
-    let list: Vec<Json> = st
+    let list: Vec<ModelEntry> = st
         .models
         .iter()
         .map(|m| {
             let b = m.scorer.bundle();
-            json!({
-                "id": m.id,
-                "kind": b.algorithm.id,
-                "kindName": b.algorithm.name,
-                "file": format!("/model-files/{}.frk", m.id),
-                "rocAuc": b.report.as_ref().map(|r| r.test.roc_auc),
-            })
+            ModelEntry {
+                id: &m.id,
+                kind: &b.algorithm.id,
+                kind_name: &b.algorithm.name,
+                file: format!("/model-files/{}.frk", m.id),
+                roc_auc: b.report.as_ref().map(|r| r.test.roc_auc),
+            }
         })
         .collect();
-    json_ok(Json::Array(list))
+    json_ok(list)
 }
 
 fn unknown_model(st: &AppState, id: &str) -> Response {
@@ -261,12 +289,13 @@ async fn model_detail(State(st): State<Shared>, UrlPath(id): UrlPath<String>) ->
     let Some(m) = st.by_id.get(&id) else {
         return unknown_model(&st, &id);
     };
-    json_ok(json!({
-        "id": m.id,
-        "schema": json::schema(m.scorer.bundle()),
-        "metadata": json::metadata(m.scorer.bundle(), m.format_version),
-        "metrics": json::report(m.scorer.bundle()),
-    }))
+    let b = m.scorer.bundle();
+    json_ok(ModelDetail {
+        id: &m.id,
+        schema: SchemaView::new(b),
+        metadata: MetadataView::new(b, m.format_version),
+        metrics: MetricsView::report(b),
+    })
 }
 
 async fn model_file(State(st): State<Shared>, UrlPath(file): UrlPath<String>) -> Response {
@@ -286,17 +315,6 @@ async fn model_file(State(st): State<Shared>, UrlPath(file): UrlPath<String>) ->
     res
 }
 
-use ferrisk_train::json::num as f32j;
-
-fn prediction_json(p: &Prediction, e: Option<&Explanation>) -> Json {
-    let mut v = json::prediction(p);
-    v["contributions"] = e.map_or(Json::Null, json::explanation);
-    v
-}
-
-/// Why a customer could not be scored: index and message.
-struct CustomerError(usize, String);
-
 fn json_type(v: &Json) -> &'static str {
     match v {
         Json::Null => "null",
@@ -308,26 +326,14 @@ fn json_type(v: &Json) -> &'static str {
     }
 }
 
-/// Options of a /predict request beyond the customers.
-struct Options {
-    lang: String,
-    reasons: usize,
-}
-
-fn score_customer(
-    scorer: &Scorer,
-    index: usize,
-    customer: &Json,
-    opts: &Options,
-    drift: &mut Option<ferrisk::drift::DriftCounts>,
-) -> Result<Json, CustomerError> {
+/// A customer given as a JSON object, as `(feature, value)` pairs for the
+/// runtime: numbers, texts and null (missing). The CLI's `explain
+/// --customer` reads customers with this too.
+pub fn customer_fields(customer: &Json) -> Result<Vec<(&str, RawValue<'_>)>, String> {
     let Json::Object(fields) = customer else {
-        return Err(CustomerError(
-            index,
-            format!(
-                "expected an object of feature values, got {}",
-                json_type(customer)
-            ),
+        return Err(format!(
+            "expected an object of feature values, got {}",
+            json_type(customer)
         ));
     };
     let mut raw = Vec::with_capacity(fields.len());
@@ -337,47 +343,22 @@ fn score_customer(
             Json::String(s) => RawValue::Text(s),
             Json::Number(n) => match n.as_f64() {
                 Some(x) if x.is_finite() => RawValue::Number(x),
-                _ => {
-                    return Err(CustomerError(
-                        index,
-                        format!("field '{name}': {n} is not a finite number"),
-                    ))
-                }
+                _ => return Err(format!("field '{name}': {n} is not a finite number")),
             },
             other => {
-                return Err(CustomerError(
-                    index,
-                    format!(
-                        "field '{name}': expected a number, a text or null, got {}",
-                        json_type(other)
-                    ),
+                return Err(format!(
+                    "field '{name}': expected a number, a text or null, got {}",
+                    json_type(other)
                 ))
             }
         };
         raw.push((name.as_str(), value));
     }
-    let p = scorer
-        .predict(raw.iter().cloned())
-        .map_err(|e| CustomerError(index, e.to_string()))?;
-    let e = scorer.explain(raw.iter().cloned()).ok();
-    if let (Some(c), Ok((values, _))) = (drift.as_mut(), scorer.parse_record(raw.iter().cloned())) {
-        scorer.count_drift(c, &values, p.probability);
-    }
-    let mut out = prediction_json(&p, e.as_ref());
-    out["points"] = json!(f32j(scorer.points(p.probability)));
-    out["reasons"] = match &e {
-        Some(e) => crate::json_reasons(&scorer.reasons(e, opts.reasons, &opts.lang)),
-        None => json!([]),
-    };
-    out["pointsBreakdown"] = match &e {
-        Some(e) => {
-            let (base, per) = scorer.points_breakdown(e);
-            json::points(base, &per, e)
-        }
-        None => Json::Null,
-    };
-    Ok(out)
+    Ok(raw)
 }
+
+/// Why a customer could not be scored: index and message.
+struct CustomerError(usize, String);
 
 async fn predict(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) -> Response {
     let body = match body {
@@ -420,7 +401,8 @@ async fn predict(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) 
     let Some(m) = st.by_id.get(model).cloned() else {
         return unknown_model(&st, model);
     };
-    let opts = Options {
+    let opts = ScoreOptions {
+        explain: req.get("explain").and_then(Json::as_bool).unwrap_or(true),
         lang: req
             .get("lang")
             .and_then(Json::as_str)
@@ -430,20 +412,30 @@ async fn predict(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) 
             .get("reasons")
             .and_then(Json::as_u64)
             .map_or(ferrisk::credit::DEFAULT_REASONS, |k| k.min(64) as usize),
+        drift: true,
     };
     let customers = customers.clone();
     // Scoring is CPU work: keep it off the async workers.
     let scored = tokio::task::spawn_blocking(move || {
-        let mut drift = m.scorer.drift_counter();
-        let results = customers
-            .iter()
-            .enumerate()
-            .map(|(i, c)| score_customer(&m.scorer, i, c, &opts, &mut drift))
-            .collect::<Result<Vec<Json>, CustomerError>>()?;
-        let drift = drift
+        let mut rows = m.scorer.rows(opts);
+        let mut results = Vec::with_capacity(customers.len());
+        for (i, c) in customers.iter().enumerate() {
+            let fields = customer_fields(c).map_err(|e| CustomerError(i, e))?;
+            let s = rows
+                .score_fields(fields)
+                .map_err(|e| CustomerError(i, e.to_string()))?;
+            results.push(ScoredView::from(&s));
+        }
+        let drift = rows
+            .into_drift()
             .and_then(|c| m.scorer.drift_report(&c).ok())
-            .map_or(Json::Null, |r| crate::json_drift(&r));
-        Ok::<Json, CustomerError>(json!({"model": m.id, "results": results, "drift": drift}))
+            .map(|r| DriftView::from(&r));
+        let body = PredictResponse {
+            model: &m.id,
+            results,
+            drift,
+        };
+        serde_json::to_value(&body).map_err(|e| CustomerError(0, e.to_string()))
     })
     .await;
     match scored {

@@ -1,0 +1,113 @@
+//! `ferrisk inspect`: describe a model file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use ferrisk::views::{MetadataView, MetricsView, SchemaView};
+
+use crate::common::{file_version, load_model, print_metrics};
+
+#[derive(Args)]
+pub struct InspectArgs {
+    /// Model file (.frk).
+    pub model: PathBuf,
+    /// Print everything as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn inspect(a: InspectArgs) -> Result<ExitCode> {
+    let scorer = load_model(&a.model)?;
+    let b = scorer.bundle();
+    if a.json {
+        let v = InspectView {
+            file: a.model.display().to_string(),
+            metadata: MetadataView::new(b, file_version(&a.model)),
+            schema: SchemaView::new(b),
+            metrics: MetricsView::report(b),
+            model: b.model.summary(),
+        };
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let m = &b.metadata;
+    outln!(
+        "{}: {} (model file format v{})",
+        a.model.display(),
+        b.algorithm.name,
+        file_version(&a.model)
+    );
+    outln!(
+        "  produced by {} at unix time {}",
+        m.producer,
+        m.created_unix
+    );
+    outln!(
+        "  trained on {} ({} rows, sha256 {})",
+        m.data_name,
+        m.data_rows,
+        m.data_sha256
+    );
+    outln!(
+        "  label '{}': positive '{}', negative '{}'; threshold {}",
+        b.schema.label,
+        b.schema.positive,
+        b.schema.negative,
+        b.threshold
+    );
+    outln!("  model: {}", b.model.summary());
+    outln!("  explanations: {}", ferrisk::explain::method(b));
+    outln!(
+        "  features ({}; {} design columns):",
+        b.schema.features.len(),
+        b.schema.width()
+    );
+    for f in &b.schema.features {
+        match &f.kind {
+            ferrisk::schema::FeatureKind::Numeric(n) => outln!(
+                "    {:<40} numeric      range {} .. {}, median {}, missing {:.1}%",
+                f.name,
+                n.min,
+                n.max,
+                n.median,
+                f.missing_rate * 100.0
+            ),
+            ferrisk::schema::FeatureKind::Categorical(c) => outln!(
+                "    {:<40} categorical  {} categories, most frequent '{}'",
+                f.name,
+                c.categories.len(),
+                f.typical_text()
+            ),
+        }
+    }
+    outln!(
+        "  parameters: {}",
+        m.params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for n in &m.notes {
+        outln!("  note: {n}");
+    }
+    if b.embeds_training_rows() {
+        outln!("  PRIVACY: this file embeds support vectors, i.e. scaled feature rows of training customers.");
+    }
+    if let Some(r) = &b.report {
+        print_metrics("test-split metrics (stored in the file)", &r.test, Some(b));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `inspect --json`: the shared views of the file, plus its path and model summary.
+#[derive(serde::Serialize)]
+struct InspectView {
+    file: String,
+    metadata: MetadataView,
+    schema: SchemaView,
+    metrics: Option<MetricsView>,
+    model: String,
+}

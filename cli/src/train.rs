@@ -1,0 +1,213 @@
+//! `ferrisk train`: fit one kind, several or all, write the model files.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use ferrisk::views::MetricsView;
+use ferrisk_train::data::{self, SchemaFile, Table};
+use ferrisk_train::models::{KindParams, Trainer};
+use ferrisk_train::pipeline::{self, TrainConfig};
+
+use crate::common::{print_metrics, write_atomic, Bars};
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Training data: a CSV with a header row (`,` `;` or tab separated).
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: PathBuf,
+    /// Name of the label column (two classes).
+    #[arg(long, value_name = "COLUMN")]
+    pub label: String,
+    /// The label value that is the positive ("bad", default) class.
+    #[arg(long, value_name = "VALUE")]
+    pub positive: String,
+    /// Columns to leave out, comma separated (e.g. ids, leakage).
+    #[arg(long, value_delimiter = ',', value_name = "COL,...")]
+    pub drop: Vec<String>,
+    /// JSON schema overriding inferred column types:
+    /// {"types": {"column": "numeric" | "categorical"}}.
+    #[arg(long, value_name = "FILE.json")]
+    pub schema: Option<PathBuf>,
+    /// Model kind (see `ferrisk kinds`), a comma list, or all.
+    #[arg(long, default_value = "all", value_name = "KIND")]
+    pub model: String,
+    /// Output: a directory (files named <kind>.frk) or, for one kind, a .frk path.
+    #[arg(long, default_value = "models", value_name = "PATH")]
+    pub out: PathBuf,
+    /// Also run stratified k-fold cross-validation over all rows (ROC AUC per fold).
+    #[arg(long, value_name = "K")]
+    pub cv: Option<usize>,
+    /// Seed for the split, sampling and every model's randomness.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Fraction of rows held out (stratified) for the test metrics.
+    #[arg(long, default_value_t = 0.3)]
+    pub test_size: f64,
+    /// Decision threshold on the probability of the positive class.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Every model kind's own flags (declared with the kind, in `ferrisk_train::models`).
+    #[command(flatten)]
+    pub kinds: KindParams,
+    /// Scorecard: points at the base odds.
+    #[arg(long, default_value_t = 600.0, help_heading = "Scorecard and reasons")]
+    pub score_base: f32,
+    /// Scorecard: good:bad odds that score `--score-base` points (e.g. 50 for 50:1).
+    #[arg(long, default_value_t = 50.0, help_heading = "Scorecard and reasons")]
+    pub score_odds: f32,
+    /// Scorecard: points to double the odds (PDO).
+    #[arg(long, default_value_t = 20.0, help_heading = "Scorecard and reasons")]
+    pub score_pdo: f32,
+    /// Reason catalogue (JSON): {"feature": {"en": "text with {value}", "zh": "..."}}.
+    /// Features without an entry get generated texts.
+    #[arg(long, value_name = "FILE.json", help_heading = "Scorecard and reasons")]
+    pub reasons: Option<PathBuf>,
+    /// Print the results as JSON on stdout (tables go to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The kinds `--model` names, in registry order.
+fn kinds<'a>(spec: &str, all: &'a KindParams) -> Result<Vec<Box<dyn Trainer + 'a>>> {
+    if spec == "all" {
+        return Ok(all.all());
+    }
+    spec.split(',')
+        .map(|s| {
+            all.get(s.trim()).with_context(|| {
+                format!(
+                    "unknown model kind '{s}' (use {} or all)",
+                    KindParams::ids().join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+pub fn train(a: TrainArgs) -> Result<ExitCode> {
+    let kinds = kinds(&a.model, &a.kinds)?;
+    if !(a.test_size > 0.0 && a.test_size < 1.0) {
+        bail!("--test-size must be between 0 and 1, got {}", a.test_size);
+    }
+    if !(a.threshold > 0.0 && a.threshold < 1.0) {
+        bail!("--threshold must be between 0 and 1, got {}", a.threshold);
+    }
+    if let Some(k) = a.cv {
+        if k < 2 {
+            bail!("--cv needs at least 2 folds, got {k}");
+        }
+    }
+    let schema = match &a.schema {
+        Some(p) => SchemaFile::read(p)?,
+        None => SchemaFile::default(),
+    };
+    let table = Table::read(&a.data)?;
+    let ds = data::prepare(&table, &a.label, &a.positive, &a.drop, &schema)?;
+    eprintln!(
+        "data: {} ({} rows, {} features, {} '{}' / {} '{}')",
+        a.data.display(),
+        ds.labels.len(),
+        ds.features.len(),
+        ds.positives(),
+        ds.positive,
+        ds.labels.len() - ds.positives(),
+        ds.negative
+    );
+    let cfg = TrainConfig {
+        seed: a.seed,
+        test_size: a.test_size,
+        cv: a.cv,
+        threshold: a.threshold,
+        kinds: a.kinds.clone(),
+        scorecard: ferrisk::credit::Scorecard {
+            base_score: a.score_base,
+            base_odds: a.score_odds,
+            pdo: a.score_pdo,
+        },
+        reasons: match &a.reasons {
+            Some(p) => read_catalogue(p)?,
+            None => Vec::new(),
+        },
+    };
+    let single_file = kinds.len() == 1 && a.out.extension().is_some_and(|e| e == "frk");
+    if !single_file {
+        std::fs::create_dir_all(&a.out)
+            .with_context(|| format!("{}: cannot create directory", a.out.display()))?;
+    }
+    let bars = Bars::new();
+    let mut summary = Vec::new();
+    for kind in kinds {
+        eprintln!("\ntraining {} ...", kind.name());
+        let trained = pipeline::train(kind.as_ref(), &table, &ds, &cfg, &bars)?;
+        let path = if single_file {
+            a.out.clone()
+        } else {
+            a.out.join(format!("{}.frk", kind.id()))
+        };
+        write_atomic(&path, &trained.bytes)?;
+        let b = &trained.bundle;
+        if let Some(r) = &b.report {
+            print_metrics(
+                &format!("{} — test split ({})", kind.name(), path.display()),
+                &r.test,
+                Some(b),
+            );
+        }
+        for note in &b.metadata.notes {
+            eprintln!("  note: {note}");
+        }
+        if b.embeds_training_rows() {
+            eprintln!(
+                "  warning: {} embeds support vectors, which are (scaled) rows of training customers; \
+                 treat the file as personal data",
+                path.display()
+            );
+        }
+        summary.push(TrainedView {
+            kind: kind.id().to_string(),
+            file: path.display().to_string(),
+            bytes: trained.bytes.len(),
+            report: MetricsView::report(b),
+        });
+    }
+    if a.json {
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a reason catalogue: {"feature": {"en": "...", "zh": "..."}}.
+fn read_catalogue(path: &Path) -> Result<Vec<ferrisk::credit::ReasonText>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let map: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+        serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: expected {{\"feature\": {{\"en\": \"text\", ...}}}}",
+                path.display()
+            )
+        })?;
+    Ok(map
+        .into_iter()
+        .flat_map(|(feature, langs)| {
+            langs
+                .into_iter()
+                .map(move |(lang, text)| ferrisk::credit::ReasonText {
+                    feature: feature.clone(),
+                    lang,
+                    text,
+                })
+        })
+        .collect())
+}
+
+/// One written model in `train --json`: its kind, file and stored report.
+#[derive(serde::Serialize)]
+struct TrainedView {
+    kind: String,
+    file: String,
+    bytes: usize,
+    report: Option<MetricsView>,
+}
