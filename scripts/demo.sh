@@ -31,7 +31,7 @@ say "2/4 browser bundle (scripts/build-wasm.sh -> www/pkg)"
 bash scripts/build-wasm.sh
 
 say "3/4 command line (cargo build --release)"
-cargo build --release -p ferrisk-train
+cargo build --release -p ferrisk-cli
 BIN=target/release/ferrisk
 
 GERMAN=../shared/data/statlog_german_credit/german_credit.csv

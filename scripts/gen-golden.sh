@@ -10,7 +10,7 @@
 # registry (`ferrisk kinds`) gets a golden file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p ferrisk-train
+cargo build --release -q -p ferrisk-cli
 bin=${CARGO_TARGET_DIR:-target}/release/ferrisk
 out=tests/golden
 mkdir -p "$out"

@@ -33,7 +33,7 @@ if [ -z "${E2E_SKIP_BUILD:-}" ]; then
   log "building the wasm package (www/pkg)"
   bash scripts/build-wasm.sh >/dev/null
   log "building the native CLI (release)"
-  cargo build --release -q -p ferrisk-train
+  cargo build --release -q -p ferrisk-cli
 fi
 BIN=$ROOT/target/release/ferrisk
 [ -f www/pkg/ferrisk_wasm_bg.wasm ] || { echo "test-e2e: www/pkg is missing" >&2; exit 1; }

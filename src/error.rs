@@ -69,8 +69,6 @@ pub enum ScoreError {
     },
     #[error("expected {expected} values (one per feature), got {got}")]
     FeatureCount { expected: usize, got: usize },
-    #[error("feature '{feature}' is missing and the model has no imputation for it")]
-    Missing { feature: String },
     #[error("{0}")]
     Unsupported(String),
 }

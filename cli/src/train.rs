@@ -209,5 +209,7 @@ struct TrainedView {
     kind: String,
     file: String,
     bytes: usize,
+    /// The stored test metrics, CV and split sizes, at the top level.
+    #[serde(flatten)]
     report: Option<MetricsView>,
 }

@@ -59,6 +59,14 @@ fn fails(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The trainer's kinds, as `ferrisk kinds` lists them.
+fn kinds() -> Vec<String> {
+    ok(bin().arg("kinds"))
+        .lines()
+        .filter_map(|l| l.split('\t').next().map(str::to_string))
+        .collect()
+}
+
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap()
 }
@@ -92,9 +100,16 @@ fn german_credit_every_kind_with_5_fold_cv() {
         .arg(&dir));
     let summary = json(&out);
     let rows = summary.as_array().unwrap();
-    assert_eq!(rows.len(), 6);
-    for r in rows {
+    assert_eq!(rows.len(), kinds().len());
+    let benchmark = rows.iter().find(|r| r["kind"] == "stump").unwrap()["rocAuc"]
+        .as_f64()
+        .unwrap();
+    assert!(benchmark > 0.55, "stump AUC {benchmark}");
+    for r in rows.iter().filter(|r| r["kind"] != "stump") {
         let kind = r["kind"].as_str().unwrap();
+        // Every real model beats the one-split benchmark on the test split.
+        let auc = r["rocAuc"].as_f64().unwrap();
+        assert!(auc > benchmark, "{kind}: AUC {auc} <= stump {benchmark}");
         let folds: Vec<f64> = r["cvAuc"]
             .as_array()
             .unwrap()
@@ -225,7 +240,8 @@ fn bank_marketing_trains_without_code_changes() {
         .arg(&dir));
     for r in json(&out).as_array().unwrap() {
         let auc = r["rocAuc"].as_f64().unwrap();
-        assert!(auc > 0.7, "{}: AUC {auc}", r["kind"]);
+        let floor = if r["kind"] == "stump" { 0.55 } else { 0.7 };
+        assert!(auc > floor, "{}: AUC {auc}", r["kind"]);
         assert_eq!(r["testRows"], 13564);
     }
     let v = json(&ok(bin()
@@ -625,4 +641,21 @@ fn explain_reasons_points_and_drift() {
         .next()
         .unwrap()
         .ends_with("points,reason_1,reason_2,reason_3,reason_4"));
+}
+
+#[test]
+fn every_kind_the_trainer_offers_has_a_golden_file() {
+    let list = ok(bin().arg("kinds"));
+    let ids: Vec<&str> = list.lines().filter_map(|l| l.split('\t').next()).collect();
+    assert!(ids.len() >= 7, "{list}");
+    for id in ids {
+        let golden = repo().join(format!("tests/golden/{id}.frk"));
+        assert!(
+            golden.is_file(),
+            "{id}: no {} (scripts/gen-golden.sh)",
+            golden.display()
+        );
+        let expected = repo().join(format!("tests/golden/expected-{id}.csv"));
+        assert!(expected.is_file(), "{id}: no {}", expected.display());
+    }
 }

@@ -68,7 +68,7 @@ struct Loaded {
 }
 
 struct AppState {
-    /// Sorted by id.
+    /// Sorted by model kind (registry order), then id.
     models: Vec<Arc<Loaded>>,
     by_id: BTreeMap<String, Arc<Loaded>>,
     /// Canonical path of the page directory.
@@ -178,7 +178,12 @@ fn load_models(dir: &Path) -> anyhow::Result<Vec<Arc<Loaded>>> {
             Err(e) => eprintln!("skipping {}: {e}", path.display()),
         }
     }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
+    // By model kind in registry order, then id.
+    let rank = |l: &Loaded| {
+        let tag = l.scorer.bundle().model.tag();
+        ferrisk::kinds::TAGS.iter().position(|t| *t == tag)
+    };
+    out.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.id.cmp(&b.id)));
     Ok(out)
 }
 
@@ -435,11 +440,22 @@ async fn predict(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) 
             results,
             drift,
         };
-        serde_json::to_value(&body).map_err(|e| CustomerError(0, e.to_string()))
+        // Serialised here, in the blocking task: f32 values keep their
+        // shortest text (as the CLI prints them).
+        serde_json::to_vec(&body).map_err(|e| CustomerError(0, e.to_string()))
     })
     .await;
     match scored {
-        Ok(Ok(v)) => json_ok(v),
+        Ok(Ok(bytes)) => {
+            let mut res = Body::from(bytes).into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res
+        }
         Ok(Err(CustomerError(i, msg))) => error(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("customer {i}: {msg}"),

@@ -96,17 +96,15 @@ struct RawSvm {
     bias: f64,
 }
 
-fn fit_svc(x: &Matrix, y: &[bool], p: &SvmParams, gamma: Option<f64>) -> Result<RawSvm, FitError> {
+/// Smartcore's SVC with the RBF kernel (the linear SVM has its own solver,
+/// [`fit_linear_svm`]).
+fn fit_svc(x: &Matrix, y: &[bool], p: &SvmParams, gamma: f64) -> Result<RawSvm, FitError> {
     if !(p.c > 0.0 && p.c.is_finite()) {
         return Err(FitError::Param(format!("--svm-c must be > 0, got {}", p.c)));
     }
     let xm = dense(x)?;
     let yv = targets(y);
-    let kernel = match gamma {
-        Some(g) => Kernels::rbf().with_gamma(g),
-        None => Kernels::linear(),
-    };
-    // (fit_any routes the linear kernel to fit_linear_svm; kept for completeness.)
+    let kernel = Kernels::rbf().with_gamma(gamma);
     let params = SVCParameters::default()
         .with_c(p.c)
         .with_tol(p.tol)
@@ -252,7 +250,7 @@ fn fit_any(
     gamma: Option<f64>,
 ) -> Result<SvmModel, FitError> {
     match gamma {
-        Some(g) => Ok(SvmModel::Kernel(to_kernel(&fit_svc(x, y, p, Some(g))?, g))),
+        Some(g) => Ok(SvmModel::Kernel(to_kernel(&fit_svc(x, y, p, g)?, g))),
         None => Ok(SvmModel::Linear(fit_linear_svm(
             x,
             y,

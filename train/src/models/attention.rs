@@ -6,7 +6,7 @@ use ferrisk::schema::Encoding;
 use ferrisk::{Calibration, Model};
 
 use super::{kv, FitInput, Fitted, Flags, Trainer};
-use crate::algo::attention::{self, AttentionParams};
+use crate::algo::attention::AttentionParams;
 
 #[derive(clap::Args, Debug, Clone)]
 #[group(id = "attention-params")]
@@ -122,10 +122,11 @@ impl Trainer for Params {
         let p = self.attention(input.seed);
         let slots = feature_slots(input.schema);
         input.progress.start("attention (epochs)", p.epochs as u64);
-        let m = attention::fit(input.x, input.y, &slots, &p, &mut |epoch, _, _, _| {
-            input.progress.set(epoch as u64)
-        })
-        .map_err(|e| e.to_string())?;
+        let m = p
+            .fit(input.x, input.y, &slots, &mut |epoch, _, _, _| {
+                input.progress.set(epoch as u64)
+            })
+            .map_err(|e| e.to_string())?;
         Ok(Fitted {
             model: Model::from(m),
             calibration: Calibration::Logistic,

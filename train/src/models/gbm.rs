@@ -5,7 +5,7 @@ use ferrisk::schema::Encoding;
 use ferrisk::{Calibration, Model};
 
 use super::{kv, FitInput, Fitted, Flags, Trainer};
-use crate::algo::gbm::{self, GbmParams};
+use crate::algo::gbm::GbmParams;
 
 #[derive(clap::Args, Debug, Clone)]
 #[group(id = "gbm-params")]
@@ -110,10 +110,11 @@ impl Trainer for Params {
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
         let p = self.gbm(input.seed);
         input.progress.start(self.name(), p.trees as u64);
-        let m = gbm::fit(input.x, input.y, &p, &mut |round, _, _| {
-            input.progress.set(round as u64)
-        })
-        .map_err(|e| e.to_string())?;
+        let m = p
+            .fit(input.x, input.y, &mut |round, _, _| {
+                input.progress.set(round as u64)
+            })
+            .map_err(|e| e.to_string())?;
         Ok(Fitted {
             model: Model::from(m),
             calibration: Calibration::Logistic,
