@@ -186,11 +186,21 @@ impl Bundle {
             }
         }
         let groups = crate::kinds::groups(&self.schema);
-        self.model.validate(&Design {
+        let design = Design {
             schema: &self.schema,
             width,
             background: &self.background,
             groups: &groups,
-        })
+        };
+        self.model.validate(&design)?;
+        let cost = self.model.cost(&design);
+        if cost.predict > crate::kinds::PREDICT_BUDGET {
+            return Err(format!(
+                "one prediction would cost {} units, over the budget of {} (the model is too large to score safely)",
+                cost.predict,
+                crate::kinds::PREDICT_BUDGET
+            ));
+        }
+        Ok(())
     }
 }

@@ -71,6 +71,11 @@ pub enum ScoreError {
     FeatureCount { expected: usize, got: usize },
     #[error("{0}")]
     Unsupported(String),
+    #[error(
+        "explaining this model would cost {cost} units, over the budget of {budget}: \
+         the model is too large to explain safely (it still scores)"
+    )]
+    ExplainBudget { cost: u64, budget: u64 },
 }
 
 /// Reading CSV text failed. Line numbers count from 1 and include the header.

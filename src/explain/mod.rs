@@ -110,6 +110,13 @@ pub fn explain(
         background: &b.background,
         groups: &groups,
     };
+    let cost = b.model.cost(&design).explain;
+    if cost > crate::kinds::EXPLAIN_BUDGET {
+        return Err(ScoreError::ExplainBudget {
+            cost,
+            budget: crate::kinds::EXPLAIN_BUDGET,
+        });
+    }
     let Attribution { base, per } = b.model.explain(&design, x, scale, offset);
     let folded = match per {
         PerPlayer::Columns(cols) => fold(b, &cols),

@@ -18,39 +18,40 @@ struct PathElement {
 }
 
 /// Expected value of the tree under its covers (the SHAP base value).
+/// Bottom-up over the node array: a validated tree lists every child after
+/// its parent, so no recursion is needed.
 pub fn expected_value(tree: &Tree) -> f64 {
-    fn rec(nodes: &[Node], i: usize) -> f64 {
-        let Some(n) = nodes.get(i) else { return 0.0 };
-        if n.is_leaf() {
-            return n.value as f64;
-        }
-        let (l, r) = (n.left as usize, n.right as usize);
-        let (cl, cr) = match (nodes.get(l), nodes.get(r)) {
-            (Some(a), Some(b)) => (a.cover as f64, b.cover as f64),
-            _ => return n.value as f64,
+    let nodes = &tree.nodes;
+    let mut value = vec![0.0f64; nodes.len()];
+    for i in (0..nodes.len()).rev() {
+        let Some(n) = nodes.get(i) else { continue };
+        let v = if n.is_leaf() {
+            n.value as f64
+        } else {
+            let (l, r) = (n.left as usize, n.right as usize);
+            match (nodes.get(l), nodes.get(r), value.get(l), value.get(r)) {
+                (Some(a), Some(b), Some(&vl), Some(&vr)) => {
+                    let (cl, cr) = (a.cover as f64, b.cover as f64);
+                    let total = cl + cr;
+                    if total <= 0.0 {
+                        (vl + vr) / 2.0
+                    } else {
+                        (cl * vl + cr * vr) / total
+                    }
+                }
+                _ => n.value as f64,
+            }
         };
-        let total = cl + cr;
-        if total <= 0.0 {
-            return (rec(nodes, l) + rec(nodes, r)) / 2.0;
+        if let Some(slot) = value.get_mut(i) {
+            *slot = v;
         }
-        (cl * rec(nodes, l) + cr * rec(nodes, r)) / total
     }
-    rec(&tree.nodes, 0)
+    value.first().copied().unwrap_or(0.0)
 }
 
 /// Depth of the tree (a single leaf has depth 0).
 pub fn depth(tree: &Tree) -> usize {
-    let mut best = 0;
-    let mut stack = vec![(0usize, 0usize)];
-    while let Some((i, d)) = stack.pop() {
-        let Some(n) = tree.nodes.get(i) else { continue };
-        best = best.max(d);
-        if !n.is_leaf() {
-            stack.push((n.left as usize, d + 1));
-            stack.push((n.right as usize, d + 1));
-        }
-    }
-    best
+    tree.shape().0
 }
 
 fn extend(path: &mut [PathElement], depth: usize, zero: f64, one: f64, feature: i64) {
@@ -198,7 +199,10 @@ impl Walk<'_> {
     }
 }
 
-/// Adds `scale ×` the tree's SHAP values for `x` into `phi` (one per design column).
+/// Adds `scale ×` the tree's SHAP values for `x` into `phi` (one per design
+/// column). Recursive, but only as deep as the tree, which validation caps
+/// at [`crate::kinds::trees::MAX_DEPTH`]; a validated tree is a tree (no
+/// shared nodes), so the walk visits each node once.
 pub fn tree_shap(tree: &Tree, x: &[f32], phi: &mut [f64], scale: f64) {
     let d = depth(tree) + 2;
     let mut buf = vec![PathElement::default(); (d + 2) * (d + 3) / 2 + 2 * d + 4];

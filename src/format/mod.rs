@@ -11,16 +11,18 @@
 //! ```
 //!
 //! Why postcard: a documented, stable wire format (1.0 spec), compact varint
-//! encoding, `no_std`, and a small decoder in the wasm bundle. Its decoder
-//! never pre-allocates from an untrusted length beyond what serde caps, and
-//! the body's size is bounded before decoding, so a hostile file cannot
-//! cause a huge allocation.
+//! encoding, `no_std`, and a small decoder in the wasm bundle. The body's
+//! size is bounded before decoding, and every vector is decoded under a
+//! memory budget proportional to the body ([`bounded`]), so a hostile file
+//! cannot cause a huge allocation (tested with a counting allocator:
+//! `tests/decode_memory.rs`).
 //!
 //! Compatibility: a reader of version N reads every format version
 //! `1..=N` (each version's wire structs are kept forever in their own
 //! module) and rejects files whose minimum reader version is above N with
 //! [`FormatError::FromFuture`].
 
+pub mod bounded;
 pub mod v1;
 pub mod v2;
 pub mod v3;
@@ -151,7 +153,15 @@ pub(crate) fn decode_exact<'a, T: serde::Deserialize<'a>>(
 /// Decodes a model file. Every byte is checked; nothing panics.
 pub fn decode(bytes: &[u8]) -> Result<Bundle, FormatError> {
     let (header, body) = read_header(bytes)?;
-    let bundle = match header.version {
+    let bundle = bounded::with_budget(bounded::budget_for(body.len()), || {
+        decode_body(header, body)
+    })?;
+    bundle.validate().map_err(FormatError::Invalid)?;
+    Ok(bundle)
+}
+
+fn decode_body(header: Header, body: &[u8]) -> Result<Bundle, FormatError> {
+    Ok(match header.version {
         1 => v1::decode(body)?,
         2 => v2::decode(body)?,
         3 => v3::decode(body)?,
@@ -159,9 +169,7 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, FormatError> {
         // promise its body starts with a body we can read; the rest is
         // ignored.
         _ => v3::decode_prefix(body)?,
-    };
-    bundle.validate().map_err(FormatError::Invalid)?;
-    Ok(bundle)
+    })
 }
 
 /// Encodes a bundle as a current-version model file.

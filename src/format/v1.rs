@@ -18,6 +18,7 @@ pub struct FileV1 {
     pub model: ModelV1,
     pub calibration: CalibrationV1,
     pub threshold: f32,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub background: Vec<f32>,
     pub report: Option<ReportV1>,
     pub metadata: MetadataV1,
@@ -25,6 +26,7 @@ pub struct FileV1 {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SchemaV1 {
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub features: Vec<FeatureV1>,
     pub label: String,
     pub positive: String,
@@ -50,7 +52,9 @@ pub enum FeatureKindV1 {
         median: f32,
     },
     Categorical {
+        #[serde(deserialize_with = "crate::format::bounded::vec")]
         categories: Vec<String>,
+        #[serde(deserialize_with = "crate::format::bounded::vec")]
         frequencies: Vec<f32>,
         mode: u32,
     },
@@ -59,18 +63,22 @@ pub enum FeatureKindV1 {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ModelV1 {
     Linear {
+        #[serde(deserialize_with = "crate::format::bounded::vec")]
         weights: Vec<f32>,
         bias: f32,
     },
     KernelSvm {
         gamma: f32,
+        #[serde(deserialize_with = "crate::format::bounded::vec")]
         support: Vec<f32>,
+        #[serde(deserialize_with = "crate::format::bounded::vec")]
         coef: Vec<f32>,
         bias: f32,
     },
     Trees {
         base: f32,
         average: bool,
+        #[serde(deserialize_with = "crate::format::bounded::nested")]
         trees: Vec<Vec<NodeV1>>,
     },
 }
@@ -108,6 +116,7 @@ pub struct MetricsV1 {
     /// tn, fp, fn, tp
     pub confusion: [u64; 4],
     /// (fpr, tpr, threshold) triples
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub roc: Vec<[f32; 3]>,
 }
 
@@ -116,6 +125,7 @@ pub struct ReportV1 {
     pub test: MetricsV1,
     pub train_rows: u64,
     pub test_rows: u64,
+    #[serde(deserialize_with = "crate::format::bounded::opt_vec")]
     pub cv_folds: Option<Vec<f64>>,
     pub fit_seconds: f64,
 }
@@ -127,7 +137,9 @@ pub struct MetadataV1 {
     pub data_name: String,
     pub data_sha256: String,
     pub data_rows: u64,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub params: Vec<(String, String)>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub notes: Vec<String>,
 }
 

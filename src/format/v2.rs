@@ -22,6 +22,7 @@ use crate::kinds::Model;
 pub struct ExtV2 {
     pub scorecard: [f32; 3],
     /// (feature, language, text)
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub reasons: Vec<(String, String, String)>,
     pub drift: Option<DriftV2>,
     /// The attention model (when present it replaces the v1 model slot).
@@ -30,25 +31,39 @@ pub struct ExtV2 {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct LayerNormV2 {
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub gamma: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub beta: Vec<f32>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct BlockV2 {
     pub ln_attn: LayerNormV2,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub wq: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub bq: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub wk: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub bk: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub wv: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub bv: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub wo: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub bo: Vec<f32>,
     pub ln_ffn: LayerNormV2,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub w1: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub b1: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub w2: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub b2: Vec<f32>,
 }
 
@@ -57,13 +72,20 @@ pub struct AttentionV2 {
     /// d_model, n_heads, n_blocks, d_ffn
     pub dims: [u32; 4],
     /// (start, width, numeric) per feature
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub features: Vec<(u32, u32, bool)>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub num_weight: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub num_bias: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub cat_embed: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub cls: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub blocks: Vec<BlockV2>,
     pub final_ln: LayerNormV2,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub head_w: Vec<f32>,
     pub head_b: f32,
 }
@@ -173,12 +195,15 @@ pub(crate) fn attention_from(a: AttentionV2) -> Attention {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct BinsV2 {
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub edges: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub expected: Vec<f32>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DriftV2 {
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub features: Vec<BinsV2>,
     pub score: BinsV2,
 }

@@ -43,6 +43,7 @@ pub struct ExtV3<'a> {
     /// Training algorithm: (id, display name).
     pub algorithm: (&'a str, &'a str),
     #[serde(borrow)]
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub sections: Vec<SectionV3<'a>>,
 }
 

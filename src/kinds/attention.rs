@@ -51,7 +51,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
 
-use super::{Attribution, Design, Kind, Output, PerPlayer};
+use super::{Attribution, Cost, Design, Kind, Output, PerPlayer};
 
 /// Layer-norm epsilon (inside the square root, as in PyTorch and candle).
 pub const LN_EPS: f32 = 1e-5;
@@ -573,6 +573,26 @@ impl Kind for Attention {
 
     fn method(&self) -> &'static str {
         "sampling Shapley values (32 antithetic permutations, against the training means)"
+    }
+
+    fn cost(&self, d: &Design<'_>) -> Cost {
+        let (t, dm, ffn) = (
+            self.features.len() as u64 + 1,
+            self.d_model as u64,
+            self.d_ffn as u64,
+        );
+        // Per block: Q, K, V, O projections, attention scores and mixing
+        // (with one expf per score), the feed-forward layer; then the head.
+        let block = t * dm * dm * 4 + t * t * (2 * dm + super::EXP_COST) + t * dm * ffn * 2;
+        let predict = (self.n_blocks as u64).saturating_mul(block) + t * dm;
+        let evals = super::sampling_evaluations(
+            crate::explain::sampling::DEFAULT_PAIRS / 2,
+            d.groups.len(),
+        );
+        Cost {
+            predict,
+            explain: predict.saturating_mul(evals),
+        }
     }
 
     fn summary(&self) -> String {

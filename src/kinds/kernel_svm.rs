@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{all_finite, Attribution, Design, Kind, Output, PerPlayer};
+use super::{all_finite, Attribution, Cost, Design, Kind, Output, PerPlayer};
 use crate::explain::sampling;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,9 @@ pub struct KernelSvm {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct KernelSvmWire {
     pub gamma: f32,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub support: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub coef: Vec<f32>,
     pub bias: f32,
 }
@@ -139,6 +141,15 @@ impl Kind for KernelSvm {
 
     fn method(&self) -> &'static str {
         "sampling Shapley values (64 antithetic permutations, against the training means)"
+    }
+
+    fn cost(&self, d: &Design<'_>) -> Cost {
+        let predict = (self.coef.len() as u64).saturating_mul(3 * d.width as u64 + super::EXP_COST);
+        let evals = super::sampling_evaluations(sampling::DEFAULT_PAIRS, d.groups.len());
+        Cost {
+            predict,
+            explain: predict.saturating_mul(evals),
+        }
     }
 
     fn summary(&self) -> String {

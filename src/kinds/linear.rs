@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{all_finite, Attribution, Design, Kind, Output, PerPlayer};
+use super::{all_finite, Attribution, Cost, Design, Kind, Output, PerPlayer};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linear {
@@ -19,6 +19,7 @@ pub struct Linear {
 /// Section `linear` (format v3).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct LinearWire {
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub weights: Vec<f32>,
     pub bias: f32,
 }
@@ -80,6 +81,13 @@ impl Kind for Linear {
 
     fn method(&self) -> &'static str {
         "linear SHAP (exact, under the training means)"
+    }
+
+    fn cost(&self, d: &Design<'_>) -> Cost {
+        Cost {
+            predict: d.width as u64,
+            explain: 2 * d.width as u64,
+        }
     }
 
     fn summary(&self) -> String {

@@ -84,6 +84,31 @@ pub enum PerPlayer {
     Features(Vec<f64>),
 }
 
+/// What one prediction and one explanation cost, in units of roughly one
+/// multiply-add (an `expf` counts as [`EXP_COST`]). Computed from the file
+/// at load, so a file cannot make scoring or explaining run away: a model
+/// over [`PREDICT_BUDGET`] is refused at load, and an explanation over
+/// [`EXPLAIN_BUDGET`] is refused with the figure (the model still scores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cost {
+    pub predict: u64,
+    pub explain: u64,
+}
+
+/// Units charged for one `expf`.
+pub const EXP_COST: u64 = 20;
+/// Largest cost of one prediction a file may declare (≈ 10–50 ms in a
+/// browser; the default models cost 10³–10⁵).
+pub const PREDICT_BUDGET: u64 = 50_000_000;
+/// Largest cost of one explanation (≈ 0.2–1 s in a browser; the default
+/// models cost 10⁴–10⁹).
+pub const EXPLAIN_BUDGET: u64 = 2_000_000_000;
+
+/// Model evaluations of an antithetic sampling Shapley explanation.
+pub(crate) fn sampling_evaluations(pairs: usize, players: usize) -> u64 {
+    (2 * pairs as u64).saturating_mul(players as u64 + 1) + 1
+}
+
 /// One kind of model. See the module documentation.
 pub trait Kind: Sized {
     /// Stable tag of this kind's model section in a model file (format v3).
@@ -126,6 +151,10 @@ pub trait Kind: Sized {
 
     /// One line describing the fitted model (`inspect`).
     fn summary(&self) -> String;
+
+    /// Cost of one prediction and one explanation (see [`Cost`]); called
+    /// after [`Kind::validate`] succeeded.
+    fn cost(&self, design: &Design<'_>) -> Cost;
 
     /// True when the model stores rows derived from training customers.
     fn embeds_training_rows(&self) -> bool {
@@ -204,6 +233,10 @@ macro_rules! registry {
 
             pub fn summary(&self) -> String {
                 match self { $(Model::$variant(m) => m.summary(),)+ }
+            }
+
+            pub fn cost(&self, design: &Design<'_>) -> Cost {
+                match self { $(Model::$variant(m) => m.cost(design),)+ }
             }
 
             pub fn embeds_training_rows(&self) -> bool {

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Attribution, Design, Kind, Output, PerPlayer};
+use super::{Attribution, Cost, Design, Kind, Output, PerPlayer};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stump {
@@ -127,6 +127,13 @@ impl Kind for Stump {
 
     fn method(&self) -> &'static str {
         "exact Shapley values of a single split"
+    }
+
+    fn cost(&self, d: &Design<'_>) -> Cost {
+        Cost {
+            predict: 1,
+            explain: d.width as u64,
+        }
     }
 
     fn summary(&self) -> String {

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Attribution, Design, Kind, Output, PerPlayer};
+use super::{Attribution, Cost, Design, Kind, Output, PerPlayer};
 use crate::explain::treeshap;
 
 /// Marker in `Node::left` / `Node::right` for a leaf.
@@ -65,28 +65,60 @@ impl Tree {
         self.nodes.get(self.leaf_index(x)).map_or(0.0, |n| n.value)
     }
 
-    /// Checks the structure: children exist and come after their parent
-    /// (so traversal cannot loop), features within `width`, thresholds not NaN.
+    /// Checks that the nodes form one tree: every node is reached exactly
+    /// once from the root (children come after their parent, so traversal
+    /// cannot loop, and no node is shared, so explanation cannot blow up on a
+    /// DAG), the depth is at most [`MAX_DEPTH`], features are within `width`,
+    /// thresholds are not NaN, and values and covers are finite (covers not
+    /// negative). Iterative: no recursion whose depth a file controls.
     pub fn validate(&self, width: usize) -> Result<(), String> {
-        if self.nodes.is_empty() {
+        let n = self.nodes.len();
+        if n == 0 {
             return Err("a tree has no nodes".into());
         }
-        let n = self.nodes.len();
+        if n > MAX_NODES {
+            return Err(format!("{n} nodes, more than the limit of {MAX_NODES}"));
+        }
+        let mut depth = vec![u32::MAX; n];
+        if let Some(d) = depth.first_mut() {
+            *d = 0;
+        }
         for (i, node) in self.nodes.iter().enumerate() {
+            let d = depth.get(i).copied().unwrap_or(u32::MAX);
+            if d == u32::MAX {
+                return Err(format!("node {i} is not reached from the root"));
+            }
+            if !node.value.is_finite() {
+                return Err(format!("node {i}: value is not finite"));
+            }
+            if !(node.cover.is_finite() && node.cover >= 0.0) {
+                return Err(format!(
+                    "node {i}: cover {} is not a finite count",
+                    node.cover
+                ));
+            }
             if node.is_leaf() {
                 if node.right != LEAF {
                     return Err(format!("node {i}: leaf with a right child"));
                 }
-                if !node.value.is_finite() {
-                    return Err(format!("node {i}: leaf value is not finite"));
-                }
                 continue;
             }
             let (l, r) = (node.left as usize, node.right as usize);
-            if l <= i || r <= i || l >= n || r >= n {
+            if l <= i || r <= i || l >= n || r >= n || l == r {
                 return Err(format!(
                     "node {i}: child index out of range ({l}, {r}) in a tree of {n} nodes"
                 ));
+            }
+            if d as usize >= MAX_DEPTH {
+                return Err(format!(
+                    "node {i}: deeper than the limit of {MAX_DEPTH} levels"
+                ));
+            }
+            for c in [l, r] {
+                match depth.get_mut(c) {
+                    Some(slot) if *slot == u32::MAX => *slot = d + 1,
+                    _ => return Err(format!("node {c} has more than one parent")),
+                }
             }
             if node.feature as usize >= width {
                 return Err(format!(
@@ -100,7 +132,38 @@ impl Tree {
         }
         Ok(())
     }
+
+    /// Depth (a single leaf has depth 0) and number of leaves. Iterative;
+    /// meaningful for a tree that passed [`Tree::validate`].
+    pub fn shape(&self) -> (usize, usize) {
+        let mut depth = vec![0usize; self.nodes.len()];
+        let (mut max, mut leaves) = (0, 0);
+        for (i, node) in self.nodes.iter().enumerate() {
+            let d = depth.get(i).copied().unwrap_or(0);
+            max = max.max(d);
+            if node.is_leaf() {
+                leaves += 1;
+                continue;
+            }
+            for c in [node.left, node.right] {
+                if let Some(slot) = depth.get_mut(c as usize) {
+                    *slot = d + 1;
+                }
+            }
+        }
+        (max, leaves)
+    }
 }
+
+/// Deepest tree level a file may hold. Every tree the trainer writes with
+/// its documented flags stays below (`--rf-max-depth` and `--gbm-max-depth`
+/// are refused beyond it), and so do boosters of other libraries (XGBoost
+/// grows depth-wise to `max_depth`, typically ≤ 20; LightGBM's leaf-wise
+/// trees of 31–255 leaves stay far below 64). TreeSHAP's memory and time per
+/// tree grow with depth².
+pub const MAX_DEPTH: usize = 64;
+/// Nodes per tree.
+pub const MAX_NODES: usize = 1 << 20;
 
 /// A sum or an average of trees plus a base value.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +179,7 @@ pub struct TreeEnsemble {
 pub struct TreesWire {
     pub base: f32,
     pub average: bool,
+    #[serde(deserialize_with = "crate::format::bounded::nested")]
     pub trees: Vec<Vec<NodeWire>>,
 }
 
@@ -262,6 +326,17 @@ impl Kind for TreeEnsemble {
         "TreeSHAP (exact, path-dependent, over training covers)"
     }
 
+    fn cost(&self, _: &Design<'_>) -> Cost {
+        let (mut predict, mut explain) = (0u64, 0u64);
+        for t in &self.trees {
+            let (depth, leaves) = t.shape();
+            let d = depth as u64 + 1;
+            predict = predict.saturating_add(d);
+            explain = explain.saturating_add((leaves as u64).saturating_mul(d * d));
+        }
+        Cost { predict, explain }
+    }
+
     fn summary(&self) -> String {
         format!(
             "{} trees, {} nodes{}",
@@ -347,5 +422,87 @@ mod tests {
         t.nodes[0].left = 0;
         assert!(t.validate(1).unwrap_err().contains("child index"));
         assert!(Tree { nodes: vec![] }.validate(1).is_err());
+    }
+
+    fn split_node(left: u32, right: u32) -> Node {
+        Node {
+            feature: 0,
+            threshold: 0.5,
+            left,
+            right,
+            value: 0.0,
+            cover: 1.0,
+            default_left: true,
+        }
+    }
+
+    fn leaf_node() -> Node {
+        Node {
+            left: LEAF,
+            right: LEAF,
+            ..split_node(0, 0)
+        }
+    }
+
+    #[test]
+    fn a_ladder_dag_is_refused() {
+        // Node i -> (i + 1, i + 1) passed "children after the parent" and made
+        // explanation exponential; both children must be distinct nodes with
+        // one parent each.
+        let mut nodes: Vec<Node> = (0..40).map(|i| split_node(i + 1, i + 1)).collect();
+        nodes.push(leaf_node());
+        let err = Tree { nodes }.validate(1).unwrap_err();
+        assert!(err.contains("child index"), "{err}");
+        // A diamond (two parents for one node) is refused too.
+        let nodes = vec![
+            split_node(1, 2),
+            split_node(3, 4),
+            split_node(3, 5),
+            leaf_node(),
+            leaf_node(),
+            leaf_node(),
+        ];
+        let err = Tree { nodes }.validate(1).unwrap_err();
+        assert!(err.contains("more than one parent"), "{err}");
+    }
+
+    #[test]
+    fn a_deep_chain_is_refused_and_unreached_nodes_are_named() {
+        // A chain 20,000 deep made TreeSHAP allocate gigabytes. Split 2i
+        // has a leaf at 2i + 1 and the next split at 2i + 2.
+        let mut t = Tree { nodes: Vec::new() };
+        let depth = 20_000u32;
+        for i in 0..depth {
+            t.nodes.push(split_node(2 * i + 1, 2 * i + 2));
+            t.nodes.push(leaf_node());
+        }
+        t.nodes.push(leaf_node());
+        let err = t.validate(1).unwrap_err();
+        assert!(err.contains(&format!("limit of {MAX_DEPTH}")), "{err}");
+        let ok_depth = MAX_DEPTH as u32;
+        let mut t = Tree { nodes: Vec::new() };
+        for i in 0..ok_depth {
+            t.nodes.push(split_node(2 * i + 1, 2 * i + 2));
+            t.nodes.push(leaf_node());
+        }
+        t.nodes.push(leaf_node());
+        assert_eq!(t.validate(1), Ok(()));
+        assert_eq!(t.shape(), (MAX_DEPTH, MAX_DEPTH + 1));
+        let mut t = stump(1.0, true);
+        t.nodes.push(leaf_node());
+        assert!(t.validate(1).unwrap_err().contains("node 3 is not reached"));
+    }
+
+    #[test]
+    fn non_finite_values_and_covers_are_refused() {
+        let mut t = stump(1.0, true);
+        t.nodes[0].value = f32::NAN;
+        assert!(t.validate(1).unwrap_err().contains("value is not finite"));
+        let mut t = stump(1.0, true);
+        t.nodes[2].cover = f32::INFINITY;
+        assert!(t.validate(1).unwrap_err().contains("cover"));
+        let mut t = stump(1.0, true);
+        t.nodes[1].cover = -1.0;
+        assert!(t.validate(1).unwrap_err().contains("cover"));
     }
 }

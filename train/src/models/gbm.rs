@@ -108,6 +108,13 @@ impl Trainer for Params {
     }
 
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
+        let limit = ferrisk::kinds::trees::MAX_DEPTH;
+        if self.max_depth > limit {
+            return Err(format!(
+                "a maximum depth of {} is over the model file's limit of {limit}",
+                self.max_depth
+            ));
+        }
         let p = self.gbm(input.seed);
         input.progress.start(self.name(), p.trees as u64);
         let m = p

@@ -72,6 +72,13 @@ impl Trainer for Params {
     }
 
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
+        let limit = ferrisk::kinds::trees::MAX_DEPTH;
+        if self.max_depth > limit {
+            return Err(format!(
+                "a maximum depth of {} is over the model file's limit of {limit}",
+                self.max_depth
+            ));
+        }
         input.progress.start(self.name(), self.trees as u64);
         let p = ForestParams {
             trees: self.trees,

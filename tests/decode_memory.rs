@@ -1,0 +1,145 @@
+//! Decoding memory is bounded by a small constant times the file size: a
+//! counting allocator measures the peak heap while `Scorer::from_bytes`
+//! reads hostile files whose bytes expand the most when decoded (empty
+//! strings and empty vectors cost one byte in the file and 24 in memory).
+//! Target: peak ≤ 4 × file size + 8 MiB.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::sync::Mutex;
+
+use ferrisk::format::{self, frame};
+use ferrisk::kinds::{Model, Tree};
+use ferrisk::{Bundle, Scorer};
+use peak_alloc::PeakAlloc;
+
+/// Counts live heap bytes and their peak (a public crate's allocator: the
+/// workspace forbids `unsafe` in its own code).
+#[global_allocator]
+static ALLOCATOR: PeakAlloc = PeakAlloc;
+
+/// Tests measure one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Peak heap growth while loading `bytes` (the bytes themselves excluded).
+fn peak_while_loading(bytes: &[u8]) -> (usize, bool) {
+    let start = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
+    let loaded = Scorer::from_bytes(bytes).is_ok();
+    (ALLOCATOR.peak_usage().saturating_sub(start), loaded)
+}
+
+fn golden(kind: &str) -> Bundle {
+    let bytes = std::fs::read(format!(
+        "{}/tests/golden/{kind}.frk",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    Scorer::from_bytes(&bytes).unwrap().into_bundle()
+}
+
+fn check(name: &str, bytes: &[u8]) {
+    let (peak, loaded) = peak_while_loading(bytes);
+    let limit = 4 * bytes.len() + 8 * MIB;
+    println!(
+        "{name}: file {} bytes, peak {} bytes ({:.2}x), loaded: {loaded}",
+        bytes.len(),
+        peak,
+        peak as f64 / bytes.len() as f64
+    );
+    assert!(
+        peak <= limit,
+        "{name}: decoding a {} byte file peaked at {peak} bytes (limit {limit})",
+        bytes.len()
+    );
+}
+
+const MIB: usize = 1024 * 1024;
+
+#[test]
+fn many_empty_notes() {
+    let _g = ONE_AT_A_TIME.lock().unwrap();
+    // 64 MB of empty notes loaded with a 1.56 GB peak (24x the file).
+    let mut b = golden("lr");
+    b.metadata.notes = vec![String::new(); 64 * MIB];
+    let body = format::v2::encode(&b).unwrap();
+    check("empty notes", &frame(2, 1, &body));
+}
+
+#[test]
+fn many_empty_params_reasons_and_categories() {
+    let _g = ONE_AT_A_TIME.lock().unwrap();
+    let mut b = golden("lr");
+    b.metadata.params = vec![(String::new(), String::new()); 8 * MIB];
+    let body = format::v2::encode(&b).unwrap();
+    check("empty params", &frame(2, 1, &body));
+    let mut b = golden("lr");
+    b.reasons = vec![
+        ferrisk::credit::ReasonText {
+            feature: String::new(),
+            lang: String::new(),
+            text: String::new(),
+        };
+        8 * MIB
+    ];
+    let body = format::v2::encode(&b).unwrap();
+    check("empty reasons", &frame(2, 1, &body));
+    let mut b = golden("lr");
+    if let Some(f) = b.schema.features.iter_mut().find(|f| !f.is_numeric()) {
+        if let ferrisk::schema::FeatureKind::Categorical(c) = &mut f.kind {
+            c.categories = vec![String::new(); 16 * MIB];
+            c.frequencies = vec![0.0; 16 * MIB];
+        }
+    }
+    let body = format::v2::encode(&b).unwrap();
+    check("empty categories", &frame(2, 1, &body));
+}
+
+#[test]
+fn many_empty_trees() {
+    let _g = ONE_AT_A_TIME.lock().unwrap();
+    let mut b = golden("gbm");
+    if let Model::Trees(e) = &mut b.model {
+        e.trees = vec![Tree { nodes: Vec::new() }; 16 * MIB];
+    }
+    let body = format::v2::encode(&b).unwrap();
+    check("empty trees", &frame(2, 1, &body));
+}
+
+#[test]
+fn a_large_legitimate_forest_loads_within_the_bound() {
+    let _g = ONE_AT_A_TIME.lock().unwrap();
+    let mut b = golden("rf");
+    if let Model::Trees(e) = &mut b.model {
+        let one = e.trees.clone();
+        for _ in 0..200 {
+            e.trees.extend(one.iter().cloned());
+        }
+    }
+    let bytes = format::encode(&b).unwrap();
+    let (peak, loaded) = peak_while_loading(&bytes);
+    assert!(loaded, "a large forest must load");
+    check("large forest", &bytes);
+    assert!(peak > bytes.len(), "the measurement sees the decoded trees");
+}
+
+#[test]
+fn every_golden_file() {
+    let _g = ONE_AT_A_TIME.lock().unwrap();
+    for kind in [
+        "lr",
+        "svm-linear",
+        "svm-rbf",
+        "rf",
+        "gbm",
+        "attention",
+        "stump",
+    ] {
+        let bytes = std::fs::read(format!(
+            "{}/tests/golden/{kind}.frk",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        check(kind, &bytes);
+    }
+}

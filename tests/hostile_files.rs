@@ -1,0 +1,247 @@
+//! Crafted model files that pass the checksum and decode, but used to hang,
+//! explode or lie (the hostile-input issue's families): each is refused at
+//! load with a message naming the problem, or loads and can neither hang nor
+//! give NaN. Built from real golden files, re-framed with a valid SHA-256.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(not(target_arch = "wasm32"))]
+
+use ferrisk::format::{self, frame};
+use ferrisk::kinds::{Model, Node, Tree, LEAF};
+use ferrisk::{Bundle, Calibration, FormatError, Scorer};
+
+fn golden(kind: &str) -> Bundle {
+    let bytes = std::fs::read(format!(
+        "{}/tests/golden/{kind}.frk",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    Scorer::from_bytes(&bytes).unwrap().into_bundle()
+}
+
+/// Writes a bundle without validating it (as a hostile writer would) and
+/// loads it.
+fn load_crafted(b: &Bundle) -> Result<Scorer, FormatError> {
+    let body = format::v2::encode(b).unwrap();
+    Scorer::from_bytes(&frame(2, 1, &body))
+}
+
+fn refused(b: &Bundle, needle: &str) {
+    match load_crafted(b) {
+        Ok(_) => panic!("a crafted file loaded; expected an error containing '{needle}'"),
+        Err(e) => assert!(e.to_string().contains(needle), "{e}"),
+    }
+}
+
+fn trees(b: &mut Bundle) -> &mut ferrisk::kinds::TreeEnsemble {
+    match &mut b.model {
+        Model::Trees(e) => e,
+        _ => panic!("not a tree ensemble"),
+    }
+}
+
+fn node(left: u32, right: u32) -> Node {
+    Node {
+        feature: 0,
+        threshold: 0.5,
+        left,
+        right,
+        value: 0.1,
+        cover: 1.0,
+        default_left: true,
+    }
+}
+
+#[test]
+fn a_ladder_dag_tree_is_refused() {
+    // 4 kB, node i -> (i + 1, i + 1): explanation was exponential (40 nodes: > 60 s).
+    let mut b = golden("gbm");
+    let mut nodes: Vec<Node> = (0..40).map(|i| node(i + 1, i + 1)).collect();
+    nodes.push(Node {
+        left: LEAF,
+        right: LEAF,
+        ..node(0, 0)
+    });
+    trees(&mut b).trees[0] = Tree { nodes };
+    refused(&b, "tree 0: node 0: child index");
+}
+
+#[test]
+fn a_deep_chain_is_refused() {
+    // A valid tree 20,000 deep made TreeSHAP ask for 6.4 GB.
+    let mut b = golden("gbm");
+    let mut nodes = Vec::new();
+    for i in 0..20_000u32 {
+        nodes.push(node(2 * i + 1, 2 * i + 2));
+        nodes.push(Node {
+            left: LEAF,
+            right: LEAF,
+            ..node(0, 0)
+        });
+    }
+    nodes.push(Node {
+        left: LEAF,
+        right: LEAF,
+        ..node(0, 0)
+    });
+    trees(&mut b).trees[0] = Tree { nodes };
+    refused(&b, "deeper than the limit of 64 levels");
+}
+
+#[test]
+fn non_finite_parameters_are_refused() {
+    // An RF with a NaN base scored NaN ("decision: no"); an LR with one NaN
+    // weight or NaN Platt parameters scored 0.5 for everyone.
+    let mut b = golden("rf");
+    trees(&mut b).base = f32::NAN;
+    refused(&b, "base value is not a finite number");
+    let mut b = golden("lr");
+    if let Model::Linear(l) = &mut b.model {
+        l.weights[3] = f32::NAN;
+    }
+    refused(&b, "linear weights[3] is not a finite number");
+    let mut b = golden("svm-linear");
+    b.calibration = Calibration::Platt {
+        a: f32::NAN,
+        b: 0.0,
+    };
+    refused(&b, "Platt calibration parameters");
+    let mut b = golden("svm-rbf");
+    if let Model::KernelSvm(k) = &mut b.model {
+        k.support[7] = f32::INFINITY;
+    }
+    refused(&b, "SVM support vectors[7] is not a finite number");
+    let mut b = golden("svm-rbf");
+    if let Model::KernelSvm(k) = &mut b.model {
+        k.coef[0] = f32::NAN;
+    }
+    refused(&b, "SVM coefficients[0]");
+    let mut b = golden("lr");
+    b.background[0] = f32::NAN;
+    refused(&b, "background[0]");
+}
+
+#[test]
+fn a_calibration_or_encoding_that_does_not_fit_the_kind_is_refused() {
+    // Identity calibration on an LR/SVM, or a non-tree model without
+    // numeric imputation, yielded NaN.
+    let mut b = golden("lr");
+    b.calibration = Calibration::Identity;
+    refused(&b, "does not fit a 'linear' model");
+    let mut b = golden("rf");
+    b.calibration = Calibration::Logistic;
+    refused(&b, "does not fit a 'trees' model");
+    let mut b = golden("lr");
+    b.schema.encoding.impute_numeric = false;
+    refused(&b, "cannot take missing values");
+}
+
+#[test]
+fn an_oversized_attention_model_is_refused_with_its_cost() {
+    // Inside the old shape limits, a 4.3 MB attention model took 0.86 s per
+    // prediction and hours per explanation.
+    let mut b = golden("attention");
+    if let Model::Attention(a) = &mut b.model {
+        let d = 1024usize;
+        let f = 8192usize;
+        a.d_model = d;
+        a.d_ffn = f;
+        a.n_heads = 1;
+        // Shapes are checked before cost, so make them consistent.
+        let blocks = a.blocks.len();
+        let n_num = a.features.iter().filter(|s| s.numeric).count();
+        a.num_weight = vec![0.01; n_num * d];
+        a.num_bias = vec![0.0; n_num * d];
+        let cat_rows: usize = a
+            .features
+            .iter()
+            .filter(|s| !s.numeric)
+            .map(|s| s.width as usize + 1)
+            .sum();
+        a.cat_embed = vec![0.01; cat_rows * d];
+        a.cls = vec![0.0; d];
+        for blk in &mut a.blocks {
+            blk.ln_attn.gamma = vec![1.0; d];
+            blk.ln_attn.beta = vec![0.0; d];
+            blk.ln_ffn.gamma = vec![1.0; d];
+            blk.ln_ffn.beta = vec![0.0; d];
+            for w in [&mut blk.wq, &mut blk.wk, &mut blk.wv, &mut blk.wo] {
+                *w = vec![0.001; d * d];
+            }
+            for bias in [&mut blk.bq, &mut blk.bk, &mut blk.bv, &mut blk.bo] {
+                *bias = vec![0.0; d];
+            }
+            blk.w1 = vec![0.001; f * d];
+            blk.b1 = vec![0.0; f];
+            blk.w2 = vec![0.001; d * f];
+            blk.b2 = vec![0.0; d];
+        }
+        a.final_ln.gamma = vec![1.0; d];
+        a.final_ln.beta = vec![0.0; d];
+        a.head_w = vec![0.01; d];
+        assert_eq!(a.blocks.len(), blocks);
+    }
+    let body = format::v2::encode(&b).unwrap();
+    let err = Scorer::from_bytes(&frame(2, 2, &body)).unwrap_err();
+    assert!(
+        err.to_string().contains("one prediction would cost"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_golden_model_explains_within_its_budget() {
+    for kind in [
+        "lr",
+        "svm-linear",
+        "svm-rbf",
+        "rf",
+        "gbm",
+        "attention",
+        "stump",
+    ] {
+        let b = golden(kind);
+        let groups = ferrisk::kinds::groups(&b.schema);
+        let design = ferrisk::kinds::Design {
+            schema: &b.schema,
+            width: b.schema.width(),
+            background: &b.background,
+            groups: &groups,
+        };
+        let cost = b.model.cost(&design);
+        assert!(
+            cost.predict <= ferrisk::kinds::PREDICT_BUDGET,
+            "{kind}: {cost:?}"
+        );
+        assert!(
+            cost.explain <= ferrisk::kinds::EXPLAIN_BUDGET,
+            "{kind}: {cost:?}"
+        );
+        assert!(
+            cost.predict > 0 && cost.explain >= cost.predict,
+            "{kind}: {cost:?}"
+        );
+    }
+}
+
+#[test]
+fn an_explanation_over_budget_is_refused_with_the_figure_and_the_model_still_scores() {
+    // 60,000 support vectors: one prediction is affordable, but sampling
+    // Shapley values would evaluate the model thousands of times.
+    let mut b = golden("svm-rbf");
+    let width = b.schema.width();
+    if let Model::KernelSvm(k) = &mut b.model {
+        k.coef = vec![0.001; 60_000];
+        k.support = vec![0.5; 60_000 * width];
+    }
+    let s = load_crafted(&b).unwrap();
+    let x = vec![0.0f32; width];
+    assert!(s.probability(&x).unwrap().is_finite());
+    let err = s
+        .explain([("age", ferrisk::RawValue::Number(30.0))])
+        .unwrap_err();
+    assert!(
+        matches!(err, ferrisk::ScoreError::ExplainBudget { cost, budget } if cost > budget),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("units, over the budget"), "{err}");
+}
