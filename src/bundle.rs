@@ -135,13 +135,26 @@ impl Bundle {
             ));
         }
         crate::kinds::all_finite("background", &self.background)?;
+        let mut names: Vec<&str> = self
+            .schema
+            .features
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("feature '{}' appears twice in the schema", w[0]));
+        }
         for f in &self.schema.features {
             match &f.kind {
                 crate::schema::FeatureKind::Numeric(n) => {
+                    // A subnormal std (1e-45) scales any value to infinity.
                     if !(n.std.is_finite()
-                        && n.std > 0.0
+                        && n.std >= f32::MIN_POSITIVE
                         && n.mean.is_finite()
-                        && n.median.is_finite())
+                        && n.median.is_finite()
+                        && n.min.is_finite()
+                        && n.max.is_finite())
                     {
                         return Err(format!("feature '{}': invalid scaling statistics", f.name));
                     }

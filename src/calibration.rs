@@ -17,6 +17,7 @@ pub enum Calibration {
 impl Calibration {
     pub fn probability(self, output: f32) -> f32 {
         match self {
+            Calibration::Identity if output.is_nan() => output,
             Calibration::Identity => output.clamp(0.0, 1.0),
             // Written as Platt {a: −1, b: 0} so that files of every format
             // version give the same bits: (−1)·m + 0 equals −m for every m
@@ -52,21 +53,18 @@ impl Calibration {
             Calibration::Platt { a, b } if !(a.is_finite() && b.is_finite()) => Err(format!(
                 "Platt calibration parameters ({a}, {b}) are not finite numbers"
             )),
-            Calibration::Platt { a: 0.0, .. } => {
-                Err("Platt calibration slope is 0: every customer would get one probability".into())
-            }
+            Calibration::Platt { a, .. } if a.abs() < f32::MIN_POSITIVE => Err(format!(
+                "Platt calibration slope {a} is (nearly) 0: every customer would get one probability"
+            )),
             _ => Ok(()),
         }
     }
 }
 
+/// NaN in, NaN out: the scorer refuses such a row instead of reporting a
+/// made-up 0.5.
 fn sigmoid_affine(a: f32, b: f32, m: f32) -> f32 {
-    let p = 1.0 / (1.0 + libm::expf(a * m + b));
-    if p.is_nan() {
-        0.5
-    } else {
-        p
-    }
+    1.0 / (1.0 + libm::expf(a * m + b))
 }
 
 #[cfg(test)]

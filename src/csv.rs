@@ -272,7 +272,11 @@ impl CsvReader {
             Some(end) => end,
             None => {
                 self.scan = self.input.len();
-                if self.input.len().saturating_sub(self.pos) > self.limits.max_record_bytes {
+                // A `\r` at the end of the input may be the first half of a
+                // CRLF split across chunks: it is not part of the record.
+                let cr = usize::from(self.input.last() == Some(&b'\r'));
+                let pending = self.input.len().saturating_sub(self.pos + cr);
+                if pending > self.limits.max_record_bytes {
                     let limit = self.limits.max_record_bytes;
                     return Next::Event(self.stop(CsvError::RecordTooLong { line, limit }));
                 }
@@ -844,6 +848,23 @@ mod tests {
         reader.finish();
         out.extend(std::iter::from_fn(|| reader.next_event()));
         out
+    }
+
+    #[test]
+    fn a_header_exactly_at_the_limit_is_accepted_however_the_crlf_is_split() {
+        // Found by the fuzzer (fuzz/regressions/csv-4a993640): the `\r` of a
+        // CRLF that ended a chunk was counted as part of the header.
+        let limits = CsvLimits {
+            max_record_bytes: 11,
+            max_fields: 10,
+        };
+        let input = b"alpha,gamma\r\n1,2\r\n";
+        let whole = read_with(&mut CsvReader::with_limits(limits), input, || input.len());
+        for size in 1..input.len() {
+            let got = read_with(&mut CsvReader::with_limits(limits), input, || size);
+            assert_eq!(got, whole, "chunks of {size}");
+        }
+        assert!(matches!(whole.first(), Some(CsvEvent::Header(h)) if h.len() == 2));
     }
 
     fn events(input: &[u8]) -> Vec<CsvEvent> {

@@ -69,6 +69,10 @@ pub enum ScoreError {
     },
     #[error("expected {expected} values (one per feature), got {got}")]
     FeatureCount { expected: usize, got: usize },
+    #[error("no values: every feature is empty or missing")]
+    NoValues,
+    #[error("the model's output for this row is not a number (its parameters overflow for these values)")]
+    NotFiniteOutput,
     #[error("{0}")]
     Unsupported(String),
     #[error(

@@ -245,3 +245,42 @@ fn an_explanation_over_budget_is_refused_with_the_figure_and_the_model_still_sco
     );
     assert!(err.to_string().contains("units, over the budget"), "{err}");
 }
+
+#[test]
+fn the_fuzzers_model_findings_are_refused_or_never_pass_nan_off_as_a_probability() {
+    // fuzz/regressions: files that loaded and gave NaN reported as 0.5
+    // (overflowing weights, a subnormal std), explanations that did not add
+    // up (unreachable huge leaves, zero covers), constant outputs (a
+    // subnormal Platt slope, a duplicated feature name), and an attention
+    // model whose predictions took 0.3 s.
+    let dir = format!("{}/fuzz/regressions", env!("CARGO_MANIFEST_DIR"));
+    let data = std::fs::read_to_string(format!(
+        "{}/tests/golden/synthetic.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !(name.ends_with(".bin") && (name.starts_with("model-") || name.starts_with("family-")))
+        {
+            continue;
+        }
+        seen += 1;
+        let Ok(s) = Scorer::from_bytes(&std::fs::read(&path).unwrap()) else {
+            continue;
+        };
+        if let Ok(rows) = s.score_csv(&data, |_| {}) {
+            for r in rows {
+                if let ferrisk::RowScore::Scored { probability, line } = r {
+                    assert!(
+                        (0.0..=1.0).contains(&probability),
+                        "{name} line {line}: {probability}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(seen >= 7, "only {seen} model findings in {dir}");
+}

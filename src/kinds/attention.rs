@@ -61,6 +61,9 @@ pub const MAX_D_FFN: usize = 8192;
 pub const MAX_BLOCKS: usize = 64;
 /// Tokens = features + 1 (`[CLS]`). Scoring costs O(tokens² · d_model).
 pub const MAX_TOKENS: usize = 4097;
+/// Cost units charged per token pair and head beyond the arithmetic
+/// (slicing, softmax bookkeeping); see `Kind::cost`.
+const PAIR_OVERHEAD: u64 = 50;
 
 /// Where one original feature's design columns sit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -582,8 +585,14 @@ impl Kind for Attention {
             self.d_ffn as u64,
         );
         // Per block: Q, K, V, O projections, attention scores and mixing
-        // (with one expf per score), the feed-forward layer; then the head.
-        let block = t * dm * dm * 4 + t * t * (2 * dm + super::EXP_COST) + t * dm * ffn * 2;
+        // (with one expf per score), a fixed overhead per token pair and
+        // head (measured: a model of 826 features and 8 heads of width 1 is
+        // dominated by it), the feed-forward layer; then the head.
+        let heads = self.n_heads as u64;
+        let block = t * dm * dm * 4
+            + t * t * (2 * dm + super::EXP_COST)
+            + t * t * heads * PAIR_OVERHEAD
+            + t * dm * ffn * 2;
         let predict = (self.n_blocks as u64).saturating_mul(block) + t * dm;
         let evals = super::sampling_evaluations(
             crate::explain::sampling::DEFAULT_PAIRS / 2,

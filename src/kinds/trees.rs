@@ -91,9 +91,9 @@ impl Tree {
             if !node.value.is_finite() {
                 return Err(format!("node {i}: value is not finite"));
             }
-            if !(node.cover.is_finite() && node.cover >= 0.0) {
+            if !(node.cover.is_finite() && node.cover > 0.0) {
                 return Err(format!(
-                    "node {i}: cover {} is not a finite count",
+                    "node {i}: cover {} is not a positive finite count",
                     node.cover
                 ));
             }
@@ -164,6 +164,8 @@ impl Tree {
 pub const MAX_DEPTH: usize = 64;
 /// Nodes per tree.
 pub const MAX_NODES: usize = 1 << 20;
+/// Largest leaf value (log-odds increment) of a summed ensemble.
+pub const MAX_LEAF: f32 = 1.0e4;
 
 /// A sum or an average of trees plus a base value.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,8 +257,28 @@ impl Kind for TreeEnsemble {
         if !self.base.is_finite() {
             return Err("tree ensemble base value is not a finite number".into());
         }
+        // Leaf values a trainer can produce: probabilities for an averaged
+        // forest, bounded log-odds increments for boosting. Values far
+        // outside (a leaf of -3e23 no customer reaches) make explanations
+        // cancel catastrophically.
+        let (lo, hi) = if self.average {
+            (0.0, 1.0)
+        } else {
+            (-MAX_LEAF, MAX_LEAF)
+        };
         for (i, t) in self.trees.iter().enumerate() {
             t.validate(d.width).map_err(|m| format!("tree {i}: {m}"))?;
+            if let Some((k, n)) = t
+                .nodes
+                .iter()
+                .enumerate()
+                .find(|(_, n)| n.is_leaf() && !(lo..=hi).contains(&n.value))
+            {
+                return Err(format!(
+                    "tree {i}: node {k}: leaf value {} is outside [{lo}, {hi}]",
+                    n.value
+                ));
+            }
         }
         Ok(())
     }
@@ -503,6 +525,9 @@ mod tests {
         assert!(t.validate(1).unwrap_err().contains("cover"));
         let mut t = stump(1.0, true);
         t.nodes[1].cover = -1.0;
+        assert!(t.validate(1).unwrap_err().contains("cover"));
+        let mut t = stump(1.0, true);
+        t.nodes[1].cover = 0.0;
         assert!(t.validate(1).unwrap_err().contains("cover"));
     }
 }
