@@ -1,5 +1,5 @@
 //! `ferrisk serve`: the advisor page and a small JSON API over a directory
-//! of model files.
+//! of model files, safe to leave running on a shared network or a laptop.
 //!
 //! * `GET /` and every other path: the static files of `--www` (the page,
 //!   its ES modules, the wasm package in `www/pkg`), with a strict
@@ -7,30 +7,114 @@
 //! * `GET /models`: the loaded models, `[{id, kind, kindName, file, rocAuc}]`.
 //! * `GET /models/{id}`: `{id, schema, metadata, metrics}` of one model.
 //! * `GET /model-files/{id}.frk`: the model file's bytes.
-//! * `POST /predict` `{"model": id, "customers": [{feature: value}, ...]}`:
-//!   scores customers with the same runtime crate the wasm bundle links, so
-//!   the numbers equal the page's and `ferrisk predict`'s.
+//! * `POST /predict`: scores customers with the same runtime crate the wasm
+//!   bundle links, so the numbers equal the page's and `ferrisk predict`'s.
 //!
 //! Every model file is loaded once at start; a file that fails to load is
 //! reported on stderr and skipped. The service binds 127.0.0.1 by default.
+//!
+//! # `/predict`
+//!
+//! Request (`Content-Type: application/json`):
+//! `{"model": id, "customers": [{feature: value, ...}, ...], "explain": false,
+//! "reasons": 4, "lang": "en"}`. Values are numbers, texts or `null`
+//! (missing). `explain` (default `false`) adds the explanation, the principal
+//! reasons and the points per feature to every result; it is what costs CPU.
+//!
+//! Answer (200):
+//!
+//! ```json
+//! {"model": "gbm",
+//!  "results": [{ScoredView}, {"index": 1, "error": "field 'age': ..."}, ...],
+//!  "summary": {"customers": 2, "scored": 1, "failed": 1, "warnings": 0},
+//!  "drift": null,
+//!  "driftNote": "drift is reported for batches of at least 1000 scored customers ..."}
+//! ```
+//!
+//! `results[i]` is the fate of `customers[i]`: a scored customer is a
+//! [`ferrisk::views::ScoredView`] (the shape of `ferrisk explain --json`;
+//! without `explain`, `explanation` and `pointsBreakdown` are `null` and
+//! `reasons` is empty, `points` is always there); a customer that could not
+//! be scored (not an object, a value of the wrong type, an unparsable or
+//! non-finite number, an unknown category...) is `{"index": i, "error":
+//! message}` — a client tells them apart by the `error` key — and the
+//! others are scored anyway. `summary.warnings` counts the warnings of all
+//! scored customers. `drift` (population stability against the training
+//! population) is reported only when at least [`predict::DRIFT_MIN_ROWS`]
+//! customers were scored in the request, since the PSI of a small batch is
+//! mostly sampling noise; otherwise it is `null` and `driftNote` says why.
+//!
+//! Only a malformed request fails as a whole, with `{"error": message}`:
+//! 400 (not JSON, no `model`, `customers` not an array, a field of the wrong
+//! type), 404 (unknown model), 413 (over a cap below), 408 (body not received
+//! in time), 503 (deadline passed, or all slots busy: `Retry-After: 1`).
+//!
+//! # Limits (every one a flag of `ferrisk serve`)
+//!
+//! | flag | default | what happens beyond it |
+//! |---|---|---|
+//! | `--max-body` | 8 MiB | 413 before the body is read (by its length) or as soon as it passes the limit |
+//! | `--max-customers` | 1,000 | 413 naming the cap; parsing stops at the first customer past it |
+//! | `--max-fields` | 1,000 | that customer is an error entry (fields per customer) |
+//! | `--max-response` | 32 MiB | 413; scoring stops as soon as the answer would pass it |
+//! | `--request-timeout` | 10 s | 408 while reading the body, 503 while scoring; the scoring stops |
+//! | `--workers` | number of CPUs | scoring tasks at once (plus [`predict::EXPRESS_SLOTS`] for requests of at most [`predict::EXPRESS_MAX_CUSTOMERS`] customers); more: 503 + `Retry-After` |
+//! | `--max-requests` | 4 × workers | `/predict` requests in progress (reading or scoring); more: 503 + `Retry-After` |
+//! | `--header-timeout` | 10 s | the connection is closed (see [`net`]) |
+//! | `--idle-timeout` | 5 s | the connection is closed (see [`net`]) |
+//! | `--max-connections` | 256 | the oldest idle connection is closed to make room (see [`net`]) |
+//!
+//! Fixed: request headers at most [`net::HEADER_BUFFER`] bytes and
+//! [`net::MAX_HEADERS`] lines; at most 64 principal reasons.
+//!
+//! Scoring runs on a blocking thread that checks a cancellation flag between
+//! customers: the flag is raised when the deadline passes and when the
+//! client disconnects (the request's future is dropped), so abandoned work
+//! stops within one customer.
+//!
+//! # Who may call
+//!
+//! * **Host allow-list**: a request whose `Host` is not `127.0.0.1`,
+//!   `localhost` or `[::1]` with the bound port (or the bound address itself
+//!   when it is a specific one), nor a name given with `--allow-host NAME`
+//!   (repeatable; `NAME` or `NAME:PORT`), is refused with 421. This defeats
+//!   DNS rebinding: a page of another site that makes its name resolve to
+//!   this machine still sends its own name as `Host`.
+//! * **Origins**: a request with an `Origin` header other than the
+//!   service's own (`http(s)://` + its `Host`) is refused with 403 unless the
+//!   origin is listed with `--allow-origin ORIGIN` (repeatable); only listed
+//!   origins get `Access-Control-Allow-Origin` (and an answer to the
+//!   preflight `OPTIONS`). No other CORS header is ever sent.
+//! * **JSON only**: a `POST` without `Content-Type: application/json` is
+//!   refused with 415, so a plain HTML form or a `text/plain` fetch of
+//!   another site cannot post to the service.
+
+mod guard;
+pub mod net;
+pub mod predict;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use ferrisk::views::{DriftView, MetadataView, MetricsView, SchemaView, ScoredView};
-use ferrisk::{format, RawValue, ScoreOptions, Scorer};
+use ferrisk::views::{MetadataView, MetricsView, SchemaView};
+use ferrisk::{format, RawValue, Scorer};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
+use tokio::sync::Semaphore;
+
+use crate::guard::Access;
+use crate::net::ConnLimits;
+use crate::predict::{PredictLimits, Slots};
 
 /// Content-Security-Policy of the page (the same text is in a `<meta>` of
 /// `www/index.html`, so static hosting keeps it): no inline code, no eval
@@ -40,7 +124,21 @@ pub const CSP: &str =
 img-src 'self' data:; worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
 frame-ancestors 'none'";
 
+const MIB: usize = 1024 * 1024;
+
+/// Shown after the flags in `ferrisk serve --help`.
+const NOTES: &str = "\
+POST /predict {\"model\": ID, \"customers\": [{FEATURE: VALUE, ...}, ...], \"explain\": false}: \
+results[i] is customers[i], scored (explain --json's shape) or {\"index\": i, \"error\": ...}; \
+a summary counts scored, failed and warnings; drift only for at least 1000 scored customers \
+(else null, with driftNote). Only a malformed request fails as a whole (400/404/413).
+
+Requests whose Host is not 127.0.0.1, localhost or [::1] on the bound port (nor --allow-host) get 421; \
+requests from another Origin (not --allow-origin) get 403; POSTs that are not application/json get 415. \
+Durations: 10s, 250ms, 1.5 (seconds).";
+
 #[derive(clap::Args, Debug)]
+#[command(after_help = NOTES)]
 pub struct ServeArgs {
     /// Directory whose *.frk model files are offered (id = file stem).
     #[arg(long, value_name = "DIR", default_value = "models")]
@@ -54,9 +152,88 @@ pub struct ServeArgs {
     /// Port to bind; 0 picks any free port (the URL line tells which).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// Serve only model files signed by a key of this public key file (from
+    /// `ferrisk keygen`); others are reported on stderr and skipped.
+    /// Repeatable; default: the files FERRISK_TRUSTED_KEYS lists.
+    #[arg(long = "trusted-key", value_name = "FILE")]
+    pub trusted_keys: Vec<PathBuf>,
+
     /// Largest accepted request body in bytes (larger: 413).
-    #[arg(long = "max-body", value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    #[arg(long = "max-body", value_name = "BYTES", default_value_t = 8 * MIB, help_heading = "Limits")]
     pub max_body: usize,
+    /// Most customers in one /predict request (more: 413).
+    #[arg(
+        long = "max-customers",
+        value_name = "N",
+        default_value_t = 1000,
+        help_heading = "Limits"
+    )]
+    pub max_customers: usize,
+    /// Most fields in one customer (more: that customer is an error entry).
+    #[arg(
+        long = "max-fields",
+        value_name = "N",
+        default_value_t = 1000,
+        help_heading = "Limits"
+    )]
+    pub max_fields: usize,
+    /// Largest /predict answer in bytes; scoring stops with 413 as soon as it would pass it.
+    #[arg(long = "max-response", value_name = "BYTES", default_value_t = 32 * MIB, help_heading = "Limits")]
+    pub max_response: usize,
+    /// Deadline of one request, body and scoring; past it the scoring stops (408 or 503).
+    #[arg(long = "request-timeout", value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "Limits")]
+    pub request_timeout: Duration,
+    /// Scoring tasks at once (default: the number of CPUs); more: 503 with Retry-After.
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub workers: Option<usize>,
+    /// /predict requests in progress at once, reading or scoring (default: 4 × workers); more: 503.
+    #[arg(long = "max-requests", value_name = "N", help_heading = "Limits")]
+    pub max_requests: Option<usize>,
+
+    /// Time to receive a request's headers, from connect or the previous response; then the connection is closed.
+    #[arg(long = "header-timeout", value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "Connections")]
+    pub header_timeout: Duration,
+    /// A connection with no request in progress and no byte moving for this long is closed.
+    #[arg(long = "idle-timeout", value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Connections")]
+    pub idle_timeout: Duration,
+    /// Most open connections; at the cap the oldest idle one is closed to make room.
+    #[arg(
+        long = "max-connections",
+        value_name = "N",
+        default_value_t = 256,
+        help_heading = "Connections"
+    )]
+    pub max_connections: usize,
+
+    /// Also answer requests whose Host is NAME (or NAME:PORT); repeatable. Default: loopback names only.
+    #[arg(long = "allow-host", value_name = "NAME", help_heading = "Access")]
+    pub allow_host: Vec<String>,
+    /// Let pages of ORIGIN (scheme://host[:port]) call the API, with CORS; repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", help_heading = "Access")]
+    pub allow_origin: Vec<String>,
+}
+
+/// `10s`, `250ms`, `2m` or a number of seconds (`1.5`); more than zero, at most a day.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let x: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 10s, 250ms)"))?;
+    let secs = match unit {
+        "ms" => x / 1000.0,
+        "s" => x,
+        "m" => x * 60.0,
+        _ => return Err(format!("'{s}': unit must be ms, s or m")),
+    };
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!("'{s}': must be more than 0 and at most a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// One model file, loaded and checked.
@@ -73,12 +250,29 @@ struct AppState {
     by_id: BTreeMap<String, Arc<Loaded>>,
     /// Canonical path of the page directory.
     www: PathBuf,
+    limits: PredictLimits,
+    slots: Slots,
+    workers: usize,
+    max_requests: usize,
 }
 
 type Shared = Arc<AppState>;
 
 /// Runs the service until the process is stopped.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    for (flag, n) in [
+        ("--max-body", args.max_body),
+        ("--max-customers", args.max_customers),
+        ("--max-fields", args.max_fields),
+        ("--max-response", args.max_response),
+        ("--max-connections", args.max_connections),
+        ("--workers", args.workers.unwrap_or(1)),
+        ("--max-requests", args.max_requests.unwrap_or(1)),
+    ] {
+        if n == 0 {
+            bail!("{flag} must be at least 1");
+        }
+    }
     let www = args
         .www
         .canonicalize()
@@ -89,7 +283,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             www.display()
         );
     }
-    let models = load_models(&args.models)?;
+    let trust = ferrisk_trust::TrustedKeys::from_files_or_env(&args.trusted_keys)?;
+    let models = load_models(&args.models, &trust)?;
     if models.is_empty() {
         eprintln!(
             "warning: no loadable model files (*.frk) in {}; the page can still open a model file",
@@ -100,29 +295,60 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .iter()
         .map(|m| (m.id.clone(), Arc::clone(m)))
         .collect();
-    let state = Arc::new(AppState { models, by_id, www });
-    let app = router(state, args.max_body);
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    let max_requests = args.max_requests.unwrap_or(workers.saturating_mul(4));
+    let state = Arc::new(AppState {
+        models,
+        by_id,
+        www,
+        limits: PredictLimits {
+            max_body: args.max_body,
+            max_customers: args.max_customers,
+            max_fields: args.max_fields,
+            max_response: args.max_response,
+            request_timeout: args.request_timeout,
+        },
+        slots: Slots {
+            scoring: Arc::new(Semaphore::new(workers.min(Semaphore::MAX_PERMITS))),
+            express: Arc::new(Semaphore::new(predict::EXPRESS_SLOTS)),
+            requests: Arc::new(Semaphore::new(max_requests.min(Semaphore::MAX_PERMITS))),
+        },
+        workers,
+        max_requests,
+    });
+    let conn_limits = ConnLimits {
+        max_connections: args.max_connections,
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Parsing and scoring tasks (at most --max-requests) plus file reads.
+        .max_blocking_threads(max_requests.saturating_add(4))
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
             .await
             .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
         let addr = listener
             .local_addr()
             .context("cannot read the bound address")?;
+        let access = Access::new(addr.ip(), addr.port(), &args.allow_host, &args.allow_origin)?;
+        let app = router(state, Arc::new(access));
         let mut out = std::io::stdout().lock();
         writeln!(out, "serving http://{addr}/")?;
         out.flush()?;
         drop(out);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("server stopped with an error")
-    })
+        net::serve(listener, app, conn_limits, shutdown_signal()).await;
+        anyhow::Ok(())
+    });
+    // Scoring still running stops at its next customer (its request is gone).
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served
 }
 
 async fn shutdown_signal() {
@@ -133,7 +359,7 @@ async fn shutdown_signal() {
 }
 
 /// Loads every `*.frk` of `dir`. Unloadable files are reported and skipped.
-fn load_models(dir: &Path) -> anyhow::Result<Vec<Arc<Loaded>>> {
+fn load_models(dir: &Path, trust: &ferrisk_trust::TrustedKeys) -> anyhow::Result<Vec<Arc<Loaded>>> {
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the model directory {}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
@@ -165,6 +391,10 @@ fn load_models(dir: &Path) -> anyhow::Result<Vec<Arc<Loaded>>> {
                 continue;
             }
         };
+        if let Err(e) = ferrisk_trust::check(&bytes, trust, std::time::SystemTime::now()) {
+            eprintln!("skipping {}: {e}", path.display());
+            continue;
+        }
         let loaded = format::read_header(&bytes)
             .map(|(h, _)| h.version)
             .and_then(|v| Scorer::from_bytes(&bytes).map(|s| (v, s)));
@@ -195,16 +425,16 @@ fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-fn router(state: Shared, max_body: usize) -> Router {
+fn router(state: Shared, access: Arc<Access>) -> Router {
     Router::new()
         .route("/models", get(list_models))
         .route("/models/{id}", get(model_detail))
         .route("/model-files/{file}", get(model_file))
-        .route("/predict", post(predict))
+        .route("/predict", post(predict::predict))
         .fallback(static_file)
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(access, guard::guard))
+        .layer(axum::middleware::map_response(security_headers))
 }
 
 async fn security_headers(mut res: Response) -> Response {
@@ -256,14 +486,6 @@ struct ModelDetail<'a> {
     metrics: Option<MetricsView>,
 }
 
-/// `POST /predict`'s answer.
-#[derive(Serialize)]
-struct PredictResponse<'a> {
-    model: &'a str,
-    results: Vec<ScoredView>,
-    drift: Option<DriftView>,
-}
-
 async fn list_models(State(st): State<Shared>) -> Response {
     let list: Vec<ModelEntry> = st
         .models
@@ -282,12 +504,13 @@ async fn list_models(State(st): State<Shared>) -> Response {
     json_ok(list)
 }
 
-fn unknown_model(st: &AppState, id: &str) -> Response {
+fn unknown_model_text(st: &AppState, id: &str) -> String {
     let known: Vec<&str> = st.models.iter().map(|m| m.id.as_str()).collect();
-    error(
-        StatusCode::NOT_FOUND,
-        format!("unknown model '{id}'; available: {}", known.join(", ")),
-    )
+    format!("unknown model '{id}'; available: {}", known.join(", "))
+}
+
+fn unknown_model(st: &AppState, id: &str) -> Response {
+    error(StatusCode::NOT_FOUND, unknown_model_text(st, id))
 }
 
 async fn model_detail(State(st): State<Shared>, UrlPath(id): UrlPath<String>) -> Response {
@@ -360,111 +583,6 @@ pub fn customer_fields(customer: &Json) -> Result<Vec<(&str, RawValue<'_>)>, Str
         raw.push((name.as_str(), value));
     }
     Ok(raw)
-}
-
-/// Why a customer could not be scored: index and message.
-struct CustomerError(usize, String);
-
-async fn predict(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body is larger than the server's limit (--max-body)",
-            )
-        }
-        Err(r) => {
-            return error(
-                r.status(),
-                format!("cannot read the request body: {}", r.body_text()),
-            )
-        }
-    };
-    let req: Json = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("request body is not valid JSON: {e}"),
-            )
-        }
-    };
-    let usage = r#"expected {"model": "<id>", "customers": [{"<feature>": value, ...}, ...]}"#;
-    let Some(model) = req.get("model").and_then(Json::as_str) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            format!("missing \"model\" (a text); {usage}"),
-        );
-    };
-    let Some(customers) = req.get("customers").and_then(Json::as_array) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            format!("missing \"customers\" (an array); {usage}"),
-        );
-    };
-    let Some(m) = st.by_id.get(model).cloned() else {
-        return unknown_model(&st, model);
-    };
-    let opts = ScoreOptions {
-        explain: req.get("explain").and_then(Json::as_bool).unwrap_or(true),
-        lang: req
-            .get("lang")
-            .and_then(Json::as_str)
-            .unwrap_or("en")
-            .to_string(),
-        reasons: req
-            .get("reasons")
-            .and_then(Json::as_u64)
-            .map_or(ferrisk::credit::DEFAULT_REASONS, |k| k.min(64) as usize),
-        drift: true,
-    };
-    let customers = customers.clone();
-    // Scoring is CPU work: keep it off the async workers.
-    let scored = tokio::task::spawn_blocking(move || {
-        let mut rows = m.scorer.rows(opts);
-        let mut results = Vec::with_capacity(customers.len());
-        for (i, c) in customers.iter().enumerate() {
-            let fields = customer_fields(c).map_err(|e| CustomerError(i, e))?;
-            let s = rows
-                .score_fields(fields)
-                .map_err(|e| CustomerError(i, e.to_string()))?;
-            results.push(ScoredView::from(&s));
-        }
-        let drift = rows
-            .into_drift()
-            .and_then(|c| m.scorer.drift_report(&c).ok())
-            .map(|r| DriftView::from(&r));
-        let body = PredictResponse {
-            model: &m.id,
-            results,
-            drift,
-        };
-        // Serialised here, in the blocking task: f32 values keep their
-        // shortest text (as the CLI prints them).
-        serde_json::to_vec(&body).map_err(|e| CustomerError(0, e.to_string()))
-    })
-    .await;
-    match scored {
-        Ok(Ok(bytes)) => {
-            let mut res = Body::from(bytes).into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            res
-        }
-        Ok(Err(CustomerError(i, msg))) => error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("customer {i}: {msg}"),
-        ),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("scoring failed: {e}"),
-        ),
-    }
 }
 
 /// Content type by file extension; `None` for files the page does not use.
@@ -573,5 +691,16 @@ mod tests {
             Some("text/javascript; charset=utf-8")
         );
         assert_eq!(content_type(Path::new("secret.key")), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        for bad in ["0", "-1s", "x", "5h", "NaN", "1e9"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }
