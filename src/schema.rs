@@ -99,6 +99,42 @@ pub enum RawValue<'a> {
 pub struct Warning {
     pub feature: String,
     pub message: String,
+    pub kind: WarningKind,
+}
+
+/// What a [`Warning`] is about, for counting them (e.g. the end-of-run
+/// summary of a batch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// The value was missing: imputed, or left to the model's default branch.
+    Imputed,
+    /// A category not seen in training.
+    UnknownCategory,
+    /// A number outside the [min, max] of the training split.
+    OutOfRange,
+    /// A name that is not a feature of the model (ignored).
+    NotAFeature,
+}
+
+impl WarningKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [WarningKind; 4] = [
+        WarningKind::Imputed,
+        WarningKind::UnknownCategory,
+        WarningKind::OutOfRange,
+        WarningKind::NotAFeature,
+    ];
+
+    /// Short human name: `imputed`, `unknown category`, ...
+    pub fn label(self) -> &'static str {
+        match self {
+            WarningKind::Imputed => "imputed",
+            WarningKind::UnknownCategory => "unknown category",
+            WarningKind::OutOfRange => "out of training range",
+            WarningKind::NotAFeature => "not a feature",
+        }
+    }
 }
 
 impl std::fmt::Display for Warning {
@@ -212,7 +248,8 @@ impl Schema {
 
     /// Builds the design row for parsed values (one per feature, schema order).
     /// `out` must have `self.width()` entries. Warnings are appended for
-    /// imputed values and unknown categories.
+    /// imputed values, unknown categories and numbers outside the training
+    /// range (which are scored as they are).
     pub fn encode(
         &self,
         values: &[Value],
@@ -236,7 +273,22 @@ impl Schema {
             match &f.kind {
                 FeatureKind::Numeric(n) => {
                     let raw = match v {
-                        Value::Number(x) => *x,
+                        Value::Number(x) => {
+                            // A feature without training values has no range.
+                            if (*x < n.min || *x > n.max) && f.missing_rate < 1.0 {
+                                warnings.push(Warning {
+                                    feature: f.name.clone(),
+                                    message: format!(
+                                        "{} is outside the training range {} .. {}; scored as it is",
+                                        format_number(*x),
+                                        format_number(n.min),
+                                        format_number(n.max)
+                                    ),
+                                    kind: WarningKind::OutOfRange,
+                                });
+                            }
+                            *x
+                        }
                         Value::Missing if self.encoding.impute_numeric => {
                             warnings.push(Warning {
                                 feature: f.name.clone(),
@@ -244,6 +296,7 @@ impl Schema {
                                     "missing; imputed the training median {}",
                                     format_number(n.median)
                                 ),
+                                kind: WarningKind::Imputed,
                             });
                             n.median
                         }
@@ -252,6 +305,7 @@ impl Schema {
                                 feature: f.name.clone(),
                                 message: "missing; the model's learned default branch is used"
                                     .into(),
+                                kind: WarningKind::Imputed,
                             });
                             f32::NAN
                         }
@@ -286,6 +340,7 @@ impl Schema {
                                     "missing; imputed the most frequent category '{}'",
                                     f.typical_text()
                                 ),
+                                kind: WarningKind::Imputed,
                             });
                         }
                         Value::Unknown(text) => warnings.push(Warning {
@@ -293,6 +348,7 @@ impl Schema {
                             message: format!(
                                 "category '{text}' was not seen in training; scored as none of the known categories"
                             ),
+                            kind: WarningKind::UnknownCategory,
                         }),
                         Value::Category(k) => {
                             return Err(ScoreError::WrongType {
@@ -411,6 +467,30 @@ mod tests {
         assert_eq!(x, vec![38.0, 1.0, 0.0]);
         assert_eq!(w.len(), 2);
         assert!(w[0].message.contains("median 38"));
+    }
+
+    #[test]
+    fn numbers_outside_the_training_range_score_with_a_warning() {
+        let s = schema(true);
+        for (age, outside) in [(18.0, false), (80.0, false), (17.5, true), (150.0, true)] {
+            let (x, w) = encode(&s, [RawValue::Number(age), RawValue::Text("own")]);
+            assert_eq!(x[0], (age as f32 - 40.0) / 10.0, "scored as it is");
+            assert_eq!(w.len(), usize::from(outside), "{age}: {w:?}");
+            if outside {
+                assert_eq!(w[0].kind, WarningKind::OutOfRange);
+                assert_eq!(
+                    w[0].to_string(),
+                    format!(
+                        "age: {} is outside the training range 18 .. 80; scored as it is",
+                        format_number(age as f32)
+                    )
+                );
+            }
+        }
+        // Imputed values are not out of range; kinds tell the warnings apart.
+        let (_, w) = encode(&s, [RawValue::Missing, RawValue::Text("boat")]);
+        let kinds: Vec<WarningKind> = w.iter().map(|w| w.kind).collect();
+        assert_eq!(kinds, [WarningKind::Imputed, WarningKind::UnknownCategory]);
     }
 
     #[test]

@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use ferrisk::views::MetricsView;
+use ferrisk::CsvError;
 use indicatif::ProgressBar;
 
-use crate::common::{load_model, print_metrics};
+use crate::common::{flatten, print_metrics};
 
 #[derive(Args)]
 pub struct EvaluateArgs {
@@ -21,12 +22,28 @@ pub struct EvaluateArgs {
     /// Print the metrics as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub trust: crate::sign::TrustArgs,
 }
 
 pub fn evaluate(a: EvaluateArgs) -> Result<ExitCode> {
-    let scorer = load_model(&a.model)?;
-    let text = std::fs::read_to_string(&a.data)
-        .with_context(|| format!("{}: cannot read", a.data.display()))?;
+    run(a).map_err(flatten)
+}
+
+fn run(a: EvaluateArgs) -> Result<ExitCode> {
+    let scorer = crate::sign::load_model(&a.model, &a.trust)?;
+    let bytes =
+        std::fs::read(&a.data).with_context(|| format!("{}: cannot read", a.data.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            // The reader's own error, on the line of the first bad byte.
+            let bytes = e.as_bytes();
+            let end = e.utf8_error().valid_up_to().min(bytes.len());
+            let line = 1 + bytes[..end].iter().filter(|&&b| b == b'\n').count();
+            bail!("{}: {}", a.data.display(), CsvError::InvalidUtf8 { line });
+        }
+    };
     let size = text.len() as u64;
     let bar = ProgressBar::new(size);
     let m = scorer

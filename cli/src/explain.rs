@@ -8,8 +8,6 @@ use clap::Args;
 use ferrisk::views::ScoredView;
 use ferrisk::ScoreOptions;
 
-use crate::common::load_model;
-
 #[derive(Args)]
 pub struct ExplainArgs {
     /// Model file (.frk).
@@ -27,10 +25,12 @@ pub struct ExplainArgs {
     /// Print JSON (the shape the service's /predict and the wasm score() return).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub trust: crate::sign::TrustArgs,
 }
 
 pub fn explain(a: ExplainArgs) -> Result<ExitCode> {
-    let scorer = load_model(&a.model)?;
+    let scorer = crate::sign::load_model(&a.model, &a.trust)?;
     let v: serde_json::Value =
         serde_json::from_str(&a.customer).context("--customer is not valid JSON")?;
     let fields = ferrisk_serve::customer_fields(&v).map_err(|e| anyhow!("--customer: {e}"))?;

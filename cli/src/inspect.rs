@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use ferrisk::views::{MetadataView, MetricsView, SchemaView};
 
-use crate::common::{file_version, load_model, print_metrics};
+use crate::common::{file_version, flatten, print_metrics};
 
 #[derive(Args)]
 pub struct InspectArgs {
@@ -16,10 +16,16 @@ pub struct InspectArgs {
     /// Print everything as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub trust: crate::sign::TrustArgs,
 }
 
 pub fn inspect(a: InspectArgs) -> Result<ExitCode> {
-    let scorer = load_model(&a.model)?;
+    run(a).map_err(flatten)
+}
+
+fn run(a: InspectArgs) -> Result<ExitCode> {
+    let scorer = crate::sign::load_model(&a.model, &a.trust)?;
     let b = scorer.bundle();
     if a.json {
         let v = InspectView {
@@ -28,6 +34,7 @@ pub fn inspect(a: InspectArgs) -> Result<ExitCode> {
             schema: SchemaView::new(b),
             metrics: MetricsView::report(b),
             model: b.model.summary(),
+            signature: crate::sign::info(&a.model, &a.trust),
         };
         outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
@@ -58,6 +65,7 @@ pub fn inspect(a: InspectArgs) -> Result<ExitCode> {
         b.threshold
     );
     outln!("  model: {}", b.model.summary());
+    outln!("  signature: {}", crate::sign::describe(&a.model, &a.trust));
     outln!("  explanations: {}", ferrisk::explain::method(b));
     outln!(
         "  features ({}; {} design columns):",
@@ -110,4 +118,5 @@ struct InspectView {
     schema: SchemaView,
     metrics: Option<MetricsView>,
     model: String,
+    signature: Option<ferrisk::signature::SignatureInfo>,
 }

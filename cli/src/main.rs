@@ -18,6 +18,7 @@ mod evaluate;
 mod explain;
 mod inspect;
 mod predict;
+mod sign;
 mod synth;
 mod train;
 
@@ -64,6 +65,12 @@ enum Command {
     Kinds,
     /// Serve the advisor page, the model files and a JSON /predict API.
     Serve(ferrisk_serve::ServeArgs),
+    /// Make an Ed25519 signing key: a secret key file and its public key file.
+    Keygen(sign::KeygenArgs),
+    /// Sign a model file: approval note, optional expiry, key id.
+    Sign(sign::SignArgs),
+    /// Check model files' signatures against trusted public keys.
+    Verify(sign::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,11 +89,14 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(a) => ferrisk_serve::run(a).map(|()| ExitCode::SUCCESS),
+        Command::Keygen(a) => sign::keygen(a),
+        Command::Sign(a) => sign::sign(a),
+        Command::Verify(a) => sign::verify(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", common::error_text(&e));
             ExitCode::from(2)
         }
     }

@@ -2,6 +2,7 @@
 //! the runtime's chunk-fed CSV reader and row scorer (the same path the
 //! service and the page's worker use).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,10 +10,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use ferrisk::csv::{CsvEvent, CsvReader};
+use ferrisk::schema::{Warning, WarningKind};
 use ferrisk::{ScoreOptions, Scored};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::common::{load_model, print_drift};
+use crate::common::{csv_row, flatten, print_drift, same_file, TempFile};
 
 #[derive(Args)]
 pub struct PredictArgs {
@@ -22,7 +24,9 @@ pub struct PredictArgs {
     /// CSV with the model's feature columns (a label column is ignored).
     #[arg(long, value_name = "FILE.csv")]
     pub data: PathBuf,
-    /// Output CSV: the input columns plus probability, decision and error; `-` for stdout.
+    /// Output CSV: the input columns plus probability, decision, error and
+    /// warnings; `-` for stdout. Written to a temporary file next to it and
+    /// renamed when the run succeeds; never the --data file.
     #[arg(long, value_name = "OUT.csv")]
     pub out: PathBuf,
     /// Also write scorecard points and the top reasons (reason_1..reason_N) per row.
@@ -34,45 +38,90 @@ pub struct PredictArgs {
     /// Language of the reason texts (en, zh).
     #[arg(long, default_value = "en")]
     pub lang: String,
-}
-
-fn csv_field(out: &mut impl Write, s: &str) -> std::io::Result<()> {
-    if s.contains([',', '"', '\n', '\r']) {
-        write!(out, "\"{}\"", s.replace('"', "\"\""))
-    } else {
-        out.write_all(s.as_bytes())
-    }
-}
-
-fn csv_row<'a>(
-    out: &mut impl Write,
-    fields: impl IntoIterator<Item = &'a str>,
-) -> std::io::Result<()> {
-    for (i, f) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        csv_field(out, f)?;
-    }
-    out.write_all(b"\n")
+    #[command(flatten)]
+    pub trust: crate::sign::TrustArgs,
 }
 
 /// Bytes read from the input per step.
 const CHUNK: usize = 64 * 1024;
 
+/// Where the rows go: stdout as they come, or a temporary file renamed
+/// over `--out` when the run succeeds (removed when it fails).
+enum Sink {
+    Stdout(std::io::StdoutLock<'static>),
+    File(TempFile),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout(s) => s.write(buf),
+            Sink::File(f) => f.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(s) => s.flush(),
+            Sink::File(f) => f.flush(),
+        }
+    }
+}
+
+/// Rows with warnings, per kind (a row counts once per kind it has).
+#[derive(Default)]
+struct WarningCounts(BTreeMap<WarningKind, u64>);
+
+impl WarningCounts {
+    fn add(&mut self, warnings: &[Warning]) {
+        let kinds: BTreeSet<WarningKind> = warnings.iter().map(|w| w.kind).collect();
+        for k in kinds {
+            *self.0.entry(k).or_default() += 1;
+        }
+    }
+
+    /// `1 imputed, 2 unknown category, 0 out of training range`; `None`
+    /// when no row had a warning.
+    fn summary(&self) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let shown = [
+            WarningKind::Imputed,
+            WarningKind::UnknownCategory,
+            WarningKind::OutOfRange,
+        ];
+        let parts: Vec<String> = WarningKind::ALL
+            .into_iter()
+            .filter(|k| shown.contains(k) || self.0.contains_key(k))
+            .map(|k| format!("{} {}", self.0.get(&k).copied().unwrap_or(0), k.label()))
+            .collect();
+        Some(parts.join(", "))
+    }
+}
+
 pub fn predict(a: PredictArgs) -> Result<ExitCode> {
-    let scorer = load_model(&a.model)?;
+    run(a).map_err(flatten)
+}
+
+fn run(a: PredictArgs) -> Result<ExitCode> {
+    let scorer = crate::sign::load_model(&a.model, &a.trust)?;
     let name = a.data.display().to_string();
+    let to_stdout = a.out.as_os_str() == "-";
+    if !to_stdout && same_file(&a.data, &a.out) {
+        bail!(
+            "--out {} is the input file (--data {name}); write the results elsewhere",
+            a.out.display()
+        );
+    }
     let mut input = std::fs::File::open(&a.data).with_context(|| format!("{name}: cannot read"))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
-    let sink: Box<dyn Write> = if a.out.as_os_str() == "-" {
-        Box::new(std::io::stdout().lock())
+    let sink = if to_stdout {
+        Sink::Stdout(std::io::stdout().lock())
     } else {
-        Box::new(
-            std::fs::File::create(&a.out)
-                .with_context(|| format!("{}: cannot create", a.out.display()))?,
-        )
+        Sink::File(TempFile::create(&a.out)?)
     };
+    let out_name = a.out.display().to_string();
+    let write_err = || format!("{out_name}: cannot write");
     let mut out = BufWriter::new(sink);
     let mut rows = scorer.rows(ScoreOptions {
         explain: a.explain,
@@ -80,6 +129,7 @@ pub fn predict(a: PredictArgs) -> Result<ExitCode> {
         lang: a.lang.clone(),
         drift: true,
     });
+    let mut warned = WarningCounts::default();
     let bar = ProgressBar::new(size);
     if let Ok(style) =
         ProgressStyle::with_template("scoring [{bar:30}] {bytes}/{total_bytes} {msg}")
@@ -114,15 +164,15 @@ pub fn predict(a: PredictArgs) -> Result<ExitCode> {
                     map = scorer.map_header(&header).with_context(|| name.clone())?;
                     width = header.len();
                     let mut cols: Vec<String> = header;
-                    cols.extend(["probability", "decision", "error"].map(String::from));
+                    cols.extend(["probability", "decision", "error", "warnings"].map(String::from));
                     if a.explain {
                         cols.push("points".into());
                         cols.extend((1..=a.reasons).map(|k| format!("reason_{k}")));
                     }
-                    csv_row(&mut out, cols.iter().map(String::as_str))?;
+                    csv_row(&mut out, cols.iter().map(String::as_str)).with_context(write_err)?;
                 }
                 CsvEvent::Row { line, fields } => {
-                    let (p, d, err, extra) = match rows.score_cells(&map, &fields) {
+                    let (p, d, err, warnings, extra) = match rows.score_cells(&map, &fields) {
                         Ok(s) => {
                             let d = if s.prediction.decision {
                                 &positive
@@ -134,10 +184,18 @@ pub fn predict(a: PredictArgs) -> Result<ExitCode> {
                             } else {
                                 Vec::new()
                             };
+                            warned.add(&s.prediction.warnings);
+                            let warnings: Vec<String> = s
+                                .prediction
+                                .warnings
+                                .iter()
+                                .map(Warning::to_string)
+                                .collect();
                             (
                                 format!("{:?}", s.prediction.probability),
                                 d.clone(),
                                 String::new(),
+                                warnings.join("; "),
                                 extra,
                             )
                         }
@@ -147,6 +205,7 @@ pub fn predict(a: PredictArgs) -> Result<ExitCode> {
                                 String::new(),
                                 String::new(),
                                 e.to_string(),
+                                String::new(),
                                 vec![String::new(); extra_cols],
                             )
                         }
@@ -156,24 +215,28 @@ pub fn predict(a: PredictArgs) -> Result<ExitCode> {
                         fields
                             .iter()
                             .map(String::as_str)
-                            .chain([p.as_str(), d.as_str(), err.as_str()])
+                            .chain([p.as_str(), d.as_str(), err.as_str(), warnings.as_str()])
                             .chain(extra.iter().map(String::as_str)),
-                    )?;
+                    )
+                    .with_context(write_err)?;
                 }
                 CsvEvent::RowError { line, error } => {
                     // The row's cells cannot be trusted: it is written with
-                    // empty cells and the error, and scoring goes on.
+                    // empty cells and the error (which names its line), and
+                    // scoring goes on.
                     rows.failed += 1;
-                    eprintln!("{name}: line {line}: {error}");
-                    let message = format!("line {line}: {error}");
-                    let empty = vec![""; width];
+                    let mut message = error.to_string();
+                    if !message.starts_with(&format!("line {line}")) {
+                        message = format!("line {line}: {message}");
+                    }
+                    eprintln!("{name}: {message}");
                     csv_row(
                         &mut out,
-                        empty
-                            .into_iter()
-                            .chain(["", "", message.as_str()])
+                        std::iter::repeat_n("", width)
+                            .chain(["", "", message.as_str(), ""])
                             .chain(std::iter::repeat_n("", extra_cols)),
-                    )?;
+                    )
+                    .with_context(write_err)?;
                 }
             }
             let total = rows.scored + rows.failed;
@@ -186,14 +249,22 @@ pub fn predict(a: PredictArgs) -> Result<ExitCode> {
     if reader.header().is_none() {
         bail!("{name}: CSV is empty: no header line");
     }
-    out.flush()?;
+    match out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(write_err)?
+    {
+        Sink::File(f) => f.commit()?,
+        Sink::Stdout(mut s) => s.flush().with_context(write_err)?,
+    }
     bar.finish_and_clear();
     eprintln!(
         "scored {} rows, {} failed ({})",
-        rows.scored,
-        rows.failed,
-        a.out.display()
+        rows.scored, rows.failed, out_name
     );
+    if let Some(summary) = warned.summary() {
+        eprintln!("rows with warnings: {summary}");
+    }
     let failed = rows.failed;
     if rows.scored > 0 {
         if let Some(counts) = rows.into_drift() {

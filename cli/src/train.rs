@@ -10,7 +10,7 @@ use ferrisk_train::data::{self, SchemaFile, Table};
 use ferrisk_train::models::{KindParams, Trainer};
 use ferrisk_train::pipeline::{self, TrainConfig};
 
-use crate::common::{print_metrics, write_atomic, Bars};
+use crate::common::{flatten, print_metrics, write_atomic, Bars};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -87,6 +87,10 @@ fn kinds<'a>(spec: &str, all: &'a KindParams) -> Result<Vec<Box<dyn Trainer + 'a
 }
 
 pub fn train(a: TrainArgs) -> Result<ExitCode> {
+    run(a).map_err(flatten)
+}
+
+fn run(a: TrainArgs) -> Result<ExitCode> {
     let kinds = kinds(&a.model, &a.kinds)?;
     if !(a.test_size > 0.0 && a.test_size < 1.0) {
         bail!("--test-size must be between 0 and 1, got {}", a.test_size);
@@ -127,7 +131,7 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
             pdo: a.score_pdo,
         },
         reasons: match &a.reasons {
-            Some(p) => read_catalogue(p)?,
+            Some(p) => read_catalogue(p, &ds)?,
             None => Vec::new(),
         },
     };
@@ -178,8 +182,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a reason catalogue: {"feature": {"en": "...", "zh": "..."}}.
-fn read_catalogue(path: &Path) -> Result<Vec<ferrisk::credit::ReasonText>> {
+/// Reads a reason catalogue: {"feature": {"en": "...", "zh": "..."}}; every
+/// name must be a feature of the data.
+fn read_catalogue(path: &Path, ds: &data::Dataset) -> Result<Vec<ferrisk::credit::ReasonText>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let map: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
@@ -189,6 +194,15 @@ fn read_catalogue(path: &Path) -> Result<Vec<ferrisk::credit::ReasonText>> {
                 path.display()
             )
         })?;
+    if let Some(name) = map
+        .keys()
+        .find(|name| !ds.features.iter().any(|(_, f, _)| f == *name))
+    {
+        bail!(
+            "{}: reason texts for '{name}', which is not a feature of the data",
+            path.display()
+        );
+    }
     Ok(map
         .into_iter()
         .flat_map(|(feature, langs)| {

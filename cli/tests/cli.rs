@@ -339,11 +339,18 @@ fn predict_scores_good_rows_and_reports_bad_ones() {
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
-    assert!(lines[0].ends_with("probability,decision,error"));
+    assert!(lines[0].ends_with("probability,decision,error,warnings"));
     assert!(
-        lines[2].ends_with(",,,feature 'income': 'lots' is not a number"),
+        lines[2].ends_with(",,,feature 'income': 'lots' is not a number,"),
         "{}",
         lines[2]
+    );
+    // The imputed income and the unknown employment are in its warnings.
+    assert!(
+        lines[3].contains(",income: missing; imputed the training median ")
+            && lines[3].contains("; employment: category 'astronaut' was not seen"),
+        "{}",
+        lines[3]
     );
     // Missing income is imputed, the unknown employment category is scored anyway.
     let p: f32 = lines[3].split(',').nth(8).unwrap().parse().unwrap();
@@ -657,5 +664,207 @@ fn every_kind_the_trainer_offers_has_a_golden_file() {
         );
         let expected = repo().join(format!("tests/golden/expected-{id}.csv"));
         assert!(expected.is_file(), "{id}: no {}", expected.display());
+    }
+}
+
+#[test]
+fn a_model_write_leaves_no_temporary_file() {
+    let dir = tmp("atomic");
+    let data = write(&dir, "s.csv", &ferrisk_train::synth::generate(200, 8));
+    let train = |out: &Path| {
+        run(bin()
+            .args([
+                "train",
+                "--label",
+                "default",
+                "--positive",
+                "yes",
+                "--model",
+                "lr",
+            ])
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(out))
+    };
+    let temporaries = || -> Vec<String> {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp"))
+            .collect()
+    };
+    let o = train(&dir.join("ok.frk"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.join("ok.frk").is_file());
+    assert!(temporaries().is_empty(), "{:?}", temporaries());
+    // The rename fails (the path is a directory that is not empty): the
+    // error names the path and the temporary file is removed.
+    let blocked = dir.join("blocked.frk");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    let o = train(&blocked);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("blocked.frk: cannot write"), "{err}");
+    assert!(temporaries().is_empty(), "{:?}", temporaries());
+}
+
+#[test]
+fn svm_max_rows_below_the_minimum_is_refused_naming_the_minimum() {
+    let dir = tmp("svm-rows");
+    let data = write(&dir, "s.csv", &ferrisk_train::synth::generate(300, 4));
+    let train = |rows: &str| {
+        run(bin()
+            .args([
+                "train",
+                "--label",
+                "default",
+                "--positive",
+                "yes",
+                "--model",
+                "svm-rbf",
+                "--svm-max-rows",
+                rows,
+            ])
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(dir.join(format!("svm-{rows}.frk"))))
+    };
+    let o = train("10");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!err.contains("support values"), "{err}");
+    let at_least = "--svm-max-rows 10 is below the minimum of ";
+    let pos = err.find(at_least).unwrap_or_else(|| panic!("{err}"));
+    let min: usize = err[pos + at_least.len()..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((17..=40).contains(&min), "{err}");
+    // The minimum itself trains, on a sample of exactly that size.
+    let o = train(&min.to_string());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("stratified sample of {min} of 210 training rows")),
+        "{err}"
+    );
+    let v = json(&ok(bin()
+        .arg("inspect")
+        .arg("--json")
+        .arg(dir.join(format!("svm-{min}.frk")))));
+    assert_eq!(v["metadata"]["kind"], "svm-rbf");
+}
+
+#[test]
+fn every_error_says_each_thing_once() {
+    let dir = tmp("once");
+    let data = write(&dir, "s.csv", &ferrisk_train::synth::generate(200, 3));
+    let model = dir.join("lr.frk");
+    let train = || {
+        let mut c = bin();
+        c.args([
+            "train",
+            "--label",
+            "default",
+            "--positive",
+            "yes",
+            "--model",
+            "lr",
+        ])
+        .arg("--out")
+        .arg(&model);
+        c
+    };
+    ok(train().arg("--data").arg(&data));
+    let missing = dir.join("missing.csv");
+    let bad_schema = write(&dir, "schema.json", r#"{"types": {"age": "numerc"}}"#);
+    let bad_catalogue = write(&dir, "reasons.json", r#"{"age": "text"}"#);
+    let foreign_catalogue = write(&dir, "foreign.json", r#"{"nope": {"en": "text"}}"#);
+    let mut labelled = b"age,income,loan_amount,duration_months,existing_credits,employment,housing,purpose,default\n".to_vec();
+    labelled.extend_from_slice(b"30,lots,5000,24,1,permanent,own,car,yes\n");
+    let bad_row = write(&dir, "badrow.csv", "");
+    std::fs::write(&bad_row, &labelled).unwrap();
+    labelled.extend_from_slice(b"30,4\xff0000,5000,24,1,permanent,own,car,no\n");
+    let not_utf8 = dir.join("utf8.csv");
+    std::fs::write(&not_utf8, &labelled).unwrap();
+    let mut cases: Vec<(Command, &str)> = Vec::new();
+    let mut c = train();
+    c.arg("--data").arg(&missing);
+    cases.push((c, "missing.csv: cannot read"));
+    let mut c = bin();
+    c.args(["inspect"]).arg(dir.join("missing.frk"));
+    cases.push((c, "missing.frk: cannot read"));
+    let mut c = bin();
+    c.args(["predict", "--model"])
+        .arg(dir.join("missing.frk"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.join("o.csv"));
+    cases.push((c, "missing.frk: cannot read"));
+    let mut c = bin();
+    c.args(["evaluate", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&missing);
+    cases.push((c, "missing.csv: cannot read"));
+    let mut c = train();
+    c.arg("--data")
+        .arg(&data)
+        .arg("--schema")
+        .arg(dir.join("missing.json"));
+    cases.push((c, "missing.json: cannot read"));
+    let mut c = train();
+    c.arg("--data").arg(&data).arg("--schema").arg(&bad_schema);
+    cases.push((c, "schema.json: invalid schema file"));
+    let mut c = train();
+    c.arg("--data")
+        .arg(&data)
+        .arg("--reasons")
+        .arg(&bad_catalogue);
+    cases.push((c, "reasons.json: expected"));
+    let mut c = train();
+    c.arg("--data")
+        .arg(&data)
+        .arg("--reasons")
+        .arg(&foreign_catalogue);
+    cases.push((c, "foreign.json"));
+    let mut c = bin();
+    c.args(["train", "--label", "default", "--positive", "yes"])
+        .args(["--model", "lr,xgb"])
+        .arg("--data")
+        .arg(&data);
+    cases.push((c, "unknown model kind 'xgb'"));
+    let mut c = bin();
+    c.args(["evaluate", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&bad_row);
+    cases.push((
+        c,
+        "badrow.csv: line 2: feature 'income': 'lots' is not a number",
+    ));
+    let mut c = train();
+    c.arg("--data").arg(&not_utf8);
+    cases.push((c, "utf8.csv: line 3: not valid UTF-8 text"));
+    for (mut cmd, want) in cases {
+        let e = fails(&mut cmd);
+        let line = e
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("no error line: {e}"));
+        assert!(line.contains(want), "{want}: {e}");
+        assert!(!line.contains("line 0"), "{e}");
+        assert!(!line.contains("column ''"), "{e}");
+        assert!(line.matches("(os error").count() <= 1, "{e}");
+        // No part of the message is said twice.
+        let parts: Vec<&str> = line["error: ".len()..].split(": ").collect();
+        for (i, p) in parts.iter().enumerate() {
+            assert!(!parts[i + 1..].contains(p), "'{p}' repeats: {e}");
+        }
     }
 }

@@ -283,6 +283,21 @@ pub fn prepare(
             message: "no feature columns left besides the label".into(),
         });
     }
+    // A row without a single feature value is an error here as it is when
+    // scoring ("no values"), so training and evaluation agree on every row.
+    for (row, &line) in table.rows.iter().zip(&table.lines) {
+        if features
+            .iter()
+            .all(|(c, _, _)| row.get(*c).is_none_or(|v| is_missing(v)))
+        {
+            return Err(DataError::Value {
+                path,
+                line,
+                column: "(every feature)".into(),
+                message: "no values: every feature is empty or missing".into(),
+            });
+        }
+    }
     Ok(Dataset {
         label: label.to_string(),
         positive: positive.to_string(),
@@ -295,6 +310,17 @@ pub fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_training_row_without_values_names_its_line() {
+        let t = table("a,b,y\n1,x,yes\n,,no\n2,z,no\n").unwrap();
+        let err = prepare(&t, "y", "yes", &[], &SchemaFile::default()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("line 3") && text.contains("no values"),
+            "{text}"
+        );
+    }
 
     fn table(text: &str) -> Result<Table, DataError> {
         Table::parse(Path::new("t.csv"), text, String::new())

@@ -96,11 +96,34 @@ struct RawSvm {
     bias: f64,
 }
 
+/// The fewest rows the RBF SVM trains on with `cols` design columns and
+/// `folds` internal Platt folds (at least 2). smartcore 0.7's SVC reads
+/// each row as its first `rows` values (`get_row(i).iterator(0).take(n)`,
+/// n = number of rows), so with fewer rows than columns it fits on cut rows
+/// and returns cut support vectors. Every fit (the final one and the one
+/// on each fold's complement, of `n - ceil(n / folds)` rows) needs at
+/// least `cols` rows.
+pub fn min_rbf_rows(cols: usize, folds: usize) -> usize {
+    let k = folds.max(2);
+    let mut n = cols.max(2);
+    while n - n.div_ceil(k) < cols {
+        n += 1;
+    }
+    n
+}
+
 /// Smartcore's SVC with the RBF kernel (the linear SVM has its own solver,
 /// [`fit_linear_svm`]).
 fn fit_svc(x: &Matrix, y: &[bool], p: &SvmParams, gamma: f64) -> Result<RawSvm, FitError> {
     if !(p.c > 0.0 && p.c.is_finite()) {
         return Err(FitError::Param(format!("--svm-c must be > 0, got {}", p.c)));
+    }
+    if x.rows < x.cols {
+        // See min_rbf_rows: smartcore would cut every row to `x.rows` values.
+        return Err(FitError::Param(format!(
+            "the RBF SVM needs at least as many rows as design columns ({}), got {}",
+            x.cols, x.rows
+        )));
     }
     let xm = dense(x)?;
     let yv = targets(y);
@@ -269,6 +292,16 @@ pub fn fit_svm(
     rbf: bool,
 ) -> Result<(SvmModel, Calibration), FitError> {
     let gamma = if rbf {
+        let need = min_rbf_rows(x.cols, p.platt_folds);
+        if x.rows < need {
+            return Err(FitError::Param(format!(
+                "the RBF SVM needs at least {need} training rows for {} design columns \
+                 ({} Platt folds), got {}",
+                x.cols,
+                p.platt_folds.max(2),
+                x.rows
+            )));
+        }
         Some(p.gamma.unwrap_or_else(|| default_gamma(x)))
     } else {
         None
@@ -374,6 +407,37 @@ pub fn platt(dec: &[f64], y: &[bool]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rbf_svm_needs_a_row_per_column_in_every_fit() {
+        for cols in [1, 2, 17, 40] {
+            for folds in [2, 3, 5] {
+                let n = min_rbf_rows(cols, folds);
+                assert!(n - n.div_ceil(folds) >= cols, "{cols} {folds}");
+                assert!(n - 1 - (n - 1).div_ceil(folds) < cols, "{cols} {folds}");
+            }
+        }
+        assert_eq!(min_rbf_rows(17, 3), 26);
+    }
+
+    #[test]
+    fn too_few_rows_for_the_rbf_svm_are_refused_not_cut() {
+        // 10 rows, 17 columns: smartcore would return 10-value support vectors.
+        let mut x = Matrix::zeros(10, 17);
+        for r in 0..10 {
+            for (c, v) in x.row_mut(r).iter_mut().enumerate() {
+                *v = ((r * 17 + c) % 7) as f32 - 3.0;
+            }
+        }
+        let y: Vec<bool> = (0..10).map(|i| i % 2 == 0).collect();
+        let e = fit_svm(&x, &y, &SvmParams::default(), true)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("needs at least 26 training rows"), "{e}");
+        let raw = fit_svc(&x, &y, &SvmParams::default(), 0.1).err();
+        assert!(raw.is_some());
+    }
 
     #[test]
     fn platt_recovers_a_known_sigmoid() {

@@ -7,7 +7,7 @@ use ferrisk::schema::Encoding;
 use ferrisk::Model;
 
 use super::{kv, FitInput, Fitted, Flags, Trainer};
-use crate::algo::linear::{fit_svm, SvmModel, SvmParams};
+use crate::algo::linear::{fit_svm, min_rbf_rows, SvmModel, SvmParams};
 use crate::split;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -99,11 +99,30 @@ impl Trainer for Svm<'_> {
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
         let (x, y) = (input.x, input.y);
         let mut notes = Vec::new();
+        let svm = SvmParams {
+            c: self.p.c,
+            gamma: self.p.gamma,
+            epochs: self.p.epochs,
+            seed: input.seed,
+            ..SvmParams::default()
+        };
         // Only the kernel solver needs a row cap; the linear one is O(rows).
-        let (xs, ys) = if self.rbf && x.rows > self.p.max_rows.max(10) {
-            let keep_rows = self.p.max_rows.max(10);
+        let (xs, ys) = if self.rbf && x.rows > self.p.max_rows {
+            let keep_rows = self.p.max_rows;
+            let min = min_rbf_rows(x.cols, svm.platt_folds);
+            if keep_rows < min {
+                return Err(format!(
+                    "--svm-max-rows {keep_rows} is below the minimum of {min} for these data: \
+                     the RBF SVM needs a row per design column ({}) in each of its Platt fits",
+                    x.cols
+                ));
+            }
             let frac = 1.0 - keep_rows as f64 / x.rows as f64;
-            let (keep, _) = split::stratified_split(y, frac, input.seed ^ 0xa11);
+            let (mut keep, rest) = split::stratified_split(y, frac, input.seed ^ 0xa11);
+            // Per-class rounding can miss the cap by a row or two either way.
+            keep.truncate(keep_rows);
+            keep.extend(rest.iter().take(keep_rows.saturating_sub(keep.len())));
+            keep.sort_unstable();
             notes.push(format!(
                 "SVM trained on a stratified sample of {} of {} training rows (--svm-max-rows)",
                 keep.len(),
@@ -121,13 +140,6 @@ impl Trainer for Svm<'_> {
             },
             1,
         );
-        let svm = SvmParams {
-            c: self.p.c,
-            gamma: self.p.gamma,
-            epochs: self.p.epochs,
-            seed: input.seed,
-            ..SvmParams::default()
-        };
         let (m, calibration) = fit_svm(&xs, &ys, &svm, self.rbf).map_err(|e| e.to_string())?;
         let model = match m {
             SvmModel::Linear(l) => Model::from(l),
