@@ -67,6 +67,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 /// Reads and checks the header; returns it with the body slice.
 pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8]), FormatError> {
+    let (bytes, _signature) = crate::signature::split(bytes)?;
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         // A short file that still starts like ours is "truncated", not "foreign".
         if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) && !bytes.is_empty() {

@@ -1,0 +1,43 @@
+// Trusted model signatures. www/trusted-keys.json lists the public keys whose
+// approval signatures the page accepts: the lines `ferrisk keygen` prints
+// ("ferrisk-public-key <key id> <64 hex digits>") or {publicKey, keyId, name}
+// objects. An empty list, or no such file, means no verification: every model
+// file loads, as before signing existed. With keys, a model file loads only
+// when a trusted key signed it and the approval has not expired; otherwise
+// checkModel throws and the page shows why. Verification is the wasm
+// runtime's verifyModel with the browser's Web Crypto Ed25519.
+
+import { verifyModel } from './pkg/ferrisk_wasm.js';
+
+let keys = null;
+
+async function fetchKeys() {
+  const res = await fetch(new URL('trusted-keys.json', document.baseURI), { headers: { Accept: 'application/json' } });
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const list = await res.json();
+  if (!Array.isArray(list)) throw new Error('not a JSON array of public keys');
+  return list;
+}
+
+/** The configured trusted keys (fetched once; a failed fetch is retried next time). */
+export function trustedKeys() {
+  if (!keys) {
+    keys = fetchKeys().catch((e) => {
+      keys = null;
+      throw new Error(`cannot read the trusted keys (trusted-keys.json): ${e && e.message ? e.message : e}`);
+    });
+  }
+  return keys;
+}
+
+/**
+ * Resolves when `bytes` may be loaded: to the verified signature
+ * ({keyId, note, expires, verified}), or to null when no keys are configured.
+ * Rejects with the reason (unsigned, expired, foreign key, tampered, …).
+ */
+export async function checkModel(bytes) {
+  const list = await trustedKeys();
+  if (list.length === 0) return null;
+  return verifyModel(bytes, list);
+}
