@@ -135,16 +135,6 @@ impl Bundle {
             ));
         }
         crate::kinds::all_finite("background", &self.background)?;
-        let mut names: Vec<&str> = self
-            .schema
-            .features
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
-        names.sort_unstable();
-        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("feature '{}' appears twice in the schema", w[0]));
-        }
         for f in &self.schema.features {
             match &f.kind {
                 crate::schema::FeatureKind::Numeric(n) => {

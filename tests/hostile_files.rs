@@ -284,3 +284,18 @@ fn the_fuzzers_model_findings_are_refused_or_never_pass_nan_off_as_a_probability
     }
     assert!(seen >= 7, "only {seen} model findings in {dir}");
 }
+
+#[test]
+fn a_duplicated_feature_name_is_refused() {
+    // Found by the fuzzer: a second feature named like the first hid it, so
+    // the first was always imputed and every customer scored alike.
+    let mut b = golden("lr");
+    let first = b.schema.features[0].name.clone();
+    b.schema.features[1].name = first.clone();
+    let err = load_crafted(&b).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains(&format!("feature '{first}' appears twice")),
+        "{err}"
+    );
+}

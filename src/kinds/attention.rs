@@ -528,6 +528,7 @@ impl Kind for Attention {
     const TAG: &'static str = "attention";
     /// The layout format v2 introduced, frozen there.
     type Wire = crate::format::v2::AttentionV2;
+    const IN_LEGACY_SLOT: bool = true;
 
     fn to_wire(&self) -> Self::Wire {
         crate::format::v2::attention_to(self)

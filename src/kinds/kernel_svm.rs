@@ -34,6 +34,7 @@ pub struct KernelSvmWire {
 impl Kind for KernelSvm {
     const TAG: &'static str = "kernel-svm";
     type Wire = KernelSvmWire;
+    const IN_LEGACY_SLOT: bool = true;
 
     fn to_wire(&self) -> KernelSvmWire {
         KernelSvmWire {

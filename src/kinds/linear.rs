@@ -27,6 +27,7 @@ pub struct LinearWire {
 impl Kind for Linear {
     const TAG: &'static str = "linear";
     type Wire = LinearWire;
+    const IN_LEGACY_SLOT: bool = true;
 
     fn to_wire(&self) -> LinearWire {
         LinearWire {

@@ -119,6 +119,11 @@ pub trait Kind: Sized {
     /// Wire struct of the section (postcard). Frozen once released: a new
     /// layout is a new tag.
     type Wire: Serialize + DeserializeOwned;
+    /// True for the kinds format v1/v2 already stored in their model slot
+    /// (linear, kernel SVM, trees, attention): files keep them there so older
+    /// readers load them, so a reader never meets their sections and does
+    /// not carry (in the wasm bundle) the code to decode one.
+    const IN_LEGACY_SLOT: bool = false;
 
     fn to_wire(&self) -> Self::Wire;
     /// Converts a decoded wire struct; [`Kind::validate`] runs after it.
@@ -257,6 +262,11 @@ macro_rules! registry {
             /// Decodes a model section; `None` when no registered kind has `tag`.
             pub fn decode_section(tag: &str, body: &[u8]) -> Option<Result<Model, FormatError>> {
                 $(if tag == <$ty as Kind>::TAG {
+                    if <$ty as Kind>::IN_LEGACY_SLOT {
+                        return Some(Err(FormatError::Invalid(format!(
+                            "model section '{tag}': this kind is stored in the model slot, never in a section"
+                        ))));
+                    }
                     return Some(decode_wire::<$ty>(body).map(Model::from));
                 })+
                 None

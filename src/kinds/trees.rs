@@ -199,6 +199,7 @@ pub struct NodeWire {
 impl Kind for TreeEnsemble {
     const TAG: &'static str = "trees";
     type Wire = TreesWire;
+    const IN_LEGACY_SLOT: bool = true;
 
     fn to_wire(&self) -> TreesWire {
         TreesWire {
