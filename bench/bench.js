@@ -169,8 +169,8 @@ async function benchModel(kind, batchRows = 100000) {
 
 /**
  * Checks the shipped (wasm-opt'd) bundle against the native CLI: predictCsv,
- * predictBatch and predict must give `ferrisk predict`'s probabilities bit
- * for bit.
+ * a CsvSession, predictBatch and predict must give `ferrisk predict`'s
+ * probabilities bit for bit.
  */
 async function checkModel(kind) {
   dataText ??= await (await fetch("/fixtures/data.csv")).text();
@@ -189,6 +189,16 @@ async function checkModel(kind) {
     }
   };
   compare("predictCsv", scorer.predictCsv(dataText).probabilities);
+  // The page's batch path: the file's bytes through a CsvSession, in odd slices.
+  const session = scorer.csvSession({ fields: false });
+  const bytes = new TextEncoder().encode(dataText);
+  const bySession = [];
+  for (let at = 0; at < bytes.length; at += 4093) {
+    bySession.push(...session.push(bytes.subarray(at, at + 4093)).probabilities);
+  }
+  bySession.push(...session.finish().probabilities);
+  session.free();
+  compare("CsvSession", bySession);
 
   const schema = scorer.schema();
   const [header, ...rows] = splitCsv(dataText);

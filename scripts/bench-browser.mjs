@@ -131,7 +131,7 @@ if (process.argv.includes("--check")) {
       const r = await page.evaluate((k) => window.checkModel(k), kind);
       if (r.problems.length === 0) {
         passed++;
-        console.log(`bundle ${kind}: predictCsv, predictBatch and predict equal the native CLI on ${r.rows} rows ... ok`);
+        console.log(`bundle ${kind}: predictCsv, CsvSession, predictBatch and predict equal the native CLI on ${r.rows} rows ... ok`);
       } else {
         failed++;
         console.log(`bundle ${kind}: FAIL\n  ${r.problems.join("\n  ")}`);

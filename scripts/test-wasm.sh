@@ -17,9 +17,19 @@
 # and node ones in a browser without failing, so this script counts the tests
 # that actually ran in each mode and fails unless it is the whole suite.
 #
+# Every kind the CLI trains (`ferrisk kinds`) is trained; each also gets
+# `<kind>.explain.json`: `ferrisk explain --json` of the fixed customer in
+# customer.json (written here), which the suite's `score()` must reproduce
+# key for key (numbers compared as f32).
+#
+# Before the wasm runs, a native check (wasm/tests/thin_bindings.rs) fails if
+# the bindings hold scoring logic.
+#
 # `bundle`: builds the shipped bundle (scripts/build-wasm.sh: wasm-opt'd, size
-# budget enforced) and checks in headless Chromium that it loads and gives the
-# native CLI's probabilities bit for bit (scripts/bench-browser.mjs --check).
+# budget enforced), checks in headless Chromium that it loads and gives the
+# native CLI's probabilities bit for bit (scripts/bench-browser.mjs --check),
+# and type-checks the package's declarations with a usage file
+# (tsc --strict --noEmit over www/pkg/ferrisk_wasm.d.ts and wasm/tests/ts/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -38,11 +48,12 @@ else
   DATA=tests/golden/synthetic.csv LABEL=default POSITIVE=yes
   log "NOTE: $GERMAN not found; parity fixtures use $DATA instead"
 fi
-KINDS="lr svm-linear svm-rbf rf gbm"
-
 log "building the native CLI (release)"
-cargo build --release -q -p ferrisk-train
+cargo build --release -q -p ferrisk-cli
 CLI=${CARGO_TARGET_DIR:-target}/release/ferrisk
+# The kind registry: one id per line (`ferrisk kinds` prints id<TAB>name).
+KINDS=$("$CLI" kinds | cut -f1)
+[ -n "$KINDS" ] || { echo "test-wasm: ferrisk kinds listed no kinds" >&2; exit 1; }
 
 log "training every kind on $DATA (seed 7) into $FIX/"
 rm -rf "$FIX"
@@ -53,10 +64,39 @@ cp "$DATA" "$FIX/data.csv"
 for kind in $KINDS; do
   [ -f "$FIX/$kind.frk" ] || { echo "test-wasm: the CLI wrote no $FIX/$kind.frk" >&2; exit 1; }
 done
-# Every kind the CLI wrote (the five above and any newer one).
+# One customer for `explain --json` vs the wasm `score()`: the first data row
+# of the file, with a numeric value given as text, one as null, one left out,
+# and a key that is no feature (each gives a warning), plus the label (ignored).
+if [ "$DATA" = "$GERMAN" ]; then
+  cat >"$FIX/customer.json" <<'JSON'
+{"status_of_existing_checking_account": "... < 0 DM", "duration_in_month": 6,
+ "credit_history": "critical account/ other credits existing (not at this bank)",
+ "purpose": "radio/television", "credit_amount": "1169",
+ "savings_account_and_bonds": "unknown/ no savings account",
+ "present_employment_since": "... >= 7 years",
+ "installment_rate_in_percentage_of_disposable_income": 4,
+ "personal_status_and_sex": "male : single", "other_debtors_or_guarantors": "none",
+ "present_residence_since": null, "property": "real estate", "age_in_years": 67,
+ "other_installment_plans": "none", "housing": "own",
+ "number_of_existing_credits_at_this_bank": 2, "job": "skilled employee / official",
+ "telephone": "yes, registered under the customers name", "foreign_worker": "yes",
+ "creditability": "good", "customer_id": "A-17"}
+JSON
+else
+  cat >"$FIX/customer.json" <<'JSON'
+{"age": 68, "income": "48272", "loan_amount": null, "duration_months": 60,
+ "employment": "temporary", "housing": "own", "purpose": "car",
+ "default": "yes", "customer_id": "A-17"}
+JSON
+fi
+# Every kind the CLI wrote (those it lists and any other file it left there).
 for model in "$FIX"/*.frk; do
   kind=$(basename "$model" .frk)
   "$CLI" predict --model "$model" --data "$DATA" --out "$FIX/$kind.pred.csv" 2>>"$FIX/train.log"
+  # A kind without explanations writes none (the suite then expects score()
+  # with explain to throw for it).
+  "$CLI" explain --model "$model" --customer "$(cat "$FIX/customer.json")" --json \
+    >"$FIX/$kind.explain.json" 2>>"$FIX/train.log" || rm -f "$FIX/$kind.explain.json"
 done
 export FERRISK_FIXTURES=$ROOT/$FIX
 if [ "$MODES" = fixtures ]; then
@@ -65,6 +105,13 @@ if [ "$MODES" = fixtures ]; then
 fi
 
 # --- test runs ----------------------------------------------------------------
+log "native check: the bindings hold no scoring logic (wasm/tests/thin_bindings.rs)"
+if ! cargo test -q -p ferrisk-wasm --test thin_bindings >target/wasm-test-thin.log 2>&1; then
+  cat target/wasm-test-thin.log
+  log "FAIL (thin bindings)"
+  exit 1
+fi
+
 # Optimised test builds (debug assertions and overflow checks stay on): an
 # unoptimised wasm scores the bigger models (attention, RBF SVM) so slowly
 # that one test blocks the browser page past chromedriver's 20 s script
@@ -113,6 +160,7 @@ if [ "$MODES" = all ] || [ "$MODES" = browser ]; then
 fi
 if [ "$MODES" = all ] || [ "$MODES" = bundle ]; then
   log "building the shipped bundle (scripts/build-wasm.sh)"
+  rm -f www/pkg/ferrisk_wasm.d.ts
   if ! bash scripts/build-wasm.sh >target/wasm-build.log 2>&1; then
     tail -20 target/wasm-build.log
     log "FAIL (bundle): scripts/build-wasm.sh failed (log: target/wasm-build.log)"
@@ -133,6 +181,27 @@ if [ "$MODES" = all ] || [ "$MODES" = bundle ]; then
     else
       log "OK (bundle): $passed model kinds"
     fi
+  fi
+  # The declarations the package ships (written even when the size budget
+  # fails), used the way a page uses them. A type error fails the run.
+  TSC=tools/node_modules/.bin/tsc
+  log "tsc --strict --noEmit: www/pkg/ferrisk_wasm.d.ts + wasm/tests/ts/usage.ts"
+  if [ ! -x "$TSC" ]; then
+    log "FAIL (types): $TSC is missing; run scripts/setup.sh (npm ci in tools/)"
+    status=1
+    total_failed=$((total_failed + 1))
+  elif [ ! -f www/pkg/ferrisk_wasm.d.ts ]; then
+    log "FAIL (types): the build wrote no www/pkg/ferrisk_wasm.d.ts"
+    status=1
+    total_failed=$((total_failed + 1))
+  elif "$TSC" --strict --noEmit --target es2022 --module es2022 --moduleResolution bundler \
+    --lib es2022,dom,esnext.disposable www/pkg/ferrisk_wasm.d.ts wasm/tests/ts/usage.ts; then
+    log "OK (types)"
+    total_passed=$((total_passed + 1))
+  else
+    log "FAIL (types): the TypeScript declarations do not type-check"
+    status=1
+    total_failed=$((total_failed + 1))
   fi
 fi
 

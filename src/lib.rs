@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod batch;
 pub mod bundle;
 pub mod calibration;
 pub mod credit;
@@ -29,6 +30,8 @@ pub mod kinds;
 pub mod metrics;
 pub mod schema;
 pub mod scorer;
+pub mod session;
+pub mod signature;
 pub mod views;
 
 pub use bundle::{Algorithm, Bundle, CvReport, Metadata, TrainingReport};

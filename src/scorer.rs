@@ -13,7 +13,7 @@ use crate::explain::{self, Explanation};
 use crate::format;
 use crate::kinds::check_width;
 use crate::metrics::{self, Metrics};
-use crate::schema::{RawValue, Value, Warning};
+use crate::schema::{RawValue, Value, Warning, WarningKind};
 
 /// Result of scoring one customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,13 +90,19 @@ pub struct RowScorer<'s> {
 }
 
 impl<'s> RowScorer<'s> {
-    /// Scores parsed values; `warnings` are those of parsing.
+    /// Scores parsed values; `warnings` are those of parsing. A row whose
+    /// every feature is missing is an error ("no values"), not the score of
+    /// the imputed typical customer.
     pub fn score_values(
         &mut self,
         values: &[Value],
         mut warnings: Vec<Warning>,
     ) -> Result<Scored, ScoreError> {
-        let result = self.score_inner(values, &mut warnings);
+        let result = if values.iter().all(|v| *v == Value::Missing) {
+            Err(ScoreError::NoValues)
+        } else {
+            self.score_inner(values, &mut warnings)
+        };
         match result {
             Ok(mut s) => {
                 self.scored += 1;
@@ -119,7 +125,7 @@ impl<'s> RowScorer<'s> {
         sc.design_row(values, &mut self.x, warnings)?;
         let b = &sc.bundle;
         let margin = b.model.output(&self.x);
-        let probability = b.calibration.probability(margin);
+        let probability = finite_probability(b.calibration.probability(margin))?;
         if let Some(c) = self.drift.as_mut() {
             sc.count_drift(c, values, probability);
         }
@@ -184,6 +190,25 @@ impl<'s> RowScorer<'s> {
     pub fn into_drift(self) -> Option<DriftCounts> {
         self.drift
     }
+
+    /// Counts into `counts` from now on (the drift counts of earlier rows
+    /// of the same stream, e.g. a CSV scored chunk by chunk); `None` stops
+    /// counting.
+    pub fn with_drift(mut self, counts: Option<DriftCounts>) -> Self {
+        self.drift = counts;
+        self
+    }
+}
+
+/// A probability a lender can act on, or an error: a model whose finite
+/// parameters overflow for this row (e.g. weights near `f32::MAX`) gives NaN,
+/// which is never passed off as 0.5.
+fn finite_probability(p: f32) -> Result<f32, ScoreError> {
+    if p.is_nan() {
+        Err(ScoreError::NotFiniteOutput)
+    } else {
+        Ok(p)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -202,13 +227,15 @@ impl Scorer {
     /// Wraps an in-memory bundle (validated here too).
     pub fn new(bundle: Bundle) -> Result<Scorer, FormatError> {
         bundle.validate().map_err(FormatError::Invalid)?;
-        let index = bundle
-            .schema
-            .features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.name.clone(), i))
-            .collect();
+        let mut index = HashMap::with_capacity(bundle.schema.features.len());
+        for (i, f) in bundle.schema.features.iter().enumerate() {
+            if index.insert(f.name.clone(), i).is_some() {
+                return Err(FormatError::Invalid(format!(
+                    "feature '{}' appears twice in the schema",
+                    f.name
+                )));
+            }
+        }
         Ok(Scorer {
             width: bundle.schema.width(),
             bundle,
@@ -249,6 +276,7 @@ impl Scorer {
                 None => warnings.push(Warning {
                     feature: name.to_string(),
                     message: "not a feature of this model; ignored".into(),
+                    kind: WarningKind::NotAFeature,
                 }),
             }
         }
@@ -286,10 +314,11 @@ impl Scorer {
     /// Probability for an encoded design row.
     pub fn probability(&self, x: &[f32]) -> Result<f32, ScoreError> {
         check_width(x, self.width)?;
-        Ok(self
-            .bundle
-            .calibration
-            .probability(self.bundle.model.output(x)))
+        finite_probability(
+            self.bundle
+                .calibration
+                .probability(self.bundle.model.output(x)),
+        )
     }
 
     /// Scores one customer.

@@ -2,11 +2,12 @@
 //! system in the browser). Writes `$OUT_DIR/fixtures.rs`, which the tests
 //! `include!`:
 //!
-//! - `FIXTURE_DIR` / `FIXTURES`: every `*.frk` and `*.csv` file of the
-//!   directory named by `$FERRISK_FIXTURES` (made by `scripts/test-wasm.sh`:
-//!   models trained and scored by the native CLI), or `None` / empty when
-//!   the variable is unset;
-//! - `GOLDEN`: the `*.frk` and `*.csv` files of `tests/golden/` in the
+//! - `FIXTURE_DIR` / `FIXTURES`: every `*.frk`, `*.csv` and `*.json` file of
+//!   the directory named by `$FERRISK_FIXTURES` (made by
+//!   `scripts/test-wasm.sh`: models trained, files scored and a customer
+//!   explained by the native CLI), or `None` / empty when the variable is
+//!   unset;
+//! - `GOLDEN`: the `*.frk`, `*.csv` and `*.json` files of `tests/golden/` in the
 //!   repository (the current set) and of its subdirectories (frozen sets of
 //!   older format versions, e.g. `v1/lr.frk`), named relative to it.
 //!
@@ -26,7 +27,12 @@ fn list(dir: &Path) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_file())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("frk" | "csv")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("frk" | "csv" | "json")
+            )
+        })
         .collect();
     files.sort();
     files
@@ -107,7 +113,7 @@ fn main() -> Result<(), String> {
             let files = collect(&dir, false);
             if files.is_empty() {
                 return Err(format!(
-                    "FERRISK_FIXTURES={} holds no *.frk or *.csv files; run scripts/test-wasm.sh",
+                    "FERRISK_FIXTURES={} holds no *.frk, *.csv or *.json files; run scripts/test-wasm.sh",
                     dir.display()
                 ));
             }

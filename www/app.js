@@ -7,6 +7,7 @@ import init, { Scorer } from './pkg/ferrisk_wasm.js';
 import { t, setLanguage, language, translatePage, featureLabel, fmtInt, kindLabel } from './i18n.js';
 import { contributionChart, rocChart, confusionChart, svg } from './charts.js';
 import { f32Text } from './csvtools.js';
+import { checkModel } from './trust.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -145,6 +146,7 @@ async function selectModel(key) {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       bytes = new Uint8Array(await res.arrayBuffer());
     }
+    await checkModel(bytes);
     useModel(entry, bytes);
     setModelStatus(null);
   } catch (e) {
@@ -202,6 +204,7 @@ async function openModelFile(file) {
   setModelStatus('model.loading', { name: file.name });
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
+    await checkModel(bytes);
     const id = file.name.replace(/\.frk$/i, '');
     const key = `file:${file.name}:${file.size}:${file.lastModified}`;
     let entry = state.models.find((m) => m.key === key);
@@ -388,9 +391,11 @@ function scoreNow() {
   let explainError = null;
   let credit = null;
   try {
-    explanation = cur.scorer.contributions(customer);
-    // Principal reasons (texts in the page's language) and scorecard points.
-    credit = cur.scorer.reasons(customer, 4, language());
+    // One call through the runtime's row scorer: the explanation, the
+    // principal reasons (texts in the page's language) and the scorecard
+    // points with their split by feature (the `Scored` view).
+    credit = cur.scorer.score(customer, { explain: true, reasons: 4, lang: language() });
+    explanation = credit.explanation;
   } catch (e) {
     explainError = errorText(e);
   }
@@ -620,9 +625,10 @@ function startBatch(file) {
     const msg = ev.data;
     const b = state.batch;
     if (msg.type === 'start') {
-      Object.assign(b, { phase: 'scoring', total: msg.total, done: 0 });
+      Object.assign(b, { phase: 'scoring', total: msg.total, done: 0, scoredRows: 0 });
     } else if (msg.type === 'progress') {
       b.done = msg.done;
+      b.scoredRows = msg.rows;
     } else if (msg.type === 'done') {
       Object.assign(b, msg, { phase: 'done', url: URL.createObjectURL(msg.blob) });
       stopWorker();
@@ -640,7 +646,7 @@ function startBatch(file) {
     renderBatch();
   };
   const bytes = cur.bytes.slice();
-  worker.postMessage({ type: 'score', modelBytes: bytes.buffer, file, chunkRows: 4000 }, [bytes.buffer]);
+  worker.postMessage({ type: 'score', modelBytes: bytes.buffer, file }, [bytes.buffer]);
 }
 
 function cancelBatch() {
@@ -667,9 +673,11 @@ function renderBatch() {
   const prog = $('batch-progress');
   if (running) {
     if (b.total > 0) {
+      // Progress in bytes of the file read; the row count is known as it goes.
       prog.max = b.total;
       prog.value = b.done;
-      $('batch-progress-text').textContent = t('batch.progress', { done: fmtInt(b.done), total: fmtInt(b.total) });
+      const percent = Math.floor((100 * b.done) / b.total);
+      $('batch-progress-text').textContent = t('batch.progress', { rows: fmtInt(b.scoredRows || 0), percent });
     } else {
       prog.removeAttribute('value');
       $('batch-progress-text').textContent = t('batch.reading', { name: b.name });

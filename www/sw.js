@@ -14,6 +14,8 @@ const SHELL = [
   './charts.js',
   './csvtools.js',
   './worker.js',
+  './trust.js',
+  './trusted-keys.json',
   './icon.svg',
   './pkg/ferrisk_wasm.js',
   './pkg/ferrisk_wasm_bg.wasm',

@@ -4,10 +4,11 @@
 // objects. An empty list, or no such file, means no verification: every model
 // file loads, as before signing existed. With keys, a model file loads only
 // when a trusted key signed it and the approval has not expired; otherwise
-// checkModel throws and the page shows why. Verification is the wasm
-// runtime's verifyModel with the browser's Web Crypto Ed25519.
+// checkModel throws and the page shows why. The wasm runtime's signatureCheck
+// parses the signature block and applies the refusals (unsigned, unknown
+// key, expired); the browser's own Web Crypto Ed25519 checks the signature.
 
-import { verifyModel } from './pkg/ferrisk_wasm.js';
+import { signatureCheck } from './pkg/ferrisk_wasm.js';
 
 let keys = null;
 
@@ -39,5 +40,18 @@ export function trustedKeys() {
 export async function checkModel(bytes) {
   const list = await trustedKeys();
   if (list.length === 0) return null;
-  return verifyModel(bytes, list);
+  const c = signatureCheck(bytes, list);
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  if (!subtle) {
+    throw new Error('Web Crypto is not available here (crypto.subtle needs https or localhost): cannot verify the model\'s signature');
+  }
+  let key;
+  try {
+    key = await subtle.importKey('raw', c.publicKey, 'Ed25519', false, ['verify']);
+  } catch (e) {
+    throw new Error("this browser's Web Crypto cannot verify Ed25519 signatures");
+  }
+  if (!(await subtle.verify('Ed25519', key, c.signature, c.message))) throw new Error(c.invalid);
+  if (c.refusal) throw new Error(c.refusal);
+  return c.info;
 }

@@ -1,17 +1,25 @@
 // Batch scoring off the page's thread. The page sends {type: 'score',
-// modelBytes, file, chunkRows}; this worker loads its own scorer, cuts the
-// CSV into record-aligned chunks, scores each chunk with the wasm runtime's
-// predictCsv, and reports progress after each chunk. At the end it sends the
-// scored CSV as a Blob (the input columns plus probability, decision and
-// error, like `ferrisk predict`), a preview of the first rows, the row errors, and,
-// when the file has the label column, the metrics over all labelled rows.
-// Cancelling is the page terminating this worker.
+// modelBytes, file}; this worker loads its own scorer and feeds the file's
+// bytes, slice by slice, to the wasm runtime's CsvSession, which reads the
+// CSV (quotes, line breaks inside fields, BOM, `,` `;` or tab), scores every
+// row, reports broken records and bad values with the file's own line
+// numbers, and counts drift. There is no CSV parsing here. After each slice
+// the worker reports progress in bytes. At the end it sends the scored CSV as
+// a Blob (the input columns plus probability, decision, error and warnings,
+// as `ferrisk predict` writes them), a preview of the first rows, the row
+// errors, the metrics over the labelled rows when the file has the label
+// column, and the drift report. Cancelling is the page terminating this
+// worker.
 
 import init, { Scorer } from './pkg/ferrisk_wasm.js';
-import { detectDelimiter, findRecords, splitFields, f32Text, quoteField } from './csvtools.js';
+import { f32Text, quoteField } from './csvtools.js';
 
 const PREVIEW_ROWS = 100;
 const MAX_ERRORS = 200;
+/** Bytes read from the file and pushed at a time. */
+const SLICE_BYTES = 512 * 1024;
+/** `CsvRows.labels` value of a row without a usable label. */
+const NO_LABEL = 255;
 let ready = null;
 
 self.onmessage = async (ev) => {
@@ -24,114 +32,127 @@ self.onmessage = async (ev) => {
   }
 };
 
-/** Rewrites "line N" of a chunk's message to the file's line numbers. */
-function fileLines(message, firstLine) {
-  return message.replace(/\bline (\d+)/g, (_, n) => `line ${Number(n) - 2 + firstLine}`);
+/** A growable typed array. */
+class Column {
+  constructor(Type) {
+    this.Type = Type;
+    this.data = new Type(1024);
+    this.length = 0;
+  }
+
+  push(v) {
+    if (this.length === this.data.length) {
+      const grown = new this.Type(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length] = v;
+    this.length += 1;
+  }
+
+  values() {
+    return this.data.subarray(0, this.length);
+  }
 }
 
-async function score({ modelBytes, file, chunkRows }) {
+const csvLine = (cells) => `${cells.map((c) => quoteField(c, ',')).join(',')}\n`;
+
+async function score({ modelBytes, file }) {
   const t0 = performance.now();
   ready ??= init();
   await ready;
   const scorer = Scorer.load(new Uint8Array(modelBytes));
+  const session = scorer.csvSession();
   try {
     const schema = scorer.schema();
-    const text = await file.text();
-    const recs = findRecords(text);
-    if (!recs.header) throw new Error('the file is empty (no header line)');
-    const headerText = text.slice(recs.header.start, recs.header.end);
-    const delim = detectDelimiter(headerText);
-    const header = splitFields(headerText, delim).map((s) => s.trim());
-    const labelColumn = header.indexOf(schema.label);
-    const total = recs.count;
-    if (total === 0) throw new Error('the file has a header but no data rows');
-    self.postMessage({ type: 'start', total });
+    const size = file.size;
+    self.postMessage({ type: 'start', total: size });
 
-    const probs = new Float32Array(total);
-    const labels = new Uint8Array(total);
-    const usable = new Uint8Array(total);
-    const parts = [`${headerText}${delim}probability${delim}decision${delim}error\n`];
+    const probs = new Column(Float32Array);
+    const labels = new Column(Uint8Array);
+    const parts = [];
     const preview = [];
     const errors = [];
     let errorCount = 0;
-    let driftCounts = null;
-    const chunk = Math.max(1, chunkRows | 0);
+    let header = null;
+    let labelColumn = -1;
 
-    for (let a = 0; a < total; a += chunk) {
-      const b = Math.min(total, a + chunk);
-      const firstLine = recs.lines[a];
-      const chunkText = `${headerText}\n${text.slice(recs.starts[a], recs.ends[b - 1])}`;
-      let res;
-      try {
-        res = scorer.predictCsv(chunkText);
-      } catch (e) {
-        throw new Error(fileLines(e && e.message ? e.message : String(e), firstLine));
-      }
-      if (res.probabilities.length !== b - a) {
-        throw new Error(`internal: ${res.probabilities.length} results for ${b - a} rows near line ${firstLine}`);
-      }
-      if (res.driftCounts) {
-        if (!driftCounts) driftCounts = new Uint32Array(res.driftCounts.length);
-        for (let k = 0; k < driftCounts.length; k += 1) driftCounts[k] += res.driftCounts[k];
+    /** Appends the rows one push completed to the output. */
+    const take = (rows) => {
+      if (header === null) {
+        header = session.header();
+        if (header === null) return;
+        labelColumn = session.labelColumn() ?? -1;
+        parts.push(csvLine([...header, 'probability', 'decision', 'error', 'warnings']));
       }
       const rowError = new Map();
-      for (const err of res.errors) {
-        const line = err.line - 2 + firstLine;
-        rowError.set(line, err.message);
+      for (const err of rows.errors) {
+        rowError.set(err.line, err.message);
         errorCount += 1;
-        if (errors.length < MAX_ERRORS) errors.push({ line, message: err.message });
+        if (errors.length < MAX_ERRORS) errors.push(err);
       }
+      const rowWarnings = new Map();
+      for (const w of rows.warnings) rowWarnings.set(w.line, w.warnings.join('; '));
       let out = '';
-      for (let i = a; i < b; i += 1) {
-        const p = res.probabilities[i - a];
-        probs[i] = p;
+      for (let i = 0; i < rows.lines.length; i += 1) {
+        const line = rows.lines[i];
+        const p = rows.probabilities[i];
         const ok = !Number.isNaN(p);
-        const decision = ok ? res.decisions[i - a] === 1 : null;
+        const decision = ok ? rows.decisions[i] === 1 : null;
         const pText = ok ? f32Text(p) : '';
         const dText = decision === null ? '' : decision ? schema.positive : schema.negative;
-        const record = text.slice(recs.starts[i], recs.ends[i]);
-        const eText = ok ? '' : quoteField(rowError.get(recs.lines[i]) || 'not scored', delim);
-        out += `${record}${delim}${pText}${delim}${dText}${delim}${eText}\n`;
-        let actual = '';
-        if (labelColumn >= 0) {
-          actual = (splitFields(record, delim)[labelColumn] ?? '').trim();
-          if (actual === schema.positive) labels[i] = 1;
-          if (ok && (actual === schema.positive || actual === schema.negative)) usable[i] = 1;
-        }
+        const error = ok ? '' : rowError.get(line) || 'not scored';
+        // A record the reader could not split has no cells: written empty.
+        const fields = rows.fields[i].length ? rows.fields[i] : header.map(() => '');
+        out += csvLine([...fields, pText, dText, error, rowWarnings.get(line) || '']);
+        probs.push(p);
+        labels.push(rows.labels ? rows.labels[i] : NO_LABEL);
         if (preview.length < PREVIEW_ROWS) {
-          preview.push({ line: recs.lines[i], probability: pText, decision, actual, error: rowError.get(recs.lines[i]) || '' });
+          const actual = labelColumn >= 0 && rows.fields[i].length ? (rows.fields[i][labelColumn] ?? '').trim() : '';
+          preview.push({ line, probability: pText, decision, actual, error });
         }
       }
       parts.push(out);
-      self.postMessage({ type: 'progress', done: b, total });
+    };
+
+    for (let at = 0; at < size; at += SLICE_BYTES) {
+      const end = Math.min(size, at + SLICE_BYTES);
+      const bytes = new Uint8Array(await file.slice(at, end).arrayBuffer());
+      take(session.push(bytes));
+      self.postMessage({ type: 'progress', done: end, total: size, rows: probs.length });
     }
+    take(session.finish());
+    const total = probs.length;
+    if (total === 0) throw new Error('the file has a header but no data rows');
 
     let metrics = null;
     let metricsError = null;
     let skippedLabels = 0;
     if (labelColumn >= 0) {
+      const p = probs.values();
+      const y = labels.values();
       let n = 0;
-      for (let i = 0; i < total; i += 1) n += usable[i];
+      for (let i = 0; i < total; i += 1) if (!Number.isNaN(p[i]) && y[i] !== NO_LABEL) n += 1;
       skippedLabels = total - n;
-      const p = new Float32Array(n);
-      const y = new Uint8Array(n);
+      const pm = new Float32Array(n);
+      const ym = new Uint8Array(n);
       for (let i = 0, k = 0; i < total; i += 1) {
-        if (usable[i]) {
-          p[k] = probs[i];
-          y[k] = labels[i];
+        if (!Number.isNaN(p[i]) && y[i] !== NO_LABEL) {
+          pm[k] = p[i];
+          ym[k] = y[i];
           k += 1;
         }
       }
       try {
-        metrics = scorer.metricsFor(p, y);
+        metrics = scorer.metricsFor(pm, ym);
       } catch (e) {
         metricsError = e && e.message ? e.message : String(e);
       }
     }
     let drift = null;
-    if (driftCounts) {
+    if (session.driftCounts()) {
       try {
-        drift = scorer.driftReport(driftCounts);
+        drift = session.driftReport();
       } catch (e) {
         drift = null;
       }
@@ -152,6 +173,7 @@ async function score({ modelBytes, file, chunkRows }) {
       seconds: (performance.now() - t0) / 1000,
     });
   } finally {
+    session.free();
     scorer.free();
   }
 }

@@ -43,6 +43,8 @@ fn charge(bytes: u64) -> bool {
     })
 }
 
+const TOO_BIG: &str = "a list needs more memory than a file of this size may use";
+
 /// A vector read under the budget.
 pub struct Bounded<T>(pub Vec<T>);
 
@@ -58,16 +60,12 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Bounded<T> {
                 let each = std::mem::size_of::<T>().max(1) as u64;
                 let hint = seq.size_hint().unwrap_or(0);
                 if !charge(each.saturating_mul(hint as u64)) {
-                    return Err(A::Error::custom(format!(
-                        "a list of {hint} entries needs more memory than a file of this size may use"
-                    )));
+                    return Err(A::Error::custom(TOO_BIG));
                 }
                 let mut out = Vec::with_capacity(hint);
                 while let Some(x) = seq.next_element()? {
                     if out.len() >= hint && !charge(each) {
-                        return Err(A::Error::custom(
-                            "a list needs more memory than a file of this size may use",
-                        ));
+                        return Err(A::Error::custom(TOO_BIG));
                     }
                     out.push(x);
                 }

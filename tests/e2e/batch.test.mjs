@@ -1,8 +1,8 @@
 // Batch scoring in the page's Web Worker: a labelled CSV gives the same
 // metrics as `ferrisk evaluate --json` and the same scored file as
-// `ferrisk predict`; bad rows are reported like the CLI does; a 100,000-row
-// file is scored with a moving progress bar while the page stays
-// responsive; and Cancel stops a run.
+// `ferrisk predict`; bad rows and broken records are reported like the CLI
+// does and scoring goes on; a 100,000-row file is scored with a moving
+// progress bar while the page stays responsive; and Cancel stops a run.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -119,8 +119,9 @@ describe('batch scoring', () => {
     const pageCsv = await download(s.page, path.join(cfg.tmp, 'page-bad.csv'));
     const cliCsv = cliPredictFile(modelPath('lr'), file, path.join(cfg.tmp, 'cli-bad.csv'));
     assertSameScores(pageCsv, cliCsv);
-    // A broken record deep in the file (past the first chunk) stops the run
-    // with the file's own line number, as the CLI reports it.
+    // A broken record deep in the file (past the first slice the worker
+    // reads) is a row error with the file's own line number, as the CLI
+    // reports it, and the rows after it are scored.
     const ragged = path.join(cfg.tmp, 'ragged.csv');
     writeBigCsv(ragged, 9000);
     const lines = fs.readFileSync(ragged, 'utf8').split('\n');
@@ -129,10 +130,28 @@ describe('batch scoring', () => {
     fs.writeFileSync(ragged, lines.join('\n'));
     await s.page.locator('#batch-file').setInputFiles(ragged);
     const status = await waitForBatchEnd(s.page);
-    assert.match(status, new RegExp(`line ${badLine}\\b`));
+    assert.match(status, /Scored 9,000 rows/);
+    const notice = await s.page.locator('#batch-body .notice').textContent();
+    assert.match(notice, /1 rows could not be scored/);
+    assert.match(notice, new RegExp(`${badLine}: line ${badLine}: \\d+ fields, but the header has \\d+`));
     const native = spawnSync(cfg.bin, ['predict', '--model', modelPath('lr'), '--data', ragged, '--out', path.join(cfg.tmp, 'ragged-out.csv')], { encoding: 'utf8' });
     assert.notEqual(native.status, 0);
     assert.match(native.stderr, new RegExp(`line ${badLine}\\b`));
+    // The download: the broken record with empty cells and its error, every
+    // other row as the CLI scored it.
+    const pageRagged = await download(s.page, path.join(cfg.tmp, 'page-ragged.csv'));
+    const cliRagged = parseCsv(fs.readFileSync(path.join(cfg.tmp, 'ragged-out.csv'), 'utf8'));
+    assert.deepEqual(pageRagged.header, cliRagged.header);
+    assert.equal(pageRagged.rows.length, 9000);
+    const at = badLine - 2;
+    const ie = pageRagged.header.indexOf('error');
+    for (const table of [pageRagged, cliRagged]) {
+      assert.ok(table.rows[at].every((c, k) => (k === ie) === (c !== '')), 'the broken record is written with empty cells and its error');
+      assert.match(table.rows[at][ie], new RegExp(`line ${badLine}\\b`));
+    }
+    pageRagged.rows.splice(at, 1);
+    cliRagged.rows.splice(at, 1);
+    assertSameScores(pageRagged, cliRagged);
     assertClean(s, ['lots']);
     await s.context.close();
   });
@@ -140,6 +159,8 @@ describe('batch scoring', () => {
   test('scores 100,000 rows in the worker with a moving progress bar; the page stays responsive', async () => {
     const file = path.join(cfg.tmp, 'big-100k.csv');
     writeBigCsv(file, 100000);
+    // The worker reads the file in slices: progress counts bytes.
+    const bytes = fs.statSync(file).size;
     const s = await openPage(browser);
     await waitForProbability(s.page);
     const started = Date.now();
@@ -154,7 +175,7 @@ describe('batch scoring', () => {
         running: !document.getElementById('batch-progress-wrap').hidden,
       }));
       slowest = Math.max(slowest, Date.now() - t0);
-      if (snap.running && snap.max === 100000 && snap.value > 0 && snap.value < 100000) seen.add(snap.value);
+      if (snap.running && snap.max === bytes && snap.value > 0 && snap.value < bytes) seen.add(snap.value);
       if (!snap.running && Date.now() - started > 100) break;
       if (Date.now() - started > 120000) assert.fail('100k batch did not finish in 120 s');
       await new Promise((r) => setTimeout(r, 25));

@@ -1,6 +1,6 @@
-// Unit tests of www/csvtools.js (no browser): record finding and field
-// splitting follow RFC 4180 as the runtime's reader does, and f32Text writes
-// exactly what Rust's `{:?}` writes for an f32 (checked against rustc itself).
+// Unit tests of www/csvtools.js (no browser): quoteField quotes as the CLI's
+// CSV writer does, and f32Text writes exactly what Rust's `{:?}` writes for
+// an f32 (checked against rustc itself). Reading CSV is the wasm runtime's.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,49 +8,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { detectDelimiter, f32Text, findRecords, quoteField, splitFields } from '../../www/csvtools.js';
-
-function records(text) {
-  const r = findRecords(text);
-  const out = [];
-  for (let i = 0; i < r.count; i += 1) out.push({ text: text.slice(r.starts[i], r.ends[i]), line: r.lines[i] });
-  return { header: r.header && text.slice(r.header.start, r.header.end), rows: out };
-}
+import { f32Text, quoteField } from '../../www/csvtools.js';
 
 describe('csvtools', () => {
-  test('records: BOM, CRLF, blank lines, and line breaks inside quotes', () => {
-    const text = '\ufeffa,b\r\n1,"two\r\nlines"\r\n\r\n  \n3,"x ""q"""\n4,5';
-    const { header, rows } = records(text);
-    assert.equal(header, 'a,b');
-    assert.deepEqual(
-      rows.map((r) => r.line),
-      [2, 6, 7],
-    );
-    assert.deepEqual(splitFields(rows[0].text, ','), ['1', 'two\r\nlines']);
-    assert.deepEqual(splitFields(rows[1].text, ','), ['3', 'x "q"']);
-    assert.deepEqual(splitFields(rows[2].text, ','), ['4', '5']);
-  });
-
-  test('records grow past the initial capacity', () => {
-    const n = 5000;
-    const text = `h\n${Array.from({ length: n }, (_, i) => String(i)).join('\n')}\n`;
-    const r = findRecords(text);
-    assert.equal(r.count, n);
-    assert.equal(text.slice(r.starts[n - 1], r.ends[n - 1]), String(n - 1));
-    assert.equal(r.lines[n - 1], n + 1);
-  });
-
-  test('delimiter detection ignores quoted delimiters', () => {
-    assert.equal(detectDelimiter('a;b;"c,d,e"'), ';');
-    assert.equal(detectDelimiter('a\tb\tc'), '\t');
-    assert.equal(detectDelimiter('a,b'), ',');
-    assert.equal(detectDelimiter('single'), ',');
-  });
-
-  test('quoteField round-trips through splitFields', () => {
-    const values = ['plain', 'with,comma', 'with "quote"', 'two\nlines', ''];
-    const line = values.map((v) => quoteField(v)).join(',');
-    assert.deepEqual(splitFields(line, ','), values);
+  test('quoteField quotes what `ferrisk predict` quotes', () => {
+    assert.equal(quoteField('plain'), 'plain');
+    assert.equal(quoteField(''), '');
+    assert.equal(quoteField('with,comma'), '"with,comma"');
+    assert.equal(quoteField('with "quote"'), '"with ""quote"""');
+    assert.equal(quoteField('two\nlines'), '"two\nlines"');
+    assert.equal(quoteField('cr\r'), '"cr\r"');
+    assert.equal(quoteField('a;b', ';'), '"a;b"');
+    assert.equal(quoteField(1.5), '1.5');
   });
 
   test('f32Text writes what Rust {:?} writes for f32', () => {

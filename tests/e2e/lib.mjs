@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { findRecords, splitFields, detectDelimiter, quoteField } from '../../www/csvtools.js';
+import { quoteField } from '../../www/csvtools.js';
 
 function env(name) {
   const v = process.env[name];
@@ -110,15 +110,80 @@ export function cliPredictFile(model, input, output) {
   return parseCsv(fs.readFileSync(output, 'utf8'));
 }
 
+/**
+ * The tests' own CSV reader (the page has none: the wasm runtime reads CSV).
+ * RFC 4180 quotes, a leading BOM, LF or CRLF, blank lines skipped, `,` `;`
+ * or tab picked from the header as the runtime picks it. Returns {header,
+ * records}: each record's raw text (without its line break), its fields and
+ * the line it starts on.
+ */
+export function readCsv(text) {
+  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  let delim = null;
+  const out = [];
+  while (pos < text.length) {
+    const start = pos;
+    const startLine = line;
+    // The record ends at the first line break outside quotes.
+    let quoted = false;
+    let end = text.length;
+    for (let i = pos; i < text.length; i += 1) {
+      const c = text[i];
+      if (c === '"') quoted = !quoted;
+      else if (c === '\n') {
+        line += 1;
+        if (!quoted) {
+          end = i;
+          break;
+        }
+      }
+    }
+    pos = end + 1;
+    const raw = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end);
+    if (raw.trim() === '') continue;
+    if (delim === null) {
+      const counts = { ',': 0, ';': 0, '\t': 0 };
+      let q = false;
+      for (const c of raw) {
+        if (c === '"') q = !q;
+        else if (!q && c in counts) counts[c] += 1;
+      }
+      delim = [';', '\t'].reduce((best, d) => (counts[d] > counts[best] ? d : best), ',');
+    }
+    out.push({ text: raw, fields: splitRecord(raw, delim), line: startLine });
+  }
+  const [header, ...records] = out;
+  return { header, records };
+}
+
+/** Fields of one record (quotes removed, `""` unescaped). */
+function splitRecord(record, delim) {
+  const fields = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < record.length; i += 1) {
+    const c = record[i];
+    if (quoted) {
+      if (c === '"' && record[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === delim) {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields;
+}
+
 /** Parses CSV text into {header, rows} (fields as strings). */
 export function parseCsv(text) {
-  const recs = findRecords(text);
-  const headerText = text.slice(recs.header.start, recs.header.end);
-  const delim = detectDelimiter(headerText);
-  const header = splitFields(headerText, delim).map((s) => s.trim());
-  const rows = [];
-  for (let i = 0; i < recs.count; i += 1) rows.push(splitFields(text.slice(recs.starts[i], recs.ends[i]), delim));
-  return { header, rows };
+  const { header, records } = readCsv(text);
+  return { header: header.fields.map((s) => s.trim()), rows: records.map((r) => r.fields) };
 }
 
 export function toCsv(header, rows) {
@@ -181,16 +246,13 @@ export function trainingRows() {
 
 /** Writes a CSV of `n` rows cycling through the training data rows. */
 export function writeBigCsv(file, n) {
-  const text = fs.readFileSync(cfg.data, 'utf8');
-  const recs = findRecords(text);
-  const header = text.slice(recs.header.start, recs.header.end);
+  const { header, records } = readCsv(fs.readFileSync(cfg.data, 'utf8'));
   const fd = fs.openSync(file, 'w');
   try {
-    fs.writeSync(fd, `${header}\n`);
+    fs.writeSync(fd, `${header.text}\n`);
     let buf = '';
     for (let i = 0; i < n; i += 1) {
-      const k = i % recs.count;
-      buf += `${text.slice(recs.starts[k], recs.ends[k])}\n`;
+      buf += `${records[i % records.length].text}\n`;
       if (buf.length > 1 << 20) {
         fs.writeSync(fd, buf);
         buf = '';

@@ -2,159 +2,67 @@
 //!
 //! WebAssembly bindings of the ferrisk runtime: the only crate with
 //! `#[wasm_bindgen]` items. Every exported function converts JavaScript
-//! values into runtime types, calls [`ferrisk::Scorer`], and converts the
-//! result back; all scoring logic stays in the runtime, so the browser and
-//! the native CLI give the same numbers bit for bit. The one piece of
-//! preprocessing here, `predictBatch`'s column-major encoder, repeats
-//! [`ferrisk::Schema::encode`]'s operations in the same order; the parity
-//! tests (wasm/tests) compare it with the native CLI bit for bit.
+//! values into runtime types, calls the runtime ([`ferrisk::Scorer`],
+//! [`ferrisk::RowScorer`], [`ferrisk::batch::BatchPlan`],
+//! [`ferrisk::session::CsvSession`]), and converts the result back into a
+//! [`ferrisk::views`] value; there is no scoring logic here, so the browser,
+//! the CLI and the service give the same numbers and the same JSON shapes.
 //!
 //! ```js
 //! import init, { Scorer } from "./pkg/ferrisk_wasm.js";
 //! await init();
 //! const scorer = Scorer.load(new Uint8Array(await (await fetch("lr.frk")).arrayBuffer()));
-//! const p = scorer.predict({ age_in_years: 35, purpose: "car (new)" });
-//! console.log(p.probability, p.decision, p.warnings);
+//! const s = scorer.score({ age_in_years: 35, purpose: "car (new)" }, { explain: true });
+//! console.log(s.probability, s.decision, s.points, s.reasons, s.warnings);
 //! ```
 //!
 //! Build: `scripts/build-wasm.sh` (into `www/pkg/`, size budget checked).
-//! Tests: `scripts/test-wasm.sh` (Node.js, headless Chromium, shipped bundle).
+//! Tests: `scripts/test-wasm.sh` (Node.js, headless Chromium, shipped bundle,
+//! `tsc --strict` over the declarations).
 //!
 //! Architecture invariants:
 //! - every export returns `Result<_, JsError>`; no path that JavaScript input
 //!   reaches can panic, and a failed call leaves the scorer unchanged;
-//! - `predictBatch` crosses the JS/wasm boundary once per batch and reuses
-//!   one block of design-row buffers (no allocation per row);
-//! - result objects have TypeScript interfaces (below), never `any`.
+//! - `predictBatch` crosses the JS/wasm boundary once per batch; the runtime's
+//!   batch plan reuses one block of design-row buffers;
+//! - result objects are the runtime's views (TypeScript declarations
+//!   generated from them, `types.d.ts`), never `any`.
 
-use ferrisk::explain::Explanation as RtExplanation;
-use ferrisk::metrics::Metrics as RtMetrics;
-use ferrisk::schema::{FeatureKind, RawValue};
-use ferrisk::{Bundle, RowScore};
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use ferrisk::batch::BatchPlan;
+use ferrisk::schema::RawValue;
+use ferrisk::session::{CsvRow, CsvSession, RowError};
+use ferrisk::views::{
+    DriftView, ExplanationView, MetadataView, MetricsView, PredictionView, RowErrorView,
+    SchemaView, ScoredView,
+};
+use ferrisk::{ScoreOptions, Scorer};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint32Array, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+/// The result views' declarations, generated from `src/views.rs`.
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &str = r#"
+const TS_VIEWS: &str = include_str!("types.d.ts");
+
+/// Shapes that exist only in the browser API.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_WASM: &str = r#"
 /** A customer: feature name -> value. Numbers (or numeric text) for numeric
  * features, category text for categorical ones; null, undefined or "" mean
  * missing (imputed with a warning). */
 export type Customer = Record<string, number | string | null | undefined>;
 
-export interface NumericFeature {
-  name: string;
-  type: "numeric";
-  min: number;
-  max: number;
-  mean: number;
-  median: number;
-  /** The typical value as text (the training median). */
-  typical: string;
-  missingRate: number;
-}
-
-export interface CategoricalFeature {
-  name: string;
-  type: "categorical";
-  /** Training categories; `predictBatch` codes index into this list. */
-  categories: string[];
-  /** Share of training rows in each category (same order). */
-  frequencies: number[];
-  /** The most frequent category. */
-  typical: string;
-  missingRate: number;
-}
-
-export type Feature = NumericFeature | CategoricalFeature;
-
-export interface Schema {
-  label: string;
-  positive: string;
-  negative: string;
-  features: Feature[];
-}
-
-export interface Metadata {
-  /** Short id of the training algorithm: "lr", "svm-linear", "svm-rbf", "rf", "gbm", "attention", "stump". */
-  kind: string;
-  kindName: string;
-  formatVersion: number;
-  producer: string;
-  createdUnix: number;
-  dataName: string;
-  dataSha256: string;
-  dataRows: number;
-  params: [string, string][];
-  notes: string[];
-  threshold: number;
-  explanationMethod: string;
-  embedsTrainingRows: boolean;
-}
-
-export interface Confusion {
-  tn: number;
-  fp: number;
-  fn: number;
-  tp: number;
-}
-
-export interface RocPoint {
-  fpr: number;
-  tpr: number;
-  /** Scores >= threshold are called positive at this point. */
-  threshold: number;
-}
-
-export interface Metrics {
-  rows: number;
-  positives: number;
-  threshold: number;
-  accuracy: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  rocAuc: number;
-  ks: number;
-  brier: number;
-  logLoss: number;
-  confusion: Confusion;
-  roc: RocPoint[];
-  /** Cross-validation AUC per fold (training report only). */
-  cvAuc: number[] | null;
-  /** Training report only. */
-  trainRows: number | null;
-  /** Training report only. */
-  testRows: number | null;
-}
-
-export interface Prediction {
-  probability: number;
-  decision: boolean;
-  threshold: number;
-  margin: number;
-  warnings: string[];
-}
-
-export interface Contribution {
-  feature: string;
-  value: string;
-  contribution: number;
-}
-
-export interface Explanation {
-  base: number;
-  output: number;
-  unit: "log-odds" | "probability";
-  method: string;
-  probability: number;
-  contributions: Contribution[];
-  warnings: string[];
-}
-
-export interface CsvRowError {
-  line: number;
-  message: string;
+/** What `score` computes beyond the probability and the points. */
+export interface ScoreOptions {
+  /** Explanation, principal reasons and points per feature (default false). */
+  explain?: boolean;
+  /** How many principal reasons, with `explain` (default 4, at most 64). */
+  reasons?: number;
+  /** Language of the reason texts: "en" (default) or "zh". */
+  lang?: string;
 }
 
 export interface CsvPrediction {
@@ -168,300 +76,82 @@ export interface CsvPrediction {
   driftCounts: Uint32Array | null;
 }
 
-export interface Reason {
-  rank: number;
-  feature: string;
-  value: string;
-  /** Contribution towards the positive class, in the explanation's unit. */
-  contribution: number;
-  /** Scorecard points this feature cost the customer (negative). */
-  points: number;
-  text: string;
+export interface CsvSessionOptions {
+  /** Return each row's input fields (default true). */
+  fields?: boolean;
+  /** Count the scored rows into the model's drift bins (default true). */
+  drift?: boolean;
 }
 
-export interface Credit {
-  probability: number;
-  decision: boolean;
-  /** The score in scorecard points (PDO scaling stored in the model file). */
-  points: number;
-  /** The principal reasons, largest first (at most the count asked for). */
-  reasons: Reason[];
-  /** Points of an average customer; with featurePoints it adds up to points. */
-  basePoints: number;
-  /** Every feature's points contribution, schema order. */
-  featurePoints: { feature: string; points: number }[];
+/** The warnings of one scored row (imputed values, unknown categories). */
+export interface CsvRowWarnings {
+  line: number;
+  warnings: string[];
 }
 
-export type PsiLevel = "stable" | "watch" | "shift";
-
-export interface Psi {
-  psi: number;
-  level: PsiLevel;
-}
-
-export interface FeaturePsi extends Psi {
-  feature: string;
-}
-
-export interface DriftReport {
-  rows: number;
-  score: Psi;
-  features: FeaturePsi[];
-}
-
-export interface FeatureAttention {
-  feature: string;
-  /** [CLS] attention weight on this feature (last block, mean over heads). */
-  weight: number;
+/** The rows one `CsvSession.push` (or `finish`) completed, in file order:
+ *  the arrays have one entry per row, failed rows included. */
+export interface CsvRows {
+  /** The file line each row starts on (the header is line 1). */
+  lines: Uint32Array;
+  /** NaN for rows that failed (see errors). */
+  probabilities: Float32Array;
+  /** 1 when probability >= threshold, else 0 (0 for failed rows). */
+  decisions: Uint8Array;
+  /** With the label column: 1 positive class, 0 negative class, 255 neither
+   *  (blank, another value, or a row that could not be read); else null. */
+  labels: Uint8Array | null;
+  /** Each row's cells in header order, untrimmed ([] for a row the reader
+   *  could not split); no entries at all with `fields: false`. */
+  fields: string[][];
+  /** Rows that were not scored: ragged, bad quoting, not UTF-8, bad values. */
+  errors: CsvRowError[];
+  /** Rows scored with warnings. */
+  warnings: CsvRowWarnings[];
 }
 "#;
 
-/// Version of the bindings (the workspace version).
 #[wasm_bindgen]
+extern "C" {
+    /// `ScoreOptions` (declared above), read property by property.
+    #[wasm_bindgen(typescript_type = "ScoreOptions")]
+    pub type ScoreOptionsArg;
+
+    /// `CsvSessionOptions` (declared above), read property by property.
+    #[wasm_bindgen(typescript_type = "CsvSessionOptions")]
+    pub type CsvSessionOptionsArg;
+}
+
+/// Version of the bindings (the workspace version).
+#[wasm_bindgen(skip_jsdoc)]
 pub fn version() -> Result<String, JsError> {
     Ok(env!("CARGO_PKG_VERSION").to_string())
 }
 
-// ---------------------------------------------------------------------------
-// Result objects (serialised to plain JS objects; shapes match TS_TYPES).
+pub mod trust;
 
-#[derive(Serialize)]
-#[serde(
-    tag = "type",
-    rename_all = "lowercase",
-    rename_all_fields = "camelCase"
-)]
-enum FeatureOut<'a> {
-    Numeric {
-        name: &'a str,
-        min: f32,
-        max: f32,
-        mean: f32,
-        median: f32,
-        typical: String,
-        missing_rate: f32,
-    },
-    Categorical {
-        name: &'a str,
-        categories: &'a [String],
-        frequencies: &'a [f32],
-        typical: String,
-        missing_rate: f32,
-    },
-}
-
-#[derive(Serialize)]
-struct SchemaOut<'a> {
-    label: &'a str,
-    positive: &'a str,
-    negative: &'a str,
-    features: Vec<FeatureOut<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MetadataOut<'a> {
-    kind: &'a str,
-    kind_name: &'a str,
-    format_version: u16,
-    producer: &'a str,
-    created_unix: u64,
-    data_name: &'a str,
-    data_sha256: &'a str,
-    data_rows: u64,
-    params: &'a [(String, String)],
-    notes: &'a [String],
-    threshold: f32,
-    explanation_method: &'static str,
-    embeds_training_rows: bool,
-}
-
-#[derive(Serialize)]
-struct ConfusionOut {
-    tn: u64,
-    fp: u64,
-    #[serde(rename = "fn")]
-    fn_: u64,
-    tp: u64,
-}
-
-#[derive(Serialize)]
-struct RocOut {
-    fpr: f32,
-    tpr: f32,
-    threshold: f32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MetricsOut<'a> {
-    rows: u64,
-    positives: u64,
-    threshold: f32,
-    accuracy: f64,
-    precision: f64,
-    recall: f64,
-    f1: f64,
-    roc_auc: f64,
-    ks: f64,
-    brier: f64,
-    log_loss: f64,
-    confusion: ConfusionOut,
-    roc: Vec<RocOut>,
-    cv_auc: Option<&'a [f64]>,
-    train_rows: Option<u64>,
-    test_rows: Option<u64>,
-}
-
-impl<'a> MetricsOut<'a> {
-    fn new(m: &RtMetrics) -> MetricsOut<'a> {
-        MetricsOut {
-            rows: m.rows,
-            positives: m.positives,
-            threshold: m.threshold,
-            accuracy: m.accuracy,
-            precision: m.precision,
-            recall: m.recall,
-            f1: m.f1,
-            roc_auc: m.roc_auc,
-            ks: m.ks,
-            brier: m.brier,
-            log_loss: m.log_loss,
-            confusion: ConfusionOut {
-                tn: m.confusion.tn,
-                fp: m.confusion.fp,
-                fn_: m.confusion.fn_,
-                tp: m.confusion.tp,
-            },
-            roc: m
-                .roc
-                .iter()
-                .map(|p| RocOut {
-                    fpr: p.fpr,
-                    tpr: p.tpr,
-                    threshold: p.threshold,
-                })
-                .collect(),
-            cv_auc: None,
-            train_rows: None,
-            test_rows: None,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct PredictionOut {
-    probability: f32,
-    decision: bool,
-    threshold: f32,
-    margin: f32,
-    warnings: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct ContributionOut<'a> {
-    feature: &'a str,
-    value: &'a str,
-    contribution: f32,
-}
-
-#[derive(Serialize)]
-struct ExplanationOut<'a> {
-    base: f32,
-    output: f32,
-    unit: &'static str,
-    method: &'static str,
-    probability: f32,
-    contributions: Vec<ContributionOut<'a>>,
-    warnings: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct RowErrorOut {
-    line: usize,
-    message: String,
-}
-
-/// Serialises a result: `None` becomes `null` (not `undefined`), structs
-/// become plain objects.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReasonOut<'a> {
-    rank: u32,
-    feature: &'a str,
-    value: &'a str,
-    contribution: f32,
-    points: f32,
-    text: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreditOut<'a> {
-    probability: f32,
-    decision: bool,
-    points: f32,
-    reasons: Vec<ReasonOut<'a>>,
-    base_points: f32,
-    feature_points: Vec<FeaturePointsOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct FeaturePointsOut<'a> {
-    feature: &'a str,
-    points: f32,
-}
-
-#[derive(Serialize)]
-struct PsiOut {
-    psi: f64,
-    level: &'static str,
-}
-
-#[derive(Serialize)]
-struct FeaturePsiOut<'a> {
-    feature: &'a str,
-    psi: f64,
-    level: &'static str,
-}
-
-#[derive(Serialize)]
-struct DriftOut<'a> {
-    rows: u64,
-    score: PsiOut,
-    features: Vec<FeaturePsiOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct AttentionOut<'a> {
-    feature: &'a str,
-    weight: f32,
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+/// Serialises a result view into a plain JavaScript object (`None` becomes
+/// `null`, not `undefined`).
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     let ser = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
     value
         .serialize(&ser)
         .map_err(|e| JsError::new(&format!("cannot convert the result to JavaScript: {e}")))
 }
 
-/// A number as JavaScript prints it, for messages (`Infinity`, `1e+300`).
-fn js_number(v: f64) -> String {
-    if v.is_infinite() {
-        if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
-    } else if v.abs() >= 1e21 {
-        format!("{v:e}").replace('e', "e+")
-    } else {
-        format!("{v}")
-    }
-}
-
 fn err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// Sets `obj[key] = value`.
+fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
+    Reflect::set(obj, &JsValue::from_str(key), value)
+        .map(|_| ())
+        .map_err(|_| JsError::new("cannot build the result object"))
+}
+
 // ---------------------------------------------------------------------------
-// Customer input.
+// Input conversion.
 
 /// One value of a customer object, owned (JS strings are copied once).
 enum Cell {
@@ -489,7 +179,15 @@ impl Cell {
 }
 
 fn js_type_name(v: &JsValue) -> &'static str {
-    if v.as_bool().is_some() {
+    if v.is_null() {
+        "null"
+    } else if v.is_undefined() {
+        "undefined"
+    } else if v.is_string() {
+        "a string"
+    } else if v.as_f64().is_some() {
+        "a number"
+    } else if v.as_bool().is_some() {
         "a boolean"
     } else if Array::is_array(v) {
         "an array"
@@ -504,98 +202,68 @@ fn js_type_name(v: &JsValue) -> &'static str {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Column plan for predictBatch.
-
-/// Where one feature's input comes from, where it goes in the design row,
-/// and the preprocessing constants [`ferrisk::Schema::encode`] applies to it
-/// (copied once at load so the batch loop reads no schema).
-#[derive(Clone, Copy)]
-enum Slot {
-    /// Numeric feature: input column `input` of `numeric`, design column `col`.
-    Numeric {
-        feature: usize,
-        input: usize,
-        col: usize,
-        /// Value for a missing input: the median, or NaN when the model
-        /// keeps missing values (gradient boosting).
-        fill: f32,
-        /// Standard scaling `(x - mean) / std`, when the encoding scales.
-        scale: Option<(f32, f32)>,
-    },
-    /// Categorical feature: input column `input` of `codes`, one-hot block at `col`.
-    Categorical {
-        feature: usize,
-        input: usize,
-        col: usize,
-        width: usize,
-        /// Category imputed for a missing input (the most frequent).
-        mode: usize,
-    },
+/// An options object's property: `None` when absent (undefined).
+fn option(options: Option<&Object>, key: &str) -> Result<Option<JsValue>, JsError> {
+    let Some(o) = options else {
+        return Ok(None);
+    };
+    let v = Reflect::get(o, &JsValue::from_str(key))
+        .map_err(|_| JsError::new(&format!("options: reading '{key}' threw")))?;
+    Ok((!v.is_undefined()).then_some(v))
 }
 
-fn plan(bundle: &Bundle) -> (Vec<Slot>, usize, usize) {
-    let schema = &bundle.schema;
-    let mut slots = Vec::with_capacity(schema.features.len());
-    let (mut n_num, mut n_cat, mut col) = (0, 0, 0);
-    for (feature, f) in schema.features.iter().enumerate() {
-        match &f.kind {
-            FeatureKind::Numeric(n) => {
-                slots.push(Slot::Numeric {
-                    feature,
-                    input: n_num,
-                    col,
-                    fill: if schema.encoding.impute_numeric {
-                        n.median
-                    } else {
-                        f32::NAN
-                    },
-                    scale: schema.encoding.scale.then_some((n.mean, n.std)),
-                });
-                n_num += 1;
-                col += 1;
-            }
-            FeatureKind::Categorical(c) => {
-                let width = c.categories.len();
-                slots.push(Slot::Categorical {
-                    feature,
-                    input: n_cat,
-                    col,
-                    width,
-                    mode: c.mode as usize,
-                });
-                n_cat += 1;
-                col += width;
+fn bool_option(options: Option<&Object>, key: &str, default: bool) -> Result<bool, JsError> {
+    match option(options, key)? {
+        None => Ok(default),
+        Some(v) => v.as_bool().ok_or_else(|| {
+            JsError::new(&format!(
+                "options.{key} must be a boolean, got {}",
+                js_type_name(&v)
+            ))
+        }),
+    }
+}
+
+/// The options of `score`, with the runtime's defaults.
+fn score_options(options: Option<&Object>) -> Result<ScoreOptions, JsError> {
+    let mut opts = ScoreOptions {
+        explain: bool_option(options, "explain", false)?,
+        ..ScoreOptions::default()
+    };
+    if let Some(v) = option(options, "reasons")? {
+        match v.as_f64() {
+            Some(k) if k >= 0.0 && k.fract() == 0.0 => opts.reasons = k.min(64.0) as usize,
+            _ => {
+                return Err(JsError::new(&format!(
+                    "options.reasons must be a whole number >= 0, got {}",
+                    v.as_f64()
+                        .map_or_else(|| js_type_name(&v).to_string(), |k| k.to_string())
+                )))
             }
         }
     }
-    (slots, n_num, n_cat)
-}
-
-/// Rows `predictBatch` encodes before scoring them together
-/// ([`ferrisk::Model::outputs`]: same bits as row by row, faster for tree
-/// ensembles and RBF SVMs).
-const BLOCK_ROWS: usize = 128;
-
-/// `predictBatch` buffers: a block of design rows and their margins.
-struct Scratch {
-    block: Vec<f32>,
-    margins: Vec<f32>,
+    if let Some(v) = option(options, "lang")? {
+        opts.lang = v.as_string().ok_or_else(|| {
+            JsError::new(&format!(
+                "options.lang must be a string, got {}",
+                js_type_name(&v)
+            ))
+        })?;
+    }
+    Ok(opts)
 }
 
 // ---------------------------------------------------------------------------
-// The exported class.
+// The scorer class.
 
 /// A loaded ferrisk model, ready to score customers in the browser.
 #[wasm_bindgen(js_name = Scorer)]
 pub struct WasmScorer {
-    inner: ferrisk::Scorer,
+    /// Shared with the CSV sessions made from this scorer.
+    inner: Rc<Scorer>,
     format_version: u16,
-    slots: Vec<Slot>,
-    n_numeric: usize,
-    n_categorical: usize,
-    /// Buffers reused by every `predictBatch` call.
-    scratch: std::cell::RefCell<Scratch>,
+    /// `predictBatch`'s column plan and buffers.
+    plan: RefCell<BatchPlan>,
     /// Feature names as JS strings, made once for customer lookups.
     keys: Vec<JsValue>,
 }
@@ -604,15 +272,14 @@ pub struct WasmScorer {
 impl WasmScorer {
     /// Loads a model file (the bytes of a `.frk`). Throws an `Error` naming
     /// what is wrong: truncated, bad magic, from the future, checksum, ...
+    #[wasm_bindgen(skip_jsdoc)]
     pub fn load(bytes: &[u8]) -> Result<WasmScorer, JsError> {
-        let inner = ferrisk::Scorer::from_bytes(bytes).map_err(err)?;
+        let inner = Scorer::from_bytes(bytes).map_err(err)?;
         // The header was checked by `from_bytes`; its version is at offset 8.
         let format_version = match bytes.get(8..10) {
             Some(&[a, b]) => u16::from_le_bytes([a, b]),
             _ => 0,
         };
-        let (slots, n_numeric, n_categorical) = plan(inner.bundle());
-        let width = inner.width();
         let keys = inner
             .bundle()
             .schema
@@ -622,276 +289,164 @@ impl WasmScorer {
             .collect();
         Ok(WasmScorer {
             keys,
-            inner,
+            plan: RefCell::new(BatchPlan::new(&inner)),
+            inner: Rc::new(inner),
             format_version,
-            slots,
-            n_numeric,
-            n_categorical,
-            scratch: std::cell::RefCell::new(Scratch {
-                block: Vec::with_capacity(BLOCK_ROWS * width),
-                margins: Vec::with_capacity(BLOCK_ROWS),
-            }),
         })
     }
 
     /// The model's input features with their training statistics.
-    #[wasm_bindgen(unchecked_return_type = "Schema")]
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Schema")]
     pub fn schema(&self) -> Result<JsValue, JsError> {
-        let s = &self.inner.bundle().schema;
-        let features = s
-            .features
-            .iter()
-            .map(|f| match &f.kind {
-                FeatureKind::Numeric(n) => FeatureOut::Numeric {
-                    name: &f.name,
-                    min: n.min,
-                    max: n.max,
-                    mean: n.mean,
-                    median: n.median,
-                    typical: f.typical_text(),
-                    missing_rate: f.missing_rate,
-                },
-                FeatureKind::Categorical(c) => FeatureOut::Categorical {
-                    name: &f.name,
-                    categories: &c.categories,
-                    frequencies: &c.frequencies,
-                    typical: f.typical_text(),
-                    missing_rate: f.missing_rate,
-                },
-            })
-            .collect();
-        to_js(&SchemaOut {
-            label: &s.label,
-            positive: &s.positive,
-            negative: &s.negative,
-            features,
-        })
+        to_js(&SchemaView::new(self.inner.bundle()))
     }
 
     /// Provenance and description of the model file.
-    #[wasm_bindgen(unchecked_return_type = "Metadata")]
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Metadata")]
     pub fn metadata(&self) -> Result<JsValue, JsError> {
-        let b = self.inner.bundle();
-        let m = &b.metadata;
-        to_js(&MetadataOut {
-            kind: &b.algorithm.id,
-            kind_name: &b.algorithm.name,
-            format_version: self.format_version,
-            producer: &m.producer,
-            created_unix: m.created_unix,
-            data_name: &m.data_name,
-            data_sha256: &m.data_sha256,
-            data_rows: m.data_rows,
-            params: &m.params,
-            notes: &m.notes,
-            threshold: b.threshold,
-            explanation_method: self.inner.explanation_method(),
-            embeds_training_rows: b.embeds_training_rows(),
-        })
+        to_js(&MetadataView::new(self.inner.bundle(), self.format_version))
     }
 
     /// The training-time evaluation stored in the file (held-out test split),
     /// or `null` when the file has none.
-    #[wasm_bindgen(unchecked_return_type = "Metrics | null")]
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Metrics | null")]
     pub fn metrics(&self) -> Result<JsValue, JsError> {
-        let Some(report) = &self.inner.bundle().report else {
-            return Ok(JsValue::NULL);
-        };
-        let mut out = MetricsOut::new(&report.test);
-        out.cv_auc = report.cv.as_ref().map(|cv| cv.folds.as_slice());
-        out.train_rows = Some(report.train_rows);
-        out.test_rows = Some(report.test_rows);
-        to_js(&out)
+        to_js(&MetricsView::report(self.inner.bundle()))
     }
 
     /// Scores one customer.
-    #[wasm_bindgen(unchecked_return_type = "Prediction")]
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Prediction")]
     pub fn predict(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
     ) -> Result<JsValue, JsError> {
         let c = self.customer(&customer)?;
         let p = self.inner.predict(self.fields(&c)).map_err(err)?;
-        to_js(&PredictionOut {
-            probability: p.probability,
-            decision: p.decision,
-            threshold: p.threshold,
-            margin: p.margin,
-            warnings: p.warnings.iter().map(ToString::to_string).collect(),
-        })
+        to_js(&PredictionView::from(&p))
+    }
+
+    /// Scores one customer through the runtime's row-scoring path, with on
+    /// request (`{explain: true}`) the explanation, the principal reasons
+    /// (`reasons`, default 4; texts in `lang`, default "en") and the points
+    /// per feature: the shape of the CLI's `explain --json` and of each
+    /// result of the service's `/predict`.
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Scored")]
+    pub fn score(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
+        options: Option<ScoreOptionsArg>,
+    ) -> Result<JsValue, JsError> {
+        let opts = score_options(options.as_ref().map(|o| o.unchecked_ref()))?;
+        self.scored(&customer, opts)
     }
 
     /// Per-feature contributions to one customer's score. Throws for model
     /// kinds without an explanation method yet.
-    #[wasm_bindgen(unchecked_return_type = "Explanation")]
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Explanation")]
     pub fn contributions(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
     ) -> Result<JsValue, JsError> {
         let c = self.customer(&customer)?;
-        let e: RtExplanation = self.inner.explain(self.fields(&c)).map_err(err)?;
-        to_js(&ExplanationOut {
-            base: e.base,
-            output: e.output,
-            unit: e.unit.id(),
-            method: e.method,
-            probability: e.probability,
-            contributions: e
-                .contributions
-                .iter()
-                .map(|c| ContributionOut {
-                    feature: &c.feature,
-                    value: &c.value,
-                    contribution: c.contribution,
-                })
-                .collect(),
-            warnings: e.warnings.iter().map(ToString::to_string).collect(),
-        })
-    }
-
-    /// Scores `rows` customers given column-major: `numeric` holds the
-    /// numeric features in schema order (NaN = missing), `codes` the
-    /// categorical features in schema order as indices into that feature's
-    /// `categories` (-1 = missing). Returns one probability per row.
-    #[wasm_bindgen(js_name = predictBatch)]
-    pub fn predict_batch(
-        &self,
-        numeric: &[f64],
-        codes: &[i32],
-        rows: u32,
-    ) -> Result<Vec<f32>, JsError> {
-        let rows = rows as usize;
-        let check = |what: &str, got: usize, cols: usize, kind: &str| -> Result<(), JsError> {
-            match rows.checked_mul(cols) {
-                Some(want) if want == got => Ok(()),
-                _ => Err(JsError::new(&format!(
-                    "predictBatch: {what} has {got} values, expected rows × {kind} features = {rows} × {cols} = {}",
-                    rows.saturating_mul(cols)
-                ))),
-            }
-        };
-        check("numeric", numeric.len(), self.n_numeric, "numeric")?;
-        check("codes", codes.len(), self.n_categorical, "categorical")?;
-        let mut guard = self
-            .scratch
-            .try_borrow_mut()
-            .map_err(|_| JsError::new("predictBatch: scorer is busy"))?;
-        let Scratch { block, margins } = &mut *guard;
-        let width = self.inner.width();
-        block.resize(BLOCK_ROWS * width, 0.0);
-        margins.resize(BLOCK_ROWS, 0.0);
-        let bundle = self.inner.bundle();
-        let mut out = Vec::with_capacity(rows);
-        let mut start = 0;
-        while start < rows {
-            let n = (rows - start).min(BLOCK_ROWS);
-            self.encode_block(numeric, codes, rows, start, n, width, block)?;
-            let (xs, ms) = (
-                block.get(..n * width).unwrap_or_default(),
-                margins.get_mut(..n).unwrap_or_default(),
-            );
-            bundle.model.outputs(xs, width, ms);
-            out.extend(ms.iter().map(|&m| bundle.calibration.probability(m)));
-            start += n;
-        }
-        Ok(out)
-    }
-
-    /// Scores every row of a CSV text (header with every feature; extra
-    /// columns such as the label are ignored). Bad rows are reported in
-    /// `errors` and get NaN; a structural CSV problem throws.
-    #[wasm_bindgen(js_name = predictCsv, unchecked_return_type = "CsvPrediction")]
-    pub fn predict_csv(&self, text: &str) -> Result<JsValue, JsError> {
-        let (scores, counts) = self.inner.score_csv_counted(text, |_| {}).map_err(err)?;
-        let threshold = self.inner.bundle().threshold;
-        let mut probs = Vec::with_capacity(scores.len());
-        let mut decisions = Vec::with_capacity(scores.len());
-        let mut errors = Vec::new();
-        for s in scores {
-            match s {
-                RowScore::Scored { probability, .. } => {
-                    probs.push(probability);
-                    decisions.push(u8::from(probability >= threshold));
-                }
-                RowScore::Failed { line, error } => {
-                    probs.push(f32::NAN);
-                    decisions.push(0);
-                    errors.push(RowErrorOut {
-                        line,
-                        message: error.to_string(),
-                    });
-                }
-            }
-        }
-        let obj = Object::new();
-        let set = |k: &str, v: &JsValue| {
-            Reflect::set(&obj, &JsValue::from_str(k), v)
-                .map(|_| ())
-                .map_err(|_| JsError::new("cannot build the result object"))
-        };
-        set(
-            "probabilities",
-            &Float32Array::from(probs.as_slice()).into(),
-        )?;
-        set("decisions", &Uint8Array::from(decisions.as_slice()).into())?;
-        set("errors", &to_js(&errors)?)?;
-        let drift: JsValue = match counts {
-            Some(c) => js_sys::Uint32Array::from(c.counts.as_slice()).into(),
-            None => JsValue::NULL,
-        };
-        set("driftCounts", &drift)?;
-        Ok(obj.into())
+        let e = self.inner.explain(self.fields(&c)).map_err(err)?;
+        to_js(&ExplanationView::from(&e))
     }
 
     /// The principal reasons for a customer's score (the `count` features
-    /// that pushed most towards the positive class; default 4), texts in
-    /// `lang` ("en", "zh"; from the model's reason catalogue or generated),
-    /// with the score in scorecard points.
-    #[wasm_bindgen(unchecked_return_type = "Credit")]
+    /// that pushed most towards the positive class; default 4, at most 64),
+    /// texts in `lang` ("en", "zh"), with the score in scorecard points and
+    /// the points per feature: `score(customer, {explain: true, reasons:
+    /// count, lang})`.
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Scored")]
     pub fn reasons(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
         count: Option<u32>,
         lang: Option<String>,
     ) -> Result<JsValue, JsError> {
-        let c = self.customer(&customer)?;
-        let p = self.inner.predict(self.fields(&c)).map_err(err)?;
-        let e = self.inner.explain(self.fields(&c)).map_err(err)?;
-        let k = count.map_or(ferrisk::credit::DEFAULT_REASONS, |k| k.min(64) as usize);
-        let lang = lang.unwrap_or_else(|| "en".to_string());
-        let reasons = self.inner.reasons(&e, k, &lang);
-        let (base_points, per) = self.inner.points_breakdown(&e);
-        to_js(&CreditOut {
-            probability: p.probability,
-            decision: p.decision,
-            points: self.inner.points(p.probability),
-            base_points,
-            feature_points: e
-                .contributions
-                .iter()
-                .zip(&per)
-                .map(|(c, &points)| FeaturePointsOut {
-                    feature: &c.feature,
-                    points,
-                })
-                .collect(),
-            reasons: reasons
-                .iter()
-                .map(|r| ReasonOut {
-                    rank: r.rank,
-                    feature: &r.feature,
-                    value: &r.value,
-                    contribution: r.contribution,
-                    points: r.points,
-                    text: &r.text,
-                })
-                .collect(),
+        let mut opts = ScoreOptions {
+            explain: true,
+            ..ScoreOptions::default()
+        };
+        if let Some(k) = count {
+            opts.reasons = k.min(64) as usize;
+        }
+        if let Some(lang) = lang {
+            opts.lang = lang;
+        }
+        self.scored(&customer, opts)
+    }
+
+    /// Scores `rows` customers given column-major: `numeric` holds the
+    /// numeric features in schema order (NaN = missing), `codes` the
+    /// categorical features in schema order as indices into that feature's
+    /// `categories` (-1 = missing). Returns one probability per row.
+    #[wasm_bindgen(skip_jsdoc, js_name = predictBatch)]
+    pub fn predict_batch(
+        &self,
+        numeric: &[f64],
+        codes: &[i32],
+        rows: u32,
+    ) -> Result<Vec<f32>, JsError> {
+        let mut plan = self
+            .plan
+            .try_borrow_mut()
+            .map_err(|_| JsError::new("predictBatch: scorer is busy"))?;
+        plan.score(&self.inner, numeric, codes, rows as usize)
+            .map_err(|e| JsError::new(&format!("predictBatch: {e}")))
+    }
+
+    /// Scores every row of a CSV text (header with every feature; extra
+    /// columns such as the label are ignored). Bad rows are reported in
+    /// `errors` and get NaN; a structural CSV problem throws. For a large
+    /// file, feed its bytes to a `csvSession()` instead.
+    #[wasm_bindgen(skip_jsdoc, js_name = predictCsv, unchecked_return_type = "CsvPrediction")]
+    pub fn predict_csv(&self, text: &str) -> Result<JsValue, JsError> {
+        let mut session = CsvSession::new(
+            Rc::clone(&self.inner),
+            ScoreOptions {
+                drift: true,
+                ..ScoreOptions::default()
+            },
+        );
+        let mut rows = session.push(text.as_bytes()).map_err(err)?;
+        session.finish_into(&mut rows).map_err(err)?;
+        // A record the reader could not split throws here (the session
+        // reports it and goes on; a CSV text is small enough to fix first).
+        if let Some(e) = rows.iter().find_map(|r| match &r.outcome {
+            Err(e @ RowError::Csv(_)) => Some(e),
+            _ => None,
+        }) {
+            return Err(err(e));
+        }
+        let obj = rows_object(rows, self.inner.bundle().threshold, None)?;
+        set(&obj, "driftCounts", &drift_counts(session.drift()))?;
+        Ok(obj.into())
+    }
+
+    /// A session that scores a CSV file fed to it as bytes, chunk by chunk
+    /// (see `CsvSession`). Options: `{fields?: boolean, drift?: boolean}`,
+    /// both true by default.
+    #[wasm_bindgen(skip_jsdoc, js_name = csvSession)]
+    pub fn csv_session(
+        &self,
+        options: Option<CsvSessionOptionsArg>,
+    ) -> Result<WasmCsvSession, JsError> {
+        let options = options.as_ref().map(|o| o.unchecked_ref());
+        let opts = ScoreOptions {
+            drift: bool_option(options, "drift", true)?,
+            ..ScoreOptions::default()
+        };
+        Ok(WasmCsvSession {
+            fields: bool_option(options, "fields", true)?,
+            threshold: self.inner.bundle().threshold,
+            inner: CsvSession::new(Rc::clone(&self.inner), opts),
         })
     }
 
     /// PSI per feature and for the score from drift counts summed over the
     /// `driftCounts` of `predictCsv` results.
-    #[wasm_bindgen(js_name = driftReport, unchecked_return_type = "DriftReport")]
+    #[wasm_bindgen(skip_jsdoc, js_name = driftReport, unchecked_return_type = "DriftReport")]
     pub fn drift_report(&self, counts: &[u32]) -> Result<JsValue, JsError> {
         let r = self
             .inner
@@ -899,59 +454,24 @@ impl WasmScorer {
                 counts: counts.to_vec(),
             })
             .map_err(err)?;
-        let level = ferrisk::drift::level;
-        to_js(&DriftOut {
-            rows: r.rows,
-            score: PsiOut {
-                psi: r.score,
-                level: level(r.score),
-            },
-            features: r
-                .features
-                .iter()
-                .map(|(f, p)| FeaturePsiOut {
-                    feature: f,
-                    psi: *p,
-                    level: level(*p),
-                })
-                .collect(),
-        })
-    }
-
-    /// For the attention model: how much the [CLS] token attended to each
-    /// feature when scoring this customer. Throws for other kinds.
-    #[wasm_bindgen(unchecked_return_type = "FeatureAttention[]")]
-    pub fn attention(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
-    ) -> Result<JsValue, JsError> {
-        let c = self.customer(&customer)?;
-        let w = self.inner.attention(self.fields(&c)).map_err(err)?;
-        to_js(
-            &w.iter()
-                .map(|(feature, weight)| AttentionOut {
-                    feature,
-                    weight: *weight,
-                })
-                .collect::<Vec<_>>(),
-        )
+        to_js(&DriftView::from(&r))
     }
 
     /// Scores a labelled CSV (label column as in the schema) and computes the
     /// metrics at the model's threshold. Any bad row throws, naming its line.
-    #[wasm_bindgen(unchecked_return_type = "Metrics")]
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Metrics")]
     pub fn evaluate(
         &self,
         #[wasm_bindgen(js_name = csvText)] csv_text: &str,
     ) -> Result<JsValue, JsError> {
         let m = self.inner.evaluate_csv(csv_text, |_| {}).map_err(err)?;
-        to_js(&MetricsOut::new(&m))
+        to_js(&MetricsView::new(&m))
     }
 
     /// Metrics for probabilities the page computed itself (e.g. a CSV scored
     /// in chunks) against labels (1 = positive class, 0 = negative), at the
     /// model's threshold.
-    #[wasm_bindgen(js_name = metricsFor, unchecked_return_type = "Metrics")]
+    #[wasm_bindgen(skip_jsdoc, js_name = metricsFor, unchecked_return_type = "Metrics")]
     pub fn metrics_for(&self, probabilities: &[f32], labels: &[u8]) -> Result<JsValue, JsError> {
         if probabilities.len() != labels.len() {
             return Err(JsError::new(&format!(
@@ -985,30 +505,31 @@ impl WasmScorer {
                 b.schema.positive, b.schema.negative
             ))
         })?;
-        to_js(&MetricsOut::new(&m))
+        to_js(&MetricsView::new(&m))
     }
 }
 
 impl WasmScorer {
+    /// One customer through the runtime's row-scoring path, as a view.
+    fn scored(&self, customer: &JsValue, opts: ScoreOptions) -> Result<JsValue, JsError> {
+        let c = self.customer(customer)?;
+        let s = self
+            .inner
+            .rows(opts)
+            .score_fields(self.fields(&c))
+            .map_err(err)?;
+        to_js(&ScoredView::from(&s))
+    }
+
     /// Reads a customer object: one cell per schema feature (looked up with
     /// the cached key strings: one crossing per feature, no key decoding),
     /// plus the names of any other keys, which the runtime ignores with a
     /// warning (the label column silently).
     fn customer(&self, customer: &JsValue) -> Result<Customer, JsError> {
         if !customer.is_object() || Array::is_array(customer) || customer.is_function() {
-            let got = if customer.is_null() {
-                "null"
-            } else if customer.is_undefined() {
-                "undefined"
-            } else if customer.is_string() {
-                "a string"
-            } else if customer.as_f64().is_some() {
-                "a number"
-            } else {
-                js_type_name(customer)
-            };
             return Err(JsError::new(&format!(
-                "customer must be an object mapping feature names to values, got {got}"
+                "customer must be an object mapping feature names to values, got {}",
+                js_type_name(customer)
             )));
         }
         let features = &self.inner.bundle().schema.features;
@@ -1060,103 +581,235 @@ impl WasmScorer {
             .map(|(f, cell)| (f.name.as_str(), cell.raw()))
             .chain(c.extras.iter().map(|k| (k.as_str(), RawValue::Missing)))
     }
+}
 
-    /// Encodes rows `start..start + n` of the batch into `block` (`n`
-    /// design rows of `width`), feature by feature, exactly as
-    /// [`ferrisk::Schema::encode`] does for parsed values (same operations in
-    /// the same order), without warnings. The lengths of `numeric` and
-    /// `codes` were checked by the caller.
-    #[allow(clippy::too_many_arguments)]
-    fn encode_block(
-        &self,
-        numeric: &[f64],
-        codes: &[i32],
-        rows: usize,
-        start: usize,
-        n: usize,
-        width: usize,
-        block: &mut [f32],
-    ) -> Result<(), JsError> {
-        let bad = |feature: usize, r: usize, what: String| {
-            let features = &self.inner.bundle().schema.features;
-            let name = features
-                .get(feature)
-                .map(|f| f.name.as_str())
-                .unwrap_or("?");
-            JsError::new(&format!("predictBatch: row {r}, feature '{name}': {what}"))
-        };
-        let block = block.get_mut(..n * width).unwrap_or_default();
-        for slot in &self.slots {
-            match *slot {
-                Slot::Numeric {
-                    feature,
-                    input,
-                    col,
-                    fill,
-                    scale,
-                } => {
-                    let from = input * rows + start;
-                    let column = numeric.get(from..from + n).unwrap_or_default();
-                    for (k, (&v, x)) in column.iter().zip(block.chunks_exact_mut(width)).enumerate()
-                    {
-                        let raw = if v.is_nan() {
-                            fill
-                        } else {
-                            let f = v as f32;
-                            if !v.is_finite() || !f.is_finite() {
-                                return Err(bad(
-                                    feature,
-                                    start + k,
-                                    format!("{} is not a finite number", js_number(v)),
-                                ));
-                            }
-                            f
-                        };
-                        let enc = match scale {
-                            Some((mean, std)) if !raw.is_nan() => (raw - mean) / std,
-                            _ => raw,
-                        };
-                        if let Some(c) = x.get_mut(col) {
-                            *c = enc;
-                        }
+fn drift_counts(counts: Option<&ferrisk::drift::DriftCounts>) -> JsValue {
+    match counts {
+        Some(c) => Uint32Array::from(&c.counts[..]).into(),
+        None => JsValue::NULL,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The CSV session class.
+
+/// Label byte of a row without a usable label (see `CsvRows.labels`).
+const NO_LABEL: u8 = 255;
+
+/// A CSV file being scored as its bytes arrive (`scorer.csvSession()`):
+/// `push(chunk)` returns the rows that chunk completed, `finish()` the
+/// rest. Chunks may end anywhere (inside a field, a quoted line break or a
+/// UTF-8 character); the results do not depend on where. A ragged row, a
+/// stray quote or a row that is not UTF-8 is a row error naming the file's
+/// own line, and scoring goes on; a bad header throws. The session keeps
+/// its own reference to the model, so it works after `scorer.free()`.
+#[wasm_bindgen(js_name = CsvSession)]
+pub struct WasmCsvSession {
+    inner: CsvSession<Rc<Scorer>>,
+    fields: bool,
+    threshold: f32,
+}
+
+#[wasm_bindgen(js_class = CsvSession)]
+impl WasmCsvSession {
+    /// Reads the next chunk of the file; returns the rows it completed.
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "CsvRows")]
+    pub fn push(&mut self, bytes: &[u8]) -> Result<JsValue, JsError> {
+        let rows = self.inner.push(bytes).map_err(err)?;
+        Ok(rows_object(rows, self.threshold, Some(self))?.into())
+    }
+
+    /// Marks the end of the file; returns the last rows. Throws for a file
+    /// without a header line.
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "CsvRows")]
+    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+        let rows = self.inner.finish().map_err(err)?;
+        Ok(rows_object(rows, self.threshold, Some(self))?.into())
+    }
+
+    /// The column names (trimmed), once the header has been read; else null.
+    #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "string[] | null")]
+    pub fn header(&self) -> Result<JsValue, JsError> {
+        match self.inner.header() {
+            Some(h) => to_js(h),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// The label column's index in the header, when the file has it.
+    #[wasm_bindgen(skip_jsdoc, js_name = labelColumn)]
+    pub fn label_column(&self) -> Result<Option<u32>, JsError> {
+        Ok(self.inner.label_column().map(|c| c as u32))
+    }
+
+    /// Drift-bin counts of the rows scored so far, or null (no drift
+    /// profile in the file, or `drift: false`).
+    #[wasm_bindgen(skip_jsdoc, js_name = driftCounts, unchecked_return_type = "Uint32Array | null")]
+    pub fn drift_counts(&self) -> Result<JsValue, JsError> {
+        Ok(drift_counts(self.inner.drift()))
+    }
+
+    /// PSI per feature and for the score over the rows scored so far.
+    #[wasm_bindgen(skip_jsdoc, js_name = driftReport, unchecked_return_type = "DriftReport")]
+    pub fn drift_report(&self) -> Result<JsValue, JsError> {
+        let r = self.inner.drift_report().map_err(err)?;
+        to_js(&DriftView::from(&r))
+    }
+}
+
+/// The bulk of a `CsvRows` object, every row's fields and warnings, written
+/// as JSON text and parsed by one `JSON.parse`: for a large file (millions
+/// of fields) about twice as fast as one boundary crossing per string.
+struct RowsText {
+    fields: String,
+    warnings: String,
+}
+
+impl RowsText {
+    /// Appends `s` to `out` as a JSON string.
+    fn string(out: &mut String, s: &str) {
+        out.push('"');
+        // Quotes, backslashes and control characters are ASCII: the text
+        // between them is whole UTF-8 and is copied as it is.
+        let mut from = 0;
+        for (i, b) in s.bytes().enumerate() {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                out.push_str(s.get(from..i).unwrap_or_default());
+                match b {
+                    b'"' => out.push_str("\\\""),
+                    b'\\' => out.push_str("\\\\"),
+                    b'\n' => out.push_str("\\n"),
+                    b'\r' => out.push_str("\\r"),
+                    b'\t' => out.push_str("\\t"),
+                    _ => {
+                        const HEX: &[u8; 16] = b"0123456789abcdef";
+                        out.push_str("\\u00");
+                        out.push(char::from(HEX[usize::from(b >> 4)]));
+                        out.push(char::from(HEX[usize::from(b & 15)]));
                     }
                 }
-                Slot::Categorical {
-                    feature,
-                    input,
-                    col,
-                    width: w,
-                    mode,
-                } => {
-                    let from = input * rows + start;
-                    let column = codes.get(from..from + n).unwrap_or_default();
-                    for (k, (&code, x)) in
-                        column.iter().zip(block.chunks_exact_mut(width)).enumerate()
-                    {
-                        let one = match code {
-                            -1 => mode,
-                            c if c >= 0 && (c as usize) < w => c as usize,
-                            c => {
-                                return Err(bad(
-                                    feature,
-                                    start + k,
-                                    format!(
-                                    "code {c} is not a category index (0 to {}) nor -1 for missing",
-                                    w.saturating_sub(1)
-                                ),
-                                ))
-                            }
-                        };
-                        if let Some(onehot) = x.get_mut(col..col + w) {
-                            onehot.fill(0.0);
-                            if let Some(o) = onehot.get_mut(one) {
-                                *o = 1.0;
-                            }
-                        }
-                    }
-                }
+                from = i + 1;
             }
         }
-        Ok(())
+        out.push_str(s.get(from..).unwrap_or_default());
+        out.push('"');
     }
+
+    /// Appends a JSON array of strings to `out`.
+    fn strings(out: &mut String, items: &[String]) {
+        out.push('[');
+        for (k, item) in items.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            RowsText::string(out, item);
+        }
+        out.push(']');
+    }
+
+    /// Appends one row's fields to the `fields` array.
+    fn fields(&mut self, fields: &[String]) {
+        if self.fields.len() > 1 {
+            self.fields.push(',');
+        }
+        RowsText::strings(&mut self.fields, fields);
+    }
+
+    /// Appends `{"line":N,"warnings":[...]}` to `out`.
+    fn warnings(out: &mut String, line: usize, warnings: &[String]) {
+        out.push_str(if out.len() > 1 {
+            ",{\"line\":"
+        } else {
+            "{\"line\":"
+        });
+        out.push_str(&line.to_string());
+        out.push_str(",\"warnings\":");
+        RowsText::strings(out, warnings);
+        out.push('}');
+    }
+
+    fn into_js(mut self) -> Result<JsValue, JsError> {
+        self.fields.push(']');
+        self.warnings.push(']');
+        let text = format!(
+            "{{\"fields\":{},\"warnings\":{}}}",
+            self.fields, self.warnings
+        );
+        js_sys::JSON::parse(&text)
+            .map_err(|_| JsError::new("cannot convert the rows to JavaScript"))
+    }
+}
+
+/// The `CsvRows` object of some rows (one entry per row); `predictCsv` uses
+/// its probabilities, decisions and errors.
+fn rows_object(
+    rows: Vec<CsvRow>,
+    threshold: f32,
+    session: Option<&WasmCsvSession>,
+) -> Result<Object, JsError> {
+    let labelled = session.is_some_and(|s| s.inner.label_column().is_some());
+    let with_fields = session.is_some_and(|s| s.fields);
+    let n = rows.len();
+    let mut lines = Vec::with_capacity(n);
+    let mut probs = Vec::with_capacity(n);
+    let mut decisions = Vec::with_capacity(n);
+    let mut labels = Vec::with_capacity(if labelled { n } else { 0 });
+    let mut text = RowsText {
+        fields: String::from("["),
+        warnings: String::from("["),
+    };
+    let mut errors = Vec::new();
+    for row in rows {
+        lines.push(u32::try_from(row.line).unwrap_or(u32::MAX));
+        if labelled {
+            labels.push(row.label.map_or(NO_LABEL, u8::from));
+        }
+        if with_fields {
+            text.fields(&row.fields);
+        }
+        match row.outcome {
+            Ok(s) => {
+                let p = s.prediction.probability;
+                probs.push(p);
+                decisions.push(u8::from(p >= threshold));
+                if !s.prediction.warnings.is_empty() {
+                    let w: Vec<String> = s
+                        .prediction
+                        .warnings
+                        .iter()
+                        .map(|w| w.to_string())
+                        .collect();
+                    RowsText::warnings(&mut text.warnings, row.line, &w);
+                }
+            }
+            Err(e) => {
+                probs.push(f32::NAN);
+                decisions.push(0);
+                errors.push(RowErrorView {
+                    line: row.line,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    let obj: Object = text.into_js()?.unchecked_into();
+    set(&obj, "errors", &to_js(&errors)?)?;
+    if session.is_some() {
+        set(&obj, "lines", &Uint32Array::from(&lines[..]))?;
+        let labels: JsValue = if labelled {
+            Uint8Array::from(&labels[..]).into()
+        } else {
+            JsValue::NULL
+        };
+        set(&obj, "labels", &labels)?;
+    } else {
+        // predictCsv's shape: probabilities, decisions, errors.
+        for key in ["fields", "warnings"] {
+            Reflect::delete_property(&obj, &JsValue::from_str(key))
+                .map_err(|_| JsError::new("cannot build the result object"))?;
+        }
+    }
+    set(&obj, "probabilities", &Float32Array::from(&probs[..]))?;
+    set(&obj, "decisions", &Uint8Array::from(&decisions[..]))?;
+    Ok(obj)
 }

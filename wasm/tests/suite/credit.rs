@@ -1,4 +1,5 @@
-//! Credit conventions through the JS API: reasons with scorecard points,
+//! Credit conventions through the JS API: reasons with scorecard points
+//! (`reasons()` and `score()` return the `Scored` view),
 //! drift counts from `predictCsv` turned into PSI by `driftReport`, and the
 //! attention model's [CLS] weights.
 
@@ -18,7 +19,18 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
             let credit = ok(s.reasons(c.clone(), Some(4), Some("en".into())));
             let e = ok(s.contributions(c.clone()));
             let p = num(&credit, "probability");
-            assert_eq!(p, num(&ok(s.predict(c)), "probability"), "{kind}");
+            assert_eq!(p, num(&ok(s.predict(c.clone())), "probability"), "{kind}");
+            assert_eq!(
+                array(&get(&credit, "explanation"), "contributions").len(),
+                array(&e, "contributions").len(),
+                "{kind}: the explanation is included"
+            );
+            let same = ok(s.score(c.clone(), Some(score_options(true, Some(4), Some("en")))));
+            assert_eq!(
+                json(&same),
+                json(&credit),
+                "{kind}: reasons() = score(explain)"
+            );
             // Default scale: 600 points at 50:1 good:bad odds, 20 points per doubling.
             let want = 600.0 + 20.0 / std::f64::consts::LN_2 * (((1.0 - p) / p) / 50.0).ln();
             assert!(
@@ -27,11 +39,12 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
             );
             let reasons = array(&credit, "reasons");
             assert!(reasons.len() <= 4);
-            let total: f64 = num(&credit, "basePoints")
-                + array(&credit, "featurePoints")
-                    .iter()
-                    .map(|f| num(f, "points"))
-                    .sum::<f64>();
+            // reasons() is score() with an explanation: the Scored shape.
+            let breakdown = get(&credit, "pointsBreakdown");
+            let per = array(&breakdown, "features");
+            assert_eq!(per.len(), feats.len(), "{kind}: points per feature");
+            let total: f64 =
+                num(&breakdown, "base") + per.iter().map(|f| num(f, "points")).sum::<f64>();
             assert!(
                 (total - want).abs() < 0.05,
                 "{kind}: breakdown {total} vs {want}"
@@ -109,22 +122,4 @@ fn drift_counts_add_up_over_chunks_and_give_psi() {
         );
     }
     assert_mentions(&fails(s.drift_report(&[1, 2, 3])), &["drift counts"]);
-}
-
-#[wasm_bindgen_test]
-fn attention_weights_cover_the_features() {
-    let table = Table::read(text(golden("synthetic.csv")));
-    let s = load(golden("attention.frk"));
-    let feats = features(&s);
-    let c = customer(&table, &table.rows[1], &feats, true);
-    let w = ok(s.attention(c.clone()));
-    let w: Vec<JsValue> = js_sys::Array::from(&w).to_vec();
-    assert_eq!(w.len(), feats.len());
-    let total: f64 = w.iter().map(|x| num(x, "weight")).sum();
-    assert!(total > 0.0 && total <= 1.0 + 1e-6, "{total}");
-    let other = load(golden("lr.frk"));
-    assert_mentions(
-        &fails(other.attention(c)),
-        &["only for the attention model"],
-    );
 }

@@ -584,3 +584,48 @@ fn bad_metrics_inputs_throw() {
     assert_eq!(num(&m, "rocAuc"), 1.0);
     assert_eq!(num(&m, "rows"), 4.0);
 }
+
+#[wasm_bindgen_test]
+fn bad_score_options_throw_and_the_scorer_stays_usable() {
+    let s = setup();
+    let before: Vec<f32> = (0..5).map(|r| s.p(r)).collect();
+    let bad = |pairs: &[(&str, JsValue)]| -> String {
+        let o: ferrisk_wasm::ScoreOptionsArg = object(pairs).unchecked_into();
+        fails(s.scorer.score(s.customer(0), Some(o)))
+    };
+    assert_mentions(
+        &bad(&[("explain", JsValue::from_str("yes"))]),
+        &["options.explain must be a boolean", "a string"],
+    );
+    assert_mentions(
+        &bad(&[("reasons", JsValue::from_f64(-1.0))]),
+        &["options.reasons", "-1"],
+    );
+    assert_mentions(
+        &bad(&[("reasons", JsValue::from_f64(2.5))]),
+        &["options.reasons", "whole number"],
+    );
+    assert_mentions(&bad(&[("lang", JsValue::from_f64(3.0))]), &["options.lang"]);
+    // Not an object at all: an error, not a crash.
+    let n: ferrisk_wasm::ScoreOptionsArg = JsValue::from_f64(5.0).unchecked_into();
+    assert_mentions(&fails(s.scorer.score(s.customer(0), Some(n))), &["options"]);
+    // null and undefined options are the defaults; extra keys are ignored.
+    let o: ferrisk_wasm::ScoreOptionsArg = object(&[
+        ("reasons", JsValue::from_f64(1000.0)),
+        ("other", JsValue::TRUE),
+    ])
+    .unchecked_into();
+    let scored = ok(s.scorer.score(s.customer(0), Some(o)));
+    assert!(get(&scored, "explanation").is_null());
+    let many = ok(s
+        .scorer
+        .score(s.customer(0), Some(score_options(true, Some(1000), None))));
+    assert!(array(&many, "reasons").len() <= 64);
+    assert_eq!(probability(&scored), before[0]);
+    // A customer that is not an object.
+    assert_mentions(
+        &fails(s.scorer.score(JsValue::from_str("x"), None)),
+        &["customer must be an object", "a string"],
+    );
+    s.still_works(&before);
+}

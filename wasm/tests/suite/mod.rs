@@ -12,6 +12,12 @@
 //!   equal the CLI's bit for bit.
 //! - `hostile`: damaged files and bad inputs throw clear errors, and the
 //!   scorer keeps working afterwards.
+//! - `credit`: reasons and points (`reasons()`/`score()` give the `Scored`
+//!   view), drift counts and PSI, attention weights.
+//! - `session`: `CsvSession` fed bytes in any chunking; broken records are
+//!   row errors with their file lines; equal to `predictCsv` bit for bit.
+//! - `parity` also checks that `score(customer, {explain: true})` gives the
+//!   JSON of the CLI's `explain --json`.
 
 mod util;
 
@@ -19,3 +25,5 @@ mod credit;
 mod golden;
 mod hostile;
 mod parity;
+mod session;
+mod trust;

@@ -61,6 +61,23 @@ fn parity(kind: &str) {
         &want,
     );
 
+    // A CsvSession fed the file's bytes in 4 KiB slices, as the page's worker
+    // feeds it.
+    let mut session = ok(scorer.csv_session(None));
+    let mut by_session = Vec::new();
+    let bytes = csv.as_bytes();
+    for (i, chunk) in bytes.chunks(4096).enumerate() {
+        let rows = ok(session.push(chunk));
+        by_session.extend(f32s(&rows, "probabilities"));
+        assert!(array(&rows, "errors").is_empty(), "{kind}: chunk {i}");
+    }
+    by_session.extend(f32s(&ok(session.finish()), "probabilities"));
+    assert_same_bits(
+        &format!("{kind}: CsvSession vs native CLI"),
+        &by_session,
+        &want,
+    );
+
     // Metrics from the file computed in wasm against an independent pair
     // count and confusion matrix over the CLI's probabilities.
     let threshold = num(&ok(scorer.metadata()), "threshold") as f32;
@@ -123,5 +140,43 @@ fn parity_every_other_kind() {
         if !KINDS.contains(&kind.as_str()) {
             parity(&kind);
         }
+    }
+}
+
+/// `score(customer, {explain: true})` gives the JSON the native CLI's
+/// `explain --json` printed for the same customer (customer.json, written by
+/// scripts/test-wasm.sh): the same keys everywhere, equal strings, numbers
+/// equal as f32. Without an explanation the view has no explanation parts.
+#[wasm_bindgen_test]
+fn score_gives_the_json_of_cli_explain() {
+    let customer_text = text(fixture("customer.json"));
+    for kind in fixture_kinds() {
+        let scorer = load(fixture(&format!("{kind}.frk")));
+        let customer = parse_json(customer_text);
+        let scored = scorer.score(customer.clone(), Some(score_options(true, None, None)));
+        let Some(want) = fixture_opt(&format!("{kind}.explain.json")) else {
+            // The CLI could not explain this kind: neither can score().
+            fails(scored);
+            continue;
+        };
+        // Through JSON text, as a page would send it on.
+        let got = parse_json(&json(&ok(scored)));
+        assert_same_json(kind.as_str(), &got, &parse_json(text(want)));
+        assert!(
+            !array(&got, "warnings").is_empty(),
+            "{kind}: the customer has values to impute and a key to ignore"
+        );
+
+        let plain = ok(scorer.score(customer.clone(), None));
+        assert!(get(&plain, "explanation").is_null() && get(&plain, "pointsBreakdown").is_null());
+        assert!(array(&plain, "reasons").is_empty());
+        for key in ["probability", "decision", "threshold", "margin", "points"] {
+            assert_same_json(&format!("{kind}.{key}"), &get(&plain, key), &get(&got, key));
+        }
+        assert_eq!(
+            num(&plain, "probability"),
+            num(&ok(scorer.predict(customer)), "probability"),
+            "{kind}: score() and predict() agree"
+        );
     }
 }

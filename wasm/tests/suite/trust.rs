@@ -1,11 +1,11 @@
-//! `verifyModel` with the JS engine's Web Crypto Ed25519 (Node's webcrypto,
+//! `signatureCheck` plus the JS engine's Web Crypto Ed25519 (Node's webcrypto,
 //! Chromium's SubtleCrypto): keys are generated and files signed here with
 //! Web Crypto too, so the test needs no fixture and no native signer.
 //! A file signed by a trusted key verifies and loads; unsigned, foreign,
 //! tampered and expired files and bad key lists are refused by name.
 
 use ferrisk::signature::{self, PublicKey, SignatureBlock};
-use ferrisk_wasm::trust::verify_model;
+use ferrisk_wasm::trust::signature_check;
 use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -64,17 +64,47 @@ async fn sign(
     signature::attach(model, &block).unwrap()
 }
 
-/// `await verifyModel(bytes, keys)`: the info, or the rejection's message.
+/// What the page's `checkModel` (www/trust.js) does: `signatureCheck`, then
+/// Web Crypto's Ed25519 verify; the info, or the refusal's message.
 async fn verify(bytes: &[u8], keys: JsValue) -> Result<JsValue, String> {
-    JsFuture::from(verify_model(bytes, keys))
-        .await
-        .map_err(|e| {
-            assert!(
-                e.is_instance_of::<js_sys::Error>(),
-                "rejected with a value that is not an Error: {e:?}"
-            );
-            String::from(js_sys::Error::from(e).message())
-        })
+    let c = signature_check(bytes, keys).map_err(|e| {
+        let e = JsValue::from(e);
+        assert!(
+            e.is_instance_of::<js_sys::Error>(),
+            "thrown value is not an Error: {e:?}"
+        );
+        String::from(js_sys::Error::from(e).message())
+    })?;
+    let usages: Array = std::iter::once(JsValue::from_str("verify")).collect();
+    let key = call(
+        "importKey",
+        &[
+            "raw".into(),
+            get(&c, "publicKey"),
+            "Ed25519".into(),
+            JsValue::FALSE,
+            usages.into(),
+        ],
+    )
+    .await;
+    let valid = call(
+        "verify",
+        &[
+            "Ed25519".into(),
+            key,
+            get(&c, "signature"),
+            get(&c, "message"),
+        ],
+    )
+    .await;
+    if valid.as_bool() != Some(true) {
+        return Err(string(&c, "invalid"));
+    }
+    let refusal = get(&c, "refusal");
+    if !refusal.is_null() {
+        return Err(refusal.as_string().unwrap_or_default());
+    }
+    Ok(get(&c, "info"))
 }
 
 fn accepted(r: Result<JsValue, String>) -> JsValue {

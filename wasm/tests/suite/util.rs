@@ -401,3 +401,102 @@ pub fn assert_same_bits(what: &str, got: &[f32], want: &[f32]) {
         );
     }
 }
+
+/// A file of the parity fixtures, if scripts/test-wasm.sh made it.
+pub fn fixture_opt(name: &str) -> Option<&'static [u8]> {
+    fixture("data.csv");
+    data::FIXTURES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bytes)| *bytes)
+}
+
+/// A plain object from `(key, value)` pairs.
+pub fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).expect("set property");
+    }
+    o.into()
+}
+
+/// `score()` options: `{explain, reasons?, lang?}`.
+pub fn score_options(
+    explain: bool,
+    reasons: Option<u32>,
+    lang: Option<&str>,
+) -> ferrisk_wasm::ScoreOptionsArg {
+    let mut pairs = vec![("explain", JsValue::from_bool(explain))];
+    if let Some(k) = reasons {
+        pairs.push(("reasons", JsValue::from_f64(k.into())));
+    }
+    if let Some(l) = lang {
+        pairs.push(("lang", JsValue::from_str(l)));
+    }
+    object(&pairs).unchecked_into()
+}
+
+/// `JSON.stringify(v)`.
+pub fn json(v: &JsValue) -> String {
+    js_sys::JSON::stringify(v)
+        .map(String::from)
+        .expect("JSON.stringify")
+}
+
+/// `JSON.parse(text)`.
+pub fn parse_json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).expect("valid JSON")
+}
+
+/// Asserts two JSON values have the same structure (the same keys, at any
+/// order, the same array lengths), equal strings, booleans and nulls, and
+/// numbers equal after rounding both to f32. `path` names the place.
+pub fn assert_same_json(path: &str, got: &JsValue, want: &JsValue) {
+    if want.is_null() {
+        assert!(
+            got.is_null(),
+            "{path}: {} where null is expected",
+            json(got)
+        );
+    } else if let Some(w) = want.as_f64() {
+        let g = got
+            .as_f64()
+            .unwrap_or_else(|| panic!("{path}: {} where a number is expected", json(got)));
+        // Compared as numbers: JSON text has no -0 (JSON.stringify(-0) is "0").
+        assert!(g as f32 == w as f32, "{path}: {g} != {w} (as f32)");
+    } else if let Some(w) = want.as_string() {
+        assert_eq!(got.as_string().as_deref(), Some(w.as_str()), "{path}");
+    } else if let Some(w) = want.as_bool() {
+        assert_eq!(got.as_bool(), Some(w), "{path}");
+    } else if Array::is_array(want) {
+        assert!(
+            Array::is_array(got),
+            "{path}: {} is not an array",
+            json(got)
+        );
+        let (g, w) = (Array::from(got), Array::from(want));
+        assert_eq!(g.length(), w.length(), "{path}: array length");
+        for i in 0..w.length() {
+            assert_same_json(&format!("{path}[{i}]"), &g.get(i), &w.get(i));
+        }
+    } else {
+        assert!(
+            got.is_object() && !Array::is_array(got) && !got.is_null(),
+            "{path}: {} is not an object",
+            json(got)
+        );
+        let keys = |v: &JsValue| {
+            let mut k: Vec<String> = Object::keys(v.unchecked_ref::<Object>())
+                .iter()
+                .filter_map(|k| k.as_string())
+                .collect();
+            k.sort();
+            k
+        };
+        let (gk, wk) = (keys(got), keys(want));
+        assert_eq!(gk, wk, "{path}: keys");
+        for k in &wk {
+            assert_same_json(&format!("{path}.{k}"), &get(got, k), &get(want, k));
+        }
+    }
+}
