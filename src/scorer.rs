@@ -130,7 +130,7 @@ impl<'s> RowScorer<'s> {
             sc.count_drift(c, values, probability);
         }
         let (explanation, reasons, breakdown) = if self.opts.explain {
-            let e = explain::explain(b, values, &self.x, Vec::new())?;
+            let e = sc.explain_design(values, &self.x, Vec::new())?;
             let r = sc.reasons(&e, self.opts.reasons, &self.opts.lang);
             let bd = sc.points_breakdown(&e);
             (Some(e), r, Some(bd))
@@ -216,17 +216,25 @@ pub struct Scorer {
     bundle: Bundle,
     width: usize,
     index: HashMap<String, usize>,
+    /// Cost of one explanation (`Kind::cost`), computed once at load.
+    explain_cost: u64,
 }
 
 impl Scorer {
     /// Loads and checks a model file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Scorer, FormatError> {
-        Scorer::new(format::decode(bytes)?)
+        // `decode` validated the bundle.
+        Scorer::indexed(format::decode(bytes)?)
     }
 
     /// Wraps an in-memory bundle (validated here too).
     pub fn new(bundle: Bundle) -> Result<Scorer, FormatError> {
         bundle.validate().map_err(FormatError::Invalid)?;
+        Scorer::indexed(bundle)
+    }
+
+    /// A validated bundle with its feature index and explanation cost.
+    fn indexed(bundle: Bundle) -> Result<Scorer, FormatError> {
         let mut index = HashMap::with_capacity(bundle.schema.features.len());
         for (i, f) in bundle.schema.features.iter().enumerate() {
             if index.insert(f.name.clone(), i).is_some() {
@@ -236,10 +244,21 @@ impl Scorer {
                 )));
             }
         }
+        let groups = crate::kinds::groups(&bundle.schema);
+        let explain_cost = bundle
+            .model
+            .cost(&crate::kinds::Design {
+                schema: &bundle.schema,
+                width: bundle.schema.width(),
+                background: &bundle.background,
+                groups: &groups,
+            })
+            .explain;
         Ok(Scorer {
             width: bundle.schema.width(),
             bundle,
             index,
+            explain_cost,
         })
     }
 
@@ -340,13 +359,30 @@ impl Scorer {
         let (values, mut warnings) = self.parse_record(fields)?;
         let mut x = Vec::with_capacity(self.width);
         self.design_row(&values, &mut x, &mut warnings)?;
-        explain::explain(&self.bundle, &values, &x, warnings)
+        self.explain_design(&values, &x, warnings)
     }
 
     /// Explanation for already parsed and encoded values (batch paths).
     pub fn explain_encoded(&self, values: &[Value], x: &[f32]) -> Result<Explanation, ScoreError> {
         check_width(x, self.width)?;
-        explain::explain(&self.bundle, values, x, Vec::new())
+        self.explain_design(values, x, Vec::new())
+    }
+
+    /// Explains a design row, refusing a model whose explanation costs more
+    /// than [`crate::kinds::EXPLAIN_BUDGET`] (with the figure).
+    fn explain_design(
+        &self,
+        values: &[Value],
+        x: &[f32],
+        warnings: Vec<Warning>,
+    ) -> Result<Explanation, ScoreError> {
+        if self.explain_cost > crate::kinds::EXPLAIN_BUDGET {
+            return Err(ScoreError::ExplainBudget {
+                cost: self.explain_cost,
+                budget: crate::kinds::EXPLAIN_BUDGET,
+            });
+        }
+        explain::explain(&self.bundle, values, x, warnings)
     }
 
     /// Maps CSV header columns to feature indices; every feature must be present.

@@ -91,7 +91,8 @@ fn fold(b: &Bundle, per_column: &[f64]) -> Vec<f64> {
     out
 }
 
-pub fn explain(
+/// Explains design row `x`; the scorer checks the explanation budget first.
+pub(crate) fn explain(
     b: &Bundle,
     values: &[Value],
     x: &[f32],
@@ -110,13 +111,6 @@ pub fn explain(
         background: &b.background,
         groups: &groups,
     };
-    let cost = b.model.cost(&design).explain;
-    if cost > crate::kinds::EXPLAIN_BUDGET {
-        return Err(ScoreError::ExplainBudget {
-            cost,
-            budget: crate::kinds::EXPLAIN_BUDGET,
-        });
-    }
     let Attribution { base, per } = b.model.explain(&design, x, scale, offset);
     let folded = match per {
         PerPlayer::Columns(cols) => fold(b, &cols),
