@@ -10,8 +10,8 @@
 #
 # Optimisation level: FERRISK_WASM_OPT_LEVEL (default 3) overrides the
 # profile's opt-level "z" for rustc and picks wasm-opt's -O3 / -Os / -Oz.
-# Measured on this bundle (node, best of 5): level 3 costs ~0.3 KB gzip over
-# "z" (87.8 vs 87.4 KB for the .wasm) and scores a 100-tree forest ~40%
+# Level 3 costs ~2.3 KB gzip over "z" (measured 2026-11 before the size
+# pass: 147.0 vs 144.7 KB for the .wasm); it scores a 100-tree forest ~40%
 # faster, an RBF SVM ~10% faster and a single row ~25% faster, because "z"
 # leaves the iterator adaptors of the scoring loops un-inlined.
 set -euo pipefail
@@ -40,6 +40,27 @@ CARGO_PROFILE_WASM_RELEASE_STRIP=false CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=$OPT
 WASM=$OUT/ferrisk_wasm_bg.wasm
 JS=$OUT/ferrisk_wasm.js
 raw_before=$(stat -c %s "$WASM")
+
+# Size invariants (ARCHITECTURE.md), checked on the symbol names wasm-bindgen
+# keeps until wasm-opt strips them: the runtime formats floats with
+# ferrisk::num (core's float formatting is ~20 KB), never maps Unicode case
+# (~14 KB of tables) and never slices a str where a panic could follow
+# (core's slice-error path brings char escaping and Unicode tables).
+for sym in flt2dec 11conversions slice_error_fail; do
+  if grep -a -q "$sym" "$WASM"; then
+    echo "build-wasm: FAIL: the bundle links core's '$sym' (see ARCHITECTURE.md, size invariants)" >&2
+    exit 1
+  fi
+done
+
+# The JS glue without its JSDoc blocks: the same documentation ships in the
+# .d.ts, and the glue's copy costs ~1.6 KB gzip of the budget.
+node -e '
+  const fs = require("fs");
+  const p = process.argv[1];
+  fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace(/^[ \t]*\/\*\*[\s\S]*?\*\/[ \t]*\n/gm, ""));
+' "$JS"
+node --check "$JS"
 
 # The features rustc 1.95 enables by default for wasm32-unknown-unknown
 # (bulk memory, non-trapping float-to-int, sign extension, mutable globals,

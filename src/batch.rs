@@ -28,7 +28,7 @@
 
 use thiserror::Error;
 
-use crate::schema::FeatureKind;
+use crate::schema::{FeatureKind, WarningKind};
 use crate::scorer::Scorer;
 
 /// Design rows encoded and scored together ([`crate::Model::outputs`]:
@@ -50,7 +50,7 @@ pub enum BatchError {
         rows: usize,
         cols: usize,
     },
-    #[error("row {row}, feature '{feature}': {} is not a finite number", js_number(*value))]
+    #[error("row {row}, feature '{feature}': {} is not a finite number", crate::num::js(*value))]
     NotFinite {
         row: usize,
         feature: String,
@@ -70,23 +70,6 @@ pub enum BatchError {
     OtherModel,
 }
 
-/// A number as JavaScript prints it (`Infinity`, `1e+300`): batch inputs
-/// come from typed arrays, and the message goes back to a page.
-fn js_number(v: f64) -> String {
-    if v.is_infinite() {
-        if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
-    } else if v.abs() >= 1e21 {
-        // Rust writes `1e300`, JavaScript `1e+300` (the exponent is positive).
-        let mut s = format!("{v:e}");
-        if let Some(i) = s.bytes().position(|b| b == b'e') {
-            s.insert(i + 1, '+');
-        }
-        s
-    } else {
-        format!("{v}")
-    }
-}
-
 /// Where one feature's input comes from and where it goes.
 #[derive(Debug, Clone, Copy)]
 enum Slot {
@@ -100,6 +83,9 @@ enum Slot {
         fill: f32,
         /// Standard scaling `(x - mean) / std`, when the encoding scales.
         scale: Option<(f32, f32)>,
+        /// The training [min, max] (a value outside is noted), unless the
+        /// feature had no training values.
+        range: Option<(f32, f32)>,
     },
     /// Categorical feature: column `input` of `codes`, one-hot block at `col`.
     Categorical {
@@ -142,6 +128,7 @@ impl BatchPlan {
                             f32::NAN
                         },
                         scale: schema.encoding.scale.then_some((n.mean, n.std)),
+                        range: (f.missing_rate < 1.0).then_some((n.min, n.max)),
                     });
                     numeric += 1;
                     col += 1;
@@ -193,6 +180,22 @@ impl BatchPlan {
         codes: &[i32],
         rows: usize,
     ) -> Result<Vec<f32>, BatchError> {
+        self.score_noted(scorer, numeric, codes, rows, None)
+    }
+
+    /// [`BatchPlan::score`], and each row's warnings in `notes`: row-major,
+    /// one byte per row and schema feature, [`WarningKind::code`] of the
+    /// warning the row-by-row path gives that cell (imputed, out of
+    /// training range) or 0. Typed-array inputs cannot hold an unknown
+    /// category (a bad code fails the batch).
+    pub fn score_noted(
+        &mut self,
+        scorer: &Scorer,
+        numeric: &[f64],
+        codes: &[i32],
+        rows: usize,
+        mut notes: Option<&mut [u8]>,
+    ) -> Result<Vec<f32>, BatchError> {
         if scorer.width() != self.width || scorer.bundle().schema.features.len() != self.slots.len()
         {
             return Err(BatchError::OtherModel);
@@ -209,6 +212,10 @@ impl BatchPlan {
         };
         shape("numeric", "numeric", numeric.len(), self.numeric)?;
         shape("codes", "categorical", codes.len(), self.categorical)?;
+        if let Some(notes) = notes.as_deref_mut() {
+            shape("notes", "schema", notes.len(), self.slots.len())?;
+            notes.fill(0);
+        }
         let width = self.width;
         self.block.resize(BLOCK_ROWS * width, 0.0);
         self.margins.resize(BLOCK_ROWS, 0.0);
@@ -218,6 +225,9 @@ impl BatchPlan {
         while start < rows {
             let n = (rows - start).min(BLOCK_ROWS);
             self.encode_block(scorer, numeric, codes, rows, start, n)?;
+            if let Some(notes) = notes.as_deref_mut() {
+                self.note_block(numeric, codes, rows, start, n, notes);
+            }
             let (xs, ms) = (
                 self.block.get(..n * width).unwrap_or_default(),
                 self.margins.get_mut(..n).unwrap_or_default(),
@@ -227,6 +237,47 @@ impl BatchPlan {
             start += n;
         }
         Ok(out)
+    }
+
+    /// The notes of rows `start..start + n` (inputs already checked by
+    /// `encode_block`): the conditions of `Schema::encode`'s warnings.
+    fn note_block(
+        &self,
+        numeric: &[f64],
+        codes: &[i32],
+        rows: usize,
+        start: usize,
+        n: usize,
+        notes: &mut [u8],
+    ) {
+        let features = self.slots.len();
+        for (feature, slot) in self.slots.iter().enumerate() {
+            for r in start..start + n {
+                let note = match *slot {
+                    Slot::Numeric { input, range, .. } => {
+                        let v = numeric.get(input * rows + r).copied().unwrap_or(f64::NAN);
+                        let x = v as f32;
+                        if v.is_nan() {
+                            WarningKind::Imputed.code()
+                        } else if range.is_some_and(|(lo, hi)| x < lo || x > hi) {
+                            WarningKind::OutOfRange.code()
+                        } else {
+                            0
+                        }
+                    }
+                    Slot::Categorical { input, .. } => {
+                        if codes.get(input * rows + r) == Some(&-1) {
+                            WarningKind::Imputed.code()
+                        } else {
+                            0
+                        }
+                    }
+                };
+                if let Some(cell) = notes.get_mut(r * features + feature) {
+                    *cell = note;
+                }
+            }
+        }
     }
 
     /// Encodes rows `start..start + n` of the batch into the block (`n`
@@ -259,6 +310,7 @@ impl BatchPlan {
                     col,
                     fill,
                     scale,
+                    ..
                 } => {
                     let from = input * rows + start;
                     let column = numeric.get(from..from + n).unwrap_or_default();
@@ -387,6 +439,10 @@ mod tests {
         (numeric, codes, rows, records)
     }
 
+    fn feats_of(scorer: &Scorer) -> &[crate::schema::Feature] {
+        &scorer.bundle().schema.features
+    }
+
     #[test]
     fn batches_equal_row_by_row_scoring_bit_for_bit() {
         let text = String::from_utf8(golden("synthetic.csv")).unwrap();
@@ -404,14 +460,36 @@ mod tests {
             let (numeric, codes, rows, records) = columns(&scorer, &text);
             assert!(rows.len() > BLOCK_ROWS / 2, "{kind}");
             let got = plan.score(&scorer, &numeric, &codes, rows.len()).unwrap();
+            let nf = feats_of(&scorer).len();
+            let mut notes = vec![9u8; rows.len() * nf];
+            let noted = plan
+                .score_noted(&scorer, &numeric, &codes, rows.len(), Some(&mut notes))
+                .unwrap();
+            assert_eq!(noted, got, "{kind}: notes change no probability");
+            let mut noted_cells = 0;
             for (i, record) in records.iter().enumerate() {
                 let fields = record.iter().map(|kv: &String| {
                     let (k, v) = kv.split_once('=').unwrap();
                     (k, RawValue::Text(v))
                 });
-                let want = scorer.predict(fields).unwrap().probability;
-                assert_eq!(got[i].to_bits(), want.to_bits(), "{kind} row {i}");
+                let p = scorer.predict(fields).unwrap();
+                assert_eq!(got[i].to_bits(), p.probability.to_bits(), "{kind} row {i}");
+                // Oracle for the notes: the row-by-row path's warnings.
+                let mut want = vec![0u8; nf];
+                for w in &p.warnings {
+                    let f = feats_of(&scorer)
+                        .iter()
+                        .position(|f| f.name == w.feature)
+                        .unwrap();
+                    want[f] = w.kind.code();
+                }
+                assert_eq!(&notes[i * nf..(i + 1) * nf], &want[..], "{kind} row {i}");
+                noted_cells += want.iter().filter(|&&c| c != 0).count();
             }
+            assert!(
+                noted_cells > 0,
+                "{kind}: the golden rows exercise some warnings"
+            );
             // More rows than one block: blocks join seamlessly.
             let reps = 3 * BLOCK_ROWS / rows.len() + 1;
             let n = rows.len() * reps;
@@ -496,6 +574,27 @@ mod tests {
                 Err(BatchError::OtherModel)
             );
         }
+        // Row 0's first numeric value far outside the training range, row 1's
+        // missing; row 2's first category missing.
+        let first_num_at = feats.iter().position(|f| f.is_numeric()).unwrap();
+        let first_cat_at = feats.iter().position(|f| !f.is_numeric()).unwrap();
+        let mut odd = numeric.clone();
+        odd[0] = 1e9;
+        odd[1] = f64::NAN;
+        let mut odd_codes = codes.clone();
+        odd_codes[2] = -1;
+        let mut notes = vec![0u8; rows * feats.len()];
+        plan.score_noted(&scorer, &odd, &odd_codes, rows, Some(&mut notes))
+            .unwrap();
+        let at = |r: usize, f: usize| notes[r * feats.len() + f];
+        assert_eq!(at(0, first_num_at), WarningKind::OutOfRange.code());
+        assert_eq!(at(1, first_num_at), WarningKind::Imputed.code());
+        assert_eq!(at(2, first_cat_at), WarningKind::Imputed.code());
+        let mut short = vec![0u8; rows * feats.len() - 1];
+        let e = plan
+            .score_noted(&scorer, &numeric, &codes, rows, Some(&mut short))
+            .unwrap_err();
+        assert!(e.to_string().starts_with("notes has "), "{e}");
         assert!(plan.score(&scorer, &[], &[], 0).unwrap().is_empty());
         let again = plan.score(&scorer, &numeric, &codes, rows).unwrap();
         assert_eq!(again, good);

@@ -7,6 +7,7 @@ use crate::credit::{ReasonText, Scorecard};
 use crate::drift::DriftProfile;
 use crate::kinds::{Design, Model};
 use crate::metrics::Metrics;
+use crate::num::F32;
 use crate::schema::Schema;
 
 /// The training algorithm that produced a model: provenance, shown to
@@ -126,7 +127,10 @@ impl Bundle {
             return Err("schema has no features".into());
         }
         if !(self.threshold > 0.0 && self.threshold < 1.0) {
-            return Err(format!("threshold {} is not in (0, 1)", self.threshold));
+            return Err(format!(
+                "threshold {} is not in (0, 1)",
+                F32(self.threshold)
+            ));
         }
         if self.background.len() != width {
             return Err(format!(
@@ -164,8 +168,8 @@ impl Bundle {
         self.calibration.validate()?;
         if self.calibration.expects() != self.model.output_kind() {
             return Err(format!(
-                "calibration {:?} does not fit a '{}' model, whose output is a {}",
-                self.calibration,
+                "{} calibration does not fit a '{}' model, whose output is a {}",
+                self.calibration.name(),
                 self.model.tag(),
                 match self.model.output_kind() {
                     crate::kinds::Output::Probability => "probability",

@@ -1,6 +1,7 @@
 //! Turning a model's raw output into a probability of the positive class.
 
 use crate::kinds::Output;
+use crate::num::F32;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Calibration {
@@ -15,6 +16,15 @@ pub enum Calibration {
 }
 
 impl Calibration {
+    /// The calibration's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Calibration::Identity => "identity",
+            Calibration::Logistic => "logistic",
+            Calibration::Platt { .. } => "Platt",
+        }
+    }
+
     pub fn probability(self, output: f32) -> f32 {
         match self {
             Calibration::Identity if output.is_nan() => output,
@@ -51,10 +61,13 @@ impl Calibration {
     pub fn validate(self) -> Result<(), String> {
         match self {
             Calibration::Platt { a, b } if !(a.is_finite() && b.is_finite()) => Err(format!(
-                "Platt calibration parameters ({a}, {b}) are not finite numbers"
+                "Platt calibration parameters ({}, {}) are not finite numbers",
+                F32(a),
+                F32(b)
             )),
             Calibration::Platt { a, .. } if a.abs() < f32::MIN_POSITIVE => Err(format!(
-                "Platt calibration slope {a} is (nearly) 0: every customer would get one probability"
+                "Platt calibration slope {} is (nearly) 0: every customer would get one probability",
+                F32(a)
             )),
             _ => Ok(()),
         }

@@ -3,6 +3,7 @@
 //! positive, "bad", class), with texts from a reason catalogue.
 
 use crate::explain::{Explanation, Unit};
+use crate::num::F32;
 
 /// Points-to-double-the-odds scaling: `base_score` points at good:bad odds
 /// of `base_odds`:1, and every `pdo` points double the odds. Points rise
@@ -34,7 +35,9 @@ impl Scorecard {
         {
             return Err(format!(
                 "scorecard needs PDO > 0 and base odds > 0 (got PDO {}, odds {}, score {})",
-                self.pdo, self.base_odds, self.base_score
+                F32(self.pdo),
+                F32(self.base_odds),
+                F32(self.base_score)
             ));
         }
         Ok(())
@@ -135,13 +138,31 @@ pub struct Reason {
 /// Default maximum number of reasons (Reg B practice: at most four).
 pub const DEFAULT_REASONS: usize = 4;
 
+/// `credit_amount` → `Credit amount`. Only an ASCII first letter is
+/// capitalised: full Unicode case mapping would put its ~14 KB of tables in
+/// the wasm bundle for a cosmetic change.
 fn humanize(name: &str) -> String {
-    let spaced = name.replace(['_', '.'], " ");
-    let mut c = spaced.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
+    let mut spaced = name.replace(['_', '.'], " ");
+    if let Some(first) = spaced.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    spaced
+}
+
+/// `text` with every `{value}` replaced by `value` (byte search and checked
+/// slicing: `str::replace` brings core's slicing panic and its Unicode
+/// tables into the wasm bundle).
+fn fill_value(text: &str, value: &str) -> String {
+    const SLOT: &[u8] = b"{value}";
+    let mut out = String::with_capacity(text.len() + value.len());
+    let mut rest = text;
+    while let Some(i) = rest.as_bytes().windows(SLOT.len()).position(|w| w == SLOT) {
+        out.push_str(rest.get(..i).unwrap_or_default());
+        out.push_str(value);
+        rest = rest.get(i + SLOT.len()..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Generated text when the catalogue has none for a feature.
@@ -163,15 +184,13 @@ pub fn reasons(
     lang: &str,
 ) -> Vec<Reason> {
     let (_, lo) = log_odds_view(e);
-    let mut idx: Vec<usize> = (0..e.contributions.len())
-        .filter(|&i| e.contributions[i].contribution > 0.0)
+    let keys: Vec<f64> = e
+        .contributions
+        .iter()
+        .map(|c| f64::from(c.contribution))
         .collect();
-    idx.sort_by(|&a, &b| {
-        e.contributions[b]
-            .contribution
-            .total_cmp(&e.contributions[a].contribution)
-            .then(a.cmp(&b))
-    });
+    let mut idx = crate::num::order_desc(&keys);
+    idx.retain(|&i| keys[i] > 0.0);
     idx.truncate(k);
     let lookup = |feature: &str, l: &str| {
         catalogue
@@ -185,7 +204,7 @@ pub fn reasons(
             let c = &e.contributions[i];
             let text = lookup(&c.feature, lang)
                 .or_else(|| lookup(&c.feature, "en"))
-                .map(|t| t.replace("{value}", &c.value))
+                .map(|t| fill_value(&t, &c.value))
                 .unwrap_or_else(|| default_text(&c.feature, &c.value, lang));
             Reason {
                 rank: rank as u32 + 1,
@@ -203,6 +222,28 @@ pub fn reasons(
 mod tests {
     use super::*;
     use crate::explain::Contribution;
+
+    #[test]
+    fn value_slots_are_filled_as_str_replace_fills_them() {
+        for t in [
+            "",
+            "{value}",
+            "age {value} and {value}!",
+            "{valu",
+            "x{value}",
+            "été {value} 年",
+        ] {
+            assert_eq!(fill_value(t, "35 ü"), t.replace("{value}", "35 ü"), "{t}");
+        }
+    }
+
+    #[test]
+    fn feature_names_read_as_words() {
+        assert_eq!(humanize("credit_amount"), "Credit amount");
+        assert_eq!(humanize("a.b"), "A b");
+        assert_eq!(humanize("été_x"), "été x");
+        assert_eq!(humanize(""), "");
+    }
 
     #[test]
     fn pdo_scaling_matches_its_definition() {

@@ -59,7 +59,7 @@ pub enum FormatError {
 pub enum ScoreError {
     #[error("feature '{feature}': '{value}' is not a number")]
     NotANumber { feature: String, value: String },
-    #[error("feature '{feature}': {value:e} is not a finite number")]
+    #[error("feature '{feature}': {} is not a finite number", crate::num::js(*value))]
     NotFinite { feature: String, value: f64 },
     #[error("feature '{feature}': expected {expected}, got {got}")]
     WrongType {

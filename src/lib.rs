@@ -28,6 +28,7 @@ pub mod explain;
 pub mod format;
 pub mod kinds;
 pub mod metrics;
+pub mod num;
 pub mod schema;
 pub mod scorer;
 pub mod session;

@@ -87,8 +87,8 @@ pub fn compute(probs: &[f32], labels: &[bool], threshold: f32) -> Option<Metrics
     };
 
     // ROC: sort by score descending, walk distinct scores.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
+    let keys: Vec<f64> = probs.iter().map(|&p| f64::from(p)).collect();
+    let order = crate::num::order_desc(&keys);
     let mut roc = vec![RocPoint {
         fpr: 0.0,
         tpr: 0.0,

@@ -12,6 +12,7 @@
 
 use crate::csv::is_missing;
 use crate::error::ScoreError;
+use crate::num::{F32, F64};
 
 /// A numeric input feature with the statistics fitted on the training split.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +127,17 @@ impl WarningKind {
         WarningKind::NotAFeature,
     ];
 
+    /// The kind's number in [`crate::batch::BatchPlan::score_noted`]'s notes:
+    /// 1 + its position in [`WarningKind::ALL`] (0 = no warning).
+    pub fn code(self) -> u8 {
+        match self {
+            WarningKind::Imputed => 1,
+            WarningKind::UnknownCategory => 2,
+            WarningKind::OutOfRange => 3,
+            WarningKind::NotAFeature => 4,
+        }
+    }
+
     /// Short human name: `imputed`, `unknown category`, ...
     pub fn label(self) -> &'static str {
         match self {
@@ -168,7 +180,7 @@ pub fn format_number(v: f32) -> String {
     if v.is_finite() && v == v.trunc() && v.abs() < 1e9 {
         format!("{}", v as i64)
     } else {
-        format!("{v}")
+        F32(v).to_string()
     }
 }
 
@@ -239,7 +251,7 @@ impl Schema {
                 let text = if v == v.trunc() && v.abs() < 1e15 {
                     format!("{}", v as i64)
                 } else {
-                    format!("{v}")
+                    F64(v).to_string()
                 };
                 Ok(category(c, &text))
             }
@@ -361,7 +373,7 @@ impl Schema {
                             return Err(ScoreError::WrongType {
                                 feature: f.name.clone(),
                                 expected: "a category",
-                                got: format!("the number {x}"),
+                                got: format!("the number {}", F32(*x)),
                             })
                         }
                     }

@@ -156,7 +156,7 @@ impl Kind for KernelSvm {
     fn summary(&self) -> String {
         format!(
             "RBF kernel, gamma {}, {} support vectors",
-            self.gamma,
+            crate::num::F32(self.gamma),
             self.coef.len()
         )
     }

@@ -139,7 +139,8 @@ impl Kind for Stump {
     fn summary(&self) -> String {
         format!(
             "decision stump on design column {} at {}",
-            self.column, self.threshold
+            self.column,
+            crate::num::F32(self.threshold)
         )
     }
 }

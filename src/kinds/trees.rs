@@ -94,7 +94,7 @@ impl Tree {
             if !(node.cover.is_finite() && node.cover > 0.0) {
                 return Err(format!(
                     "node {i}: cover {} is not a positive finite count",
-                    node.cover
+                    crate::num::F32(node.cover)
                 ));
             }
             if node.is_leaf() {
@@ -276,8 +276,10 @@ impl Kind for TreeEnsemble {
                 .find(|(_, n)| n.is_leaf() && !(lo..=hi).contains(&n.value))
             {
                 return Err(format!(
-                    "tree {i}: node {k}: leaf value {} is outside [{lo}, {hi}]",
-                    n.value
+                    "tree {i}: node {k}: leaf value {} is outside [{}, {}]",
+                    crate::num::F32(n.value),
+                    crate::num::F32(lo),
+                    crate::num::F32(hi)
                 ));
             }
         }

@@ -237,7 +237,7 @@ fn score_options(options: Option<&Object>) -> Result<ScoreOptions, JsError> {
                 return Err(JsError::new(&format!(
                     "options.reasons must be a whole number >= 0, got {}",
                     v.as_f64()
-                        .map_or_else(|| js_type_name(&v).to_string(), |k| k.to_string())
+                        .map_or_else(|| js_type_name(&v).to_string(), ferrisk::num::js)
                 )))
             }
         }
@@ -381,19 +381,34 @@ impl WasmScorer {
     /// numeric features in schema order (NaN = missing), `codes` the
     /// categorical features in schema order as indices into that feature's
     /// `categories` (-1 = missing). Returns one probability per row.
+    /// Each row's warnings: pass `notes`, a `Uint8Array` of rows × schema
+    /// features; it is filled row-major with 0 (none), 1 (imputed) or 3
+    /// (outside the training range): the warning the row's `score` gives
+    /// that feature (2, an unknown category, cannot occur in codes).
     #[wasm_bindgen(skip_jsdoc, js_name = predictBatch)]
     pub fn predict_batch(
         &self,
         numeric: &[f64],
         codes: &[i32],
         rows: u32,
+        notes: Option<Uint8Array>,
     ) -> Result<Vec<f32>, JsError> {
         let mut plan = self
             .plan
             .try_borrow_mut()
             .map_err(|_| JsError::new("predictBatch: scorer is busy"))?;
-        plan.score(&self.inner, numeric, codes, rows as usize)
-            .map_err(|e| JsError::new(&format!("predictBatch: {e}")))
+        let fail = |e: ferrisk::batch::BatchError| JsError::new(&format!("predictBatch: {e}"));
+        let Some(notes) = notes else {
+            return plan
+                .score(&self.inner, numeric, codes, rows as usize)
+                .map_err(fail);
+        };
+        let mut buf = vec![0u8; notes.length() as usize];
+        let p = plan
+            .score_noted(&self.inner, numeric, codes, rows as usize, Some(&mut buf))
+            .map_err(fail)?;
+        notes.copy_from(&buf);
+        Ok(p)
     }
 
     /// Scores every row of a CSV text (header with every feature; extra
@@ -483,7 +498,8 @@ impl WasmScorer {
         if let Some(i) = probabilities.iter().position(|p| !(0.0..=1.0).contains(p)) {
             let p = probabilities.get(i).copied().unwrap_or(f32::NAN);
             return Err(JsError::new(&format!(
-                "metricsFor: row {i}: probability {p} is not in [0, 1]"
+                "metricsFor: row {i}: probability {} is not in [0, 1]",
+                ferrisk::num::F32(p)
             )));
         }
         let mut y = Vec::with_capacity(labels.len());

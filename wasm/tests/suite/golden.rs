@@ -302,7 +302,7 @@ fn scoring_paths(set: &str, csv: &str, kind: &str) {
         b.rows.len() * 10 >= table.rows.len() * 9,
         "{set}{kind}: most rows fit a batch"
     );
-    let by_batch = ok(scorer.predict_batch(&b.numeric, &b.codes, b.rows.len() as u32));
+    let by_batch = ok(scorer.predict_batch(&b.numeric, &b.codes, b.rows.len() as u32, None));
     let want: Vec<f32> = b.rows.iter().map(|&r| by_csv[r]).collect();
     assert_same_bits(
         &format!("{set}{kind}: predictBatch vs predictCsv"),

@@ -376,7 +376,52 @@ fn missing_and_unknown_values_score_with_warnings() {
     let cat_col = s.feats[..cat_i].iter().filter(|f| !f.numeric).count();
     numeric[num_col * n] = f64::NAN;
     codes[cat_col * n + 1] = -1;
-    let got = ok(s.scorer.predict_batch(&numeric, &codes, n as u32));
+    // Row 2's numeric value far outside the training range.
+    numeric[num_col * n + 2] = 1e12;
+    let notes = js_sys::Uint8Array::new_with_length((n * s.feats.len()) as u32);
+    let got = ok(s
+        .scorer
+        .predict_batch(&numeric, &codes, n as u32, Some(notes.clone())));
+    assert_eq!(
+        ok(s.scorer.predict_batch(&numeric, &codes, n as u32, None)),
+        got,
+        "notes change no probability"
+    );
+    // The notes say what each row's predict warnings say (oracle: the
+    // warning texts of predict on the same customers).
+    let notes = notes.to_vec();
+    let nf = s.feats.len();
+    for (r, (&row, cells)) in b.rows.iter().zip(notes.chunks(nf)).take(3).enumerate() {
+        let c = s.customer(row);
+        let set = |name: &str, v: JsValue| {
+            js_sys::Reflect::set(&c, &JsValue::from_str(name), &v).unwrap();
+        };
+        match r {
+            0 => set(&num_f, JsValue::NULL),
+            1 => set(&cat_f, JsValue::NULL),
+            _ => set(&num_f, JsValue::from_f64(1e12)),
+        }
+        let mut want = vec![0u8; nf];
+        for w in strings(&ok(s.scorer.predict(c)), "warnings") {
+            let f = s
+                .feats
+                .iter()
+                .position(|f| w.starts_with(&format!("{}: ", f.name)))
+                .expect("a warning names its feature");
+            want[f] = if w.contains("outside the training range") {
+                3
+            } else {
+                1
+            };
+        }
+        assert_eq!(
+            cells,
+            &want[..],
+            "row {r}: notes vs predict warnings {want:?}"
+        );
+        assert!(want.iter().any(|&k| k != 0), "row {r} has a warning");
+    }
+    let got = ok(s.scorer.predict_batch(&numeric, &codes, n as u32, None));
     let r0 = b.rows[0];
     let r1 = b.rows[1];
     let want0 = probability(&ok(s.scorer.predict(s.with(
@@ -402,11 +447,11 @@ fn bad_batches_name_row_and_feature() {
     let s = setup();
     let b = batch(&s.table, &s.feats);
     let n = b.rows.len() as u32;
-    let good = ok(s.scorer.predict_batch(&b.numeric, &b.codes, n));
+    let good = ok(s.scorer.predict_batch(&b.numeric, &b.codes, n, None));
     let n_num = s.feats.iter().filter(|f| f.numeric).count();
     let n_cat = s.feats.len() - n_num;
 
-    let msg = fails(s.scorer.predict_batch(&b.numeric[1..], &b.codes, n));
+    let msg = fails(s.scorer.predict_batch(&b.numeric[1..], &b.codes, n, None));
     assert_mentions(
         &msg,
         &[
@@ -415,11 +460,11 @@ fn bad_batches_name_row_and_feature() {
             &format!("{n} × {n_num}"),
         ],
     );
-    let msg = fails(s.scorer.predict_batch(&b.numeric, &b.codes[1..], n));
+    let msg = fails(s.scorer.predict_batch(&b.numeric, &b.codes[1..], n, None));
     assert_mentions(&msg, &["codes", &format!("{n} × {n_cat}")]);
-    let msg = fails(s.scorer.predict_batch(&b.numeric, &b.codes, n + 1));
+    let msg = fails(s.scorer.predict_batch(&b.numeric, &b.codes, n + 1, None));
     assert_mentions(&msg, &["expected"]);
-    let msg = fails(s.scorer.predict_batch(&[], &[], u32::MAX));
+    let msg = fails(s.scorer.predict_batch(&[], &[], u32::MAX, None));
     assert_mentions(&msg, &["numeric"]);
 
     let cat = s.categorical();
@@ -432,7 +477,7 @@ fn bad_batches_name_row_and_feature() {
     for bad in [cat.categories.len() as i32, -2, i32::MAX] {
         let mut codes = b.codes.clone();
         codes[cat_col * n as usize + 3] = bad;
-        let msg = fails(s.scorer.predict_batch(&b.numeric, &codes, n));
+        let msg = fails(s.scorer.predict_batch(&b.numeric, &codes, n, None));
         assert_mentions(
             &msg,
             &["row 3", &format!("'{}'", cat.name), &format!("code {bad}")],
@@ -448,17 +493,17 @@ fn bad_batches_name_row_and_feature() {
     for bad in [f64::INFINITY, f64::NEG_INFINITY, 1e300] {
         let mut numeric = b.numeric.clone();
         numeric[num_col * n as usize + 7] = bad;
-        let msg = fails(s.scorer.predict_batch(&numeric, &b.codes, n));
+        let msg = fails(s.scorer.predict_batch(&numeric, &b.codes, n, None));
         assert_mentions(
             &msg,
             &["row 7", &format!("'{}'", numf.name), "not a finite number"],
         );
     }
 
-    assert!(ok(s.scorer.predict_batch(&[], &[], 0)).is_empty());
+    assert!(ok(s.scorer.predict_batch(&[], &[], 0, None)).is_empty());
     assert_same_bits(
         "batch after errors",
-        &ok(s.scorer.predict_batch(&b.numeric, &b.codes, n)),
+        &ok(s.scorer.predict_batch(&b.numeric, &b.codes, n, None)),
         &good,
     );
 }

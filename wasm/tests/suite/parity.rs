@@ -50,7 +50,7 @@ fn parity(kind: &str) {
         table.rows.len(),
         "{kind}: every fixture row fits a batch"
     );
-    let got = ok(scorer.predict_batch(&b.numeric, &b.codes, b.rows.len() as u32));
+    let got = ok(scorer.predict_batch(&b.numeric, &b.codes, b.rows.len() as u32, None));
     assert_same_bits(&format!("{kind}: predictBatch vs native CLI"), &got, &want);
 
     let scored = ok(scorer.predict_csv(csv));

@@ -51,6 +51,8 @@ export async function advise(modelBytes: Uint8Array, customer: Customer): Promis
   scorer.predict({ age: true });
 
   const batch: Float32Array = scorer.predictBatch(new Float64Array(0), new Int32Array(0), 0);
+  const notes = new Uint8Array(0);
+  const noted: Float32Array = scorer.predictBatch(new Float64Array(0), new Int32Array(0), 0, notes);
   const csv: CsvPrediction = scorer.predictCsv("a,b\n1,2\n");
   const errors: CsvRowError[] = csv.errors;
   scorer.free();
@@ -58,7 +60,7 @@ export async function advise(modelBytes: Uint8Array, customer: Customer): Promis
     v,
     meta.kindName,
     String(categories.length + (trained?.rocAuc ?? 0) + p.probability + plain.points + credit.points),
-    String(reasons.length + perFeature + contributions.base + batch.length),
+    String(reasons.length + perFeature + contributions.base + batch.length + noted.length + notes.length),
     String(unit) + String(wrong) + String(errors.length),
   ];
 }
