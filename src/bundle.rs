@@ -108,6 +108,10 @@ pub struct Bundle {
     pub reasons: Vec<ReasonText>,
     /// Training-population bins for PSI drift checks (format v2).
     pub drift: Option<DriftProfile>,
+    /// How the threshold and calibration were chosen and what the metrics
+    /// were computed on (format v3 `report/decision` section; absent in
+    /// files written before it).
+    pub decision: Option<crate::policy::Decision>,
 }
 
 impl Bundle {
@@ -184,6 +188,21 @@ impl Bundle {
             ));
         }
         self.scorecard.validate()?;
+        if let Some(d) = &self.decision {
+            d.validate()?;
+        }
+        if let Some(e) = self.report.as_ref().and_then(|r| r.test.extra.as_ref()) {
+            let unit = |v: f64| (0.0..=1.0).contains(&v);
+            if e.reliability.len() > crate::metrics::RELIABILITY_BINS
+                || !unit(e.ece)
+                || !unit(e.average_precision)
+                || e.reliability
+                    .iter()
+                    .any(|b| !(unit(b.mean_predicted) && unit(b.observed)))
+            {
+                return Err("report: calibration figures are out of range".into());
+            }
+        }
         if let Some(d) = &self.drift {
             d.validate(&self.schema)?;
         }

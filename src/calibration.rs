@@ -13,7 +13,16 @@ pub enum Calibration {
     Logistic,
     /// Platt scaling of a decision value: `p = 1 / (1 + exp(a·m + b))`.
     Platt { a: f32, b: f32 },
+    /// Platt scaling of a probability's log-odds (a random forest's
+    /// average): `p = 1 / (1 + exp(a·logit(q) + b))`, with `q` kept in
+    /// [`PLATT_LOGIT_CLAMP`, 1 − `PLATT_LOGIT_CLAMP`] so a pure leaf gives a
+    /// finite, moderate probability. Format 3 (`calibration/platt-logit`).
+    PlattLogit { a: f32, b: f32 },
 }
+
+/// How close to 0 or 1 a probability may be before [`Calibration::PlattLogit`]
+/// takes its log-odds.
+pub const PLATT_LOGIT_CLAMP: f32 = 1e-4;
 
 impl Calibration {
     /// The calibration's name in messages.
@@ -22,6 +31,7 @@ impl Calibration {
             Calibration::Identity => "identity",
             Calibration::Logistic => "logistic",
             Calibration::Platt { .. } => "Platt",
+            Calibration::PlattLogit { .. } => "Platt (log-odds)",
         }
     }
 
@@ -34,6 +44,11 @@ impl Calibration {
             // except the sign of a zero, which expf ignores.
             Calibration::Logistic => sigmoid_affine(-1.0, 0.0, output),
             Calibration::Platt { a, b } => sigmoid_affine(a, b, output),
+            Calibration::PlattLogit { .. } if output.is_nan() => output,
+            Calibration::PlattLogit { a, b } => {
+                let q = output.clamp(PLATT_LOGIT_CLAMP, 1.0 - PLATT_LOGIT_CLAMP);
+                sigmoid_affine(a, b, (q / (1.0 - q)).ln())
+            }
         }
     }
 
@@ -42,7 +57,7 @@ impl Calibration {
     /// scale·m + offset).
     pub fn log_odds_affine(self) -> Option<(f32, f32)> {
         match self {
-            Calibration::Identity => None,
+            Calibration::Identity | Calibration::PlattLogit { .. } => None,
             Calibration::Logistic => Some((1.0, -0.0)),
             Calibration::Platt { a, b } => Some((-a, -b)),
         }
@@ -51,7 +66,7 @@ impl Calibration {
     /// The kind of raw output this calibration expects.
     pub fn expects(self) -> Output {
         match self {
-            Calibration::Identity => Output::Probability,
+            Calibration::Identity | Calibration::PlattLogit { .. } => Output::Probability,
             Calibration::Logistic | Calibration::Platt { .. } => Output::Score,
         }
     }
@@ -60,15 +75,23 @@ impl Calibration {
     /// customer 0.5).
     pub fn validate(self) -> Result<(), String> {
         match self {
-            Calibration::Platt { a, b } if !(a.is_finite() && b.is_finite()) => Err(format!(
+            Calibration::Platt { a, b } | Calibration::PlattLogit { a, b }
+                if !(a.is_finite() && b.is_finite()) =>
+            {
+                Err(format!(
                 "Platt calibration parameters ({}, {}) are not finite numbers",
-                F32(a),
-                F32(b)
-            )),
-            Calibration::Platt { a, .. } if a.abs() < f32::MIN_POSITIVE => Err(format!(
+                    F32(a),
+                    F32(b)
+                ))
+            }
+            Calibration::Platt { a, .. } | Calibration::PlattLogit { a, .. }
+                if a.abs() < f32::MIN_POSITIVE =>
+            {
+                Err(format!(
                 "Platt calibration slope {} is (nearly) 0: every customer would get one probability",
-                F32(a)
-            )),
+                    F32(a)
+                ))
+            }
             _ => Ok(()),
         }
     }

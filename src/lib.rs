@@ -29,6 +29,7 @@ pub mod format;
 pub mod kinds;
 pub mod metrics;
 pub mod num;
+pub mod policy;
 pub mod schema;
 pub mod scorer;
 pub mod session;

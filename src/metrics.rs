@@ -37,7 +37,36 @@ pub struct Metrics {
     pub confusion: Confusion,
     /// At most [`MAX_ROC_POINTS`] points from (0,0) to (1,1).
     pub roc: Vec<RocPoint>,
+    /// Calibration and precision figures; `None` for metrics read from
+    /// files written before they were stored.
+    pub extra: Option<Extra>,
 }
+
+/// One bin of the reliability curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReliabilityBin {
+    /// Mean predicted probability of the bin's rows.
+    pub mean_predicted: f64,
+    /// Share of positives among them.
+    pub observed: f64,
+    pub rows: u64,
+}
+
+/// Figures computed with the metrics since format 3's report section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extra {
+    /// Expected calibration error over [`RELIABILITY_BINS`] equal-frequency
+    /// bins: Σ (rows/n)·|mean predicted − observed|.
+    pub ece: f64,
+    /// The bins, lowest probabilities first.
+    pub reliability: Vec<ReliabilityBin>,
+    /// Average precision: Σ (recall_k − recall_{k−1})·precision_k over
+    /// distinct thresholds, highest first.
+    pub average_precision: f64,
+}
+
+/// Equal-frequency bins of the reliability curve and the ECE.
+pub const RELIABILITY_BINS: usize = 10;
 
 /// Upper bound on stored ROC points (enough for a smooth plot).
 pub const MAX_ROC_POINTS: usize = 201;
@@ -96,6 +125,7 @@ pub fn compute(probs: &[f32], labels: &[bool], threshold: f32) -> Option<Metrics
     }];
     let (mut tp, mut fp) = (0u64, 0u64);
     let mut auc = 0.0f64;
+    let mut ap = 0.0f64;
     let mut ks = 0.0f64;
     let mut i = 0;
     while i < n {
@@ -113,6 +143,7 @@ pub fn compute(probs: &[f32], labels: &[bool], threshold: f32) -> Option<Metrics
         auc += (fp - fp0) as f64 * (tp + tp0) as f64 / 2.0;
         let tpr = tp as f64 / pos as f64;
         let fpr = fp as f64 / neg as f64;
+        ap += (tp - tp0) as f64 / pos as f64 * (tp as f64 / (tp + fp) as f64);
         ks = ks.max(tpr - fpr);
         roc.push(RocPoint {
             fpr: fpr as f32,
@@ -136,7 +167,57 @@ pub fn compute(probs: &[f32], labels: &[bool], threshold: f32) -> Option<Metrics
         log_loss: ll / n as f64,
         confusion: c,
         roc: thin_roc(roc),
+        extra: Some(Extra {
+            ece: 0.0,
+            reliability: reliability(probs, labels, &order),
+            average_precision: ap,
+        }),
     })
+    .map(|mut m| {
+        if let Some(e) = m.extra.as_mut() {
+            e.ece = ece(&e.reliability, n as u64);
+        }
+        m
+    })
+}
+
+/// [`RELIABILITY_BINS`] equal-frequency bins over the rows in ascending
+/// probability (`order` is descending); bin k holds ranks
+/// `k·n/B .. (k+1)·n/B`.
+fn reliability(probs: &[f32], labels: &[bool], order: &[usize]) -> Vec<ReliabilityBin> {
+    let n = order.len();
+    let mut bins = Vec::with_capacity(RELIABILITY_BINS);
+    for k in 0..RELIABILITY_BINS {
+        let (lo, hi) = (k * n / RELIABILITY_BINS, (k + 1) * n / RELIABILITY_BINS);
+        if hi <= lo {
+            continue;
+        }
+        let (mut sum_p, mut pos) = (0.0f64, 0u64);
+        for r in lo..hi {
+            // Ascending rank r is descending position n - 1 - r.
+            if let Some(&i) = order.get(n - 1 - r) {
+                sum_p += f64::from(probs[i]);
+                pos += u64::from(labels[i]);
+            }
+        }
+        let rows = (hi - lo) as u64;
+        bins.push(ReliabilityBin {
+            mean_predicted: sum_p / rows as f64,
+            observed: pos as f64 / rows as f64,
+            rows,
+        });
+    }
+    bins
+}
+
+/// Σ (rows/n)·|mean predicted − observed|.
+pub fn ece(bins: &[ReliabilityBin], n: u64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    bins.iter()
+        .map(|b| b.rows as f64 / n as f64 * (b.mean_predicted - b.observed).abs())
+        .sum()
 }
 
 /// Keeps at most `MAX_ROC_POINTS`, always the first and last, evenly by index.
@@ -171,6 +252,62 @@ mod tests {
             }
         }
         num / den
+    }
+
+    fn sample(n: usize) -> (Vec<f32>, Vec<bool>) {
+        let mut s = 12345u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..n)
+            .map(|_| {
+                let p = (next() * 50.0).round() / 50.0; // ties
+                (p as f32, next() < p * 0.8 + 0.05)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn ece_matches_equal_frequency_bins_computed_directly() {
+        let (p, y) = sample(1003);
+        let m = compute(&p, &y, 0.5).unwrap();
+        let e = m.extra.unwrap();
+        // Oracle: ranks by a standard sort (ascending probability, index
+        // order among ties, as order_desc reversed), bins of n·k/10.
+        let mut idx: Vec<usize> = (0..p.len()).collect();
+        idx.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)));
+        let n = p.len();
+        let mut want = 0.0;
+        for k in 0..10 {
+            let bin = &idx[k * n / 10..(k + 1) * n / 10];
+            let mp: f64 = bin.iter().map(|&i| p[i] as f64).sum::<f64>() / bin.len() as f64;
+            let ob = bin.iter().filter(|&&i| y[i]).count() as f64 / bin.len() as f64;
+            want += bin.len() as f64 / n as f64 * (mp - ob).abs();
+            assert_eq!(e.reliability[k].rows, bin.len() as u64);
+            assert!((e.reliability[k].mean_predicted - mp).abs() < 1e-12);
+        }
+        assert!((e.ece - want).abs() < 1e-12, "{} vs {want}", e.ece);
+    }
+
+    #[test]
+    fn average_precision_is_the_mean_precision_at_each_positive() {
+        let (p, y) = sample(500);
+        let m = compute(&p, &y, 0.5).unwrap();
+        // Oracle: for every positive, the precision among rows scored at
+        // least as high (ties included), averaged over the positives.
+        let pos: Vec<usize> = (0..p.len()).filter(|&i| y[i]).collect();
+        let mut want = 0.0;
+        for &i in &pos {
+            let above: Vec<usize> = (0..p.len()).filter(|&j| p[j] >= p[i]).collect();
+            let tp = above.iter().filter(|&&j| y[j]).count();
+            want += tp as f64 / above.len() as f64;
+        }
+        want /= pos.len() as f64;
+        let got = m.extra.unwrap().average_precision;
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
     }
 
     #[test]

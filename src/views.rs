@@ -16,6 +16,7 @@ use crate::credit::Reason;
 use crate::drift::{level, DriftReport};
 use crate::explain::Explanation;
 use crate::metrics::Metrics;
+use crate::policy::{CutFigures, Decision, Policy};
 use crate::schema::{FeatureKind, Warning};
 use crate::scorer::{Prediction, Scored};
 
@@ -121,6 +122,101 @@ pub struct MetadataView {
     pub threshold: f32,
     pub explanation_method: String,
     pub embeds_training_rows: bool,
+    /// How the threshold was chosen (null for files written before
+    /// threshold policies).
+    pub decision: Option<DecisionView>,
+    /// The calibration applied and how it was chosen (null likewise).
+    pub calibration: Option<CalibrationView>,
+}
+
+/// A threshold policy and the figures at its cut-off.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "Decision"))]
+pub struct DecisionView {
+    /// Canonical text: "cost:FN=5,FP=1", "approval-rate:0.7", "max-f1", "ks", "fixed:0.5".
+    pub policy: String,
+    #[cfg_attr(
+        test,
+        ts(type = r#""fixed" | "cost" | "approval-rate" | "max-f1" | "ks""#)
+    )]
+    pub kind: String,
+    /// In words.
+    pub description: String,
+    /// Cost of approving a bad customer (a false negative); cost policies.
+    pub cost_fn: Option<f64>,
+    /// Cost of refusing a good customer (a false positive); cost policies.
+    pub cost_fp: Option<f64>,
+    pub target_approval_rate: Option<f64>,
+    pub threshold: f32,
+    /// The rows the threshold was chosen on.
+    pub chosen_on: String,
+    /// At the threshold, on those rows.
+    pub approval_rate: f64,
+    pub bad_rate_approved: f64,
+    pub expected_cost: Option<f64>,
+    /// The same on the evaluation rows (null without them).
+    pub evaluated: Option<CutView>,
+    /// And on the evaluation rows at the threshold 0.5, for comparison.
+    pub evaluated_at_half: Option<CutView>,
+}
+
+/// Approval, bad rate and cost at one threshold.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "Cut"))]
+pub struct CutView {
+    pub threshold: f32,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub rows: u64,
+    pub approval_rate: f64,
+    pub bad_rate_approved: f64,
+    pub expected_cost: Option<f64>,
+}
+
+impl From<&CutFigures> for CutView {
+    fn from(c: &CutFigures) -> CutView {
+        CutView {
+            threshold: c.threshold,
+            rows: c.rows,
+            approval_rate: c.approval_rate,
+            bad_rate_approved: c.bad_rate_approved,
+            expected_cost: c.expected_cost,
+        }
+    }
+}
+
+/// The calibration a file applies.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "CalibrationInfo"))]
+pub struct CalibrationView {
+    pub method: String,
+    pub chosen_by: String,
+}
+
+impl DecisionView {
+    pub fn new(d: &Decision, threshold: f32) -> DecisionView {
+        let (cost_fn, cost_fp) = d.policy.costs().unzip();
+        DecisionView {
+            policy: d.policy.text(),
+            kind: d.policy.kind().to_string(),
+            description: d.policy.describe(),
+            cost_fn,
+            cost_fp,
+            target_approval_rate: match d.policy {
+                Policy::ApprovalRate(r) => Some(r),
+                _ => None,
+            },
+            threshold,
+            chosen_on: d.chosen_on.clone(),
+            approval_rate: d.chosen.approval_rate,
+            bad_rate_approved: d.chosen.bad_rate_approved,
+            expected_cost: d.chosen.expected_cost,
+            evaluated: d.evaluated.as_ref().map(|(a, _)| a.into()),
+            evaluated_at_half: d.evaluated.as_ref().map(|(_, h)| h.into()),
+        }
+    }
 }
 
 impl MetadataView {
@@ -142,6 +238,14 @@ impl MetadataView {
             threshold: b.threshold,
             explanation_method: b.model.method().to_string(),
             embeds_training_rows: b.embeds_training_rows(),
+            decision: b
+                .decision
+                .as_ref()
+                .map(|d| DecisionView::new(d, b.threshold)),
+            calibration: b.decision.as_ref().map(|d| CalibrationView {
+                method: d.calibration.clone(),
+                chosen_by: d.calibration_chosen_by.clone(),
+            }),
         }
     }
 }
@@ -169,6 +273,17 @@ pub struct RocPointView {
     pub threshold: f32,
 }
 
+/// One bin of the reliability curve.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "ReliabilityBin"))]
+pub struct ReliabilityView {
+    pub mean_predicted: f64,
+    pub observed: f64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub rows: u64,
+}
+
 /// Metrics of scored, labelled rows; the training report adds the split
 /// sizes, cross-validation and fit time (null otherwise).
 #[derive(Debug, Clone, Serialize)]
@@ -190,6 +305,14 @@ pub struct MetricsView {
     pub log_loss: f64,
     pub confusion: ConfusionView,
     pub roc: Vec<RocPointView>,
+    /// Expected calibration error over 10 equal-frequency bins (null for
+    /// metrics stored before it was).
+    pub ece: Option<f64>,
+    /// The reliability curve's bins, lowest probabilities first ([] when unknown).
+    pub reliability: Vec<ReliabilityView>,
+    pub average_precision: Option<f64>,
+    /// What the metrics were computed on (training report only).
+    pub evaluated_on: Option<String>,
     /// Cross-validation AUC per fold (training report only).
     pub cv_auc: Option<Vec<f64>>,
     #[cfg_attr(test, ts(type = "number | null"))]
@@ -228,6 +351,19 @@ impl MetricsView {
                     threshold: p.threshold,
                 })
                 .collect(),
+            ece: m.extra.as_ref().map(|e| e.ece),
+            reliability: m
+                .extra
+                .iter()
+                .flat_map(|e| &e.reliability)
+                .map(|r| ReliabilityView {
+                    mean_predicted: r.mean_predicted,
+                    observed: r.observed,
+                    rows: r.rows,
+                })
+                .collect(),
+            average_precision: m.extra.as_ref().map(|e| e.average_precision),
+            evaluated_on: None,
             cv_auc: None,
             train_rows: None,
             test_rows: None,
@@ -243,6 +379,7 @@ impl MetricsView {
         v.train_rows = Some(r.train_rows);
         v.test_rows = Some(r.test_rows);
         v.fit_seconds = Some(r.fit_seconds);
+        v.evaluated_on = b.decision.as_ref().map(|d| d.evaluated_on.clone());
         Some(v)
     }
 }
@@ -493,8 +630,12 @@ mod tests {
             SchemaView::decl(&cfg),
             FeatureView::decl(&cfg),
             MetadataView::decl(&cfg),
+            DecisionView::decl(&cfg),
+            CutView::decl(&cfg),
+            CalibrationView::decl(&cfg),
             ConfusionView::decl(&cfg),
             RocPointView::decl(&cfg),
+            ReliabilityView::decl(&cfg),
             MetricsView::decl(&cfg),
             PredictionView::decl(&cfg),
             ContributionView::decl(&cfg),

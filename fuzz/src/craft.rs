@@ -450,6 +450,7 @@ fn base_bundle(features: Vec<Feature>, model: Model, calibration: Calibration) -
         scorecard: Scorecard::default(),
         reasons: Vec::new(),
         drift: None,
+        decision: None,
     }
 }
 

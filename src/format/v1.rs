@@ -277,6 +277,7 @@ fn metrics_from(m: MetricsV1) -> Metrics {
                 threshold,
             })
             .collect(),
+        extra: None,
     }
 }
 
@@ -322,6 +323,9 @@ impl From<&Bundle> for FileV1 {
                 Calibration::Identity => CalibrationV1::Identity,
                 Calibration::Logistic => CalibrationV1::Platt { a: -1.0, b: 0.0 },
                 Calibration::Platt { a, b } => CalibrationV1::Platt { a, b },
+                // Format 3 holds it in a required section; an older reader
+                // refuses the file (`v3::min_reader`).
+                Calibration::PlattLogit { .. } => CalibrationV1::Identity,
             },
             threshold: b.threshold,
             background: b.background.clone(),
@@ -452,6 +456,7 @@ impl TryFrom<FileV1> for Bundle {
             scorecard: Default::default(),
             reasons: Vec::new(),
             drift: None,
+            decision: None,
             metadata: Metadata {
                 producer: w.metadata.producer,
                 created_unix: w.metadata.created_unix,

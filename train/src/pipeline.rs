@@ -133,6 +133,7 @@ pub fn fit_bundle(
             scorecard: cfg.scorecard,
             reasons: cfg.reasons.clone(),
             drift: None,
+            decision: None,
         },
         fitted.notes,
     ))

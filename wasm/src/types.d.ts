@@ -33,7 +33,54 @@ kindName: string,
 /**
  * The model kind the runtime scores ("linear", "trees", ...).
  */
-modelKind: string, formatVersion: number, producer: string, createdUnix: number, dataName: string, dataSha256: string, dataRows: number, params: Array<[string, string]>, notes: Array<string>, threshold: number, explanationMethod: string, embedsTrainingRows: boolean, };
+modelKind: string, formatVersion: number, producer: string, createdUnix: number, dataName: string, dataSha256: string, dataRows: number, params: Array<[string, string]>, notes: Array<string>, threshold: number, explanationMethod: string, embedsTrainingRows: boolean, 
+/**
+ * How the threshold was chosen (null for files written before
+ * threshold policies).
+ */
+decision: Decision | null, 
+/**
+ * The calibration applied and how it was chosen (null likewise).
+ */
+calibration: CalibrationInfo | null, };
+
+export type Decision = { 
+/**
+ * Canonical text: "cost:FN=5,FP=1", "approval-rate:0.7", "max-f1", "ks", "fixed:0.5".
+ */
+policy: string, kind: "fixed" | "cost" | "approval-rate" | "max-f1" | "ks", 
+/**
+ * In words.
+ */
+description: string, 
+/**
+ * Cost of approving a bad customer (a false negative); cost policies.
+ */
+costFn: number | null, 
+/**
+ * Cost of refusing a good customer (a false positive); cost policies.
+ */
+costFp: number | null, targetApprovalRate: number | null, threshold: number, 
+/**
+ * The rows the threshold was chosen on.
+ */
+chosenOn: string, 
+/**
+ * At the threshold, on those rows.
+ */
+approvalRate: number, badRateApproved: number, expectedCost: number | null, 
+/**
+ * The same on the evaluation rows (null without them).
+ */
+evaluated: Cut | null, 
+/**
+ * And on the evaluation rows at the threshold 0.5, for comparison.
+ */
+evaluatedAtHalf: Cut | null, };
+
+export type Cut = { threshold: number, rows: number, approvalRate: number, badRateApproved: number, expectedCost: number | null, };
+
+export type CalibrationInfo = { method: string, chosenBy: string, };
 
 export type Confusion = { tn: number, fp: number, fn: number, tp: number, };
 
@@ -43,7 +90,22 @@ export type RocPoint = { fpr: number, tpr: number,
  */
 threshold: number, };
 
+export type ReliabilityBin = { meanPredicted: number, observed: number, rows: number, };
+
 export type Metrics = { rows: number, positives: number, threshold: number, accuracy: number, precision: number, recall: number, f1: number, rocAuc: number, ks: number, brier: number, logLoss: number, confusion: Confusion, roc: Array<RocPoint>, 
+/**
+ * Expected calibration error over 10 equal-frequency bins (null for
+ * metrics stored before it was).
+ */
+ece: number | null, 
+/**
+ * The reliability curve's bins, lowest probabilities first ([] when unknown).
+ */
+reliability: Array<ReliabilityBin>, averagePrecision: number | null, 
+/**
+ * What the metrics were computed on (training report only).
+ */
+evaluatedOn: string | null, 
 /**
  * Cross-validation AUC per fold (training report only).
  */
