@@ -94,6 +94,42 @@ pub fn print_metrics(title: &str, m: &Metrics, bundle: Option<&Bundle>) {
             r.fit_seconds, r.train_rows
         );
     }
+    if let Some(e) = &m.extra {
+        let _ = writeln!(
+            out,
+            "  calibration: ECE {:.4} (10 equal-frequency bins)   average precision {:.4}",
+            e.ece, e.average_precision
+        );
+    }
+    if let Some(d) = bundle.and_then(|b| b.decision.as_ref()) {
+        let _ = writeln!(
+            out,
+            "  calibration {} — {}",
+            d.calibration, d.calibration_chosen_by
+        );
+        let _ = writeln!(
+            out,
+            "  threshold {} by {} — chosen on {}",
+            m.threshold,
+            d.policy.describe(),
+            d.chosen_on
+        );
+        let cut = |c: &ferrisk::policy::CutFigures| {
+            let cost = c.expected_cost.map_or(String::new(), |v| {
+                format!(", expected cost {v:.4} per customer")
+            });
+            format!(
+                "approval {:.1} %, bad rate among approved {:.2} %{cost}",
+                100.0 * c.approval_rate,
+                100.0 * c.bad_rate_approved
+            )
+        };
+        let _ = writeln!(out, "    there: {}", cut(&d.chosen));
+        if let Some((at, half)) = &d.evaluated {
+            let _ = writeln!(out, "    on the evaluation rows: {}", cut(at));
+            let _ = writeln!(out, "    at threshold 0.5 instead: {}", cut(half));
+        }
+    }
 }
 
 /// Writes through a temporary file and a rename, so a crash never leaves a

@@ -201,7 +201,7 @@ pub fn min_reader(b: &Bundle) -> u16 {
 
 pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
     let mut out = super::v2::encode(b)?;
-    let model_section = if min_reader(b) == 3 {
+    let model_section = if v1::model_slot(&b.model).is_none() && b.model.as_attention().is_none() {
         let (tag, body) = b.model.encode_section()?;
         Some((format!("{MODEL_SECTION}{tag}"), body))
     } else {

@@ -5,6 +5,7 @@
 
 pub mod algo;
 pub mod bins;
+pub mod calibrate;
 pub mod data;
 pub mod models;
 pub mod pipeline;

@@ -6,7 +6,10 @@
 use std::time::Instant;
 
 use ferrisk::bundle::{Algorithm, Bundle, CvReport, Metadata, TrainingReport};
+use ferrisk::policy::{self, Decision, Policy};
 use ferrisk::{format, metrics, ScoreOptions, Scorer};
+
+use crate::calibrate::{self, CalibrationChoice};
 
 use crate::bins::Matrix;
 use crate::data::{Dataset, Table};
@@ -30,13 +33,33 @@ pub enum TrainError {
     Data(String),
 }
 
+/// Where the evaluation rows come from.
+#[derive(Debug, Clone)]
+pub enum Evaluation {
+    /// A stratified random share of the rows (`--test-size`).
+    Split(f64),
+    /// No test rows (`--test-size 0`): every row trains the model and the
+    /// stored metrics are the out-of-fold ones.
+    None,
+    /// Another labelled file (`--test-data`); every row of the data trains.
+    File { table: Table, ds: Dataset },
+    /// Out of time (`--split-by COLUMN --split-at VALUE`): rows whose value
+    /// is below the cut-off train, the others test. Numbers compare as
+    /// numbers, anything else as text (ISO dates sort as text).
+    OutOfTime { column: String, cutoff: String },
+}
+
 /// Everything that parameterises training, with the CLI's defaults.
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
     pub seed: u64,
-    pub test_size: f64,
-    pub cv: Option<usize>,
-    pub threshold: f32,
+    pub evaluation: Evaluation,
+    /// Folds of the cross-validation over the training rows: their
+    /// out-of-fold predictions choose the calibration and the threshold and
+    /// give the drift baseline.
+    pub folds: usize,
+    pub policy: Policy,
+    pub calibration: CalibrationChoice,
     /// Every kind's own parameters.
     pub kinds: KindParams,
     pub scorecard: ferrisk::credit::Scorecard,
@@ -47,9 +70,10 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             seed: 42,
-            test_size: 0.3,
-            cv: None,
-            threshold: 0.5,
+            evaluation: Evaluation::Split(0.3),
+            folds: 5,
+            policy: Policy::MaxF1,
+            calibration: CalibrationChoice::Auto,
             kinds: KindParams::default(),
             scorecard: Default::default(),
             reasons: Vec::new(),
@@ -62,14 +86,30 @@ impl TrainConfig {
     pub fn params_for(&self, kind: &dyn Trainer) -> Vec<(String, String)> {
         let mut p = vec![
             ("seed".to_string(), self.seed.to_string()),
-            ("test_size".into(), self.test_size.to_string()),
-            ("threshold".into(), self.threshold.to_string()),
+            ("evaluation".into(), self.evaluation.text()),
+            ("cv_folds".into(), self.folds.to_string()),
+            ("threshold_policy".into(), self.policy.text()),
+            (
+                "calibration".into(),
+                format!("{:?}", self.calibration).to_lowercase(),
+            ),
         ];
-        if let Some(k) = self.cv {
-            p.push(("cv_folds".into(), k.to_string()));
-        }
         p.extend(kind.params());
         p
+    }
+}
+
+impl Evaluation {
+    /// The flag form, for the metadata.
+    pub fn text(&self) -> String {
+        match self {
+            Evaluation::Split(f) => format!("test-size {f}"),
+            Evaluation::None => "test-size 0".into(),
+            Evaluation::File { table, .. } => format!("test-data {}", table.file_name()),
+            Evaluation::OutOfTime { column, cutoff } => {
+                format!("split-by {column} at {cutoff}")
+            }
+        }
     }
 }
 
@@ -126,7 +166,7 @@ pub fn fit_bundle(
             schema,
             model: fitted.model,
             calibration: fitted.calibration,
-            threshold: cfg.threshold,
+            threshold: 0.5,
             background,
             report: None,
             metadata: Metadata::default(),
@@ -142,11 +182,21 @@ pub fn fit_bundle(
 /// Scores table rows through the runtime's row scorer, exactly as CSV
 /// scoring everywhere else does.
 pub fn score_rows(scorer: &Scorer, table: &Table, rows: &[usize]) -> Result<Vec<f32>, TrainError> {
+    Ok(score_rows_full(scorer, table, rows)?.0)
+}
+
+/// [`score_rows`] with the raw model outputs (before calibration).
+pub fn score_rows_full(
+    scorer: &Scorer,
+    table: &Table,
+    rows: &[usize],
+) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
     let map = scorer
         .map_header(&table.header)
         .map_err(|e| TrainError::Data(format!("{}: {e}", table.file_name())))?;
     let mut scoring = scorer.rows(ScoreOptions::default());
-    let mut out = Vec::with_capacity(rows.len());
+    let mut probs = Vec::with_capacity(rows.len());
+    let mut outputs = Vec::with_capacity(rows.len());
     for &r in rows {
         let s = scoring
             .score_cells(&map, &table.rows[r])
@@ -155,9 +205,10 @@ pub fn score_rows(scorer: &Scorer, table: &Table, rows: &[usize]) -> Result<Vec<
                 line: table.lines[r],
                 source,
             })?;
-        out.push(s.prediction.probability);
+        probs.push(s.prediction.probability);
+        outputs.push(s.prediction.margin);
     }
-    Ok(out)
+    Ok((probs, outputs))
 }
 
 /// Round-trips a bundle through the file format and loads it for scoring.
@@ -167,31 +218,66 @@ pub fn exported_scorer(bundle: &Bundle) -> Result<(Vec<u8>, Scorer), TrainError>
     Ok((bytes, scorer))
 }
 
-/// ROC AUC per fold of a stratified k-fold over all rows.
-pub fn cross_validate(
+/// Out-of-fold predictions of a k-fold cross-validation over `rows`.
+pub struct OutOfFold {
+    /// The rows, in fold order, with their fold.
+    pub rows: Vec<usize>,
+    pub fold_of: Vec<usize>,
+    /// Probabilities under the kind's own calibration, and raw outputs.
+    pub probabilities: Vec<f32>,
+    pub outputs: Vec<f32>,
+    pub labels: Vec<bool>,
+    /// ROC AUC of each fold.
+    pub fold_auc: Vec<f64>,
+}
+
+/// Stratified k-fold over `rows` (never the test rows): each fold scored by
+/// the whole pipeline (preprocessing and model) fitted on the others.
+pub fn out_of_fold(
     kind: &dyn Trainer,
     table: &Table,
     ds: &Dataset,
+    rows: &[usize],
     k: usize,
     cfg: &TrainConfig,
     progress: &dyn Progress,
-) -> Result<CvReport, TrainError> {
-    let folds = split::stratified_folds(&ds.labels, k, cfg.seed);
-    progress.start(&format!("{} {k}-fold CV", kind.id()), folds.len() as u64);
-    let mut aucs = Vec::with_capacity(folds.len());
+) -> Result<OutOfFold, TrainError> {
+    let labels: Vec<bool> = rows.iter().map(|&r| ds.labels[r]).collect();
+    let folds = split::stratified_folds(&labels, k, cfg.seed);
+    progress.start(
+        &format!("{} {k}-fold CV on the training rows", kind.id()),
+        folds.len() as u64,
+    );
+    let mut out = OutOfFold {
+        rows: Vec::with_capacity(rows.len()),
+        fold_of: Vec::with_capacity(rows.len()),
+        probabilities: Vec::with_capacity(rows.len()),
+        outputs: Vec::with_capacity(rows.len()),
+        labels: Vec::with_capacity(rows.len()),
+        fold_auc: Vec::with_capacity(folds.len()),
+    };
     for (i, fold) in folds.iter().enumerate() {
-        let train = split::complement(ds.labels.len(), fold);
-        let (bundle, _) = fit_bundle(kind, table, ds, &train, cfg, &Quiet)?;
+        let inner: Vec<usize> = split::complement(rows.len(), fold)
+            .into_iter()
+            .map(|j| rows[j])
+            .collect();
+        let held: Vec<usize> = fold.iter().map(|&j| rows[j]).collect();
+        let (bundle, _) = fit_bundle(kind, table, ds, &inner, cfg, &Quiet)?;
         let (_, scorer) = exported_scorer(&bundle)?;
-        let probs = score_rows(&scorer, table, fold)?;
-        let labels: Vec<bool> = fold.iter().map(|&r| ds.labels[r]).collect();
-        let m = metrics::compute(&probs, &labels, cfg.threshold)
+        let (probs, outputs) = score_rows_full(&scorer, table, &held)?;
+        let y: Vec<bool> = held.iter().map(|&r| ds.labels[r]).collect();
+        let m = metrics::compute(&probs, &y, 0.5)
             .ok_or_else(|| TrainError::Data(format!("CV fold {} has only one class", i + 1)))?;
-        aucs.push(m.roc_auc);
+        out.fold_auc.push(m.roc_auc);
+        out.fold_of.extend(std::iter::repeat_n(i, held.len()));
+        out.rows.extend(held);
+        out.probabilities.extend(probs);
+        out.outputs.extend(outputs);
+        out.labels.extend(y);
         progress.set(i as u64 + 1);
     }
     progress.finish();
-    Ok(CvReport { folds: aucs })
+    Ok(out)
 }
 
 /// The outcome of training one kind.
@@ -200,15 +286,105 @@ pub struct Trained {
     pub bundle: Bundle,
 }
 
+/// Seconds since the epoch, or `SOURCE_DATE_EPOCH` when set (reproducible
+/// files).
 fn now_unix() -> u64 {
+    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return t;
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
-/// Trains one kind end to end: optional CV, fit on the training split,
-/// export, evaluate the exported file on the test split, store the report.
+/// The training and evaluation rows of `cfg.evaluation`, and the
+/// evaluation's table and labels, with a description.
+fn evaluation_rows<'a>(
+    table: &'a Table,
+    ds: &'a Dataset,
+    cfg: &'a TrainConfig,
+) -> Result<(Vec<usize>, &'a Table, &'a Dataset, Vec<usize>, String), TrainError> {
+    let all: Vec<usize> = (0..ds.labels.len()).collect();
+    Ok(match &cfg.evaluation {
+        Evaluation::Split(f) => {
+            let (train, test) = split::stratified_split(&ds.labels, *f, cfg.seed);
+            let text = format!(
+                "test split ({} %, stratified, seed {}): {} rows",
+                ferrisk::num::F64(f * 100.0),
+                cfg.seed,
+                test.len()
+            );
+            (train, table, ds, test, text)
+        }
+        Evaluation::None => (all, table, ds, Vec::new(), String::new()),
+        Evaluation::File { table: t, ds: d } => {
+            let test: Vec<usize> = (0..d.labels.len()).collect();
+            let text = format!("test file {}: {} rows", t.file_name(), test.len());
+            (all, t, d, test, text)
+        }
+        Evaluation::OutOfTime { column, cutoff } => {
+            let col = table
+                .header
+                .iter()
+                .position(|h| h == column)
+                .ok_or_else(|| {
+                    TrainError::Data(format!(
+                        "{}: --split-by: no column '{column}'",
+                        table.file_name()
+                    ))
+                })?;
+            let numeric_cut = cutoff.trim().parse::<f64>().ok();
+            let mut train = Vec::new();
+            let mut test = Vec::new();
+            for r in all {
+                let cell = table.rows[r].get(col).map_or("", |c| c.trim());
+                let older = match (numeric_cut, cell.parse::<f64>()) {
+                    (Some(c), Ok(v)) => v < c,
+                    (Some(_), Err(_)) => {
+                        return Err(TrainError::Data(format!(
+                            "{}: line {}: --split-by {column}: '{cell}' is not a number, but the cut-off {cutoff} is",
+                            table.file_name(),
+                            table.lines[r]
+                        )))
+                    }
+                    (None, _) => cell < cutoff.as_str(),
+                };
+                if older {
+                    train.push(r)
+                } else {
+                    test.push(r)
+                }
+            }
+            if train.is_empty() || test.is_empty() {
+                return Err(TrainError::Data(format!(
+                    "--split-by {column} at {cutoff}: {} rows before and {} from the cut-off; both sides need rows",
+                    train.len(),
+                    test.len()
+                )));
+            }
+            let text = format!(
+                "out of time: rows with {column} >= {cutoff} ({} rows; trained on the {} before)",
+                test.len(),
+                train.len()
+            );
+            (train, table, ds, test, text)
+        }
+    })
+}
+
+/// Trains one kind end to end, touching the evaluation rows once, at the
+/// end:
+/// 1. k-fold cross-validation over the training rows only: out-of-fold
+///    outputs choose the calibration, then the threshold (by the policy),
+///    and give the score drift baseline;
+/// 2. fit on all training rows, apply that calibration and threshold,
+///    export;
+/// 3. evaluate the exported file on the evaluation rows (or, without any,
+///    store the out-of-fold metrics and say so).
 pub fn train(
     kind: &dyn Trainer,
     table: &Table,
@@ -216,14 +392,43 @@ pub fn train(
     cfg: &TrainConfig,
     progress: &dyn Progress,
 ) -> Result<Trained, TrainError> {
-    let cv = match cfg.cv {
-        Some(k) if k >= 2 => Some(cross_validate(kind, table, ds, k, cfg, progress)?),
-        _ => None,
-    };
-    let (train_rows, test_rows) = split::stratified_split(&ds.labels, cfg.test_size, cfg.seed);
+    let (train_rows, eval_table, eval_ds, eval_rows, eval_text) = evaluation_rows(table, ds, cfg)?;
+    let folds = cfg.folds.max(2);
+    let oof = out_of_fold(kind, table, ds, &train_rows, folds, cfg, progress)?;
+
     let started = Instant::now();
     let (mut bundle, notes) = fit_bundle(kind, table, ds, &train_rows, cfg, progress)?;
-    let fit_seconds = started.elapsed().as_secs_f64();
+    let fit_seconds = if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
+        0.0
+    } else {
+        started.elapsed().as_secs_f64()
+    };
+
+    // Calibration, then threshold, on the out-of-fold predictions.
+    let cal = calibrate::choose(
+        cfg.calibration,
+        bundle.calibration,
+        bundle.model.output_kind(),
+        &oof.outputs,
+        &oof.probabilities,
+        &oof.labels,
+        &oof.fold_of,
+        folds,
+    );
+    bundle.calibration = cal.calibration;
+    let threshold =
+        policy::choose(&cfg.policy, &cal.probabilities, &oof.labels).ok_or_else(|| {
+            TrainError::Data(
+                "the training rows have only one class; cannot choose a threshold".into(),
+            )
+        })?;
+    bundle.threshold = threshold;
+    let chosen_on = format!(
+        "out-of-fold predictions of the training rows ({folds}-fold CV, {} rows)",
+        oof.rows.len()
+    );
+    let chosen = policy::figures(&cal.probabilities, &oof.labels, threshold, &cfg.policy);
+
     bundle.metadata = Metadata {
         producer: format!("ferrisk {}", env!("CARGO_PKG_VERSION")),
         created_unix: now_unix(),
@@ -234,29 +439,58 @@ pub fn train(
         notes,
     };
     let (_, scorer) = exported_scorer(&bundle)?;
-    let probs = score_rows(&scorer, table, &test_rows)?;
-    let labels: Vec<bool> = test_rows.iter().map(|&r| ds.labels[r]).collect();
-    let test = metrics::compute(&probs, &labels, cfg.threshold).ok_or_else(|| {
-        TrainError::Data(
-            "the test split has only one class; use more data or a larger --test-size".into(),
-        )
-    })?;
-    let train_probs = score_rows(&scorer, table, &train_rows)?;
+
+    // The evaluation rows, touched once.
+    let (test, evaluated, evaluated_on, test_rows) = if eval_rows.is_empty() {
+        let m = metrics::compute(&cal.probabilities, &oof.labels, threshold)
+            .ok_or_else(|| TrainError::Data("the training rows have only one class".into()))?;
+        let text = format!(
+            "out-of-fold predictions of every row ({folds}-fold CV; no test rows, so these are the stored metrics)"
+        );
+        (m, None, text, 0)
+    } else {
+        let probs = score_rows(&scorer, eval_table, &eval_rows)?;
+        let labels: Vec<bool> = eval_rows.iter().map(|&r| eval_ds.labels[r]).collect();
+        let m = metrics::compute(&probs, &labels, threshold).ok_or_else(|| {
+            TrainError::Data(
+                "the evaluation rows have only one class; use more data or a larger --test-size"
+                    .into(),
+            )
+        })?;
+        let at = policy::figures(&probs, &labels, threshold, &cfg.policy);
+        let half = policy::figures(&probs, &labels, 0.5, &cfg.policy);
+        (m, Some((at, half)), eval_text, eval_rows.len() as u64)
+    };
+
+    // Drift baseline: the training rows' features and their out-of-fold
+    // scores under the chosen calibration (held-out predictions, not the
+    // model's own training fit).
     let drift = prep::fit_drift(
         &scorer.bundle().schema,
         table,
         ds,
-        &train_rows,
-        &train_probs,
+        &oof.rows,
+        &cal.probabilities,
     );
     let mut bundle = scorer.into_bundle();
     bundle.drift = Some(drift);
     bundle.report = Some(TrainingReport {
         test,
         train_rows: train_rows.len() as u64,
-        test_rows: test_rows.len() as u64,
-        cv,
+        test_rows,
+        cv: Some(CvReport {
+            folds: oof.fold_auc.clone(),
+        }),
         fit_seconds,
+    });
+    bundle.decision = Some(Decision {
+        policy: cfg.policy,
+        chosen_on,
+        chosen,
+        evaluated,
+        evaluated_on,
+        calibration: cal.method,
+        calibration_chosen_by: cal.chosen_by,
     });
     let bytes = format::encode(&bundle)?;
     Ok(Trained { bytes, bundle })

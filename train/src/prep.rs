@@ -124,16 +124,37 @@ pub fn encode_rows(
 }
 
 /// Decile edges of sorted values, deduplicated (at most 9 edges).
+/// Smallest share of the baseline rows a drift bin may hold: PSI over
+/// near-empty bins is dominated by noise.
+pub const MIN_BIN_SHARE: f64 = 0.05;
+
+/// Edges of up to 10 equal-frequency bins of `sorted` (a value `v` falls in
+/// the first bin whose edge is `>= v`), merged so that every bin holds at
+/// least [`MIN_BIN_SHARE`] of the values (ties can make deciles uneven).
 fn decile_edges(sorted: &[f32]) -> Vec<f32> {
+    let n = sorted.len();
     let mut edges: Vec<f32> = Vec::new();
-    if sorted.is_empty() {
+    let Some(&max) = sorted.last() else {
         return edges;
-    }
+    };
+    let min_rows = ((n as f64 * MIN_BIN_SHARE).ceil() as usize).max(1);
+    // Rows at or below a value: the bins' cumulative counts.
+    let at_or_below = |e: f32| sorted.partition_point(|&v| v <= e);
+    let mut below = 0;
     for k in 1..10 {
-        let e = sorted[(k * sorted.len() / 10).min(sorted.len() - 1)];
-        if edges.last().is_none_or(|&l| e > l) && e < sorted[sorted.len() - 1] {
+        let e = sorted[(k * n / 10).min(n - 1)];
+        let upto = at_or_below(e);
+        if edges.last().is_none_or(|&l| e > l) && e < max && upto - below >= min_rows {
             edges.push(e);
+            below = upto;
         }
+    }
+    // The last bin (above the last edge) must hold enough rows too.
+    while let Some(&last) = edges.last() {
+        if n - at_or_below(last) >= min_rows {
+            break;
+        }
+        edges.pop();
     }
     edges
 }
@@ -227,4 +248,46 @@ pub fn fit_drift(
         offset += n;
     }
     profile
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Oracle: count the values in each bin the way the runtime bins them.
+    fn bin_counts(sorted: &[f32], edges: &[f32]) -> Vec<usize> {
+        let b = ferrisk::drift::Bins {
+            edges: edges.to_vec(),
+            expected: vec![0.0; edges.len() + 2],
+        };
+        let mut c = vec![0; edges.len() + 1];
+        for &v in sorted {
+            c[b.numeric_bin(v)] += 1;
+        }
+        c
+    }
+
+    #[test]
+    fn drift_bins_hold_a_minimum_share_even_with_ties() {
+        let cases: Vec<Vec<f32>> = vec![
+            (0..1000).map(|i| i as f32).collect(),
+            // 93 % of the values tied at 0, a thin tail.
+            (0..1000)
+                .map(|i| if i < 930 { 0.0 } else { i as f32 })
+                .collect(),
+            // A few distinct values with uneven mass.
+            (0..1000).map(|i| (i % 7 / 3) as f32).collect(),
+            vec![1.0; 50],
+        ];
+        for mut v in cases {
+            v.sort_by(f32::total_cmp);
+            let edges = decile_edges(&v);
+            assert!(edges.windows(2).all(|w| w[0] < w[1]), "{edges:?}");
+            let counts = bin_counts(&v, &edges);
+            let min = (v.len() as f64 * MIN_BIN_SHARE).ceil() as usize;
+            assert!(counts.iter().all(|&c| c >= min), "{edges:?}: {counts:?}");
+        }
+        let even: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+        assert_eq!(decile_edges(&even).len(), 9, "untied data keeps ten bins");
+    }
 }

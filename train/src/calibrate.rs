@@ -1,0 +1,286 @@
+//! Post-hoc calibration, fitted on out-of-fold outputs of the training
+//! split and kept only when it improves on the kind's own calibration.
+//!
+//! Candidates: the kind's own calibration (the logistic link of logistic
+//! regression, boosting and attention; the SVM's own Platt fit; a forest's
+//! identity) and Platt scaling refitted on out-of-fold outputs — of the
+//! decision value for kinds whose output is a score, of the log-odds of
+//! the probability for kinds whose output is one (a forest:
+//! `Calibration::PlattLogit`). The choice is made by cross-fitted log-loss
+//! over the same folds: Platt fitted on the other folds' outputs scores
+//! each fold, so the comparison uses no row twice.
+
+use ferrisk::calibration::PLATT_LOGIT_CLAMP;
+use ferrisk::kinds::Output;
+use ferrisk::Calibration;
+
+/// How the calibration is chosen (`ferrisk train --calibration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CalibrationChoice {
+    /// Platt on out-of-fold outputs when its cross-fitted log-loss is lower.
+    #[default]
+    Auto,
+    /// The kind's own calibration.
+    Own,
+    /// Always Platt on out-of-fold outputs.
+    Platt,
+}
+
+/// What the calibration step decided, for the file and the report.
+pub struct Calibrated {
+    pub calibration: Calibration,
+    /// The out-of-fold probabilities under the chosen calibration
+    /// (cross-fitted when Platt was chosen).
+    pub probabilities: Vec<f32>,
+    pub method: String,
+    pub chosen_by: String,
+}
+
+/// The value Platt scaling is fitted on for an output.
+fn platt_input(kind: Output, output: f32) -> f64 {
+    match kind {
+        Output::Score => f64::from(output),
+        Output::Probability => {
+            let q = output.clamp(PLATT_LOGIT_CLAMP, 1.0 - PLATT_LOGIT_CLAMP);
+            f64::from((q / (1.0 - q)).ln())
+        }
+    }
+}
+
+fn platt_calibration(kind: Output, a: f32, b: f32) -> Calibration {
+    match kind {
+        Output::Score => Calibration::Platt { a, b },
+        Output::Probability => Calibration::PlattLogit { a, b },
+    }
+}
+
+/// Mean log-loss (probabilities clamped to [1e-15, 1 − 1e-15]).
+pub fn log_loss(p: &[f32], y: &[bool]) -> f64 {
+    let n = p.len().min(y.len()).max(1) as f64;
+    p.iter()
+        .zip(y)
+        .map(|(&p, &y)| {
+            let p = f64::from(p).clamp(1e-15, 1.0 - 1e-15);
+            -if y { p.ln() } else { (1.0 - p).ln() }
+        })
+        .sum::<f64>()
+        / n
+}
+
+/// Chooses and fits the calibration. `outputs`, `own` (the probabilities
+/// under the kind's own calibration), `labels` and `fold_of` are per
+/// out-of-fold row; `folds` is the number of folds.
+pub fn choose(
+    choice: CalibrationChoice,
+    own_calibration: Calibration,
+    kind: Output,
+    outputs: &[f32],
+    own: &[f32],
+    labels: &[bool],
+    fold_of: &[usize],
+    folds: usize,
+) -> Calibrated {
+    let own_loss = log_loss(own, labels);
+    let own_result = |chosen_by: String| Calibrated {
+        calibration: own_calibration,
+        probabilities: own.to_vec(),
+        method: format!("{} (the kind's own)", own_calibration.name()),
+        chosen_by,
+    };
+    if choice == CalibrationChoice::Own {
+        return own_result("--calibration own".into());
+    }
+    let z: Vec<f64> = outputs.iter().map(|&o| platt_input(kind, o)).collect();
+    // Cross-fitted Platt probabilities: each fold scored by a fit on the others.
+    let mut crossed = vec![0.0f32; z.len()];
+    for f in 0..folds {
+        let (zt, yt): (Vec<f64>, Vec<bool>) = z
+            .iter()
+            .zip(labels)
+            .zip(fold_of)
+            .filter(|(_, &g)| g != f)
+            .map(|((&z, &y), _)| (z, y))
+            .unzip();
+        let (a, b) = fit_platt(&zt, &yt);
+        let cal = platt_calibration(kind, a, b);
+        for (i, _) in fold_of.iter().enumerate().filter(|(_, &g)| g == f) {
+            crossed[i] = cal.probability(outputs[i]);
+        }
+    }
+    let platt_loss = log_loss(&crossed, labels);
+    let (a, b) = fit_platt(&z, labels);
+    let figures = format!(
+        "cross-fitted log-loss on out-of-fold predictions of the training split ({} rows, {folds} folds): Platt {:.4}, the kind's own {} {:.4}",
+        labels.len(),
+        platt_loss,
+        own_calibration.name(),
+        own_loss
+    );
+    if choice == CalibrationChoice::Platt || platt_loss < own_loss {
+        let calibration = platt_calibration(kind, a, b);
+        Calibrated {
+            calibration,
+            probabilities: crossed,
+            method: format!("{} fitted on out-of-fold outputs", calibration.name()),
+            chosen_by: if choice == CalibrationChoice::Platt {
+                format!("--calibration platt; {figures}")
+            } else {
+                figures
+            },
+        }
+    } else {
+        own_result(figures)
+    }
+}
+
+/// Platt scaling `p = 1 / (1 + exp(a·z + b))` by Newton's method with
+/// backtracking on the regularised targets of Platt (1999), as in Lin, Lin
+/// & Weng (2007). Returns (a, b).
+pub fn fit_platt(z: &[f64], y: &[bool]) -> (f32, f32) {
+    let pos = y.iter().filter(|&&v| v).count() as f64;
+    let neg = y.len() as f64 - pos;
+    let hi = (pos + 1.0) / (pos + 2.0);
+    let lo = 1.0 / (neg + 2.0);
+    let t: Vec<f64> = y.iter().map(|&v| if v { hi } else { lo }).collect();
+    let mut a = 0.0f64;
+    let mut b = ((neg + 1.0) / (pos + 1.0)).ln();
+    let objective = |a: f64, b: f64| -> f64 {
+        z.iter()
+            .zip(&t)
+            .map(|(&z, &t)| {
+                let f = a * z + b;
+                // −[t·log p + (1 − t)·log(1 − p)] with p = 1/(1 + e^f), stably.
+                if f >= 0.0 {
+                    t * f + (1.0 + (-f).exp()).ln()
+                } else {
+                    (t - 1.0) * f + (1.0 + f.exp()).ln()
+                }
+            })
+            .sum()
+    };
+    let mut fval = objective(a, b);
+    const SIGMA: f64 = 1e-12;
+    for _ in 0..100 {
+        let (mut h11, mut h22, mut h21, mut g1, mut g2) = (SIGMA, SIGMA, 0.0, 0.0, 0.0);
+        for (&z, &t) in z.iter().zip(&t) {
+            let f = a * z + b;
+            let (p, q) = if f >= 0.0 {
+                let e = (-f).exp();
+                (e / (1.0 + e), 1.0 / (1.0 + e))
+            } else {
+                let e = f.exp();
+                (1.0 / (1.0 + e), e / (1.0 + e))
+            };
+            let d2 = p * q;
+            h11 += z * z * d2;
+            h22 += d2;
+            h21 += z * d2;
+            let d1 = t - p;
+            g1 += z * d1;
+            g2 += d1;
+        }
+        if g1.abs() < 1e-5 && g2.abs() < 1e-5 {
+            break;
+        }
+        let det = h11 * h22 - h21 * h21;
+        let da = -(h22 * g1 - h21 * g2) / det;
+        let db = -(-h21 * g1 + h11 * g2) / det;
+        let gd = g1 * da + g2 * db;
+        let mut step = 1.0;
+        let mut moved = false;
+        while step >= 1e-10 {
+            let (na, nb) = (a + step * da, b + step * db);
+            let nf = objective(na, nb);
+            if nf < fval + 1e-4 * step * gd {
+                a = na;
+                b = nb;
+                fval = nf;
+                moved = true;
+                break;
+            }
+            step /= 2.0;
+        }
+        if !moved {
+            break;
+        }
+    }
+    (a as f32, b as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platt_recovers_a_known_sigmoid() {
+        // Labels drawn from p = 1/(1 + exp(-2z + 0.5)): a = -2, b = 0.5.
+        let mut s = 99u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut z, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..20_000 {
+            let v = next() * 6.0 - 3.0;
+            let p = 1.0 / (1.0 + (-2.0 * v + 0.5f64).exp());
+            z.push(v);
+            y.push(next() < p);
+        }
+        let (a, b) = fit_platt(&z, &y);
+        assert!((a + 2.0).abs() < 0.1, "a = {a}");
+        assert!((b - 0.5).abs() < 0.1, "b = {b}");
+    }
+
+    #[test]
+    fn platt_is_chosen_for_overconfident_outputs_and_lowers_log_loss() {
+        // True log-odds v; the model outputs 3·v (overconfident).
+        let mut s = 5u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut out, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..5000 {
+            let v = next() * 4.0 - 2.0;
+            out.push((3.0 * v) as f32);
+            y.push(next() < 1.0 / (1.0 + (-v).exp()));
+        }
+        let own: Vec<f32> = out
+            .iter()
+            .map(|&m| Calibration::Logistic.probability(m))
+            .collect();
+        let fold_of: Vec<usize> = (0..out.len()).map(|i| i % 5).collect();
+        let c = choose(
+            CalibrationChoice::Auto,
+            Calibration::Logistic,
+            Output::Score,
+            &out,
+            &own,
+            &y,
+            &fold_of,
+            5,
+        );
+        let Calibration::Platt { a, .. } = c.calibration else {
+            panic!("Platt not chosen: {}", c.chosen_by);
+        };
+        // p = 1/(1 + exp(a·3v + b)) recovers slope ≈ −1/3 on the output.
+        assert!((a + 1.0 / 3.0).abs() < 0.05, "a = {a}");
+        assert!(log_loss(&c.probabilities, &y) < log_loss(&own, &y));
+        let forced = choose(
+            CalibrationChoice::Own,
+            Calibration::Logistic,
+            Output::Score,
+            &out,
+            &own,
+            &y,
+            &fold_of,
+            5,
+        );
+        assert_eq!(forced.calibration, Calibration::Logistic);
+        assert_eq!(forced.probabilities, own);
+    }
+}
