@@ -174,7 +174,8 @@ fn contributions_add_up_for_every_kind_on_every_golden_row() {
                     match s.bundle().calibration {
                         ferrisk::Calibration::Platt { a, b } => -(a as f64) * m - b as f64,
                         ferrisk::Calibration::Logistic => m,
-                        ferrisk::Calibration::Identity => unreachable!(),
+                        ferrisk::Calibration::Identity
+                        | ferrisk::Calibration::PlattLogit { .. } => unreachable!(),
                     }
                 }
                 Unit::Probability => p.probability as f64,

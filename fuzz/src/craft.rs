@@ -296,7 +296,12 @@ pub fn random_bundle(rng: &mut Rng) -> Bundle {
                     base: wild(rng, 1.0),
                     average,
                 }),
-                if average {
+                if average && rng.coin() {
+                    Calibration::PlattLogit {
+                        a: wild(rng, 3.0),
+                        b: wild(rng, 1.0),
+                    }
+                } else if average {
                     Calibration::Identity
                 } else {
                     Calibration::Logistic
@@ -364,6 +369,37 @@ pub fn random_bundle(rng: &mut Rng) -> Bundle {
         },
         reasons,
         drift,
+        decision: rng.coin().then(|| decision(rng)),
+    }
+}
+
+/// A decision section with values near and beyond their ranges.
+fn decision(rng: &mut Rng) -> ferrisk::policy::Decision {
+    use ferrisk::policy::{CutFigures, Decision, Policy};
+    let mut cut = |rng: &mut Rng| CutFigures {
+        threshold: wild(rng, 1.0),
+        rows: rng.below(1000) as u64,
+        approval_rate: f64::from(wild(rng, 1.0)),
+        bad_rate_approved: rng.unit(),
+        expected_cost: rng.coin().then(|| f64::from(wild(rng, 2.0))),
+    };
+    Decision {
+        policy: match rng.below(5) {
+            0 => Policy::Fixed(wild(rng, 1.0)),
+            1 => Policy::Cost {
+                fn_cost: f64::from(wild(rng, 5.0)),
+                fp_cost: 1.0,
+            },
+            2 => Policy::ApprovalRate(rng.unit()),
+            3 => Policy::MaxF1,
+            _ => Policy::Ks,
+        },
+        chosen_on: "fuzz".into(),
+        chosen: cut(rng),
+        evaluated: rng.coin().then(|| (cut(rng), cut(rng))),
+        evaluated_on: String::new(),
+        calibration: "fuzz".into(),
+        calibration_chosen_by: String::new(),
     }
 }
 

@@ -156,6 +156,7 @@ pub fn execute(bytes: &[u8]) -> Outcome {
         ferrisk::Calibration::Identity => "identity",
         ferrisk::Calibration::Logistic => "logistic",
         ferrisk::Calibration::Platt { .. } => "platt",
+        ferrisk::Calibration::PlattLogit { .. } => "platt-logit",
     };
     let sig = format!("{tag}/{cal}");
     let rows = customers(b);
