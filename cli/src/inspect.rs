@@ -46,17 +46,33 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
         b.algorithm.name,
         file_version(&a.model)
     );
+    let secs = m.created_unix % 86_400;
     outln!(
-        "  produced by {} at unix time {}",
+        "  produced by {} on {} {:02}:{:02}:{:02} UTC",
         m.producer,
-        m.created_unix
+        ferrisk::signature::format_date((m.created_unix / 86_400).min(u64::from(u32::MAX)) as u32),
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
     );
-    outln!(
-        "  trained on {} ({} rows, sha256 {})",
-        m.data_name,
-        m.data_rows,
-        m.data_sha256
-    );
+    match &b.report {
+        Some(r) => outln!(
+            "  fitted on {} of the {} rows of {} (sha256 {}); evaluated on {}",
+            r.train_rows,
+            m.data_rows,
+            m.data_name,
+            m.data_sha256,
+            b.decision
+                .as_ref()
+                .map_or_else(|| format!("{} held-out rows", r.test_rows), |d| d.evaluated_on.clone())
+        ),
+        None => outln!(
+            "  data {} ({} rows, sha256 {})",
+            m.data_name,
+            m.data_rows,
+            m.data_sha256
+        ),
+    }
     outln!(
         "  label '{}': positive '{}', negative '{}'; threshold {}",
         b.schema.label,
@@ -105,7 +121,7 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
         outln!("  PRIVACY: this file embeds support vectors, i.e. scaled feature rows of training customers.");
     }
     if let Some(r) = &b.report {
-        print_metrics("test-split metrics (stored in the file)", &r.test, Some(b));
+        print_metrics("stored metrics", &r.test, Some(b));
     }
     Ok(ExitCode::SUCCESS)
 }
