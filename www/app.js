@@ -616,11 +616,13 @@ function rocFigureContent(m, point, threshold, ref = null) {
 /** PR curve figure: the curve from the ROC points, the operating point (when anyone is refused) and the average precision. */
 function prFigureContent(m, pr, point, threshold, idPrefix) {
   const ap = apOf(m, pr);
+  // The model's figures come from its file; a batch's from the labelled CSV just scored.
+  const batch = idPrefix !== 'model';
   const apLine =
     ap.source === 'file'
-      ? t('pr.ap', { ap: dec(ap.value) })
+      ? t(batch ? 'pr.apBatch' : 'pr.ap', { ap: dec(ap.value) })
       : ap.source === 'curve'
-        ? t('pr.apComputed', { ap: dec(ap.value), n: pr.length })
+        ? t(batch ? 'pr.apComputedBatch' : 'pr.apComputed', { ap: dec(ap.value), n: pr.length })
         : t('pr.apNone');
   return [
     h('figcaption', {}, t('pr.title')),
