@@ -191,6 +191,7 @@ describe('decision methodology', () => {
     const missing = m.roc.map((_, k) => k).filter((k) => !seen.has(k));
     assert.ok(missing.length <= 1, `ROC points without a slider position: ${missing}`);
     for (const k of missing) assert.deepEqual(countsFromRoc(m, m.roc[k]), { ...m.confusion }, `ROC point ${k} has the model's counts`);
+    t.diagnostic(missing.length ? `the model threshold takes the place of ROC point ${missing[0]} (same counts)` : `the model threshold is inserted between the ${m.roc.length} stored ROC points (thinned curve)`);
     assert.equal(seen.size + modelSeen, max + 1);
     // The ends: everybody refused at the lowest threshold, nobody at the highest.
     await setSlider(s.page, 0);
@@ -322,7 +323,7 @@ describe('decision methodology', () => {
         assert.equal(await s.page.locator('#policy [data-item="badRateApproved"] dd').textContent(), pct1(d.badRateApproved));
         if (d.kind === 'cost') {
           assert.match(await s.page.locator('#policy [data-item="rule"] span').textContent(), new RegExp(`costs ${d.costFn}, .* costs ${d.costFp}`));
-          assert.equal(await s.page.locator('#policy [data-item="expectedCost"] dd').textContent(), d.expectedCost.toFixed(3));
+          assert.equal(await s.page.locator('#policy [data-item="expectedCost"] dd').textContent(), d.expectedCost == null ? '–' : d.expectedCost.toFixed(3));
         } else {
           assert.equal(await s.page.locator('#policy [data-item="expectedCost"]').count(), 0);
         }
@@ -371,7 +372,9 @@ describe('decision methodology', () => {
     );
     assert.equal(await s.page.locator('#policy dl').count(), 0);
     if (m) {
-      // The explorer works on the old file's stored curve too.
+      // The explorer works on the old file's stored curve too (here the model's counts are a ROC point's).
+      const max = Number(await s.page.locator('#threshold-slider').getAttribute('max'));
+      assert.equal(max + 1, m.roc.length);
       const shown = await readExplorer(s.page);
       assert.ok(shown.model);
       assertFigures(shown, expected(m, m.confusion, { fn: 5, fp: 1 }), 'old file at its threshold');
