@@ -5,7 +5,8 @@
 
 import init, { Scorer } from './pkg/ferrisk_wasm.js';
 import { t, setLanguage, language, translatePage, featureLabel, fmtInt, kindLabel } from './i18n.js';
-import { contributionChart, rocChart, confusionChart, svg } from './charts.js';
+import { contributionChart, rocChart, confusionChart, prChart, reliabilityChart, svg } from './charts.js';
+import { figuresAt, operatingPoints, prPoints, averagePrecision } from './tradeoff.js';
 import { f32Text } from './csvtools.js';
 import { checkModel } from './trust.js';
 
@@ -44,6 +45,8 @@ const state = {
   worker: null,
   listMessage: '',
   modelMessage: null,
+  /** Threshold exploration of the loaded model: {position, costFn, costFp} (never written to the file). */
+  explore: null,
 };
 
 // ---------------------------------------------------------------------------
@@ -173,6 +176,11 @@ function useModel(entry, bytes) {
     metadata: scorer.metadata(),
     metrics: scorer.metrics(),
   };
+  // The slider's positions over the stored test ROC points (and the model's own threshold).
+  next.points = next.metrics ? operatingPoints(next.metrics) : [];
+  next.modelPosition = Math.max(0, next.points.findIndex((p) => p.model));
+  next.pr = next.metrics ? prPoints(next.metrics.roc, next.metrics.rows, next.metrics.positives) : [];
+  state.explore = { position: next.modelPosition, costFn: '5', costFp: '1' };
   const old = state.current;
   state.current = next;
   if (old && old.scorer !== scorer) old.scorer.free();
@@ -526,8 +534,30 @@ function cvText(m) {
   return null;
 }
 
-/** Metrics table, confusion matrix and ROC curve for a metrics object. */
-function qualityBlock(m, schema, idPrefix) {
+/** A threshold for display: its f32 digits, or “above every score” at the ROC curve's first point. */
+function thresholdText(x) {
+  return Number.isFinite(x) ? num(x) : t('explore.aboveAll');
+}
+
+/** A ratio as a percentage, or – when undefined. */
+function pctOr(x) {
+  return Number.isFinite(x) ? pct(x) : '–';
+}
+
+/** A cost as typed or stored: a plain number. */
+function costText(x) {
+  return Number.isFinite(x) ? String(x) : '–';
+}
+
+/** Average precision: the file's, else computed step-wise from the stored ROC points. */
+function apOf(m, pr) {
+  if (Number.isFinite(m.averagePrecision)) return { value: m.averagePrecision, source: 'file' };
+  if (pr.length) return { value: averagePrecision(pr), source: 'curve' };
+  return { value: null, source: 'none' };
+}
+
+/** The metrics table; `extra` rows ([labelKey, text, key, value, attrs]) after the standard ones. */
+function metricsTable(m, idPrefix, extra = [], caption = null) {
   const rows = [
     ['metric.accuracy', dec(m.accuracy), 'accuracy'],
     ['metric.precision', dec(m.precision), 'precision'],
@@ -540,43 +570,326 @@ function qualityBlock(m, schema, idPrefix) {
   ];
   const cv = cvText(m);
   if (cv) rows.push(['metric.cvAuc', cv, 'cvAuc']);
-  const table = h('table', { class: 'metrics', id: `${idPrefix}-metrics` }, [
+  return h('table', { class: 'metrics', id: `${idPrefix}-metrics` }, [
+    caption ? h('caption', {}, caption) : null,
     h('thead', {}, h('tr', {}, [h('th', { scope: 'col' }, t('quality.metric')), h('th', { scope: 'col' }, t('quality.value'))])),
-    h(
-      'tbody',
-      {},
-      rows.map(([k, v, key]) => h('tr', { 'data-metric': key }, [h('th', { scope: 'row' }, t(k)), h('td', { 'data-value': String(m[key] ?? '') }, v)])),
-    ),
+    h('tbody', {}, [
+      ...rows.map(([k, v, key]) => h('tr', { 'data-metric': key }, [h('th', { scope: 'row' }, t(k)), h('td', { 'data-value': String(m[key] ?? '') }, v)])),
+      ...extra.map(([k, v, key, value, attrs = {}]) =>
+        h('tr', { 'data-metric': key }, [h('th', { scope: 'row' }, t(k)), h('td', { 'data-value': value == null ? '' : String(value), ...attrs }, v)]),
+      ),
+    ]),
   ]);
+}
+
+/** Confusion-matrix figure for counts {tn, fp, fn, tp} at a threshold (display text). */
+function cmFigureContent(c, schema, threshold) {
+  return [
+    h('figcaption', {}, t('cm.title')),
+    confusionChart(c, {
+      negative: schema.negative,
+      positive: schema.positive,
+      actualText: t('cm.actual'),
+      predictedText: t('cm.predicted'),
+      title: t('cm.caption', { threshold }),
+    }),
+  ];
+}
+
+function rocFigureContent(m, point, threshold, ref = null) {
+  return [
+    h('figcaption', {}, t('roc.title')),
+    rocChart(m.roc || [], {
+      auc: m.rocAuc,
+      point,
+      ref,
+      title: t('roc.caption', { auc: dec(m.rocAuc) }),
+      fprText: t('roc.fpr'),
+      tprText: t('roc.tpr'),
+      chanceText: t('roc.chance'),
+      pointText: t('roc.operating', { threshold }),
+      refText: ref ? t('explore.modelPoint', { threshold: num(ref.threshold) }) : null,
+    }),
+  ];
+}
+
+/** PR curve figure: the curve from the ROC points, the operating point (when anyone is refused) and the average precision. */
+function prFigureContent(m, pr, point, threshold, idPrefix) {
+  const ap = apOf(m, pr);
+  // The model's figures come from its file; a batch's from the labelled CSV just scored.
+  const batch = idPrefix !== 'model';
+  const apLine =
+    ap.source === 'file'
+      ? t(batch ? 'pr.apBatch' : 'pr.ap', { ap: dec(ap.value) })
+      : ap.source === 'curve'
+        ? t(batch ? 'pr.apComputedBatch' : 'pr.apComputed', { ap: dec(ap.value), n: pr.length })
+        : t('pr.apNone');
+  return [
+    h('figcaption', {}, t('pr.title')),
+    prChart(pr, {
+      ap: ap.value,
+      apText: t('pr.apShort'),
+      baseline: m.rows > 0 ? m.positives / m.rows : null,
+      point,
+      title: t('pr.caption', { ap: dec(ap.value) }),
+      recallText: t('pr.recall'),
+      precisionText: t('pr.precision'),
+      baselineText: t('pr.baseline'),
+      pointText: t('roc.operating', { threshold }),
+    }),
+    h('p', { class: 'muted small', id: `${idPrefix}-ap`, 'data-value': ap.value == null ? '' : String(ap.value), 'data-source': ap.source }, apLine),
+  ];
+}
+
+/** The operating point of a metrics object's own confusion matrix. */
+function confusionPoint(m) {
   const c = m.confusion;
-  const point = {
+  return {
     fpr: c.fp + c.tn > 0 ? c.fp / (c.fp + c.tn) : 0,
     tpr: c.tp + c.fn > 0 ? c.tp / (c.tp + c.fn) : 0,
+    threshold: m.threshold,
+    counts: { tp: c.tp, fn: c.fn, fp: c.fp, tn: c.tn },
+    model: true,
   };
+}
+
+/** Metrics table, confusion matrix, ROC and PR curves of a metrics object at its own threshold (batch files). */
+function qualityBlock(m, schema, idPrefix) {
+  const point = confusionPoint(m);
   const threshold = num(m.threshold);
+  const pr = prPoints(m.roc, m.rows, m.positives);
+  const f = figuresAt(point.counts, m.rows, null);
+  const ap = apOf(m, pr);
   return h('div', { class: 'quality-grid' }, [
-    h('div', { class: 'q-table' }, table),
-    h('figure', { class: 'q-cm' }, [
-      h('figcaption', {}, t('cm.title')),
-      confusionChart(c, {
-        negative: schema.negative,
-        positive: schema.positive,
-        actualText: t('cm.actual'),
-        predictedText: t('cm.predicted'),
-        title: t('cm.caption', { threshold }),
-      }),
+    h('div', { class: 'q-table' }, metricsTable(m, idPrefix, ap.value == null ? [] : [['metric.ap', dec(ap.value), 'averagePrecision', ap.value]])),
+    h('figure', { class: 'q-cm' }, cmFigureContent(m.confusion, schema, threshold)),
+    h('figure', { class: 'q-roc', id: `${idPrefix}-roc` }, rocFigureContent(m, point, threshold)),
+    h(
+      'figure',
+      { class: 'q-pr', id: `${idPrefix}-pr` },
+      prFigureContent(m, pr, f.precision == null ? null : { recall: f.recall, precision: f.precision }, threshold, idPrefix),
+    ),
+  ]);
+}
+
+// ---------------------------------------------------------------------------
+// Decision policy and threshold exploration (the loaded model's stored test metrics)
+
+/** The policy in words. */
+function policyText(d) {
+  switch (d.kind) {
+    case 'fixed':
+      return t('policy.kind.fixed', { threshold: num(d.threshold) });
+    case 'cost':
+      return t('policy.kind.cost', { fn: costText(d.costFn), fp: costText(d.costFp) });
+    case 'approval-rate':
+      return t('policy.kind.approvalRate', { rate: pctOr(d.targetApprovalRate) });
+    case 'max-f1':
+      return t('policy.kind.maxF1');
+    case 'ks':
+      return t('policy.kind.ks');
+    default:
+      return d.policy || '–';
+  }
+}
+
+/** Costs fixed by the model's policy ({fn, fp}), or null when the advisor types them. */
+function policyCosts(md) {
+  const d = md.decision;
+  if (d && d.kind === 'cost' && Number.isFinite(d.costFn) && Number.isFinite(d.costFp)) return { fn: d.costFn, fp: d.costFp };
+  return null;
+}
+
+function parseCost(text) {
+  const v = String(text).trim();
+  return v === '' ? NaN : Number(v);
+}
+
+function currentCosts(cur) {
+  return policyCosts(cur.metadata) || { fn: parseCost(state.explore.costFn), fp: parseCost(state.explore.costFp) };
+}
+
+/** The threshold policy the file records, or a note that it records none. */
+function policyBlock(cur) {
+  const md = cur.metadata;
+  const d = md.decision;
+  const head = h('h3', {}, t('policy.title'));
+  if (!d || typeof d !== 'object') {
+    return h('div', { class: 'policy', id: 'policy', 'data-policy': 'none' }, [
+      head,
+      h('p', { id: 'policy-none' }, t('policy.none', { threshold: num(md.threshold) })),
+    ]);
+  }
+  const items = [
+    ['rule', 'policy.rule', [h('span', {}, policyText(d)), ' ', h('code', {}, d.policy || '–')], d.policy],
+    ['threshold', 'policy.threshold', num(d.threshold), d.threshold],
+    ['chosenOn', 'policy.chosenOn', d.chosenOn || '–', d.chosenOn],
+    ['approvalRate', 'policy.approvalRate', pctOr(d.approvalRate), d.approvalRate],
+    ['badRateApproved', 'policy.badRateApproved', pctOr(d.badRateApproved), d.badRateApproved],
+  ];
+  if (d.kind === 'cost') items.push(['expectedCost', 'policy.expectedCost', dec(d.expectedCost), d.expectedCost]);
+  return h('div', { class: 'policy', id: 'policy', 'data-policy': d.kind || '' }, [
+    head,
+    h(
+      'dl',
+      { class: 'model-info policy-info' },
+      items.map(([key, label, text, value]) =>
+        h('div', { class: key === 'chosenOn' || key === 'rule' ? 'kv wide' : 'kv', 'data-item': key }, [
+          h('dt', {}, t(label)),
+          h('dd', { 'data-value': value == null ? '' : String(value) }, text),
+        ]),
+      ),
+    ),
+  ]);
+}
+
+function costInput(id, key, label) {
+  const input = h('input', { id, type: 'text', inputmode: 'decimal', spellcheck: 'false', value: state.explore[key], 'aria-describedby': 'explore-note' });
+  input.addEventListener('input', () => {
+    state.explore[key] = input.value;
+    updateExplorer();
+  });
+  return h('div', { class: 'field cost-field' }, [h('label', { for: id }, label), input]);
+}
+
+/** Slider over the operating points, costs, reset, and the figures at the chosen and the model's thresholds. */
+function explorerBlock(cur) {
+  const n = cur.points.length;
+  const md = cur.metadata;
+  const fixedCosts = policyCosts(md);
+  // Left = lowest threshold (everybody refused), right = highest (nobody refused).
+  const slider = h('input', {
+    type: 'range',
+    id: 'threshold-slider',
+    min: 0,
+    max: n - 1,
+    step: 1,
+    value: n - 1 - state.explore.position,
+  });
+  slider.addEventListener('input', () => {
+    state.explore.position = n - 1 - Number(slider.value);
+    updateExplorer();
+  });
+  const reset = h('button', { type: 'button', id: 'threshold-reset', class: 'button secondary' }, t('explore.reset'));
+  reset.addEventListener('click', () => {
+    state.explore.position = cur.modelPosition;
+    slider.value = String(n - 1 - cur.modelPosition);
+    updateExplorer();
+  });
+  const costs = fixedCosts
+    ? h('p', { class: 'small', id: 'explore-costs', 'data-source': 'policy' }, t('explore.policyCosts', { fn: costText(fixedCosts.fn), fp: costText(fixedCosts.fp) }))
+    : h('div', { class: 'costs', id: 'explore-costs', 'data-source': 'inputs' }, [
+        costInput('cost-fn', 'costFn', t('explore.costFn')),
+        costInput('cost-fp', 'costFp', t('explore.costFp')),
+      ]);
+  return h('div', { class: 'explorer', id: 'explorer' }, [
+    h('h3', {}, t('explore.title')),
+    h('p', { class: 'help', id: 'explore-note' }, t('explore.note', { threshold: num(md.threshold), n: fmtInt(cur.metrics.rows) })),
+    h('div', { class: 'explore-controls' }, [
+      h('div', { class: 'slider-field' }, [
+        h('label', { for: 'threshold-slider' }, t('explore.slider')),
+        slider,
+        h('div', { class: 'slider-ends', 'aria-hidden': 'true' }, [h('span', {}, t('explore.refuseMore')), h('span', {}, t('explore.approveMore'))]),
+        h('output', { id: 'threshold-readout', for: 'threshold-slider' }),
+      ]),
+      costs,
+      h('div', { class: 'reset-field' }, reset),
     ]),
-    h('figure', { class: 'q-roc', id: `${idPrefix}-roc` }, [
-      h('figcaption', {}, t('roc.title')),
-      rocChart(m.roc || [], {
-        auc: m.rocAuc,
-        point,
-        title: t('roc.caption', { auc: dec(m.rocAuc) }),
-        fprText: t('roc.fpr'),
-        tprText: t('roc.tpr'),
-        chanceText: t('roc.chance'),
-        pointText: t('roc.operating', { threshold }),
+    h('div', { class: 'table-scroll tradeoff-wrap' }, h('table', { class: 'metrics tradeoff', id: 'tradeoff' }, [
+      h('thead', {}, h('tr', {}, [
+        h('th', { scope: 'col' }, t('explore.figure')),
+        h('th', { scope: 'col' }, t('explore.selected')),
+        h('th', { scope: 'col' }, t('explore.atModel')),
+      ])),
+      h('tbody', { id: 'tradeoff-body' }),
+    ])),
+  ]);
+}
+
+/** Redraws what depends on the explored threshold: readout, figures, confusion matrix, ROC and PR marks. */
+function updateExplorer() {
+  const cur = state.current;
+  const m = cur?.metrics;
+  if (!m || !document.getElementById('model-cm')) return;
+  const own = cur.points[cur.modelPosition] ?? confusionPoint(m);
+  const sel = cur.points[state.explore.position] ?? own;
+  const costs = currentCosts(cur);
+  const fs = figuresAt(sel.counts, m.rows, costs);
+  const fo = figuresAt(own.counts, m.rows, costs);
+  const thr = thresholdText(sel.threshold);
+
+  const readout = $('threshold-readout');
+  if (readout) {
+    readout.textContent = sel.model ? t('explore.readoutModel', { threshold: thr }) : t('explore.readout', { threshold: thr });
+    readout.dataset.threshold = Number.isFinite(sel.threshold) ? f32Text(sel.threshold) : 'Infinity';
+    readout.dataset.model = String(sel.model);
+    $('threshold-slider').setAttribute(
+      'aria-valuetext',
+      t('explore.valuetext', { threshold: thr, approval: pctOr(fs.approvalRate), bad: pctOr(fs.badRateApproved) }),
+    );
+  }
+  for (const [id, key] of [['cost-fn', 'fn'], ['cost-fp', 'fp']]) {
+    const input = $(id);
+    if (!input) continue;
+    const bad = !(Number.isFinite(costs[key]) && costs[key] >= 0);
+    if (bad) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+    input.closest('.field').classList.toggle('invalid', bad);
+  }
+  const body = $('tradeoff-body');
+  if (body) {
+    const share = (f, part, whole) => (Number.isFinite(f) ? `${pct(f)} (${fmtInt(part)} / ${fmtInt(whole)})` : '–');
+    const rows = [
+      ['threshold', 'explore.threshold', thr, thresholdText(own.threshold), sel.threshold, own.threshold],
+      ['approvalRate', 'explore.approvalRate', share(fs.approvalRate, fs.approved, m.rows), share(fo.approvalRate, fo.approved, m.rows), fs.approvalRate, fo.approvalRate],
+      ['badRateApproved', 'explore.badRateApproved', share(fs.badRateApproved, sel.counts.fn, fs.approved), share(fo.badRateApproved, own.counts.fn, fo.approved), fs.badRateApproved, fo.badRateApproved],
+      ['expectedCost', 'explore.expectedCost', dec(fs.expectedCost), dec(fo.expectedCost), fs.expectedCost, fo.expectedCost],
+      ['precision', 'metric.precision', dec(fs.precision), dec(fo.precision), fs.precision, fo.precision],
+      ['recall', 'metric.recall', dec(fs.recall), dec(fo.recall), fs.recall, fo.recall],
+    ];
+    const v = (x) => (x == null || Number.isNaN(x) ? '' : Number.isFinite(x) ? String(x) : 'Infinity');
+    fill(
+      body,
+      ...rows.map(([key, label, a, b, va, vb]) =>
+        h('tr', { 'data-figure': key }, [
+          h('th', { scope: 'row' }, key === 'expectedCost' ? t(label, { fn: costText(costs.fn), fp: costText(costs.fp) }) : t(label)),
+          h('td', { class: 'sel', 'data-value': v(va) }, a),
+          h('td', { class: 'own', 'data-value': v(vb) }, b),
+        ]),
+      ),
+    );
+  }
+  const c = sel.counts;
+  fill($('model-cm'), ...cmFigureContent({ tn: c.tn, fp: c.fp, fn: c.fn, tp: c.tp }, cur.schema, thr));
+  $('model-cm').dataset.threshold = readout?.dataset.threshold ?? '';
+  fill($('model-roc'), ...rocFigureContent(m, sel, thr, sel.model ? null : own));
+  fill(
+    $('model-pr'),
+    ...prFigureContent(m, cur.pr, fs.precision == null ? null : { recall: fs.recall, precision: fs.precision }, thr, 'model'),
+  );
+}
+
+/** Reliability diagram of the stored test metrics, or a note that the file has none. */
+function reliabilityBlock(m, md) {
+  const bins = Array.isArray(m.reliability) ? m.reliability : [];
+  const head = h('h3', {}, t('rel.title'));
+  const cal = md.calibration && md.calibration.method ? t('rel.calibration', { method: md.calibration.method, chosenBy: md.calibration.chosenBy || '–' }) : null;
+  if (!bins.length) {
+    return h('div', { class: 'reliability' }, [head, h('p', { class: 'muted', id: 'reliability-none' }, t('rel.none')), cal ? h('p', { class: 'muted small' }, cal) : null]);
+  }
+  const caption = t('rel.caption', { ece: dec(m.ece), brier: dec(m.brier), bins: bins.length });
+  return h('div', { class: 'reliability' }, [
+    head,
+    h('figure', { class: 'q-rel', id: 'model-reliability', 'data-ece': m.ece == null ? '' : String(m.ece) }, [
+      reliabilityChart(bins, {
+        title: caption,
+        predictedText: t('rel.predicted'),
+        observedText: t('rel.observed'),
+        perfectText: t('rel.perfect'),
+        binText: (b, i) => t('rel.bin', { k: i + 1, predicted: pct(b.meanPredicted), observed: pct(b.observed), rows: fmtInt(b.rows) }),
       }),
+      h('figcaption', { id: 'reliability-caption' }, caption),
+      cal ? h('p', { class: 'muted small' }, cal) : null,
     ]),
   ]);
 }
@@ -590,14 +903,34 @@ function renderQuality() {
   }
   const m = cur.metrics;
   if (!m) {
-    fill(body, h('p', { class: 'muted' }, t('quality.none')));
+    fill(body, policyBlock(cur), h('p', { class: 'muted' }, t('quality.none')));
     return;
   }
+  const own = cur.points[cur.modelPosition] ?? confusionPoint(m);
+  const ap = apOf(m, cur.pr);
+  const extra = [];
+  if (ap.value != null) extra.push(['metric.ap', ap.source === 'curve' ? `${dec(ap.value)}*` : dec(ap.value), 'averagePrecision', ap.value, { 'data-source': ap.source }]);
+  if (Number.isFinite(m.ece)) extra.push(['metric.ece', dec(m.ece), 'ece', m.ece]);
+  const on = m.evaluatedOn
+    ? t('quality.evaluatedOn', { on: m.evaluatedOn, positives: fmtInt(m.positives), positive: cur.schema.positive })
+    : t('quality.on', { rows: fmtInt(m.rows), positives: fmtInt(m.positives), positive: cur.schema.positive, train: m.trainRows == null ? '–' : fmtInt(m.trainRows) });
   fill(
     body,
-    h('p', { class: 'help' }, t('quality.on', { rows: fmtInt(m.rows), positives: fmtInt(m.positives), positive: cur.schema.positive, train: m.trainRows == null ? '–' : fmtInt(m.trainRows) })),
-    qualityBlock(m, cur.schema, 'model'),
+    h('p', { class: 'help', id: 'quality-on' }, on),
+    policyBlock(cur),
+    cur.points.length ? explorerBlock(cur) : null,
+    h('div', { class: 'quality-grid' }, [
+      h('div', { class: 'q-table' }, [
+        metricsTable(m, 'model', extra, t('quality.atModel', { threshold: thresholdText(own.threshold) })),
+        ap.source === 'curve' ? h('p', { class: 'muted small' }, t('quality.apNote')) : null,
+      ]),
+      h('figure', { class: 'q-cm', id: 'model-cm' }),
+      h('figure', { class: 'q-roc', id: 'model-roc' }),
+      h('figure', { class: 'q-pr', id: 'model-pr' }),
+    ]),
+    reliabilityBlock(m, cur.metadata),
   );
+  updateExplorer();
 }
 
 // ---------------------------------------------------------------------------

@@ -80,8 +80,12 @@ export function contributionChart(items, { title, raisesText, lowersText, format
   return root;
 }
 
-/** ROC curve with the chance diagonal and the operating point at the threshold. */
-export function rocChart(roc, { auc, point, title, fprText, tprText, chanceText, pointText }) {
+/**
+ * ROC curve with the chance diagonal and the operating point at the
+ * threshold; `ref` (optional) marks a second point, the model's own
+ * threshold while another one is explored.
+ */
+export function rocChart(roc, { auc, point, ref, title, fprText, tprText, chanceText, pointText, refText }) {
   const size = 300;
   const pad = { l: 52, r: 14, t: 14, b: 46 };
   const w = size;
@@ -112,9 +116,16 @@ export function rocChart(roc, { auc, point, title, fprText, tprText, chanceText,
   const area = `${X(0)},${Y(0)} ${line} ${X(1)},${Y(0)}`;
   root.append(svg('polygon', { points: area, class: 'roc-area' }));
   root.append(svg('polyline', { points: line, class: 'roc-line' }));
+  if (ref) {
+    root.append(
+      svg('circle', { cx: X(ref.fpr), cy: Y(ref.tpr), r: 4, class: 'ref-point', 'data-fpr': ref.fpr, 'data-tpr': ref.tpr }, [
+        svg('title', {}, refText || ''),
+      ]),
+    );
+  }
   if (point) {
     root.append(
-      svg('circle', { cx: X(point.fpr), cy: Y(point.tpr), r: 5, class: 'roc-point' }),
+      svg('circle', { cx: X(point.fpr), cy: Y(point.tpr), r: 5, class: 'roc-point', 'data-fpr': point.fpr, 'data-tpr': point.tpr }),
       svg(
         'text',
         {
@@ -184,6 +195,113 @@ export function confusionChart(c, { negative, positive, actualText, predictedTex
         svg('text', { x: x + cell / 2, y: y + cell / 2 + 24, 'text-anchor': 'middle', class: `cm-share l${level}` }, `${name.toUpperCase()} · ${(share * 100).toFixed(0)}%`),
       );
     });
+  });
+  return root;
+}
+
+/** Square plot frame shared by the PR and reliability charts: grid, ticks, axis titles. */
+function unitFrame(root, X, Y, { xText, yText, bottom }) {
+  for (let k = 0; k <= 4; k += 1) {
+    const v = k / 4;
+    const label = v.toFixed(2).replace(/0$/, '');
+    root.append(
+      svg('line', { x1: X(0), x2: X(1), y1: Y(v), y2: Y(v), class: 'grid' }),
+      svg('line', { x1: X(v), x2: X(v), y1: Y(0), y2: Y(1), class: 'grid' }),
+      svg('text', { x: X(v), y: Y(0) + 16, 'text-anchor': 'middle', class: 'tick' }, label),
+      svg('text', { x: X(0) - 6, y: Y(v) + 4, 'text-anchor': 'end', class: 'tick' }, label),
+    );
+  }
+  root.append(
+    svg('rect', { x: X(0), y: Y(1), width: X(1) - X(0), height: Y(0) - Y(1), class: 'frame' }),
+    svg('text', { x: X(0.5), y: bottom, 'text-anchor': 'middle', class: 'axis-title' }, xText),
+    svg('text', { x: 14, y: Y(0.5), 'text-anchor': 'middle', class: 'axis-title', transform: `rotate(-90 14 ${Y(0.5)})` }, yText),
+  );
+}
+
+/**
+ * Precision–recall curve (points in ascending recall), the no-skill line at
+ * the positive rate, the average precision, and the operating point.
+ */
+export function prChart(pr, { ap, apText, baseline, point, title, recallText, precisionText, baselineText, pointText }) {
+  const size = 300;
+  const pad = { l: 52, r: 14, t: 14, b: 46 };
+  const X = (v) => pad.l + v * size;
+  const Y = (v) => pad.t + (1 - v) * size;
+  const root = svg('svg', {
+    viewBox: `0 0 ${pad.l + size + pad.r} ${pad.t + size + pad.b}`,
+    class: 'chart pr-chart',
+    role: 'img',
+    'aria-label': title,
+  });
+  root.append(svg('title', {}, title));
+  unitFrame(root, X, Y, { xText: recallText, yText: precisionText, bottom: pad.t + size + 38 });
+  if (Number.isFinite(baseline)) {
+    root.append(
+      svg('line', { x1: X(0), x2: X(1), y1: Y(baseline), y2: Y(baseline), class: 'diagonal' }),
+      svg('text', { x: X(0.98), y: Y(baseline) - 5, 'text-anchor': 'end', class: 'chance' }, baselineText),
+    );
+  }
+  // Step-wise, as average precision sums it: each recall step at its precision.
+  const steps = [];
+  let prev = 0;
+  for (const p of pr) {
+    steps.push(`${X(prev).toFixed(1)},${Y(p.precision).toFixed(1)}`, `${X(p.recall).toFixed(1)},${Y(p.precision).toFixed(1)}`);
+    prev = p.recall;
+  }
+  root.append(svg('polyline', { points: steps.join(' '), class: 'pr-line' }));
+  if (point) {
+    root.append(
+      svg('circle', { cx: X(point.recall), cy: Y(point.precision), r: 5, class: 'roc-point', 'data-recall': point.recall, 'data-precision': point.precision }),
+      svg(
+        'text',
+        {
+          x: X(point.recall) + (point.recall > 0.6 ? -9 : 9),
+          y: Y(point.precision) + (point.precision > 0.5 ? 18 : -10),
+          'text-anchor': point.recall > 0.6 ? 'end' : 'start',
+          class: 'roc-point-label',
+        },
+        pointText,
+      ),
+    );
+  }
+  root.append(svg('text', { x: X(0.97), y: Y(0.92), 'text-anchor': 'end', class: 'auc-label' }, `${apText} ${fixed(ap, 3)}`));
+  return root;
+}
+
+/**
+ * Reliability diagram: per bin, the observed rate of the positive class
+ * against the mean predicted probability, with the diagonal of perfect
+ * calibration. `bins`: [{meanPredicted, observed, rows}].
+ */
+export function reliabilityChart(bins, { title, predictedText, observedText, perfectText, binText }) {
+  const size = 300;
+  const pad = { l: 52, r: 14, t: 14, b: 46 };
+  const X = (v) => pad.l + Math.min(1, Math.max(0, v)) * size;
+  const Y = (v) => pad.t + (1 - Math.min(1, Math.max(0, v))) * size;
+  const root = svg('svg', {
+    viewBox: `0 0 ${pad.l + size + pad.r} ${pad.t + size + pad.b}`,
+    class: 'chart reliability-chart',
+    role: 'img',
+    'aria-label': title,
+  });
+  root.append(svg('title', {}, title));
+  unitFrame(root, X, Y, { xText: predictedText, yText: observedText, bottom: pad.t + size + 38 });
+  root.append(
+    svg('line', { x1: X(0), y1: Y(0), x2: X(1), y2: Y(1), class: 'diagonal' }),
+    svg('text', { x: X(0.62), y: Y(0.55), class: 'chance', transform: `rotate(-45 ${X(0.62)} ${Y(0.55)})` }, perfectText),
+  );
+  const pts = bins.filter((b) => Number.isFinite(b.meanPredicted) && Number.isFinite(b.observed));
+  // The gap to the diagonal of each bin, then the curve through the bins.
+  for (const b of pts) {
+    root.append(svg('line', { x1: X(b.meanPredicted), x2: X(b.meanPredicted), y1: Y(b.meanPredicted), y2: Y(b.observed), class: 'gap' }));
+  }
+  root.append(svg('polyline', { points: pts.map((b) => `${X(b.meanPredicted).toFixed(1)},${Y(b.observed).toFixed(1)}`).join(' '), class: 'rel-line' }));
+  pts.forEach((b, i) => {
+    root.append(
+      svg('circle', { cx: X(b.meanPredicted), cy: Y(b.observed), r: 4.5, class: 'rel-point', 'data-bin': i }, [
+        svg('title', {}, binText(b, i)),
+      ]),
+    );
   });
   return root;
 }

@@ -12,6 +12,7 @@ const SHELL = [
   './app.js',
   './i18n.js',
   './charts.js',
+  './tradeoff.js',
   './csvtools.js',
   './worker.js',
   './trust.js',

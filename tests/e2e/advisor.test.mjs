@@ -213,7 +213,7 @@ describe('advisor page', () => {
     assert.equal(await s.page.locator('#form-h').textContent(), '客户信息');
     assert.equal(await s.page.locator('#quality-h').textContent(), '模型质量');
     assert.equal(await s.page.locator('#result-body .pd-label span').first().textContent(), '违约概率');
-    assert.match(await s.page.locator('#quality-body table').textContent(), /准确率/);
+    assert.match(await s.page.locator('#model-metrics').textContent(), /准确率/);
     if (isGerman) {
       assert.equal(await s.page.locator('label[for="f-12"]').textContent(), '年龄（岁）');
     }

@@ -86,6 +86,24 @@ describe('batch scoring', () => {
       }
       const cm = await s.page.locator('#batch-roc svg polyline').count();
       assert.equal(cm, 1, 'batch ROC curve drawn');
+      // The PR curve beside it, and its average precision: the CLI's, else step-wise from the CLI's ROC points.
+      assert.equal(await s.page.locator('#batch-pr svg polyline.pr-line').count(), 1, 'batch PR curve drawn');
+      let ap = native.averagePrecision;
+      if (ap == null) {
+        const P = native.positives;
+        const N = native.rows - P;
+        ap = 0;
+        let prev = 0;
+        for (const p of native.roc) {
+          const tp = Math.round(Math.fround(p.tpr) * P);
+          const fp = Math.round(Math.fround(p.fpr) * N);
+          if (tp + fp === 0) continue;
+          ap += (Math.fround(p.tpr) - prev) * (tp / (tp + fp));
+          prev = Math.fround(p.tpr);
+        }
+      }
+      const apShown = Number(await s.page.locator('#batch-ap').getAttribute('data-value'));
+      assert.ok(Math.abs(apShown - ap) <= 1e-9, `${id} average precision: page ${apShown} cli ${ap}`);
       const previewRows = await s.page.locator('#batch-table tbody tr').count();
       assert.equal(previewRows, Math.min(100, rows));
       const pageCsv = await download(s.page, path.join(cfg.tmp, `page-${id}.csv`));
