@@ -173,8 +173,12 @@ pub fn default_text(feature: &str, value: &str, lang: &str) -> String {
     }
 }
 
+/// Points below this (in magnitude) show as 0 and are never a reason.
+pub const MIN_REASON_POINTS: f64 = 0.05;
+
 /// The top `k` features that pushed the score towards the positive class,
-/// largest first; ties keep schema order. Texts come from `catalogue` in
+/// largest first; ties keep schema order. A feature whose push is worth
+/// less than [`MIN_REASON_POINTS`] scorecard points is no reason. Texts come from `catalogue` in
 /// `lang` (falling back to English entries, then to generated text).
 pub fn reasons(
     e: &Explanation,
@@ -190,7 +194,10 @@ pub fn reasons(
         .map(|c| f64::from(c.contribution))
         .collect();
     let mut idx = crate::num::order_desc(&keys);
-    idx.retain(|&i| keys[i] > 0.0);
+    let factor = scorecard.factor();
+    idx.retain(|&i| {
+        keys[i] > 0.0 && factor * lo.get(i).copied().unwrap_or(0.0) >= MIN_REASON_POINTS
+    });
     idx.truncate(k);
     let lookup = |feature: &str, l: &str| {
         catalogue

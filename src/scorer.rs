@@ -42,6 +42,9 @@ pub struct ScoreOptions {
     pub explain: bool,
     /// How many principal reasons (with `explain`).
     pub reasons: usize,
+    /// Principal reasons for every customer, not only the refused ones
+    /// (reason codes are owed for adverse decisions; default false).
+    pub reasons_always: bool,
     /// Language of the reason texts.
     pub lang: String,
     /// Count scored rows into the model's drift bins (files with a profile).
@@ -53,6 +56,7 @@ impl Default for ScoreOptions {
         ScoreOptions {
             explain: false,
             reasons: credit::DEFAULT_REASONS,
+            reasons_always: false,
             lang: "en".into(),
             drift: false,
         }
@@ -129,9 +133,14 @@ impl<'s> RowScorer<'s> {
         if let Some(c) = self.drift.as_mut() {
             sc.count_drift(c, values, probability);
         }
+        let refused = probability >= b.threshold;
         let (explanation, reasons, breakdown) = if self.opts.explain {
             let e = sc.explain_design(values, &self.x, Vec::new())?;
-            let r = sc.reasons(&e, self.opts.reasons, &self.opts.lang);
+            let r = if refused || self.opts.reasons_always {
+                sc.reasons(&e, self.opts.reasons, &self.opts.lang)
+            } else {
+                Vec::new()
+            };
             let bd = sc.points_breakdown(&e);
             (Some(e), r, Some(bd))
         } else {
@@ -140,7 +149,7 @@ impl<'s> RowScorer<'s> {
         Ok(Scored {
             prediction: Prediction {
                 probability,
-                decision: probability >= b.threshold,
+                decision: refused,
                 threshold: b.threshold,
                 margin,
                 warnings: Vec::new(),

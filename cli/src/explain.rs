@@ -22,6 +22,10 @@ pub struct ExplainArgs {
     /// Language of the reason texts (en, zh).
     #[arg(long, default_value = "en")]
     pub lang: String,
+    /// Principal reasons also for an approved customer (by default they are
+    /// given for refusals only: reason codes are owed for adverse decisions).
+    #[arg(long)]
+    pub all_reasons: bool,
     /// Print JSON (the shape the service's /predict and the wasm score() return).
     #[arg(long)]
     pub json: bool,
@@ -37,6 +41,7 @@ pub fn explain(a: ExplainArgs) -> Result<ExitCode> {
     let mut rows = scorer.rows(ScoreOptions {
         explain: true,
         reasons: a.reasons,
+        reasons_always: a.all_reasons,
         lang: a.lang.clone(),
         drift: false,
     });

@@ -62,9 +62,10 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
             m.data_rows,
             m.data_name,
             m.data_sha256,
-            b.decision
-                .as_ref()
-                .map_or_else(|| format!("{} held-out rows", r.test_rows), |d| d.evaluated_on.clone())
+            b.decision.as_ref().map_or_else(
+                || format!("{} held-out rows", r.test_rows),
+                |d| d.evaluated_on.clone()
+            )
         ),
         None => outln!(
             "  data {} ({} rows, sha256 {})",

@@ -38,6 +38,9 @@ pub struct PredictArgs {
     /// Language of the reason texts (en, zh).
     #[arg(long, default_value = "en")]
     pub lang: String,
+    /// Reasons also for approved rows (by default only refusals get them).
+    #[arg(long)]
+    pub all_reasons: bool,
     #[command(flatten)]
     pub trust: crate::sign::TrustArgs,
 }
@@ -126,6 +129,7 @@ fn run(a: PredictArgs) -> Result<ExitCode> {
     let mut rows = scorer.rows(ScoreOptions {
         explain: a.explain,
         reasons: a.reasons,
+        reasons_always: a.all_reasons,
         lang: a.lang.clone(),
         drift: true,
     });

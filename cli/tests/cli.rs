@@ -617,8 +617,20 @@ fn explain_reasons_points_and_drift() {
     // An average customer except for unemployment (the synthetic risk
     // function's strongest categorical effect).
     let customer = r#"{"age": 40, "income": 40000, "loan_amount": 5000, "duration_months": 24, "existing_credits": 1, "employment": "unemployed", "housing": "own", "purpose": "car"}"#;
-    let v = json(&ok(bin()
+    // Reason codes are owed for refusals: without --all-reasons an approved
+    // customer gets none.
+    let plain = json(&ok(bin()
         .args(["explain", "--json", "--customer", customer])
+        .arg("--model")
+        .arg(&model)));
+    let refused = plain["decision"].as_bool().unwrap();
+    assert_eq!(
+        plain["reasons"].as_array().unwrap().is_empty(),
+        !refused,
+        "{plain}"
+    );
+    let v = json(&ok(bin()
+        .args(["explain", "--json", "--all-reasons", "--customer", customer])
         .arg("--model")
         .arg(&model)));
     let p = v["probability"].as_f64().unwrap();
@@ -631,6 +643,10 @@ fn explain_reasons_points_and_drift() {
     );
     let reasons = v["reasons"].as_array().unwrap();
     assert!(!reasons.is_empty() && reasons.len() <= 4);
+    // Never a reason worth 0 points; every one costs the customer points.
+    for r in reasons {
+        assert!(r["points"].as_f64().unwrap() <= -0.05, "{r}");
+    }
     // Every feature's points add up, with the base, to the score.
     let b = &v["pointsBreakdown"];
     let total = b["base"].as_f64().unwrap()
@@ -674,7 +690,15 @@ fn explain_reasons_points_and_drift() {
         "additivity: {sum}"
     );
     let zh = json(&ok(bin()
-        .args(["explain", "--json", "--lang", "zh", "--customer", customer])
+        .args([
+            "explain",
+            "--json",
+            "--all-reasons",
+            "--lang",
+            "zh",
+            "--customer",
+            customer,
+        ])
         .arg("--model")
         .arg(&model)));
     let zh_emp = zh["reasons"]
@@ -725,6 +749,26 @@ fn explain_reasons_points_and_drift() {
         .next()
         .unwrap()
         .ends_with("points,reason_1,reason_2,reason_3,reason_4"));
+    // Reasons only on refused rows.
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let decision = header.iter().position(|h| *h == "decision").unwrap();
+    let reason = header.iter().position(|h| *h == "reason_1").unwrap();
+    let (mut refused, mut approved) = (0, 0);
+    for row in ferrisk::csv::CsvText::parse(&text).unwrap() {
+        let (line, cells) = row.unwrap();
+        let has_reason = !cells[reason].is_empty();
+        match cells[decision].as_str() {
+            "yes" => refused += usize::from(has_reason),
+            _ => {
+                assert!(!has_reason, "line {line}: an approved row has a reason");
+                approved += 1;
+            }
+        }
+    }
+    assert!(
+        refused > 0 && approved > 0,
+        "{refused} refused with reasons, {approved} approved"
+    );
 }
 
 #[test]

@@ -226,6 +226,7 @@ struct Request<'a> {
     explain: Option<bool>,
     lang: Option<String>,
     reasons: Option<u64>,
+    all_reasons: Option<bool>,
 }
 
 /// Counts of one `/predict` answer.
@@ -338,6 +339,7 @@ impl Job {
             reasons: req.reasons.map_or(ferrisk::credit::DEFAULT_REASONS, |k| {
                 usize::try_from(k.min(MAX_REASONS)).unwrap_or(0)
             }),
+            reasons_always: req.all_reasons.unwrap_or(false),
             drift: true,
         };
         let mut rows = m.scorer.rows(opts);
@@ -486,6 +488,9 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 "explain" => r.explain = Some(map.next_value::<bool>().map_err(field)?),
                 "lang" => r.lang = Some(map.next_value::<String>().map_err(field)?),
                 "reasons" => r.reasons = Some(map.next_value::<u64>().map_err(field)?),
+                "allReasons" | "all_reasons" => {
+                    r.all_reasons = Some(map.next_value::<bool>().map_err(field)?)
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }

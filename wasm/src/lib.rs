@@ -63,6 +63,9 @@ export interface ScoreOptions {
   reasons?: number;
   /** Language of the reason texts: "en" (default) or "zh". */
   lang?: string;
+  /** Reasons also for an approved customer (default false: reason codes
+   *  are given for refusals, the adverse decisions). */
+  allReasons?: boolean;
 }
 
 export interface CsvPrediction {
@@ -228,6 +231,7 @@ fn bool_option(options: Option<&Object>, key: &str, default: bool) -> Result<boo
 fn score_options(options: Option<&Object>) -> Result<ScoreOptions, JsError> {
     let mut opts = ScoreOptions {
         explain: bool_option(options, "explain", false)?,
+        reasons_always: bool_option(options, "allReasons", false)?,
         ..ScoreOptions::default()
     };
     if let Some(v) = option(options, "reasons")? {
@@ -356,7 +360,7 @@ impl WasmScorer {
     /// that pushed most towards the positive class; default 4, at most 64),
     /// texts in `lang` ("en", "zh"), with the score in scorecard points and
     /// the points per feature: `score(customer, {explain: true, reasons:
-    /// count, lang})`.
+    /// count, lang, allReasons: true})`: given whatever the decision.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Scored")]
     pub fn reasons(
         &self,
@@ -364,8 +368,10 @@ impl WasmScorer {
         count: Option<u32>,
         lang: Option<String>,
     ) -> Result<JsValue, JsError> {
+        // Asked for by name: reasons whatever the decision.
         let mut opts = ScoreOptions {
             explain: true,
+            reasons_always: true,
             ..ScoreOptions::default()
         };
         if let Some(k) = count {
