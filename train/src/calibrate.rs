@@ -116,16 +116,25 @@ pub fn choose(
         own_calibration.name(),
         own_loss
     );
-    if choice == CalibrationChoice::Platt || platt_loss < own_loss {
+    // A probability output (a forest's average) reaches exactly 0 and 1,
+    // whose log-odds are infinite: the scorecard would clamp them into a
+    // pile of customers at ±600 points. Auto always Platt-scales it.
+    let forced = match (choice, kind) {
+        (CalibrationChoice::Platt, _) => Some("--calibration platt"),
+        (CalibrationChoice::Auto, Output::Probability) => Some(
+            "a probability output is always Platt-scaled on its log-odds (raw 0 and 1 have infinite log-odds)",
+        ),
+        _ => None,
+    };
+    if forced.is_some() || platt_loss < own_loss {
         let calibration = platt_calibration(kind, a, b);
         Calibrated {
             calibration,
             probabilities: crossed,
             method: format!("{} fitted on out-of-fold outputs", calibration.name()),
-            chosen_by: if choice == CalibrationChoice::Platt {
-                format!("--calibration platt; {figures}")
-            } else {
-                figures
+            chosen_by: match forced {
+                Some(why) => format!("{why}; {figures}"),
+                None => figures,
             },
         }
     } else {

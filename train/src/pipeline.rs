@@ -441,6 +441,7 @@ pub fn train(
     let (_, scorer) = exported_scorer(&bundle)?;
 
     // The evaluation rows, touched once.
+    let mut eval_scores = None;
     let (test, evaluated, evaluated_on, test_rows) = if eval_rows.is_empty() {
         let m = metrics::compute(&cal.probabilities, &oof.labels, threshold)
             .ok_or_else(|| TrainError::Data("the training rows have only one class".into()))?;
@@ -459,21 +460,44 @@ pub fn train(
         })?;
         let at = policy::figures(&probs, &labels, threshold, &cfg.policy);
         let half = policy::figures(&probs, &labels, 0.5, &cfg.policy);
+        eval_scores = Some(probs);
         (m, Some((at, half)), eval_text, eval_rows.len() as u64)
     };
 
-    // Drift baseline: the training rows' features and their out-of-fold
-    // scores under the chosen calibration (held-out predictions, not the
-    // model's own training fit).
-    let drift = prep::fit_drift(
-        &scorer.bundle().schema,
-        table,
-        ds,
-        &oof.rows,
-        &cal.probabilities,
-    );
+    // Drift baseline from held-out predictions, never the model's own
+    // training fit (a forest is far more confident on the rows it grew on):
+    // with a random test split, the exported model's scores of those rows
+    // (the same model a scored batch meets, so discrete scores such as a
+    // stump's fall in the same bins); otherwise (no test rows, or test rows
+    // from another file or period) the training rows' out-of-fold scores.
+    let (drift, baseline) = match (&cfg.evaluation, &eval_scores) {
+        (Evaluation::Split(_), Some(probs)) => (
+            prep::fit_drift(&scorer.bundle().schema, table, ds, &eval_rows, probs),
+            format!(
+                "the test split's {} rows scored by this model",
+                eval_rows.len()
+            ),
+        ),
+        _ => (
+            prep::fit_drift(
+                &scorer.bundle().schema,
+                table,
+                ds,
+                &oof.rows,
+                &cal.probabilities,
+            ),
+            format!(
+                "the {} training rows' out-of-fold scores ({folds}-fold CV)",
+                oof.rows.len()
+            ),
+        ),
+    };
     let mut bundle = scorer.into_bundle();
     bundle.drift = Some(drift);
+    bundle
+        .metadata
+        .notes
+        .push(format!("drift baseline: {baseline}"));
     bundle.report = Some(TrainingReport {
         test,
         train_rows: train_rows.len() as u64,
