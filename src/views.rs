@@ -141,8 +141,6 @@ pub struct DecisionView {
         ts(type = r#""fixed" | "cost" | "approval-rate" | "max-f1" | "ks""#)
     )]
     pub kind: String,
-    /// In words.
-    pub description: String,
     /// Cost of approving a bad customer (a false negative); cost policies.
     pub cost_fn: Option<f64>,
     /// Cost of refusing a good customer (a false positive); cost policies.
@@ -201,7 +199,6 @@ impl DecisionView {
         DecisionView {
             policy: d.policy.text(),
             kind: d.policy.kind().to_string(),
-            description: d.policy.describe(),
             cost_fn,
             cost_fp,
             target_approval_rate: match d.policy {

@@ -376,7 +376,7 @@ pub fn random_bundle(rng: &mut Rng) -> Bundle {
 /// A decision section with values near and beyond their ranges.
 fn decision(rng: &mut Rng) -> ferrisk::policy::Decision {
     use ferrisk::policy::{CutFigures, Decision, Policy};
-    let mut cut = |rng: &mut Rng| CutFigures {
+    let cut = |rng: &mut Rng| CutFigures {
         threshold: wild(rng, 1.0),
         rows: rng.below(1000) as u64,
         approval_rate: f64::from(wild(rng, 1.0)),

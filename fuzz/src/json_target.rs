@@ -50,6 +50,10 @@ pub fn execute(bytes: &[u8], ctx: &Context) -> Outcome {
             .get("reasons")
             .and_then(Json::as_u64)
             .map_or(ferrisk::credit::DEFAULT_REASONS, |k| k.min(64) as usize),
+        reasons_always: req
+            .get("allReasons")
+            .and_then(Json::as_bool)
+            .unwrap_or(false),
         drift: true,
     };
     let mut out = Outcome::accepted();

@@ -38,135 +38,190 @@ pub const PLATT_LOGIT_SECTION: &str = "calibration/platt-logit";
 /// figures (`Bundle::decision`, `Metrics::extra`).
 pub const DECISION_SECTION: &str = "report/decision";
 
-/// Wire form of [`crate::policy::Policy`].
-#[derive(Debug, Serialize, Deserialize)]
-enum PolicyV3 {
-    Fixed(f32),
-    Cost(f64, f64),
-    ApprovalRate(f64),
-    MaxF1,
-    Ks,
-}
+/// The decision section's layout version (its first byte).
+const DECISION_LAYOUT: u8 = 1;
 
-/// Wire form of [`CutFigures`].
-#[derive(Debug, Serialize, Deserialize)]
-struct CutV3 {
-    threshold: f32,
-    rows: u64,
-    approval_rate: f64,
-    bad_rate_approved: f64,
-    expected_cost: Option<f64>,
-}
-
-/// Wire form of [`Extra`]; bins as (mean predicted, observed, rows).
-#[derive(Debug, Serialize, Deserialize)]
-struct ExtraV3 {
-    ece: f64,
-    #[serde(deserialize_with = "crate::format::bounded::vec")]
-    reliability: Vec<(f64, f64, u64)>,
-    average_precision: f64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct DecisionV3 {
-    policy: PolicyV3,
-    chosen_on: String,
-    chosen: CutV3,
-    evaluated: Option<(CutV3, CutV3)>,
-    evaluated_on: String,
-    calibration: String,
-    calibration_chosen_by: String,
-    /// Calibration figures of the stored test metrics.
-    test_extra: Option<ExtraV3>,
-}
-
-impl From<&CutFigures> for CutV3 {
-    fn from(c: &CutFigures) -> CutV3 {
-        CutV3 {
-            threshold: c.threshold,
-            rows: c.rows,
-            approval_rate: c.approval_rate,
-            bad_rate_approved: c.bad_rate_approved,
-            expected_cost: c.expected_cost,
-        }
-    }
-}
-
-impl From<CutV3> for CutFigures {
-    fn from(c: CutV3) -> CutFigures {
-        CutFigures {
-            threshold: c.threshold,
-            rows: c.rows,
-            approval_rate: c.approval_rate,
-            bad_rate_approved: c.bad_rate_approved,
-            expected_cost: c.expected_cost,
-        }
-    }
-}
-
-fn decision_section(b: &Bundle) -> Option<DecisionV3> {
+/// The `report/decision` section, written by hand rather than with serde:
+/// its derive-generated decoder cost ~5 KB of wasm. Little-endian numbers,
+/// strings as u32 length + UTF-8 bytes, options as a 0/1 byte:
+///
+/// ```text
+/// layout u8 = 1
+/// policy u8 (0 fixed, 1 cost, 2 approval rate, 3 max-f1, 4 ks), f64, f64
+/// chosen cut; u8 + 2 cuts (evaluated at the threshold, at 0.5)
+/// chosen_on, evaluated_on, calibration, calibration_chosen_by: strings
+/// u8 + test metrics' extra: ece f64, average precision f64,
+///      u32 bins, bins × (mean predicted f64, observed f64, rows u64)
+/// cut = threshold f32, rows u64, approval rate f64, bad rate f64, u8 + cost f64
+/// ```
+fn decision_section(b: &Bundle) -> Option<Vec<u8>> {
     let d = b.decision.as_ref()?;
-    Some(DecisionV3 {
-        policy: match d.policy {
-            Policy::Fixed(t) => PolicyV3::Fixed(t),
-            Policy::Cost { fn_cost, fp_cost } => PolicyV3::Cost(fn_cost, fp_cost),
-            Policy::ApprovalRate(r) => PolicyV3::ApprovalRate(r),
-            Policy::MaxF1 => PolicyV3::MaxF1,
-            Policy::Ks => PolicyV3::Ks,
-        },
-        chosen_on: d.chosen_on.clone(),
-        chosen: (&d.chosen).into(),
-        evaluated: d.evaluated.as_ref().map(|(a, h)| (a.into(), h.into())),
-        evaluated_on: d.evaluated_on.clone(),
-        calibration: d.calibration.clone(),
-        calibration_chosen_by: d.calibration_chosen_by.clone(),
-        test_extra: b
-            .report
-            .as_ref()
-            .and_then(|r| r.test.extra.as_ref())
-            .map(|e| ExtraV3 {
-                ece: e.ece,
-                reliability: e
-                    .reliability
-                    .iter()
-                    .map(|r| (r.mean_predicted, r.observed, r.rows))
-                    .collect(),
-                average_precision: e.average_precision,
-            }),
-    })
+    let mut w = Vec::new();
+    w.push(DECISION_LAYOUT);
+    let (tag, p1, p2) = match d.policy {
+        Policy::Fixed(t) => (0u8, f64::from(t), 0.0),
+        Policy::Cost { fn_cost, fp_cost } => (1, fn_cost, fp_cost),
+        Policy::ApprovalRate(r) => (2, r, 0.0),
+        Policy::MaxF1 => (3, 0.0, 0.0),
+        Policy::Ks => (4, 0.0, 0.0),
+    };
+    w.push(tag);
+    w.extend(p1.to_le_bytes());
+    w.extend(p2.to_le_bytes());
+    put_cut(&mut w, &d.chosen);
+    w.push(u8::from(d.evaluated.is_some()));
+    if let Some((a, h)) = &d.evaluated {
+        put_cut(&mut w, a);
+        put_cut(&mut w, h);
+    }
+    for t in [
+        &d.chosen_on,
+        &d.evaluated_on,
+        &d.calibration,
+        &d.calibration_chosen_by,
+    ] {
+        w.extend((t.len() as u32).to_le_bytes());
+        w.extend(t.as_bytes());
+    }
+    let extra = b.report.as_ref().and_then(|r| r.test.extra.as_ref());
+    w.push(u8::from(extra.is_some()));
+    if let Some(e) = extra {
+        w.extend(e.ece.to_le_bytes());
+        w.extend(e.average_precision.to_le_bytes());
+        w.extend((e.reliability.len() as u32).to_le_bytes());
+        for r in &e.reliability {
+            w.extend(r.mean_predicted.to_le_bytes());
+            w.extend(r.observed.to_le_bytes());
+            w.extend(r.rows.to_le_bytes());
+        }
+    }
+    Some(w)
 }
 
-fn apply_decision(b: &mut Bundle, d: DecisionV3) {
-    if let (Some(r), Some(e)) = (b.report.as_mut(), d.test_extra) {
-        r.test.extra = Some(Extra {
-            ece: e.ece,
-            reliability: e
-                .reliability
-                .into_iter()
-                .map(|(mean_predicted, observed, rows)| ReliabilityBin {
-                    mean_predicted,
-                    observed,
-                    rows,
-                })
-                .collect(),
-            average_precision: e.average_precision,
-        });
+fn put_cut(w: &mut Vec<u8>, c: &CutFigures) {
+    w.extend(c.threshold.to_le_bytes());
+    w.extend(c.rows.to_le_bytes());
+    w.extend(c.approval_rate.to_le_bytes());
+    w.extend(c.bad_rate_approved.to_le_bytes());
+    w.push(u8::from(c.expected_cost.is_some()));
+    w.extend(c.expected_cost.unwrap_or(0.0).to_le_bytes());
+}
+
+/// Reads the decision section: every read bounds-checked, `None` at the
+/// first short read (one error for the section, to keep the wasm small).
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = rest;
+        Some(head)
     }
-    b.decision = Some(Decision {
-        policy: match d.policy {
-            PolicyV3::Fixed(t) => Policy::Fixed(t),
-            PolicyV3::Cost(fn_cost, fp_cost) => Policy::Cost { fn_cost, fp_cost },
-            PolicyV3::ApprovalRate(r) => Policy::ApprovalRate(r),
-            PolicyV3::MaxF1 => Policy::MaxF1,
-            PolicyV3::Ks => Policy::Ks,
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.array::<1>()?[0])
+    }
+    fn f64(&mut self) -> Option<f64> {
+        Some(f64::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.array()?))
+    }
+    fn text(&mut self) -> Option<String> {
+        let n = u32::from_le_bytes(self.array()?) as usize;
+        Some(std::str::from_utf8(self.take(n)?).ok()?.to_owned())
+    }
+    fn cut(&mut self) -> Option<CutFigures> {
+        Some(CutFigures {
+            threshold: f32::from_le_bytes(self.array()?),
+            rows: self.u64()?,
+            approval_rate: self.f64()?,
+            bad_rate_approved: self.f64()?,
+            expected_cost: {
+                let has = self.u8()? == 1;
+                let v = self.f64()?;
+                has.then_some(v)
+            },
+        })
+    }
+}
+
+fn apply_decision(b: &mut Bundle, body: &[u8]) -> Result<(), FormatError> {
+    if body.first() != Some(&DECISION_LAYOUT) {
+        // A later layout: an optional section, so it is skipped.
+        return Ok(());
+    }
+    let (decision, extra) = read_decision(&mut Reader(body.get(1..).unwrap_or_default()))
+        .ok_or_else(|| {
+            FormatError::Decode(format!(
+                "section {DECISION_SECTION} is damaged (truncated, padded or not UTF-8)"
+            ))
+        })?;
+    if let (Some(r), Some(e)) = (b.report.as_mut(), extra) {
+        r.test.extra = Some(e);
+    }
+    b.decision = Some(decision);
+    Ok(())
+}
+
+fn read_decision(r: &mut Reader<'_>) -> Option<(Decision, Option<Extra>)> {
+    let (tag, p1, p2) = (r.u8()?, r.f64()?, r.f64()?);
+    let policy = match tag {
+        0 => Policy::Fixed(p1 as f32),
+        1 => Policy::Cost {
+            fn_cost: p1,
+            fp_cost: p2,
         },
-        chosen_on: d.chosen_on,
-        chosen: d.chosen.into(),
-        evaluated: d.evaluated.map(|(a, h)| (a.into(), h.into())),
-        evaluated_on: d.evaluated_on,
-        calibration: d.calibration,
-        calibration_chosen_by: d.calibration_chosen_by,
-    });
+        2 => Policy::ApprovalRate(p1),
+        3 => Policy::MaxF1,
+        4 => Policy::Ks,
+        _ => return None,
+    };
+    let chosen = r.cut()?;
+    let evaluated = match r.u8()? {
+        1 => Some((r.cut()?, r.cut()?)),
+        _ => None,
+    };
+    let (chosen_on, evaluated_on, calibration, calibration_chosen_by) =
+        (r.text()?, r.text()?, r.text()?, r.text()?);
+    let extra = match r.u8()? {
+        1 => {
+            let (ece, average_precision) = (r.f64()?, r.f64()?);
+            let n = u32::from_le_bytes(r.array()?) as usize;
+            // 24 bytes a bin: a count the body cannot hold allocates nothing.
+            let mut reliability = Vec::with_capacity(n.min(r.0.len() / 24));
+            for _ in 0..n {
+                reliability.push(ReliabilityBin {
+                    mean_predicted: r.f64()?,
+                    observed: r.f64()?,
+                    rows: r.u64()?,
+                });
+            }
+            Some(Extra {
+                ece,
+                reliability,
+                average_precision,
+            })
+        }
+        _ => None,
+    };
+    if !r.0.is_empty() {
+        return None;
+    }
+    Some((
+        Decision {
+            policy,
+            chosen_on,
+            chosen,
+            evaluated,
+            evaluated_on,
+            calibration,
+            calibration_chosen_by,
+        },
+        extra,
+    ))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -215,7 +270,7 @@ pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
         sections.push((PLATT_LOGIT_SECTION.into(), true, to_bytes(&(a, b))?));
     }
     if let Some(d) = decision_section(b) {
-        sections.push((DECISION_SECTION.into(), false, to_bytes(&d)?));
+        sections.push((DECISION_SECTION.into(), false, d));
     }
     let ext = ExtV3 {
         algorithm: (&b.algorithm.id, &b.algorithm.name),
@@ -281,7 +336,7 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
             let (a, c) = super::decode_exact::<(f32, f32)>(s.body)?;
             b.calibration = Calibration::PlattLogit { a, b: c };
         } else if s.tag == DECISION_SECTION {
-            apply_decision(&mut b, super::decode_exact::<DecisionV3>(s.body)?);
+            apply_decision(&mut b, s.body)?;
         } else if s.required {
             return Err(FormatError::UnknownSection {
                 tag: s.tag.to_string(),
@@ -290,4 +345,103 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
         }
     }
     Ok(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::compute;
+
+    fn bundle_with_decision() -> Bundle {
+        let bytes =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/rf.frk")).unwrap();
+        let mut b = crate::format::decode(&bytes).unwrap();
+        let p = [0.9f32, 0.2, 0.4, 0.7, 0.1, 0.35];
+        let y = [true, false, true, true, false, false];
+        let cut = |t| {
+            crate::policy::figures(
+                &p,
+                &y,
+                t,
+                &Policy::Cost {
+                    fn_cost: 5.0,
+                    fp_cost: 1.0,
+                },
+            )
+        };
+        if let Some(r) = b.report.as_mut() {
+            r.test = compute(&p, &y, b.threshold).unwrap();
+        }
+        b.calibration = Calibration::PlattLogit { a: -0.8, b: 0.3 };
+        b.decision = Some(Decision {
+            policy: Policy::Cost {
+                fn_cost: 5.0,
+                fp_cost: 1.0,
+            },
+            chosen_on: "out-of-fold predictions (été)".into(),
+            chosen: cut(b.threshold),
+            evaluated: Some((cut(b.threshold), cut(0.5))),
+            evaluated_on: "test file t.csv".into(),
+            calibration: "Platt (log-odds)".into(),
+            calibration_chosen_by: "log-loss".into(),
+        });
+        b
+    }
+
+    #[test]
+    fn decision_and_calibration_sections_round_trip() {
+        let b = bundle_with_decision();
+        let bytes = crate::format::encode(&b).unwrap();
+        let back = crate::format::decode(&bytes).unwrap();
+        assert_eq!(back, b);
+        let h = crate::format::read_header(&bytes).unwrap().0;
+        assert_eq!(h.min_reader, 3, "Platt on log-odds needs a format-3 reader");
+        // Every policy kind survives.
+        for policy in [
+            Policy::Fixed(0.25),
+            Policy::ApprovalRate(0.7),
+            Policy::MaxF1,
+            Policy::Ks,
+        ] {
+            let mut c = b.clone();
+            if let Some(d) = c.decision.as_mut() {
+                d.policy = policy;
+            }
+            let back = crate::format::decode(&crate::format::encode(&c).unwrap()).unwrap();
+            assert_eq!(back.decision, c.decision);
+        }
+    }
+
+    #[test]
+    fn a_damaged_decision_section_is_an_error_never_a_panic() {
+        let b = bundle_with_decision();
+        let Some(body) = decision_section(&b) else {
+            panic!("no section")
+        };
+        for n in 0..body.len() {
+            let mut c = b.clone();
+            c.decision = None;
+            // Truncated: every prefix fails with a message, none panics.
+            assert!(
+                apply_decision(&mut c, &body[..n]).is_err() || n == 0,
+                "prefix {n}"
+            );
+        }
+        let mut c = b.clone();
+        let mut long = body.clone();
+        long.push(0);
+        assert!(apply_decision(&mut c, &long).is_err(), "trailing byte");
+        // A bin count the body cannot hold is refused before allocating.
+        let mut huge = body.clone();
+        let at = huge.len() - 4 - 24 * crate::metrics::RELIABILITY_BINS.min(6);
+        huge[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(apply_decision(&mut c, &huge).is_err());
+        // Another layout is skipped (an optional section).
+        let mut other = body;
+        other[0] = DECISION_LAYOUT + 1;
+        let mut c = b.clone();
+        c.decision = None;
+        assert!(apply_decision(&mut c, &other).is_ok());
+        assert_eq!(c.decision, None);
+    }
 }

@@ -67,19 +67,31 @@ pub fn log_loss(p: &[f32], y: &[bool]) -> f64 {
         / n
 }
 
-/// Chooses and fits the calibration. `outputs`, `own` (the probabilities
-/// under the kind's own calibration), `labels` and `fold_of` are per
-/// out-of-fold row; `folds` is the number of folds.
+/// Out-of-fold predictions, per row: raw outputs, probabilities under the
+/// kind's own calibration, labels, and the fold each row was held out in.
+pub struct Held<'a> {
+    pub outputs: &'a [f32],
+    pub own: &'a [f32],
+    pub labels: &'a [bool],
+    pub fold_of: &'a [usize],
+    pub folds: usize,
+}
+
+/// Chooses and fits the calibration of a kind whose own calibration is
+/// `own_calibration` and whose raw output is a `kind`.
 pub fn choose(
     choice: CalibrationChoice,
     own_calibration: Calibration,
     kind: Output,
-    outputs: &[f32],
-    own: &[f32],
-    labels: &[bool],
-    fold_of: &[usize],
-    folds: usize,
+    held: &Held<'_>,
 ) -> Calibrated {
+    let Held {
+        outputs,
+        own,
+        labels,
+        fold_of,
+        folds,
+    } = *held;
     let own_loss = log_loss(own, labels);
     let own_result = |chosen_by: String| Calibrated {
         calibration: own_calibration,
@@ -267,11 +279,13 @@ mod tests {
             CalibrationChoice::Auto,
             Calibration::Logistic,
             Output::Score,
-            &out,
-            &own,
-            &y,
-            &fold_of,
-            5,
+            &Held {
+                outputs: &out,
+                own: &own,
+                labels: &y,
+                fold_of: &fold_of,
+                folds: 5,
+            },
         );
         let Calibration::Platt { a, .. } = c.calibration else {
             panic!("Platt not chosen: {}", c.chosen_by);
@@ -283,11 +297,13 @@ mod tests {
             CalibrationChoice::Own,
             Calibration::Logistic,
             Output::Score,
-            &out,
-            &own,
-            &y,
-            &fold_of,
-            5,
+            &Held {
+                outputs: &out,
+                own: &own,
+                labels: &y,
+                fold_of: &fold_of,
+                folds: 5,
+            },
         );
         assert_eq!(forced.calibration, Calibration::Logistic);
         assert_eq!(forced.probabilities, own);

@@ -301,13 +301,16 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// The training and evaluation rows of `cfg.evaluation`, and the
-/// evaluation's table and labels, with a description.
+/// The training rows, and the evaluation rows with their table, labels
+/// and a description.
+type Rows<'a> = (Vec<usize>, &'a Table, &'a Dataset, Vec<usize>, String);
+
+/// The training and evaluation rows of `cfg.evaluation`.
 fn evaluation_rows<'a>(
     table: &'a Table,
     ds: &'a Dataset,
     cfg: &'a TrainConfig,
-) -> Result<(Vec<usize>, &'a Table, &'a Dataset, Vec<usize>, String), TrainError> {
+) -> Result<Rows<'a>, TrainError> {
     let all: Vec<usize> = (0..ds.labels.len()).collect();
     Ok(match &cfg.evaluation {
         Evaluation::Split(f) => {
@@ -409,11 +412,13 @@ pub fn train(
         cfg.calibration,
         bundle.calibration,
         bundle.model.output_kind(),
-        &oof.outputs,
-        &oof.probabilities,
-        &oof.labels,
-        &oof.fold_of,
-        folds,
+        &calibrate::Held {
+            outputs: &oof.outputs,
+            own: &oof.probabilities,
+            labels: &oof.labels,
+            fold_of: &oof.fold_of,
+            folds,
+        },
     );
     bundle.calibration = cal.calibration;
     let threshold =

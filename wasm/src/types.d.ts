@@ -50,10 +50,6 @@ export type Decision = {
  */
 policy: string, kind: "fixed" | "cost" | "approval-rate" | "max-f1" | "ks", 
 /**
- * In words.
- */
-description: string, 
-/**
  * Cost of approving a bad customer (a false negative); cost policies.
  */
 costFn: number | null, 
