@@ -41,6 +41,10 @@ pub struct TrainConfig {
     pub kinds: KindParams,
     pub scorecard: ferrisk::credit::Scorecard,
     pub reasons: Vec<ferrisk::credit::ReasonText>,
+    /// Class weights (`--class-weight`); `None`: every row weighs 1.
+    pub class_weight: Option<crate::weights::ClassWeights>,
+    /// Threads a trainer may use (`--threads`); the model does not depend on it.
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -53,6 +57,8 @@ impl Default for TrainConfig {
             kinds: KindParams::default(),
             scorecard: Default::default(),
             reasons: Vec::new(),
+            class_weight: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -67,6 +73,9 @@ impl TrainConfig {
         ];
         if let Some(k) = self.cv {
             p.push(("cv_folds".into(), k.to_string()));
+        }
+        if let Some(w) = &self.class_weight {
+            p.push(("class_weight".into(), w.describe()));
         }
         p.extend(kind.params());
         p
@@ -107,12 +116,15 @@ pub fn fit_bundle(
         })?;
     let y: Vec<bool> = rows.iter().map(|&r| ds.labels[r]).collect();
     let background = x.column_means();
+    let weights = crate::weights::row_weights(cfg.class_weight.as_ref(), &y);
     let fitted = kind
         .fit(&FitInput {
             x: &x,
             y: &y,
+            weights: &weights,
             schema: &schema,
             seed: cfg.seed,
+            threads: cfg.threads.max(1),
             progress,
         })
         .map_err(|message| TrainError::Fit {

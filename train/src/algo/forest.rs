@@ -5,8 +5,16 @@
 //! counts, while we need soft leaf probabilities, per-node covers for exact
 //! TreeSHAP, and thresholds that are exact `f32` split values (see
 //! `bins.rs`). Splits search histograms of the binned design, so a 45k-row
-//! table trains in seconds; trees are built on both cores, each from its
-//! own seed, so the result does not depend on thread timing.
+//! table trains in seconds; trees are built on `threads` threads, each tree
+//! from its own seed (derived from the seed and the tree's index) into its
+//! own slot, so the result depends on neither the thread count nor timing.
+//!
+//! **Sample weights.** A row of weight `s` counts `s` times: its bootstrap
+//! count is multiplied by `s` in every impurity sum, leaf probability,
+//! cover and `min_samples_leaf` test, and the bins' quantile cuts weigh it
+//! by `s`. The bootstrap itself draws rows uniformly, so weighting is
+//! equivalent to duplicating rows in expectation, not draw for draw (the
+//! tests compare the two statistically).
 
 use ferrisk::kinds::{Node, Tree, TreeEnsemble, LEAF};
 use rand::rngs::SmallRng;
@@ -23,6 +31,8 @@ pub struct ForestParams {
     pub max_features: Option<usize>,
     pub max_bins: usize,
     pub seed: u64,
+    /// Threads building trees (the forest does not depend on it).
+    pub threads: usize,
 }
 
 impl Default for ForestParams {
@@ -34,6 +44,7 @@ impl Default for ForestParams {
             max_features: None,
             max_bins: 64,
             seed: 42,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -42,12 +53,16 @@ impl Default for ForestParams {
 pub enum ForestError {
     #[error("invalid parameter: {0}")]
     Param(String),
+    #[error(transparent)]
+    Weights(#[from] crate::weights::WeightError),
 }
 
-/// Fits the forest; `progress(done)` is called after each tree.
+/// Fits the forest with one sample weight per row (`w`); `progress(done)`
+/// is called after each tree.
 pub fn fit(
     x: &Matrix,
     y: &[bool],
+    w: &[f32],
     p: &ForestParams,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<TreeEnsemble, ForestError> {
@@ -59,16 +74,21 @@ pub fn fit(
             "--rf-max-depth must be at least 1".into(),
         ));
     }
-    let binned = Binned::new(x, p.max_bins);
+    crate::weights::check(w, x.rows)?;
+    if y.len() != x.rows {
+        return Err(ForestError::Param(format!(
+            "{} labels for {} rows",
+            y.len(),
+            x.rows
+        )));
+    }
+    let binned = Binned::weighted(x, p.max_bins, Some(w));
     let mtry = p
         .max_features
         .unwrap_or(((x.cols as f64).sqrt().round() as usize).max(1))
         .clamp(1, x.cols.max(1));
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(p.trees);
+    let threads = p.threads.clamp(1, p.trees);
     let mut trees: Vec<Option<Tree>> = vec![None; p.trees];
     std::thread::scope(|s| {
         let chunks: Vec<&mut [Option<Tree>]> =
@@ -86,7 +106,7 @@ pub fn fit(
                         .seed
                         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                         .wrapping_add(t as u64);
-                    *slot = Some(grow(binned, y, p, mtry, seed));
+                    *slot = Some(grow(binned, y, w, p, mtry, seed));
                     let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     progress(d);
                 }
@@ -118,15 +138,28 @@ fn gini_gain(pos_l: f64, n_l: f64, pos_r: f64, n_r: f64) -> f64 {
     side(pos_l, n_l) + side(pos_r, n_r)
 }
 
-fn grow(b: &Binned, y: &[bool], p: &ForestParams, mtry: usize, seed: u64) -> Tree {
+fn grow(
+    b: &Binned,
+    y: &[bool],
+    sample_weights: &[f32],
+    p: &ForestParams,
+    mtry: usize,
+    seed: u64,
+) -> Tree {
     let mut rng = SmallRng::seed_from_u64(seed);
     let n = b.rows;
-    // Bootstrap weights.
-    let mut w = vec![0u32; n];
+    // Bootstrap counts.
+    let mut counts = vec![0u32; n];
     for _ in 0..n {
-        w[rng.random_range(0..n)] += 1;
+        counts[rng.random_range(0..n)] += 1;
     }
-    let rows: Vec<u32> = (0..n as u32).filter(|&i| w[i as usize] > 0).collect();
+    let rows: Vec<u32> = (0..n as u32).filter(|&i| counts[i as usize] > 0).collect();
+    // Each row's weight in this tree: bootstrap count × sample weight.
+    let w: Vec<f64> = counts
+        .iter()
+        .zip(sample_weights)
+        .map(|(&c, &s)| f64::from(c) * f64::from(s))
+        .collect();
     let mut nodes: Vec<Node> = Vec::new();
     let leaf = |pos: f64, cnt: f64| Node {
         feature: 0,
@@ -149,7 +182,7 @@ fn grow(b: &Binned, y: &[bool], p: &ForestParams, mtry: usize, seed: u64) -> Tre
     while let Some(Pending { node, rows, depth }) = stack.pop() {
         let (mut cnt, mut pos) = (0f64, 0f64);
         for &r in &rows {
-            let wr = w[r as usize] as f64;
+            let wr = w[r as usize];
             cnt += wr;
             if y[r as usize] {
                 pos += wr;
@@ -178,7 +211,7 @@ fn grow(b: &Binned, y: &[bool], p: &ForestParams, mtry: usize, seed: u64) -> Tre
             let (mut miss_n, mut miss_p) = (0f64, 0f64);
             for &r in &rows {
                 let code = col[r as usize];
-                let wr = w[r as usize] as f64;
+                let wr = w[r as usize];
                 let yr = if y[r as usize] { wr } else { 0.0 };
                 if code == MISSING {
                     miss_n += wr;
@@ -240,6 +273,11 @@ mod tests {
     use super::*;
     use ferrisk::Kind as _;
 
+    /// Every row weighs 1.
+    fn ones(x: &Matrix) -> Vec<f32> {
+        vec![1.0; x.rows]
+    }
+
     fn xor_data(n: usize) -> (Matrix, Vec<bool>) {
         let mut x = Matrix::zeros(n, 3);
         let mut y = Vec::new();
@@ -262,7 +300,7 @@ mod tests {
             max_features: Some(2),
             ..Default::default()
         };
-        let f = fit(&x, &y, &p, &|_| {}).unwrap();
+        let f = fit(&x, &y, &ones(&x), &p, &|_| {}).unwrap();
         assert_eq!(f.trees.len(), 20);
         for t in &f.trees {
             t.validate(3).unwrap();
@@ -278,7 +316,7 @@ mod tests {
             .filter(|&i| (f.output(x.row(i)) >= 0.5) == y[i])
             .count();
         assert!(correct as f64 / x.rows as f64 > 0.9, "{correct}");
-        let g = fit(&x, &y, &p, &|_| {}).unwrap();
+        let g = fit(&x, &y, &ones(&x), &p, &|_| {}).unwrap();
         assert_eq!(f, g);
     }
 
@@ -289,6 +327,6 @@ mod tests {
             trees: 0,
             ..Default::default()
         };
-        assert!(fit(&x, &y, &p, &|_| {}).is_err());
+        assert!(fit(&x, &y, &ones(&x), &p, &|_| {}).is_err());
     }
 }
