@@ -223,6 +223,49 @@ pub fn check(w: &[f32], rows: usize) -> Result<(), WeightError> {
     }
 }
 
+/// Test data for the trainers' weighting tests: the independent oracle of
+/// a weight is duplication (a row of weight k = k copies of the row).
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::bins::Matrix;
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+
+    /// `rows` rows of `cols` features uniform in [-1, 1] (rounded to
+    /// 1/64, so sums of a few of them are exact), labels drawn from a
+    /// logistic model of the first two columns with a positive rate of
+    /// about a third.
+    pub fn data(rows: usize, cols: usize, seed: u64) -> (Matrix, Vec<bool>) {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let mut x = Matrix::zeros(rows, cols);
+        let mut y = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let row = x.row_mut(r);
+            for v in row.iter_mut() {
+                *v = (rng.random_range(-64..=64) as f32) / 64.0;
+            }
+            let z = 2.0 * row[0] - 1.5 * row.get(1).copied().unwrap_or(0.0) - 0.8;
+            y.push(rng.random::<f32>() < 1.0 / (1.0 + (-z).exp()));
+        }
+        (x, y)
+    }
+
+    /// Weight `k` on the positive rows, 1 on the others.
+    pub fn positive_weight(y: &[bool], k: f32) -> Vec<f32> {
+        y.iter().map(|&v| if v { k } else { 1.0 }).collect()
+    }
+
+    /// `x`, `y` with `k - 1` more copies of every positive row appended
+    /// (in row order, copy after copy).
+    pub fn duplicate_positives(x: &Matrix, y: &[bool], k: usize) -> (Matrix, Vec<bool>) {
+        let mut idx: Vec<usize> = (0..x.rows).collect();
+        for _ in 1..k {
+            idx.extend((0..x.rows).filter(|&r| y[r]));
+        }
+        (x.select(&idx), idx.iter().map(|&r| y[r]).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

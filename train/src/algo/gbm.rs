@@ -908,6 +908,51 @@ mod tests {
         vec![1.0; x.rows]
     }
 
+    #[test]
+    fn weight_k_is_k_copies_without_sampling() {
+        // No row subsample and no validation split (both draw rows
+        // uniformly): weight 3 on the positives fits what three copies of
+        // each positive row fit, up to the order of float sums.
+        use crate::weights::testing::{data, duplicate_positives, positive_weight};
+        let (x, y) = data(600, 4, 8);
+        let p = GbmParams::default()
+            .trees(40)
+            .learning_rate(0.2)
+            .subsample(1.0)
+            .colsample(1.0)
+            .validation_fraction(0.0);
+        let weighted = fit(&x, &y, &positive_weight(&y, 3.0), &p, &mut |_, _, _| {}).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit(&xd, &yd, &ones(&xd), &p, &mut |_, _, _| {}).unwrap();
+        let unweighted = fit(&x, &y, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
+        assert!((weighted.base - copies.base).abs() < 1e-6);
+        let (mut worst, mut shift) = (0.0f32, 0.0f32);
+        for r in 0..x.rows {
+            let w = weighted.output(x.row(r));
+            worst = worst.max((w - copies.output(x.row(r))).abs());
+            shift += w - unweighted.output(x.row(r));
+        }
+        shift /= x.rows as f32;
+        assert!(worst < 1e-4, "largest margin difference {worst}");
+        assert!(shift > 0.5, "mean margin shift {shift}");
+        // Covers are weighted hessians: the root covers as much as the copies'.
+        let (a, b) = (
+            weighted.trees[0].nodes[0].cover,
+            copies.trees[0].nodes[0].cover,
+        );
+        assert!((a - b).abs() <= 1e-4 * b, "{a} {b}");
+    }
+
+    #[test]
+    fn threads_do_not_change_the_trees() {
+        // Enough rows x columns for threaded histograms (PARALLEL_MIN_WORK).
+        let (x, y) = disc(30_000, 5);
+        let p = small_params().trees(10);
+        let one = fit(&x, &y, &ones(&x), &p.clone().threads(1), &mut |_, _, _| {}).unwrap();
+        let three = fit(&x, &y, &ones(&x), &p.threads(3), &mut |_, _, _| {}).unwrap();
+        assert_eq!(one, three);
+    }
+
     fn sums(g: f64, h: f64, n: usize) -> Sums {
         Sums { g, h, n }
     }

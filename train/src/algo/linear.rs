@@ -876,6 +876,153 @@ mod tests {
         vec![1.0; x.rows]
     }
 
+    use crate::weights::testing::{data, duplicate_positives, positive_weight};
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f32::max)
+    }
+
+    fn params(m: &Linear) -> Vec<f32> {
+        let mut v = m.weights.clone();
+        v.push(m.bias);
+        v
+    }
+
+    #[test]
+    fn newton_solves_smartcores_logistic_objective() {
+        // Unit weights: our Newton solver and smartcore's L-BFGS minimise the
+        // same objective, so they land on the same coefficients.
+        let (x, y) = data(500, 4, 1);
+        for alpha in [0.1, 1.0, 10.0] {
+            let p = LogisticParams { alpha };
+            let ours = fit_logistic_newton(&x, &y, &ones(&x), &p).unwrap();
+            let smartcore = fit_logistic(&x, &y, &ones(&x), &p).unwrap();
+            let d = max_diff(&params(&ours), &params(&smartcore));
+            eprintln!("lr alpha {alpha}: newton vs smartcore {d:e}");
+            assert!(d < 1e-4, "alpha {alpha}: {d}");
+            assert!(ours.weights[0] > 1.0, "{:?}", ours.weights);
+        }
+    }
+
+    #[test]
+    fn weighted_logistic_regression_equals_duplicated_rows() {
+        // Weight 3 on positives (our Newton solver) against every positive
+        // row three times with unit weights (smartcore's solver).
+        let (x, y) = data(400, 4, 2);
+        let p = LogisticParams::default();
+        let weighted = fit_logistic(&x, &y, &positive_weight(&y, 3.0), &p).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit_logistic(&xd, &yd, &ones(&xd), &p).unwrap();
+        let unweighted = fit_logistic(&x, &y, &ones(&x), &p).unwrap();
+        let d = max_diff(&params(&weighted), &params(&copies));
+        eprintln!("lr weight 3 vs copies {d:e}");
+        assert!(d < 1e-4, "{d}");
+        // Not vacuous: the weights move the bias by far more than that.
+        assert!(
+            weighted.bias - unweighted.bias > 0.5,
+            "{} {}",
+            weighted.bias,
+            unweighted.bias
+        );
+    }
+
+    #[test]
+    fn weighted_linear_svm_equals_duplicated_rows() {
+        let (x, y) = data(400, 4, 3);
+        let weighted = fit_linear_svm(&x, &y, &positive_weight(&y, 3.0), 1.0, 5000, 1).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit_linear_svm(&xd, &yd, &ones(&xd), 1.0, 5000, 1).unwrap();
+        let unweighted = fit_linear_svm(&x, &y, &ones(&x), 1.0, 5000, 1).unwrap();
+        let d = max_diff(&params(&weighted), &params(&copies));
+        let shift = (weighted.bias - unweighted.bias).abs();
+        eprintln!("linear svm weight 3 vs copies {d:e}, bias shift {shift}");
+        assert!(d < 5e-3, "{d}");
+        assert!(shift > 0.2, "{shift}");
+    }
+
+    #[test]
+    fn weighted_platt_equals_duplicated_rows() {
+        let (x, y) = data(300, 2, 4);
+        let dec: Vec<f64> = (0..x.rows)
+            .map(|r| f64::from(2.0 * x.row(r)[0] - 1.5 * x.row(r)[1]))
+            .collect();
+        let (ad, bd) = {
+            let mut dd = dec.clone();
+            let mut yd = y.clone();
+            for _ in 1..3 {
+                for r in 0..x.rows {
+                    if y[r] {
+                        dd.push(dec[r]);
+                        yd.push(true);
+                    }
+                }
+            }
+            platt(&dd, &yd, &vec![1.0; yd.len()])
+        };
+        let (a, b) = platt(&dec, &y, &positive_weight(&y, 3.0));
+        let (au, bu) = platt(&dec, &y, &vec![1.0; y.len()]);
+        eprintln!("platt weighted ({a}, {b}) copies ({ad}, {bd}) unweighted ({au}, {bu})");
+        assert!((a - ad).abs() < 1e-6 && (b - bd).abs() < 1e-6);
+        assert!((b - bu).abs() > 0.5);
+    }
+
+    fn decisions(m: &RawSvm, gamma: f64, x: &Matrix) -> Vec<f32> {
+        let k = to_kernel(m, gamma);
+        (0..x.rows).map(|r| k.output(x.row(r))).collect()
+    }
+
+    #[test]
+    fn smo_solves_smartcores_svc_problem() {
+        // Unit weights: our SMO and smartcore's SVC solve the same dual, so
+        // run to convergence (smartcore's online solver needs more than its
+        // default 2 epochs) their decision values agree.
+        let (x, y) = data(300, 3, 5);
+        let p = SvmParams {
+            epochs: 20,
+            tol: 1e-5,
+            ..SvmParams::default()
+        };
+        let smo = fit_smo(&x, &y, &vec![p.c; x.rows], 0.5, 1e-5).unwrap();
+        let smartcore = fit_svc(&x, &y, &ones(&x), &p, 0.5).unwrap();
+        let d = max_diff(&decisions(&smo, 0.5, &x), &decisions(&smartcore, 0.5, &x));
+        eprintln!("smo vs smartcore {d:e}");
+        assert!(d < 1e-3, "{d}");
+    }
+
+    #[test]
+    fn weighted_rbf_svm_equals_duplicated_rows() {
+        let (x, y) = data(300, 3, 6);
+        let p = SvmParams {
+            tol: 1e-5,
+            ..SvmParams::default()
+        };
+        let weighted = fit_svc(&x, &y, &positive_weight(&y, 3.0), &p, 0.5).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit_smo(&xd, &yd, &vec![p.c; xd.rows], 0.5, 1e-5).unwrap();
+        let unweighted = fit_smo(&x, &y, &vec![p.c; x.rows], 0.5, 1e-5).unwrap();
+        let (dw, dc, du) = (
+            decisions(&weighted, 0.5, &x),
+            decisions(&copies, 0.5, &x),
+            decisions(&unweighted, 0.5, &x),
+        );
+        let d = max_diff(&dw, &dc);
+        let shift = dw.iter().zip(&du).map(|(a, b)| a - b).sum::<f32>() / x.rows as f32;
+        eprintln!("rbf weight 3 vs copies {d:e}, mean shift {shift}");
+        assert!(d < 1e-3, "{d}");
+        assert!(shift > 0.2, "{shift}");
+        // Weighted α stay within their own bound C·w: coefficients of
+        // positive rows reach 3, of negative rows at most 1.
+        assert!(weighted
+            .coef
+            .iter()
+            .all(|&c| (-1.0 - 1e-9..=3.0 + 1e-9).contains(&c)));
+        assert!(weighted.coef.iter().any(|&c| c > 1.0 + 1e-6));
+    }
+
     #[test]
     fn the_rbf_svm_needs_a_row_per_column_in_every_fit() {
         for cols in [1, 2, 17, 40] {

@@ -75,7 +75,23 @@ pub fn fit(x: &Matrix, y: &[bool], w: &[f32]) -> Option<Stump> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::weights::testing::{data, duplicate_positives, positive_weight};
     use ferrisk::Kind as _;
+
+    #[test]
+    fn weight_k_is_k_copies_exactly() {
+        let (x, y) = data(300, 3, 7);
+        let weighted = fit(&x, &y, &positive_weight(&y, 3.0)).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit(&xd, &yd, &vec![1.0; xd.rows]).unwrap();
+        assert_eq!(weighted, copies);
+        let unweighted = fit(&x, &y, &vec![1.0; x.rows]).unwrap();
+        assert_ne!(weighted, unweighted);
+        // Covers are weighted row counts: 3 per positive, 1 per negative.
+        let pos = y.iter().filter(|&&v| v).count() as f32;
+        let total = weighted.left_cover + weighted.right_cover;
+        assert_eq!(total, 3.0 * pos + (y.len() as f32 - pos));
+    }
 
     #[test]
     fn finds_the_separating_column_and_threshold() {
