@@ -109,7 +109,7 @@ fn cholesky_solve(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
                 sum -= l[i * n + k] * l[j * n + k];
             }
             if i == j {
-                if !(sum > 0.0) || !sum.is_finite() {
+                if sum.is_nan() || sum <= 0.0 || sum.is_infinite() {
                     return None;
                 }
                 l[i * n + i] = sum.sqrt();
