@@ -139,7 +139,9 @@ fn cholesky_solve(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
 /// Σ wᵢ·(ln(1 + e^{zᵢ}) − yᵢzᵢ) + α/2 |β|², `zᵢ = β·xᵢ + b`, the bias
 /// unpenalised (smartcore's objective, with each row's term weighted).
 /// The Hessian is `Xᵀ diag(wᵢ pᵢ(1−pᵢ)) X + α I` over the columns and the
-/// bias; stops when the largest gradient entry is below 1e-9 · Σw.
+/// bias; stops when the largest gradient entry is below 1e-9 · Σw, the
+/// Newton decrement gᵀH⁻¹g below 1e-14 · (1 + f), or a step no longer
+/// lowers f.
 pub fn fit_logistic_newton(
     x: &Matrix,
     y: &[bool],
@@ -226,15 +228,19 @@ pub fn fit_logistic_newton(
         }
         let Some(step) = step else { break };
         let slope: f64 = g.iter().zip(&step).map(|(a, b)| a * b).sum();
+        // −slope = gᵀH⁻¹g, twice the Newton estimate of f − min f.
+        if -slope <= 1e-14 * (1.0 + f.abs()) {
+            break;
+        }
         let mut t = 1.0;
         let mut moved = false;
         while t >= 1e-12 {
             let cand: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + t * s).collect();
             let fc = objective(&cand);
             if fc <= f + 1e-4 * t * slope {
+                moved = fc < f;
                 beta = cand;
                 f = fc;
-                moved = true;
                 break;
             }
             t /= 2.0;
