@@ -146,6 +146,13 @@ impl Trainer for Svm<'_> {
             1,
         );
         let (m, calibration) = fit_svm(&xs, &ys, &ws, &svm, self.rbf).map_err(|e| e.to_string())?;
+        if self.rbf && !crate::weights::all_ones(&ws) {
+            notes.push(
+                "weighted rows: fitted by ferrisk's SMO solver with penalty C·w per row \
+                 (smartcore's SVC has one C for all rows), to convergence (--svm-epochs unused)"
+                    .into(),
+            );
+        }
         let model = match m {
             SvmModel::Linear(l) => Model::from(l),
             SvmModel::Kernel(k) => {
