@@ -11,10 +11,18 @@ use ferrisk_train::calibrate::CalibrationChoice;
 use ferrisk_train::data::{self, SchemaFile, Table};
 use ferrisk_train::models::{KindParams, Trainer};
 use ferrisk_train::pipeline::{self, Evaluation, TrainConfig};
+use ferrisk_train::reproducible;
+use ferrisk_train::weights::ClassWeights;
 
 use crate::common::{flatten, print_metrics, write_atomic, Bars};
 
 #[derive(Args)]
+#[command(
+    after_long_help = "Reproducible files: the same data, flags and --seed give the same model \
+whatever --threads is. A file also records when it was made (created_unix) and how long the fit took \
+(fit_seconds); with SOURCE_DATE_EPOCH set (seconds since 1970, the reproducible-builds convention) it \
+records that time as created_unix and a fit time of 0, so two runs write byte-identical files."
+)]
 pub struct TrainArgs {
     /// Training data: a CSV with a header row (`,` `;` or tab separated).
     #[arg(long, value_name = "FILE.csv")]
@@ -95,6 +103,18 @@ pub struct TrainArgs {
     /// when its cross-fitted log-loss beats the kind's own; own; platt.
     #[arg(long, value_enum, default_value_t = CalibrationChoice::Auto, help_heading = "Decision")]
     pub calibration: CalibrationChoice,
+    /// Class weights: `balanced` (class c weighs n / (2·n_c), n the labelled
+    /// rows, n_c those of class c), POSITIVE=W,NEGATIVE=W with the label's
+    /// values (e.g. bad=5,good=1), or none (every row weighs 1). Every kind
+    /// fits a row of weight W as if it were there W times (its loss,
+    /// impurity or gradient times W); the weights are stored in the file's
+    /// params (class_weight). Probabilities then follow the weighted classes.
+    #[arg(long, default_value = "none", value_name = "SPEC")]
+    pub class_weight: String,
+    /// Training threads (default: all cores). The model does not depend on
+    /// it: with SOURCE_DATE_EPOCH set, any --threads writes the same bytes.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Every model kind's own flags (declared with the kind, in `ferrisk_train::models`).
     #[command(flatten)]
     pub kinds: KindParams,
@@ -138,6 +158,17 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
 }
 
 fn run(a: TrainArgs) -> Result<ExitCode> {
+    let threads = match a.threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => {
+            // candle sizes its matrix products by this variable (as rayon
+            // does its pool); set before any thread exists.
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+            n
+        }
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let epoch = reproducible::source_date_epoch()?;
     let kinds = kinds(&a.model, &a.kinds)?;
     if !(a.test_size >= 0.0 && a.test_size < 1.0) {
         bail!(
@@ -191,6 +222,11 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         ds.labels.len() - ds.positives(),
         ds.negative
     );
+    let class_weight =
+        ClassWeights::parse(&a.class_weight, &ds.positive, &ds.negative, &ds.labels)?;
+    if let Some(w) = &class_weight {
+        eprintln!("class weights: {}", w.describe());
+    }
     let cfg = TrainConfig {
         seed: a.seed,
         evaluation,
@@ -207,6 +243,8 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
             Some(p) => read_catalogue(p, &ds)?,
             None => Vec::new(),
         },
+        class_weight,
+        threads,
     };
     let single_file = kinds.len() == 1 && a.out.extension().is_some_and(|e| e == "frk");
     if !single_file {
@@ -217,7 +255,11 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
     let mut summary = Vec::new();
     for kind in kinds {
         eprintln!("\ntraining {} ...", kind.name());
-        let trained = pipeline::train(kind.as_ref(), &table, &ds, &cfg, &bars)?;
+        let mut trained = pipeline::train(kind.as_ref(), &table, &ds, &cfg, &bars)?;
+        if let Some(epoch) = epoch {
+            reproducible::stamp(&mut trained.bundle, epoch);
+            trained.bytes = ferrisk::format::encode(&trained.bundle)?;
+        }
         let path = if single_file {
             a.out.clone()
         } else {

@@ -1092,3 +1092,146 @@ fn evaluation_without_a_test_split_and_out_of_time() {
     let e = String::from_utf8_lossy(&run(&mut cmd).stderr).to_string();
     assert!(e.contains("both sides need rows"), "{e}");
 }
+
+/// German credit when ../shared/data has it, else synthetic customers
+/// written into `dir`: (file, label, positive class).
+fn german_or_synthetic(dir: &Path) -> (PathBuf, &'static str, &'static str) {
+    let german = repo().join("../shared/data/statlog_german_credit/german_credit.csv");
+    if german.is_file() {
+        (german, "creditability", "bad")
+    } else {
+        eprintln!(
+            "{} is missing: synthetic customers instead",
+            german.display()
+        );
+        let data = write(dir, "s.csv", &ferrisk_train::synth::generate(1000, 7));
+        (data, "default", "yes")
+    }
+}
+
+#[test]
+fn training_writes_the_same_bytes_whatever_the_threads() {
+    let dir = tmp("threads");
+    let (data, label, positive) = german_or_synthetic(&dir);
+    let started = std::time::Instant::now();
+    for weights in ["none", "balanced"] {
+        let mut runs = Vec::new();
+        for threads in ["1", "2"] {
+            let out = dir.join(format!("{weights}-{threads}"));
+            ok(bin()
+                .env("SOURCE_DATE_EPOCH", "1700000000")
+                .args(["train", "--label", label, "--positive", positive])
+                .args(["--model", "all", "--attn-epochs", "5"])
+                .args(["--class-weight", weights, "--threads", threads])
+                .arg("--data")
+                .arg(&data)
+                .arg("--out")
+                .arg(&out));
+            runs.push(out);
+        }
+        for kind in kinds() {
+            let file = format!("{kind}.frk");
+            let one = std::fs::read(runs[0].join(&file)).unwrap();
+            let two = std::fs::read(runs[1].join(&file)).unwrap();
+            assert!(
+                one == two,
+                "{kind}, --class-weight {weights}: --threads 1 and --threads 2 wrote different files"
+            );
+            let b = ferrisk::Scorer::from_bytes(&one).unwrap().into_bundle();
+            assert_eq!(b.metadata.created_unix, 1_700_000_000, "{kind}");
+            assert_eq!(b.report.map(|r| r.fit_seconds), Some(0.0), "{kind}");
+            let recorded = b.metadata.params.iter().find(|(k, _)| k == "class_weight");
+            assert_eq!(recorded.is_some(), weights == "balanced", "{kind}");
+        }
+    }
+    eprintln!(
+        "every kind trained 4 times in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn bad_class_weights_threads_and_source_date_epoch_are_named() {
+    let dir = tmp("weights");
+    let data = write(&dir, "s.csv", &ferrisk_train::synth::generate(300, 5));
+    let train = |out: &str| {
+        let mut c = bin();
+        c.args(["train", "--label", "default", "--positive", "yes"])
+            .args(["--model", "lr"])
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(dir.join(out));
+        c
+    };
+    // Explicit weights train and are recorded as given.
+    ok(train("ok.frk").args(["--class-weight", "yes=2.5,no=1"]));
+    let b = ferrisk::Scorer::from_bytes(&std::fs::read(dir.join("ok.frk")).unwrap())
+        .unwrap()
+        .into_bundle();
+    assert!(
+        b.metadata
+            .params
+            .contains(&("class_weight".into(), "yes=2.5, no=1".into())),
+        "{:?}",
+        b.metadata.params
+    );
+    let cases: [(&[&str], Option<&str>, &str); 9] = [
+        (
+            &["--class-weight", "yes=5"],
+            None,
+            "--class-weight 'yes=5': no weight for class 'no' (give both: yes=W,no=W)",
+        ),
+        (
+            &["--class-weight", "yes=5,maybe=1"],
+            None,
+            "'maybe' is not a class of the label (its classes are 'yes' and 'no')",
+        ),
+        (
+            &["--class-weight", "yes=-1,no=1"],
+            None,
+            "the weight of class 'yes' must be a finite number in [1e-6, 1e6], got -1",
+        ),
+        (
+            &["--class-weight", "yes=1,no=inf"],
+            None,
+            "the weight of class 'no' must be a finite number",
+        ),
+        (
+            &["--class-weight", "yes=abc,no=1"],
+            None,
+            "the weight 'abc' of class 'yes' is not a number",
+        ),
+        (
+            &["--class-weight", "yes=1,yes=2"],
+            None,
+            "class 'yes' is given twice",
+        ),
+        (
+            &["--class-weight", "heavy"],
+            None,
+            "--class-weight 'heavy': 'heavy' is not CLASS=WEIGHT",
+        ),
+        (&["--threads", "0"], None, "--threads must be at least 1"),
+        (
+            &[],
+            Some("yesterday"),
+            "SOURCE_DATE_EPOCH='yesterday' is not a time in whole seconds since 1970",
+        ),
+    ];
+    for (i, (args, epoch, want)) in cases.into_iter().enumerate() {
+        let out = format!("bad-{i}.frk");
+        let mut c = train(&out);
+        c.args(args);
+        if let Some(e) = epoch {
+            c.env("SOURCE_DATE_EPOCH", e);
+        }
+        let e = fails(&mut c);
+        let line = e
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("no error line: {e}"));
+        assert!(line.contains(want), "{args:?}: {e}");
+        assert!(!dir.join(&out).exists(), "{args:?} wrote a file");
+    }
+}

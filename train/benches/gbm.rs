@@ -63,7 +63,7 @@ fn main() {
             ),
         ] {
             let t = Instant::now();
-            let fit = match fit_detailed(&x, &y, &params, &mut |_, _, _| {}) {
+            let fit = match fit_detailed(&x, &y, &vec![1.0; x.rows], &params, &mut |_, _, _| {}) {
                 Ok(f) => f,
                 Err(e) => {
                     eprintln!("fit failed: {e}");

@@ -58,7 +58,8 @@ fn run(
     let features = feature_slots(&schema);
     let mut epochs = 0;
     let start = Instant::now();
-    let model = attention::fit(&xt, &yt, &features, p, &mut |e, max, tl, vl| {
+    let ones = vec![1.0; xt.rows];
+    let model = attention::fit(&xt, &yt, &ones, &features, p, &mut |e, max, tl, vl| {
         epochs = e;
         if !quiet {
             println!("epoch {e:>3}/{max}  train {tl:.4}  valid {vl:.4}");
@@ -67,7 +68,7 @@ fn run(
     let seconds = start.elapsed().as_secs_f64();
     model.check_shapes(schema.width()).map_err(|e| anyhow!(e))?;
     let margins: Vec<f32> = (0..xv.rows).map(|r| model.logit(xv.row(r))).collect();
-    let lr = linear::fit_logistic(&xt, &yt, &Default::default())?;
+    let lr = linear::fit_logistic(&xt, &yt, &ones, &Default::default())?;
     let lr_margins: Vec<f32> = (0..xv.rows).map(|r| lr.output(xv.row(r))).collect();
     Ok((auc(&margins, &yv)?, auc(&lr_margins, &yv)?, epochs, seconds))
 }

@@ -94,18 +94,31 @@ impl Binned {
 
     /// Bins `m` with at most `max_bins` (≤ 255) value bins per column.
     pub fn new(m: &Matrix, max_bins: usize) -> Binned {
+        Binned::weighted(m, max_bins, None)
+    }
+
+    /// [`Binned::new`] with a sample weight per row: a column's quantile
+    /// cuts (when it has more distinct values than bins) count each row
+    /// with its weight, so a row of weight k bins as k copies of it would.
+    /// With every weight 1 (or `None`) the bins are those of [`Binned::new`].
+    pub fn weighted(m: &Matrix, max_bins: usize, weights: Option<&[f32]>) -> Binned {
         let max_bins = max_bins.clamp(2, MAX_BINS - 1);
         let mut codes = vec![0u8; m.rows * m.cols];
         let mut split_values = Vec::with_capacity(m.cols);
-        let mut col = Vec::with_capacity(m.rows);
+        let mut col: Vec<(f32, f64)> = Vec::with_capacity(m.rows);
+        let weight = |r: usize| {
+            weights
+                .and_then(|w| w.get(r))
+                .map_or(1.0, |&v| f64::from(v))
+        };
         for c in 0..m.cols {
             col.clear();
             col.extend(
                 (0..m.rows)
-                    .map(|r| m.data[r * m.cols + c])
-                    .filter(|v| !v.is_nan()),
+                    .map(|r| (m.data[r * m.cols + c], weight(r)))
+                    .filter(|(v, _)| !v.is_nan()),
             );
-            col.sort_by(f32::total_cmp);
+            col.sort_by(|a, b| a.0.total_cmp(&b.0));
             let edges = cut_points(&col, max_bins);
             let out = &mut codes[c * m.rows..(c + 1) * m.rows];
             for (r, code) in out.iter_mut().enumerate() {
@@ -138,19 +151,20 @@ pub fn separate(lo: f32, hi: f32) -> f32 {
     }
 }
 
-/// Split values for sorted, NaN-free `values`: every distinct value gets
-/// its own bin while they fit; otherwise quantile cuts at distinct values.
-fn cut_points(sorted: &[f32], max_bins: usize) -> Vec<f32> {
+/// Split values for NaN-free `(value, weight)` pairs sorted by value: every
+/// distinct value gets its own bin while they fit; otherwise cuts at
+/// distinct values with about equal weight in each bin.
+fn cut_points(sorted: &[(f32, f64)], max_bins: usize) -> Vec<f32> {
     let mut distinct: Vec<f32> = Vec::new();
-    let mut counts: Vec<usize> = Vec::new();
-    for &v in sorted {
+    let mut weights: Vec<f64> = Vec::new();
+    for &(v, w) in sorted {
         if distinct.last() == Some(&v) {
-            if let Some(k) = counts.last_mut() {
-                *k += 1;
+            if let Some(k) = weights.last_mut() {
+                *k += w;
             }
         } else {
             distinct.push(v);
-            counts.push(1);
+            weights.push(w);
         }
     }
     if distinct.len() <= 1 {
@@ -159,17 +173,17 @@ fn cut_points(sorted: &[f32], max_bins: usize) -> Vec<f32> {
     if distinct.len() <= max_bins {
         return distinct.windows(2).map(|w| separate(w[0], w[1])).collect();
     }
-    // Greedy equal-frequency cuts between distinct values.
-    let total = sorted.len() as f64;
+    // Greedy equal-weight cuts between distinct values.
+    let total: f64 = weights.iter().sum();
     let per_bin = total / max_bins as f64;
     let mut edges = Vec::with_capacity(max_bins - 1);
-    let mut seen = 0usize;
+    let mut seen = 0.0f64;
     let mut next_target = per_bin;
     for i in 0..distinct.len() - 1 {
-        seen += counts[i];
-        if seen as f64 >= next_target && edges.len() < max_bins - 1 {
+        seen += weights[i];
+        if seen >= next_target && edges.len() < max_bins - 1 {
             edges.push(separate(distinct[i], distinct[i + 1]));
-            while next_target <= seen as f64 {
+            while next_target <= seen {
                 next_target += per_bin;
             }
         }

@@ -10,5 +10,7 @@ pub mod data;
 pub mod models;
 pub mod pipeline;
 pub mod prep;
+pub mod reproducible;
 pub mod split;
 pub mod synth;
+pub mod weights;

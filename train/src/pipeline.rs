@@ -64,6 +64,10 @@ pub struct TrainConfig {
     pub kinds: KindParams,
     pub scorecard: ferrisk::credit::Scorecard,
     pub reasons: Vec<ferrisk::credit::ReasonText>,
+    /// Class weights (`--class-weight`); `None`: every row weighs 1.
+    pub class_weight: Option<crate::weights::ClassWeights>,
+    /// Threads a trainer may use (`--threads`); the model does not depend on it.
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -77,6 +81,8 @@ impl Default for TrainConfig {
             kinds: KindParams::default(),
             scorecard: Default::default(),
             reasons: Vec::new(),
+            class_weight: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -94,6 +100,9 @@ impl TrainConfig {
                 format!("{:?}", self.calibration).to_lowercase(),
             ),
         ];
+        if let Some(w) = &self.class_weight {
+            p.push(("class_weight".into(), w.describe()));
+        }
         p.extend(kind.params());
         p
     }
@@ -147,12 +156,15 @@ pub fn fit_bundle(
         })?;
     let y: Vec<bool> = rows.iter().map(|&r| ds.labels[r]).collect();
     let background = x.column_means();
+    let weights = crate::weights::row_weights(cfg.class_weight.as_ref(), &y);
     let fitted = kind
         .fit(&FitInput {
             x: &x,
             y: &y,
+            weights: &weights,
             schema: &schema,
             seed: cfg.seed,
+            threads: cfg.threads.max(1),
             progress,
         })
         .map_err(|message| TrainError::Fit {
@@ -286,15 +298,9 @@ pub struct Trained {
     pub bundle: Bundle,
 }
 
-/// Seconds since the epoch, or `SOURCE_DATE_EPOCH` when set (reproducible
-/// files).
+/// Seconds since the epoch (the CLI replaces it by `SOURCE_DATE_EPOCH`
+/// when that is set: see `reproducible`).
 fn now_unix() -> u64 {
-    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        return t;
-    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -401,11 +407,7 @@ pub fn train(
 
     let started = Instant::now();
     let (mut bundle, notes) = fit_bundle(kind, table, ds, &train_rows, cfg, progress)?;
-    let fit_seconds = if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
-        0.0
-    } else {
-        started.elapsed().as_secs_f64()
-    };
+    let fit_seconds = started.elapsed().as_secs_f64();
 
     // Calibration, then threshold, on the out-of-fold predictions.
     let cal = calibrate::choose(

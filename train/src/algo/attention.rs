@@ -38,6 +38,17 @@
 //!   depend on the thread count: one seed gives identical weights on one
 //!   machine. (Across CPUs with different SIMD support the last bits may
 //!   differ, as gemm picks its kernels at run time.)
+//! - **Sample weights.** Each row's loss is multiplied by its weight over
+//!   the mean weight of the training rows, so a batch's loss is an unbiased
+//!   estimate of the weighted mean loss Σwᵢℓᵢ / Σwᵢ (what k copies of a row
+//!   of weight k give in expectation; batches are drawn uniformly, so the
+//!   two are equivalent in distribution, not step for step). The
+//!   validation loss of early stopping is the weighted mean. With every
+//!   weight 1 the unweighted code path runs (bit for bit the models of
+//!   before).
+//! - **Threads.** The only threaded work is candle's matrix products
+//!   (gemm over rayon), run in the pool the caller installs; see
+//!   Determinism.
 //! - **Export.** Weights are copied out as `f32` in the runtime's layout
 //!   (row-major, one row per output); the tests check that the runtime's
 //!   forward pass reproduces this network's eval-mode logits.
@@ -181,10 +192,11 @@ impl AttentionParams {
         &self,
         x: &Matrix,
         y: &[bool],
+        w: &[f32],
         features: &[FeatureSlot],
         progress: &mut dyn FnMut(usize, usize, f64, f64),
     ) -> Result<Attention, AttentionError> {
-        fit(x, y, features, self, progress)
+        fit(x, y, w, features, self, progress)
     }
 }
 
@@ -199,6 +211,8 @@ pub enum AttentionError {
     Candle(#[from] candle_core::Error),
     #[error("attention: training diverged (loss is not finite at epoch {epoch})")]
     Diverged { epoch: usize },
+    #[error("attention: {0}")]
+    Weights(#[from] crate::weights::WeightError),
 }
 
 /// The design rows as the network reads them: numeric values and global
@@ -677,6 +691,13 @@ fn bce_with_logits(z: &Tensor, y: &Tensor) -> candle_core::Result<Tensor> {
     (softplus - z.mul(y)?)?.mean_all()
 }
 
+/// [`bce_with_logits`] with each row's loss times `w` (relative weights
+/// with mean 1 over the training rows): `Σ wᵢℓᵢ / batch`.
+fn weighted_bce_with_logits(z: &Tensor, y: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
+    let softplus = (z.relu()? + (z.abs()?.neg()?.exp()? + 1.0)?.log()?)?;
+    (softplus - z.mul(y)?)?.mul(w)?.mean_all()
+}
+
 fn log_loss(logits: &[f32], y: &[bool]) -> f64 {
     let total: f64 = logits
         .iter()
@@ -687,6 +708,21 @@ fn log_loss(logits: &[f32], y: &[bool]) -> f64 {
         })
         .sum();
     total / logits.len().max(1) as f64
+}
+
+/// Weighted mean log-loss `Σ wᵢℓᵢ / Σ wᵢ`.
+fn weighted_log_loss(logits: &[f32], y: &[bool], w: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for ((&z, &t), &s) in logits.iter().zip(y).zip(w) {
+        let z = z as f64;
+        total += s * (z.max(0.0) - if t { z } else { 0.0 } + (-z.abs()).exp().ln_1p());
+    }
+    let weight: f64 = w.iter().sum();
+    if weight > 0.0 {
+        total / weight
+    } else {
+        0.0
+    }
 }
 
 /// Checks that `features` tile the design row in order (the runtime's rule).
@@ -713,18 +749,19 @@ fn check_features(features: &[FeatureSlot], cols: usize) -> Result<(), Attention
 }
 
 /// Fits the network on the scaled design rows `x` (labels `y`, `true` =
-/// positive) whose columns `features` describes (one slot per original
-/// feature, schema order). `progress(epoch, max_epochs, train_loss,
-/// valid_loss)` is called after every epoch (1-based; `valid_loss` is NaN
-/// without a validation split).
+/// positive; sample weights `w`, one per row) whose columns `features`
+/// describes (one slot per original feature, schema order).
+/// `progress(epoch, max_epochs, train_loss, valid_loss)` is called after
+/// every epoch (1-based; `valid_loss` is NaN without a validation split).
 pub fn fit(
     x: &Matrix,
     y: &[bool],
+    w: &[f32],
     features: &[FeatureSlot],
     p: &AttentionParams,
     progress: &mut dyn FnMut(usize, usize, f64, f64),
 ) -> Result<Attention, AttentionError> {
-    let net = train(x, y, features, p, progress)?;
+    let net = train(x, y, w, features, p, progress)?;
     Ok(net.export(features, p)?)
 }
 
@@ -732,6 +769,7 @@ pub fn fit(
 fn train(
     x: &Matrix,
     y: &[bool],
+    w: &[f32],
     features: &[FeatureSlot],
     p: &AttentionParams,
     progress: &mut dyn FnMut(usize, usize, f64, f64),
@@ -747,6 +785,8 @@ fn train(
         )));
     }
     check_features(features, x.cols)?;
+    crate::weights::check(w, x.rows)?;
+    let weighted = !crate::weights::all_ones(w);
     let positives = y.iter().filter(|&&t| t).count();
     if positives == 0 || positives == y.len() {
         return Err(AttentionError::Data(
@@ -771,6 +811,9 @@ fn train(
     let mut opt_decay = AdamW::new(decay, adam(p.weight_decay))?;
     let mut opt_plain = AdamW::new(plain, adam(0.0))?;
     let valid_y: Vec<bool> = valid.iter().map(|&r| y[r]).collect();
+    let valid_w: Vec<f64> = valid.iter().map(|&r| f64::from(w[r])).collect();
+    // Relative weights, mean 1 over the training rows.
+    let mean_w = train.iter().map(|&r| f64::from(w[r])).sum::<f64>() / train.len().max(1) as f64;
     let vars = net.all_vars();
     let mut best: Option<(f64, Vec<Tensor>)> = None;
     let mut since_best = 0usize;
@@ -789,7 +832,16 @@ fn train(
                 rng: &mut rng,
             };
             let logits = net.forward(&num, &cat, Some(&mut dropout))?;
-            let loss = bce_with_logits(&logits, &target)?;
+            let loss = if weighted {
+                let rel: Vec<f32> = chunk
+                    .iter()
+                    .map(|&r| (f64::from(w[r]) / mean_w) as f32)
+                    .collect();
+                let rel = Tensor::from_vec(rel, chunk.len(), &dev)?;
+                weighted_bce_with_logits(&logits, &target, &rel)?
+            } else {
+                bce_with_logits(&logits, &target)?
+            };
             let value = loss.to_scalar::<f32>()? as f64;
             if !value.is_finite() {
                 return Err(AttentionError::Diverged { epoch });
@@ -805,7 +857,12 @@ fn train(
             progress(epoch, p.epochs, train_loss, f64::NAN);
             continue;
         }
-        let valid_loss = log_loss(&net.logits(&inputs, &valid, &dev)?, &valid_y);
+        let valid_logits = net.logits(&inputs, &valid, &dev)?;
+        let valid_loss = if weighted {
+            weighted_log_loss(&valid_logits, &valid_y, &valid_w)
+        } else {
+            log_loss(&valid_logits, &valid_y)
+        };
         progress(epoch, p.epochs, train_loss, valid_loss);
         if !valid_loss.is_finite() {
             return Err(AttentionError::Diverged { epoch });
@@ -837,6 +894,68 @@ mod tests {
     use super::*;
     use ferrisk::Kind as _;
     use rand_distr::{Distribution, StandardNormal};
+
+    /// Every row weighs 1.
+    fn ones(x: &Matrix) -> Vec<f32> {
+        vec![1.0; x.rows]
+    }
+
+    #[test]
+    fn weight_k_matches_k_copies_statistically() {
+        // Minibatches are drawn uniformly, so weight 3 on the positives and
+        // three copies of each positive row optimise the same objective but
+        // not step for step. The weighted run gets as many optimiser steps
+        // as the copies (whose epochs are 5/3 as long). Averaged over three
+        // seeds, (1) the weighted training objective Σwℓ/Σw each reaches, and
+        // (2) the mean predicted probability (before calibration) on fresh
+        // rows, agree within a quarter of how far the unweighted model is.
+        let (mut loss, mut mean) = ([0.0f64; 3], [0.0f64; 3]);
+        for seed in 0..3 {
+            let (x, y) = synthetic(600, 12 + 2 * seed);
+            let (xt, _) = synthetic(600, 13 + 2 * seed);
+            let p = small()
+                .seed(7 + seed)
+                .epochs(30)
+                .validation_fraction(0.0)
+                .dropout(0.0);
+            let w: Vec<f32> = y.iter().map(|&v| if v { 3.0 } else { 1.0 }).collect();
+            let mut idx: Vec<usize> = (0..x.rows).collect();
+            for _ in 0..2 {
+                idx.extend((0..x.rows).filter(|&r| y[r]));
+            }
+            let xd = x.select(&idx);
+            let yd: Vec<bool> = idx.iter().map(|&r| y[r]).collect();
+            let none = &mut |_: usize, _: usize, _: f64, _: f64| {};
+            let f = slots();
+            let steps = p.epochs * xd.rows / x.rows;
+            let models = [
+                fit(&x, &y, &w, &f, &p.clone().epochs(steps), none).unwrap(),
+                fit(&xd, &yd, &ones(&xd), &f, &p, none).unwrap(),
+                fit(&x, &y, &ones(&x), &f, &p, none).unwrap(),
+            ];
+            let w64: Vec<f64> = w.iter().map(|&v| f64::from(v)).collect();
+            for (k, m) in models.iter().enumerate() {
+                let logits: Vec<f32> = (0..x.rows).map(|r| m.logit(x.row(r))).collect();
+                loss[k] += weighted_log_loss(&logits, &y, &w64) / 3.0;
+                let p_mean = (0..xt.rows)
+                    .map(|r| 1.0 / (1.0 + (-f64::from(m.logit(xt.row(r)))).exp()))
+                    .sum::<f64>()
+                    / xt.rows as f64;
+                mean[k] += p_mean / 3.0;
+            }
+        }
+        let [weighted, copies, unweighted] = loss;
+        assert!(
+            (weighted - copies).abs() < 0.25 * (unweighted - copies),
+            "weighted objective: weighted {weighted} copies {copies} unweighted {unweighted}"
+        );
+        let [weighted, copies, unweighted] = mean;
+        assert!(
+            (weighted - copies).abs() < 0.25 * (copies - unweighted),
+            "mean probability: weighted {weighted} copies {copies} unweighted {unweighted}"
+        );
+        assert!(copies - unweighted > 0.1, "{copies} {unweighted}");
+    }
 
     /// Two numeric features, a 3-category and a 2-category feature, laid
     /// out as the schema lays out a scaled design row (5+2 = 7 columns).
@@ -910,7 +1029,7 @@ mod tests {
         let (mut x, y) = synthetic(300, 1);
         let features = slots();
         let p = small();
-        let net = train(&x, &y, &features, &p, &mut |_, _, _, _| {}).unwrap();
+        let net = train(&x, &y, &ones(&x), &features, &p, &mut |_, _, _, _| {}).unwrap();
         let model = net.export(&features, &p).unwrap();
         assert_eq!(model.check_shapes(7), Ok(()));
         // Some rows with an unknown category (no one-hot column set), so the
@@ -939,10 +1058,18 @@ mod tests {
         let (x, y) = synthetic(200, 2);
         let features = slots();
         let p = small().epochs(3);
-        let a = fit(&x, &y, &features, &p, &mut |_, _, _, _| {}).unwrap();
-        let b = fit(&x, &y, &features, &p, &mut |_, _, _, _| {}).unwrap();
+        let a = fit(&x, &y, &ones(&x), &features, &p, &mut |_, _, _, _| {}).unwrap();
+        let b = fit(&x, &y, &ones(&x), &features, &p, &mut |_, _, _, _| {}).unwrap();
         assert_eq!(a, b);
-        let c = fit(&x, &y, &features, &p.clone().seed(8), &mut |_, _, _, _| {}).unwrap();
+        let c = fit(
+            &x,
+            &y,
+            &ones(&x),
+            &features,
+            &p.clone().seed(8),
+            &mut |_, _, _, _| {},
+        )
+        .unwrap();
         assert_ne!(a.blocks[0].wq, c.blocks[0].wq);
     }
 
@@ -960,7 +1087,7 @@ mod tests {
             .patience(10)
             .seed(5);
         let mut calls = Vec::new();
-        let model = fit(&xt, &yt, &slots(), &p, &mut |e, max, tl, vl| {
+        let model = fit(&xt, &yt, &ones(&xt), &slots(), &p, &mut |e, max, tl, vl| {
             calls.push((e, max, tl, vl))
         })
         .unwrap();
@@ -976,7 +1103,8 @@ mod tests {
         assert!(a > 0.8, "held-out AUC {a}");
         // A linear score cannot use the sign agreement: logistic regression
         // on the same rows only gets the category effect.
-        let lr = crate::algo::linear::fit_logistic(&xt, &yt, &Default::default()).unwrap();
+        let lr =
+            crate::algo::linear::fit_logistic(&xt, &yt, &ones(&xt), &Default::default()).unwrap();
         let linear: Vec<f32> = test_rows.iter().map(|&r| lr.output(x.row(r))).collect();
         let b = auc(&linear, &yv);
         assert!(
@@ -1008,7 +1136,7 @@ mod tests {
                     sub.row_mut(r)[j] = x.row(r)[c];
                 }
             }
-            let net = train(&sub, &y, &features, &p, &mut |_, _, _, _| {}).unwrap();
+            let net = train(&sub, &y, &ones(&sub), &features, &p, &mut |_, _, _, _| {}).unwrap();
             let model = net.export(&features, &p).unwrap();
             assert_eq!(model.check_shapes(cols.len()), Ok(()));
             let rows: Vec<usize> = (0..sub.rows).collect();
@@ -1027,14 +1155,21 @@ mod tests {
         let f = slots();
         let none = &mut |_: usize, _: usize, _: f64, _: f64| {};
         let err = |r: Result<Attention, AttentionError>| r.unwrap_err().to_string();
-        assert!(err(fit(&x, &y, &f, &small().n_heads(3), none)).contains("n_heads"));
-        assert!(err(fit(&x, &y, &f, &small().dropout(1.0), none)).contains("dropout"));
+        assert!(err(fit(&x, &y, &ones(&x), &f, &small().n_heads(3), none)).contains("n_heads"));
+        assert!(err(fit(&x, &y, &ones(&x), &f, &small().dropout(1.0), none)).contains("dropout"));
+        assert!(err(fit(
+            &x,
+            &y,
+            &ones(&x),
+            &f,
+            &small().validation_fraction(1.0),
+            none
+        ))
+        .contains("validation_fraction"));
+        assert!(err(fit(&x, &y[1..], &ones(&x), &f, &small(), none)).contains("labels"));
         assert!(
-            err(fit(&x, &y, &f, &small().validation_fraction(1.0), none))
-                .contains("validation_fraction")
+            err(fit(&x, &y, &ones(&x), &f[..3], &small(), none)).contains("cover 5 design columns")
         );
-        assert!(err(fit(&x, &y[1..], &f, &small(), none)).contains("labels"));
-        assert!(err(fit(&x, &y, &f[..3], &small(), none)).contains("cover 5 design columns"));
-        assert!(err(fit(&x, &[true; 50], &f, &small(), none)).contains("one class"));
+        assert!(err(fit(&x, &[true; 50], &ones(&x), &f, &small(), none)).contains("one class"));
     }
 }

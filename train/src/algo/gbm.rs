@@ -39,8 +39,18 @@
 //!   `early_stopping_rounds` rounds after the best round and keeps the trees up
 //!   to it. Without a validation split every round is kept.
 //!
+//! - **Sample weights.** Row `i` of weight `sᵢ` has gradient `sᵢ·(pᵢ − yᵢ)`
+//!   and hessian `sᵢ·pᵢ(1 − pᵢ)`, so every histogram, leaf value, cover,
+//!   `min_child_weight` test and gain weighs it `sᵢ` times; `base` is the
+//!   log-odds of the weighted positive rate, the validation log-loss is the
+//!   weighted mean, and the bins' quantile cuts weigh rows too. Without row
+//!   subsampling and validation split (both draw rows uniformly) a row of
+//!   weight k is fitted as k copies of it, up to rounding (tested).
+//!
 //! Training is deterministic for a fixed seed: one `SmallRng` draws the
 //! validation split, then each round's rows and columns, in a fixed order.
+//! The thread count (`threads`) only splits histogram columns, each summed
+//! by one thread in row order, so it never changes the result.
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
@@ -82,6 +92,8 @@ pub struct GbmParams {
     /// 0 trains on every row and keeps every round.
     pub validation_fraction: f64,
     pub seed: u64,
+    /// Threads building histograms (the model does not depend on it).
+    pub threads: usize,
 }
 
 impl Default for GbmParams {
@@ -100,6 +112,7 @@ impl Default for GbmParams {
             early_stopping_rounds: 30,
             validation_fraction: 0.15,
             seed: 42,
+            threads: std::thread::available_parallelism().map_or(1, |t| t.get()),
         }
     }
 }
@@ -119,6 +132,7 @@ impl GbmParams {
         early_stopping_rounds: usize,
         validation_fraction: f64,
         seed: u64,
+        threads: usize,
     }
 
     /// Checks every parameter; [`fit`] calls this first.
@@ -172,9 +186,10 @@ impl GbmParams {
         &self,
         x: &Matrix,
         y: &[bool],
+        w: &[f32],
         progress: &mut dyn FnMut(usize, usize, f64),
     ) -> Result<TreeEnsemble, GbmError> {
-        fit(x, y, self, progress)
+        fit(x, y, w, self, progress)
     }
 }
 
@@ -201,6 +216,8 @@ pub enum GbmError {
     OneClass(Class),
     #[error("training diverged at round {round}: a leaf value is not finite (try a larger lambda or a smaller learning rate)")]
     Diverged { round: usize },
+    #[error(transparent)]
+    Weights(#[from] crate::weights::WeightError),
 }
 
 /// The class every label belongs to, in [`GbmError::OneClass`].
@@ -238,17 +255,18 @@ pub struct GbmFit {
     pub valid_log_loss: Option<f64>,
 }
 
-/// Fits a boosted ensemble to `x` (NaN = missing) and labels `y` (`true` =
-/// positive). `progress(round, max_rounds, loss)` is called after every
-/// round with the validation log-loss (the training log-loss when there is
-/// no validation split).
+/// Fits a boosted ensemble to `x` (NaN = missing), labels `y` (`true` =
+/// positive) and sample weights `w` (one per row). `progress(round,
+/// max_rounds, loss)` is called after every round with the validation
+/// log-loss (the training log-loss when there is no validation split).
 pub fn fit(
     x: &Matrix,
     y: &[bool],
+    w: &[f32],
     params: &GbmParams,
     progress: &mut dyn FnMut(usize, usize, f64),
 ) -> Result<TreeEnsemble, GbmError> {
-    fit_detailed(x, y, params, progress).map(|f| f.ensemble)
+    fit_detailed(x, y, w, params, progress).map(|f| f.ensemble)
 }
 
 /// Hessian floor, so a node's hessian sum is positive whenever it has rows.
@@ -262,28 +280,39 @@ const PARALLEL_MIN_WORK: usize = 1 << 17;
 pub fn fit_detailed(
     x: &Matrix,
     y: &[bool],
+    w: &[f32],
     params: &GbmParams,
     progress: &mut dyn FnMut(usize, usize, f64),
 ) -> Result<GbmFit, GbmError> {
     params.validate()?;
     check_data(x, y)?;
+    crate::weights::check(w, x.rows)?;
 
     let mut rng = SmallRng::seed_from_u64(params.seed);
     let (train_rows, valid_rows) = stratified_split(y, params.validation_fraction, &mut rng);
     let early_stopping = !valid_rows.is_empty() && params.early_stopping_rounds > 0;
     let train_y: Vec<bool> = train_rows.iter().map(|&r| y[r]).collect();
     let valid_y: Vec<bool> = valid_rows.iter().map(|&r| y[r]).collect();
-    let binned = Binned::new(&x.select(&train_rows), params.max_bins);
+    let train_w: Vec<f64> = train_rows.iter().map(|&r| f64::from(w[r])).collect();
+    let valid_w: Vec<f64> = valid_rows.iter().map(|&r| f64::from(w[r])).collect();
+    let train_w32: Vec<f32> = train_rows.iter().map(|&r| w[r]).collect();
+    let binned = Binned::weighted(&x.select(&train_rows), params.max_bins, Some(&train_w32));
     let n = train_rows.len();
 
     // The split keeps a row of each class for training, so 0 < rate < 1.
-    let rate = train_y.iter().filter(|&&v| v).count() as f64 / n as f64;
+    let positive: f64 = train_w
+        .iter()
+        .zip(&train_y)
+        .filter(|(_, &v)| v)
+        .map(|(s, _)| s)
+        .sum();
+    let rate = positive / train_w.iter().sum::<f64>();
     let base = (rate / (1.0 - rate)).ln() as f32;
     let usable: Vec<usize> = (0..binned.cols).filter(|&c| binned.bins(c) >= 2).collect();
     let grower = Grower {
         binned: &binned,
         params,
-        threads: std::thread::available_parallelism().map_or(1, |t| t.get()),
+        threads: params.threads.max(1),
     };
 
     let mut trees: Vec<Tree> = Vec::new();
@@ -296,8 +325,8 @@ pub fn fit_detailed(
     for round in 1..=params.trees {
         for i in 0..n {
             let p = 1.0 / (1.0 + (-f64::from(base + acc[i])).exp());
-            grad[i] = p - if train_y[i] { 1.0 } else { 0.0 };
-            hess[i] = (p * (1.0 - p)).max(MIN_HESSIAN);
+            grad[i] = (p - if train_y[i] { 1.0 } else { 0.0 }) * train_w[i];
+            hess[i] = (p * (1.0 - p)).max(MIN_HESSIAN) * train_w[i];
         }
         let rows = choose(&(0..n).collect::<Vec<_>>(), params.subsample, &mut rng);
         let cols = choose(&usable, params.colsample, &mut rng);
@@ -314,9 +343,9 @@ pub fn fit_detailed(
         trees.push(grown.tree);
         rounds_run = round;
         let loss = if valid_rows.is_empty() {
-            log_loss(base, &acc, &train_y)
+            log_loss(base, &acc, &train_y, &train_w)
         } else {
-            log_loss(base, &valid_acc, &valid_y)
+            log_loss(base, &valid_acc, &valid_y, &valid_w)
         };
         progress(round, params.trees, loss);
         if early_stopping {
@@ -329,7 +358,8 @@ pub fn fit_detailed(
             }
         }
     }
-    let mut valid_log_loss = (!valid_rows.is_empty()).then(|| log_loss(base, &valid_acc, &valid_y));
+    let mut valid_log_loss =
+        (!valid_rows.is_empty()).then(|| log_loss(base, &valid_acc, &valid_y, &valid_w));
     if early_stopping && best.0 < trees.len() {
         trees.truncate(best.0);
         acc = best.2;
@@ -379,18 +409,26 @@ fn check_data(x: &Matrix, y: &[bool]) -> Result<(), GbmError> {
     }
 }
 
-/// Mean log-loss of margins `base + acc`, through the runtime's logistic.
-fn log_loss(base: f32, acc: &[f32], y: &[bool]) -> f64 {
+/// Weighted mean log-loss of margins `base + acc` (weights `w`), through
+/// the runtime's logistic.
+fn log_loss(base: f32, acc: &[f32], y: &[bool], w: &[f64]) -> f64 {
     const EPS: f64 = 1e-15;
     let total: f64 = acc
         .iter()
         .zip(y)
-        .map(|(&a, &label)| {
+        .zip(w)
+        .map(|((&a, &label), &s)| {
             let p = f64::from(Calibration::Logistic.probability(base + a)).clamp(EPS, 1.0 - EPS);
-            -if label { p.ln() } else { (1.0 - p).ln() }
+            let loss = -if label { p.ln() } else { (1.0 - p).ln() };
+            loss * s
         })
         .sum();
-    total / acc.len().max(1) as f64
+    let weight: f64 = w.iter().sum();
+    if weight > 0.0 {
+        total / weight
+    } else {
+        0.0
+    }
 }
 
 /// Seeded stratified hold-out: `round(fraction · class size)` rows of each
@@ -865,6 +903,56 @@ mod tests {
     use super::*;
     use ferrisk::Kind as _;
 
+    /// Every row weighs 1.
+    fn ones(x: &Matrix) -> Vec<f32> {
+        vec![1.0; x.rows]
+    }
+
+    #[test]
+    fn weight_k_is_k_copies_without_sampling() {
+        // No row subsample and no validation split (both draw rows
+        // uniformly): weight 3 on the positives fits what three copies of
+        // each positive row fit, up to the order of float sums.
+        use crate::weights::testing::{data, duplicate_positives, positive_weight};
+        let (x, y) = data(600, 4, 8);
+        let p = GbmParams::default()
+            .trees(40)
+            .learning_rate(0.2)
+            .subsample(1.0)
+            .colsample(1.0)
+            .validation_fraction(0.0);
+        let weighted = fit(&x, &y, &positive_weight(&y, 3.0), &p, &mut |_, _, _| {}).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit(&xd, &yd, &ones(&xd), &p, &mut |_, _, _| {}).unwrap();
+        let unweighted = fit(&x, &y, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
+        assert!((weighted.base - copies.base).abs() < 1e-6);
+        let (mut worst, mut shift) = (0.0f32, 0.0f32);
+        for r in 0..x.rows {
+            let w = weighted.output(x.row(r));
+            worst = worst.max((w - copies.output(x.row(r))).abs());
+            shift += w - unweighted.output(x.row(r));
+        }
+        shift /= x.rows as f32;
+        assert!(worst < 1e-4, "largest margin difference {worst}");
+        assert!(shift > 0.5, "mean margin shift {shift}");
+        // Covers are weighted hessians: the root covers as much as the copies'.
+        let (a, b) = (
+            weighted.trees[0].nodes[0].cover,
+            copies.trees[0].nodes[0].cover,
+        );
+        assert!((a - b).abs() <= 1e-4 * b, "{a} {b}");
+    }
+
+    #[test]
+    fn threads_do_not_change_the_trees() {
+        // Enough rows x columns for threaded histograms (PARALLEL_MIN_WORK).
+        let (x, y) = disc(30_000, 5);
+        let p = small_params().trees(10);
+        let one = fit(&x, &y, &ones(&x), &p.clone().threads(1), &mut |_, _, _| {}).unwrap();
+        let three = fit(&x, &y, &ones(&x), &p.threads(3), &mut |_, _, _| {}).unwrap();
+        assert_eq!(one, three);
+    }
+
     fn sums(g: f64, h: f64, n: usize) -> Sums {
         Sums { g, h, n }
     }
@@ -975,7 +1063,7 @@ mod tests {
     #[test]
     fn runtime_margin_equals_training_margin_and_trees_validate() {
         let (x, y) = disc(1500, 1);
-        let fit = fit_detailed(&x, &y, &small_params(), &mut |_, _, _| {}).unwrap();
+        let fit = fit_detailed(&x, &y, &ones(&x), &small_params(), &mut |_, _, _| {}).unwrap();
         assert!(!fit.ensemble.trees.is_empty());
         assert!(!fit.valid_rows.is_empty());
         for t in &fit.ensemble.trees {
@@ -1024,7 +1112,7 @@ mod tests {
             .learning_rate(0.3)
             .colsample(1.0)
             .seed(1);
-        let e = fit(&x, &y, &params, &mut |_, _, _| {}).unwrap();
+        let e = fit(&x, &y, &ones(&x), &params, &mut |_, _, _| {}).unwrap();
         let nan = e.output(&[f32::NAN]);
         for v in [0.0, 1.0, 2.0] {
             let m = e.output(&[v]);
@@ -1037,10 +1125,10 @@ mod tests {
     fn same_seed_same_trees() {
         let (x, y) = disc(800, 2);
         let p = small_params().trees(20);
-        let a = fit(&x, &y, &p, &mut |_, _, _| {}).unwrap();
-        let b = fit(&x, &y, &p, &mut |_, _, _| {}).unwrap();
+        let a = fit(&x, &y, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
+        let b = fit(&x, &y, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
         assert_eq!(a, b);
-        let c = fit(&x, &y, &p.clone().seed(8), &mut |_, _, _| {}).unwrap();
+        let c = fit(&x, &y, &ones(&x), &p.clone().seed(8), &mut |_, _, _| {}).unwrap();
         assert_ne!(a, c);
     }
 
@@ -1185,7 +1273,7 @@ mod tests {
             .colsample(0.4)
             .subsample(0.5)
             .validation_fraction(0.0);
-        let e = fit(&x, &y, &p, &mut |_, _, _| {}).unwrap();
+        let e = fit(&x, &y, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
         let mut all = std::collections::BTreeSet::new();
         for t in &e.trees {
             let used: std::collections::BTreeSet<u32> = t
@@ -1216,7 +1304,7 @@ mod tests {
     fn beats_a_constant_on_a_nonlinear_problem() {
         let (x, y) = disc(2000, 11);
         let (xt, yt) = disc(1000, 12);
-        let e = fit(&x, &y, &small_params(), &mut |_, _, _| {}).unwrap();
+        let e = fit(&x, &y, &ones(&x), &small_params(), &mut |_, _, _| {}).unwrap();
         let probs: Vec<f32> = (0..xt.rows)
             .map(|r| Calibration::Logistic.probability(e.output(xt.row(r))))
             .collect();
@@ -1241,7 +1329,7 @@ mod tests {
             .early_stopping_rounds(10)
             .seed(3);
         let mut losses = Vec::new();
-        let fit = fit_detailed(&x, &y, &params, &mut |round, max, loss| {
+        let fit = fit_detailed(&x, &y, &ones(&x), &params, &mut |round, max, loss| {
             assert_eq!((round, max), (losses.len() + 1, 300));
             losses.push(loss);
         })
@@ -1268,7 +1356,7 @@ mod tests {
     fn without_validation_every_round_is_kept() {
         let (x, y) = disc(300, 4);
         let p = small_params().trees(15).validation_fraction(0.0);
-        let fit = fit_detailed(&x, &y, &p, &mut |_, _, _| {}).unwrap();
+        let fit = fit_detailed(&x, &y, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
         assert_eq!(fit.ensemble.trees.len(), 15);
         assert_eq!(fit.train_rows.len(), 300);
         assert!(fit.valid_log_loss.is_none());
@@ -1283,7 +1371,7 @@ mod tests {
         // Column 0 is constant; column 1 is 3.0 or missing, one value bin: nothing to split.
         let y: Vec<bool> = (0..40).map(|r| r % 4 == 0).collect();
         let p = small_params().trees(5).validation_fraction(0.0);
-        let e = fit(&x, &y, &p, &mut |_, _, _| {}).unwrap();
+        let e = fit(&x, &y, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
         assert_eq!(e.trees.len(), 5);
         assert!(e.trees.iter().all(|t| t.nodes.len() == 1));
         assert!((f64::from(e.base) - (0.25f64 / 0.75).ln()).abs() < 1e-6);
@@ -1306,7 +1394,7 @@ mod tests {
                 .max_depth(d)
                 .max_leaves(l)
                 .min_child_weight(0.0);
-            let e = fit(&x, &y, &p, &mut |_, _, _| {}).unwrap();
+            let e = fit(&x, &y, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
             for t in &e.trees {
                 assert!(depth(t, 0) <= d);
                 assert!(t.nodes.iter().filter(|n| n.is_leaf()).count() <= l);
@@ -1319,7 +1407,7 @@ mod tests {
     #[test]
     fn rejects_bad_params_and_data() {
         let (x, y) = disc(50, 1);
-        let run = |p: &GbmParams, x: &Matrix, y: &[bool]| fit(x, y, p, &mut |_, _, _| {});
+        let run = |p: &GbmParams, x: &Matrix, y: &[bool]| fit(x, y, &ones(x), p, &mut |_, _, _| {});
         for p in [
             GbmParams::default().trees(0),
             GbmParams::default().learning_rate(0.0),
@@ -1367,7 +1455,7 @@ mod tests {
         // One positive among many: it stays in training, and fitting works.
         let mut one = vec![false; x.rows];
         one[3] = true;
-        let fit = fit_detailed(&x, &one, &p, &mut |_, _, _| {}).unwrap();
+        let fit = fit_detailed(&x, &one, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
         assert!(fit.train_rows.contains(&3));
     }
 }

@@ -32,7 +32,9 @@ fn targets(y: &[bool]) -> Vec<i32> {
     y.iter().map(|&b| i32::from(b)).collect()
 }
 
-/// L2-regularised logistic regression: minimises Σ log-loss + α/2 |w|².
+/// L2-regularised logistic regression: minimises
+/// Σ wᵢ·log-loss(xᵢ) + α/2 |w|² (the bias is not penalised), `wᵢ` the
+/// sample weights.
 #[derive(Debug, Clone)]
 pub struct LogisticParams {
     pub alpha: f64,
@@ -44,12 +46,26 @@ impl Default for LogisticParams {
     }
 }
 
-pub fn fit_logistic(x: &Matrix, y: &[bool], p: &LogisticParams) -> Result<Linear, FitError> {
+/// Fits logistic regression with one sample weight per row. With every
+/// weight 1 this is smartcore's L-BFGS fit (the models trained before class
+/// weights existed); otherwise [`fit_logistic_newton`], which minimises the
+/// same objective with each row's loss times its weight (its tests check
+/// both against each other, and weight k against k copies of a row).
+pub fn fit_logistic(
+    x: &Matrix,
+    y: &[bool],
+    w: &[f32],
+    p: &LogisticParams,
+) -> Result<Linear, FitError> {
     if !(p.alpha >= 0.0 && p.alpha.is_finite()) {
         return Err(FitError::Param(format!(
             "--lr-alpha must be >= 0, got {}",
             p.alpha
         )));
+    }
+    crate::weights::check(w, x.rows).map_err(|e| FitError::Param(e.to_string()))?;
+    if !crate::weights::all_ones(w) {
+        return fit_logistic_newton(x, y, w, p);
     }
     let xm = dense(x)?;
     let yv = targets(y);
@@ -61,6 +77,187 @@ pub fn fit_logistic(x: &Matrix, y: &[bool], p: &LogisticParams) -> Result<Linear
     let weights = (0..x.cols).map(|j| *coef.get((0, j)) as f32).collect();
     let bias = *model.intercept().get((0, 0)) as f32;
     Ok(Linear { weights, bias })
+}
+
+/// `ln(1 + e^z)` without overflow.
+fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Solves `a · v = b` for a symmetric positive definite `a` (n × n,
+/// row-major) by Cholesky; `None` when `a` is not positive definite.
+fn cholesky_solve(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
+    let n = b.len();
+    let mut l = vec![0.0f64; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let mut sum = a[i * n + j];
+            for k in 0..j {
+                sum -= l[i * n + k] * l[j * n + k];
+            }
+            if i == j {
+                if sum.is_nan() || sum <= 0.0 || sum.is_infinite() {
+                    return None;
+                }
+                l[i * n + i] = sum.sqrt();
+            } else {
+                l[i * n + j] = sum / l[j * n + j];
+            }
+        }
+    }
+    let mut v = b.to_vec();
+    for i in 0..n {
+        for k in 0..i {
+            v[i] -= l[i * n + k] * v[k];
+        }
+        v[i] /= l[i * n + i];
+    }
+    for i in (0..n).rev() {
+        for k in i + 1..n {
+            v[i] -= l[k * n + i] * v[k];
+        }
+        v[i] /= l[i * n + i];
+    }
+    Some(v)
+}
+
+/// Weighted logistic regression by Newton's method with a backtracking
+/// line search (iteratively reweighted least squares): minimises
+/// Σ wᵢ·(ln(1 + e^{zᵢ}) − yᵢzᵢ) + α/2 |β|², `zᵢ = β·xᵢ + b`, the bias
+/// unpenalised (smartcore's objective, with each row's term weighted).
+/// The Hessian is `Xᵀ diag(wᵢ pᵢ(1−pᵢ)) X + α I` over the columns and the
+/// bias; stops when the largest gradient entry is below 1e-9 · Σw, the
+/// Newton decrement gᵀH⁻¹g below 1e-14 · (1 + f), or a step no longer
+/// lowers f.
+pub fn fit_logistic_newton(
+    x: &Matrix,
+    y: &[bool],
+    w: &[f32],
+    p: &LogisticParams,
+) -> Result<Linear, FitError> {
+    crate::weights::check(w, x.rows).map_err(|e| FitError::Param(e.to_string()))?;
+    if y.len() != x.rows {
+        return Err(FitError::Param(format!(
+            "{} labels for {} rows",
+            y.len(),
+            x.rows
+        )));
+    }
+    let (n, d) = (x.rows, x.cols);
+    let m = d + 1;
+    let alpha = p.alpha;
+    let total: f64 = w.iter().map(|&v| f64::from(v)).sum();
+    let margin = |beta: &[f64], i: usize| -> f64 {
+        x.row(i)
+            .iter()
+            .zip(beta)
+            .map(|(&v, b)| f64::from(v) * b)
+            .sum::<f64>()
+            + beta[d]
+    };
+    let objective = |beta: &[f64]| -> f64 {
+        let mut f = 0.0;
+        for i in 0..n {
+            let z = margin(beta, i);
+            f += f64::from(w[i]) * (softplus(z) - if y[i] { z } else { 0.0 });
+        }
+        f + 0.5 * alpha * beta[..d].iter().map(|b| b * b).sum::<f64>()
+    };
+    let mut beta = vec![0.0f64; m];
+    let mut f = objective(&beta);
+    let mut row = vec![0.0f64; m];
+    for _ in 0..100 {
+        let mut g = vec![0.0f64; m];
+        let mut h = vec![0.0f64; m * m];
+        for i in 0..n {
+            for (r, &v) in row.iter_mut().zip(x.row(i)) {
+                *r = f64::from(v);
+            }
+            row[d] = 1.0;
+            let z = margin(&beta, i);
+            let pi = sigmoid(z);
+            let wi = f64::from(w[i]);
+            let gi = wi * (pi - if y[i] { 1.0 } else { 0.0 });
+            let hi = wi * pi * (1.0 - pi);
+            for a in 0..m {
+                g[a] += gi * row[a];
+                let ha = hi * row[a];
+                if ha != 0.0 {
+                    for b in 0..=a {
+                        h[a * m + b] += ha * row[b];
+                    }
+                }
+            }
+        }
+        for j in 0..d {
+            g[j] += alpha * beta[j];
+            h[j * m + j] += alpha;
+        }
+        for a in 0..m {
+            for b in 0..a {
+                h[b * m + a] = h[a * m + b];
+            }
+        }
+        if g.iter().fold(0.0f64, |acc, v| acc.max(v.abs())) <= 1e-9 * total.max(1.0) {
+            break;
+        }
+        let neg: Vec<f64> = g.iter().map(|v| -v).collect();
+        // A tiny ridge when the Hessian is singular (α = 0, separable data).
+        let mut step = cholesky_solve(&h, &neg);
+        let mut ridge = 1e-10 * total.max(1.0);
+        while step.is_none() && ridge < 1e10 {
+            let mut hr = h.clone();
+            for a in 0..m {
+                hr[a * m + a] += ridge;
+            }
+            step = cholesky_solve(&hr, &neg);
+            ridge *= 100.0;
+        }
+        let Some(step) = step else { break };
+        let slope: f64 = g.iter().zip(&step).map(|(a, b)| a * b).sum();
+        // −slope = gᵀH⁻¹g, twice the Newton estimate of f − min f.
+        if -slope <= 1e-14 * (1.0 + f.abs()) {
+            break;
+        }
+        let mut t = 1.0;
+        let mut moved = false;
+        while t >= 1e-12 {
+            let cand: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + t * s).collect();
+            let fc = objective(&cand);
+            if fc <= f + 1e-4 * t * slope {
+                moved = fc < f;
+                beta = cand;
+                f = fc;
+                break;
+            }
+            t /= 2.0;
+        }
+        if !moved {
+            break;
+        }
+    }
+    if beta.iter().any(|b| !b.is_finite()) {
+        return Err(FitError::Param(
+            "logistic regression diverged (try a larger --lr-alpha)".into(),
+        ));
+    }
+    Ok(Linear {
+        weights: beta[..d].iter().map(|&b| b as f32).collect(),
+        bias: beta[d] as f32,
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -112,9 +309,20 @@ pub fn min_rbf_rows(cols: usize, folds: usize) -> usize {
     n
 }
 
-/// Smartcore's SVC with the RBF kernel (the linear SVM has its own solver,
-/// [`fit_linear_svm`]).
-fn fit_svc(x: &Matrix, y: &[bool], p: &SvmParams, gamma: f64) -> Result<RawSvm, FitError> {
+/// The RBF SVM with one sample weight per row: the soft-margin penalty of
+/// row `i` is `C·wᵢ`. With every weight 1 this is smartcore's SVC (the
+/// models trained before class weights existed); smartcore has one `C` for
+/// every row (no per-class or per-row penalty), so weighted rows are fitted
+/// by our own SMO solver, [`fit_smo`], on the same dual problem with
+/// per-row bounds `0 ≤ αᵢ ≤ C·wᵢ`. (The linear SVM has its own solver,
+/// [`fit_linear_svm`].)
+fn fit_svc(
+    x: &Matrix,
+    y: &[bool],
+    w: &[f32],
+    p: &SvmParams,
+    gamma: f64,
+) -> Result<RawSvm, FitError> {
     if !(p.c > 0.0 && p.c.is_finite()) {
         return Err(FitError::Param(format!("--svm-c must be > 0, got {}", p.c)));
     }
@@ -124,6 +332,11 @@ fn fit_svc(x: &Matrix, y: &[bool], p: &SvmParams, gamma: f64) -> Result<RawSvm, 
             "the RBF SVM needs at least as many rows as design columns ({}), got {}",
             x.cols, x.rows
         )));
+    }
+    crate::weights::check(w, x.rows).map_err(|e| FitError::Param(e.to_string()))?;
+    if !crate::weights::all_ones(w) {
+        let bounds: Vec<f64> = w.iter().map(|&v| p.c * f64::from(v)).collect();
+        return fit_smo(x, y, &bounds, gamma, p.tol);
     }
     let xm = dense(x)?;
     let yv = targets(y);
@@ -153,6 +366,240 @@ fn fit_svc(x: &Matrix, y: &[bool], p: &SvmParams, gamma: f64) -> Result<RawSvm, 
         support,
         coef,
         bias,
+    })
+}
+
+/// Kernel rows of the RBF kernel, computed on demand and kept up to a
+/// memory budget (oldest dropped first).
+struct KernelRows<'a> {
+    x: &'a Matrix,
+    gamma: f64,
+    rows: Vec<Option<Vec<f64>>>,
+    order: std::collections::VecDeque<usize>,
+    capacity: usize,
+}
+
+impl<'a> KernelRows<'a> {
+    /// At most 256 MiB of cached kernel values.
+    const BUDGET: usize = 256 << 20;
+
+    fn new(x: &'a Matrix, gamma: f64) -> Self {
+        let row_bytes = x.rows.max(1) * std::mem::size_of::<f64>();
+        KernelRows {
+            x,
+            gamma,
+            rows: vec![None; x.rows],
+            order: std::collections::VecDeque::new(),
+            capacity: (Self::BUDGET / row_bytes).max(2),
+        }
+    }
+
+    fn row(&mut self, i: usize) -> &[f64] {
+        if self.rows[i].is_none() {
+            if self.order.len() >= self.capacity {
+                if let Some(old) = self.order.pop_front() {
+                    self.rows[old] = None;
+                }
+            }
+            let xi = self.x.row(i);
+            let r = (0..self.x.rows)
+                .map(|j| {
+                    let d: f64 = xi
+                        .iter()
+                        .zip(self.x.row(j))
+                        .map(|(&a, &b)| {
+                            let t = f64::from(a) - f64::from(b);
+                            t * t
+                        })
+                        .sum();
+                    (-self.gamma * d).exp()
+                })
+                .collect();
+            self.rows[i] = Some(r);
+            self.order.push_back(i);
+        }
+        self.rows[i].as_deref().unwrap_or(&[])
+    }
+}
+
+/// C-SVC with the RBF kernel and a penalty per row (`bounds[i]` = C·wᵢ), by
+/// SMO with second-order working-set selection (Fan, Chen & Lin 2005, the
+/// LIBSVM solver without shrinking): minimises ½ αᵀQα − Σα subject to
+/// Σ yᵢαᵢ = 0 and 0 ≤ αᵢ ≤ boundsᵢ, `Qᵢⱼ = yᵢyⱼK(xᵢ, xⱼ)`, until the
+/// maximal violating pair is within `tol`. A row of weight k is the same
+/// problem as k copies of the row (their α summed). Sequential and
+/// deterministic.
+fn fit_smo(
+    x: &Matrix,
+    y: &[bool],
+    bounds: &[f64],
+    gamma: f64,
+    tol: f64,
+) -> Result<RawSvm, FitError> {
+    const TAU: f64 = 1e-12;
+    let n = x.rows;
+    if y.len() != n || bounds.len() != n {
+        return Err(FitError::Param(format!(
+            "{} labels and {} penalties for {n} rows",
+            y.len(),
+            bounds.len()
+        )));
+    }
+    let sign: Vec<f64> = y.iter().map(|&v| if v { 1.0 } else { -1.0 }).collect();
+    let mut alpha = vec![0.0f64; n];
+    let mut grad = vec![-1.0f64; n];
+    let mut kernel = KernelRows::new(x, gamma);
+    let upper = |a: &[f64], t: usize| a[t] >= bounds[t];
+    let lower = |a: &[f64], t: usize| a[t] <= 0.0;
+    let max_iter = (100 * n).max(10_000_000);
+    for _ in 0..max_iter {
+        // i: the most violating index of I_up.
+        let (mut gmax, mut gmax2) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut pick_i = None;
+        for t in 0..n {
+            if sign[t] > 0.0 {
+                if !upper(&alpha, t) && -grad[t] >= gmax {
+                    gmax = -grad[t];
+                    pick_i = Some(t);
+                }
+            } else if !lower(&alpha, t) && grad[t] >= gmax {
+                gmax = grad[t];
+                pick_i = Some(t);
+            }
+        }
+        let Some(i) = pick_i else { break };
+        let ki = kernel.row(i).to_vec();
+        // j: the largest second-order decrease of the objective with i.
+        let mut pick_j = None;
+        let mut best = f64::INFINITY;
+        for t in 0..n {
+            let grad_diff = if sign[t] > 0.0 {
+                if lower(&alpha, t) {
+                    continue;
+                }
+                gmax2 = gmax2.max(grad[t]);
+                gmax + grad[t]
+            } else {
+                if upper(&alpha, t) {
+                    continue;
+                }
+                gmax2 = gmax2.max(-grad[t]);
+                gmax - grad[t]
+            };
+            if grad_diff > 0.0 {
+                // K(xᵢ, xᵢ) + K(xₜ, xₜ) − 2K(xᵢ, xₜ), the RBF diagonal being 1.
+                let quad = 2.0 - 2.0 * ki[t];
+                let obj = -(grad_diff * grad_diff) / if quad > 0.0 { quad } else { TAU };
+                if obj <= best {
+                    best = obj;
+                    pick_j = Some(t);
+                }
+            }
+        }
+        let Some(j) = pick_j else { break };
+        if gmax + gmax2 < tol {
+            break;
+        }
+        let kj = kernel.row(j).to_vec();
+        let q_ij = sign[i] * sign[j] * ki[j];
+        let (ci, cj) = (bounds[i], bounds[j]);
+        let (old_i, old_j) = (alpha[i], alpha[j]);
+        if sign[i] != sign[j] {
+            let quad = (2.0 + 2.0 * q_ij).max(TAU);
+            let delta = (-grad[i] - grad[j]) / quad;
+            let diff = alpha[i] - alpha[j];
+            alpha[i] += delta;
+            alpha[j] += delta;
+            if diff > 0.0 {
+                if alpha[j] < 0.0 {
+                    alpha[j] = 0.0;
+                    alpha[i] = diff;
+                }
+            } else if alpha[i] < 0.0 {
+                alpha[i] = 0.0;
+                alpha[j] = -diff;
+            }
+            if diff > ci - cj {
+                if alpha[i] > ci {
+                    alpha[i] = ci;
+                    alpha[j] = ci - diff;
+                }
+            } else if alpha[j] > cj {
+                alpha[j] = cj;
+                alpha[i] = cj + diff;
+            }
+        } else {
+            let quad = (2.0 - 2.0 * q_ij).max(TAU);
+            let delta = (grad[i] - grad[j]) / quad;
+            let sum = alpha[i] + alpha[j];
+            alpha[i] -= delta;
+            alpha[j] += delta;
+            if sum > ci {
+                if alpha[i] > ci {
+                    alpha[i] = ci;
+                    alpha[j] = sum - ci;
+                }
+            } else if alpha[j] < 0.0 {
+                alpha[j] = 0.0;
+                alpha[i] = sum;
+            }
+            if sum > cj {
+                if alpha[j] > cj {
+                    alpha[j] = cj;
+                    alpha[i] = sum - cj;
+                }
+            } else if alpha[i] < 0.0 {
+                alpha[i] = 0.0;
+                alpha[j] = sum;
+            }
+        }
+        let (di, dj) = (alpha[i] - old_i, alpha[j] - old_j);
+        for t in 0..n {
+            grad[t] += sign[t] * (sign[i] * ki[t] * di + sign[j] * kj[t] * dj);
+        }
+    }
+    // Bias: the mean of −yᵢ∇ᵢ over free rows, else the middle of the bounds.
+    let (mut ub, mut lb, mut sum_free, mut free) =
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0usize);
+    for t in 0..n {
+        let yg = sign[t] * grad[t];
+        if upper(&alpha, t) {
+            if sign[t] < 0.0 {
+                ub = ub.min(yg);
+            } else {
+                lb = lb.max(yg);
+            }
+        } else if lower(&alpha, t) {
+            if sign[t] > 0.0 {
+                ub = ub.min(yg);
+            } else {
+                lb = lb.max(yg);
+            }
+        } else {
+            free += 1;
+            sum_free += yg;
+        }
+    }
+    let rho = if free > 0 {
+        sum_free / free as f64
+    } else {
+        (ub + lb) / 2.0
+    };
+    let mut support = Vec::new();
+    let mut coef = Vec::new();
+    for t in 0..n {
+        if alpha[t] > 0.0 {
+            support.push(x.row(t).iter().map(|&v| f64::from(v)).collect());
+            coef.push(sign[t] * alpha[t]);
+        }
+    }
+    if !rho.is_finite() || coef.iter().any(|c: &f64| !c.is_finite()) {
+        return Err(FitError::Param("the RBF SVM solver diverged".into()));
+    }
+    Ok(RawSvm {
+        support,
+        coef,
+        bias: -rho,
     })
 }
 
@@ -201,14 +648,17 @@ impl SvmModel {
 /// LIBLINEAR's and scikit-learn's LinearSVC), bias as an extra column, by
 /// dual coordinate descent (Hsieh et al. 2008): O(rows · columns) per pass,
 /// so it trains on every row of a large table. Primal:
-/// ½|w|² + C Σ max(0, 1 − y·f(x))². (With the plain hinge, the optimum on
-/// an imbalanced, hard table like Bank Marketing collapses onto a few
-/// indicator columns; the squared loss keeps every violation's size.)
-/// smartcore's SVC is a kernel solver whose cost grows quadratically with
-/// rows; the RBF SVM uses it, the linear SVM uses this solver.
+/// ½|w|² + C Σ sᵢ·max(0, 1 − y·f(x))², `sᵢ` the sample weights: row `i`'s
+/// penalty is `C·sᵢ`, which in this dual (the squared hinge has no upper
+/// bound on αᵢ) is the diagonal term `1 / (2·C·sᵢ)`. (With the plain hinge,
+/// the optimum on an imbalanced, hard table like Bank Marketing collapses
+/// onto a few indicator columns; the squared loss keeps every violation's
+/// size.) smartcore's SVC is a kernel solver whose cost grows quadratically
+/// with rows; the RBF SVM uses it, the linear SVM uses this solver.
 pub fn fit_linear_svm(
     x: &Matrix,
     y: &[bool],
+    sample_weights: &[f32],
     c: f64,
     max_passes: usize,
     seed: u64,
@@ -218,11 +668,15 @@ pub fn fit_linear_svm(
     if !(c > 0.0 && c.is_finite()) {
         return Err(FitError::Param(format!("--svm-c must be > 0, got {c}")));
     }
+    crate::weights::check(sample_weights, x.rows).map_err(|e| FitError::Param(e.to_string()))?;
     let (n, d) = (x.rows, x.cols);
     let mut w = vec![0.0f64; d];
     let mut b = 0.0f64;
     let mut alpha = vec![0.0f64; n];
-    let diag = 1.0 / (2.0 * c);
+    let diag: Vec<f64> = sample_weights
+        .iter()
+        .map(|&s| 1.0 / (2.0 * c * f64::from(s)))
+        .collect();
     let q: Vec<f64> = (0..n)
         .map(|i| {
             x.row(i)
@@ -230,7 +684,7 @@ pub fn fit_linear_svm(
                 .map(|&v| (v as f64) * (v as f64))
                 .sum::<f64>()
                 + 1.0
-                + diag
+                + diag[i]
         })
         .collect();
     let sign: Vec<f64> = y.iter().map(|&v| if v { 1.0 } else { -1.0 }).collect();
@@ -242,7 +696,7 @@ pub fn fit_linear_svm(
         for &i in &order {
             let xi = x.row(i);
             let wx: f64 = w.iter().zip(xi).map(|(a, &v)| a * v as f64).sum::<f64>() + b;
-            let g = sign[i] * wx - 1.0 + diag * alpha[i];
+            let g = sign[i] * wx - 1.0 + diag[i] * alpha[i];
             let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
             max_pg = max_pg.max(pg);
             min_pg = min_pg.min(pg);
@@ -269,14 +723,16 @@ pub fn fit_linear_svm(
 fn fit_any(
     x: &Matrix,
     y: &[bool],
+    w: &[f32],
     p: &SvmParams,
     gamma: Option<f64>,
 ) -> Result<SvmModel, FitError> {
     match gamma {
-        Some(g) => Ok(SvmModel::Kernel(to_kernel(&fit_svc(x, y, p, g)?, g))),
+        Some(g) => Ok(SvmModel::Kernel(to_kernel(&fit_svc(x, y, w, p, g)?, g))),
         None => Ok(SvmModel::Linear(fit_linear_svm(
             x,
             y,
+            w,
             p.c,
             200 * p.epochs.max(1),
             p.seed,
@@ -284,13 +740,16 @@ fn fit_any(
     }
 }
 
-/// Fits an SVM (linear when `rbf` is false) and its Platt scaling.
+/// Fits an SVM (linear when `rbf` is false) and its Platt scaling, both
+/// with the sample weights `w` (one per row).
 pub fn fit_svm(
     x: &Matrix,
     y: &[bool],
+    w: &[f32],
     p: &SvmParams,
     rbf: bool,
 ) -> Result<(SvmModel, Calibration), FitError> {
+    crate::weights::check(w, x.rows).map_err(|e| FitError::Param(e.to_string()))?;
     let gamma = if rbf {
         let need = min_rbf_rows(x.cols, p.platt_folds);
         if x.rows < need {
@@ -315,14 +774,15 @@ pub fn fit_svm(
         if ytr.iter().all(|&v| v) || ytr.iter().all(|&v| !v) {
             continue;
         }
-        let m = fit_any(&x.select(&train), &ytr, p, gamma)?;
+        let wtr: Vec<f32> = train.iter().map(|&i| w[i]).collect();
+        let m = fit_any(&x.select(&train), &ytr, &wtr, p, gamma)?;
         for &i in fold {
             dec[i] = m.output(x.row(i)) as f64;
         }
     }
-    let (a, b) = platt(&dec, y);
+    let (a, b) = platt(&dec, y, w);
     Ok((
-        fit_any(x, y, p, gamma)?,
+        fit_any(x, y, w, p, gamma)?,
         Calibration::Platt {
             a: a as f32,
             b: b as f32,
@@ -331,10 +791,17 @@ pub fn fit_svm(
 }
 
 /// Platt scaling, P(y=1|f) = 1 / (1 + exp(A f + B)), fitted by Newton's
-/// method with backtracking on smoothed targets (Lin, Lin & Weng 2007).
-pub fn platt(dec: &[f64], y: &[bool]) -> (f64, f64) {
-    let prior1 = y.iter().filter(|&&v| v).count() as f64;
-    let prior0 = y.len() as f64 - prior1;
+/// method with backtracking on smoothed targets (Lin, Lin & Weng 2007),
+/// each row's term times its sample weight `w` (the class sizes of the
+/// target smoothing are weighted sums too, so weight k = k copies).
+pub fn platt(dec: &[f64], y: &[bool], w: &[f32]) -> (f64, f64) {
+    let prior1: f64 = y
+        .iter()
+        .zip(w)
+        .filter(|(&v, _)| v)
+        .map(|(_, &s)| f64::from(s))
+        .sum();
+    let prior0 = w.iter().map(|&s| f64::from(s)).sum::<f64>() - prior1;
     let hi = (prior1 + 1.0) / (prior1 + 2.0);
     let lo = 1.0 / (prior0 + 2.0);
     let t: Vec<f64> = y.iter().map(|&v| if v { hi } else { lo }).collect();
@@ -343,20 +810,22 @@ pub fn platt(dec: &[f64], y: &[bool]) -> (f64, f64) {
     let sigma = 1e-12;
     let objective = |a: f64, b: f64| -> f64 {
         let mut f = 0.0;
-        for (d, ti) in dec.iter().zip(&t) {
+        for ((d, ti), &s) in dec.iter().zip(&t).zip(w) {
             let fapb = d * a + b;
-            f += if fapb >= 0.0 {
-                ti * fapb + (1.0 + (-fapb).exp()).ln()
-            } else {
-                (ti - 1.0) * fapb + (1.0 + fapb.exp()).ln()
-            };
+            f += f64::from(s)
+                * if fapb >= 0.0 {
+                    ti * fapb + (1.0 + (-fapb).exp()).ln()
+                } else {
+                    (ti - 1.0) * fapb + (1.0 + fapb.exp()).ln()
+                };
         }
         f
     };
     let mut fval = objective(a, b);
     for _ in 0..100 {
         let (mut h11, mut h22, mut h21, mut g1, mut g2) = (sigma, sigma, 0.0, 0.0, 0.0);
-        for (d, ti) in dec.iter().zip(&t) {
+        for ((d, ti), &s) in dec.iter().zip(&t).zip(w) {
+            let s = f64::from(s);
             let fapb = d * a + b;
             let (p, q) = if fapb >= 0.0 {
                 let e = (-fapb).exp();
@@ -365,11 +834,11 @@ pub fn platt(dec: &[f64], y: &[bool]) -> (f64, f64) {
                 let e = fapb.exp();
                 (1.0 / (1.0 + e), e / (1.0 + e))
             };
-            let d2 = p * q;
+            let d2 = p * q * s;
             h11 += d * d * d2;
             h22 += d2;
             h21 += d * d2;
-            let d1 = ti - p;
+            let d1 = (ti - p) * s;
             g1 += d * d1;
             g2 += d1;
         }
@@ -408,6 +877,158 @@ pub fn platt(dec: &[f64], y: &[bool]) -> (f64, f64) {
 mod tests {
     use super::*;
 
+    /// Every row weighs 1.
+    fn ones(x: &Matrix) -> Vec<f32> {
+        vec![1.0; x.rows]
+    }
+
+    use crate::weights::testing::{data, duplicate_positives, positive_weight};
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f32::max)
+    }
+
+    fn params(m: &Linear) -> Vec<f32> {
+        let mut v = m.weights.clone();
+        v.push(m.bias);
+        v
+    }
+
+    #[test]
+    fn newton_solves_smartcores_logistic_objective() {
+        // Unit weights: our Newton solver and smartcore's L-BFGS minimise the
+        // same objective, so they land on the same coefficients.
+        let (x, y) = data(500, 4, 1);
+        for alpha in [0.1, 1.0, 10.0] {
+            let p = LogisticParams { alpha };
+            let ours = fit_logistic_newton(&x, &y, &ones(&x), &p).unwrap();
+            let smartcore = fit_logistic(&x, &y, &ones(&x), &p).unwrap();
+            let d = max_diff(&params(&ours), &params(&smartcore));
+            eprintln!("lr alpha {alpha}: newton vs smartcore {d:e}");
+            assert!(d < 1e-4, "alpha {alpha}: {d}");
+            assert!(ours.weights[0] > 1.0, "{:?}", ours.weights);
+        }
+    }
+
+    #[test]
+    fn weighted_logistic_regression_equals_duplicated_rows() {
+        // Weight 3 on positives (our Newton solver) against every positive
+        // row three times with unit weights (smartcore's solver).
+        let (x, y) = data(400, 4, 2);
+        let p = LogisticParams::default();
+        let weighted = fit_logistic(&x, &y, &positive_weight(&y, 3.0), &p).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit_logistic(&xd, &yd, &ones(&xd), &p).unwrap();
+        let unweighted = fit_logistic(&x, &y, &ones(&x), &p).unwrap();
+        let d = max_diff(&params(&weighted), &params(&copies));
+        eprintln!("lr weight 3 vs copies {d:e}");
+        assert!(d < 1e-4, "{d}");
+        // Not vacuous: the weights move the bias by far more than that.
+        assert!(
+            weighted.bias - unweighted.bias > 0.5,
+            "{} {}",
+            weighted.bias,
+            unweighted.bias
+        );
+    }
+
+    #[test]
+    fn weighted_linear_svm_equals_duplicated_rows() {
+        let (x, y) = data(400, 4, 3);
+        let weighted = fit_linear_svm(&x, &y, &positive_weight(&y, 3.0), 1.0, 5000, 1).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit_linear_svm(&xd, &yd, &ones(&xd), 1.0, 5000, 1).unwrap();
+        let unweighted = fit_linear_svm(&x, &y, &ones(&x), 1.0, 5000, 1).unwrap();
+        let d = max_diff(&params(&weighted), &params(&copies));
+        let shift = (weighted.bias - unweighted.bias).abs();
+        eprintln!("linear svm weight 3 vs copies {d:e}, bias shift {shift}");
+        assert!(d < 5e-3, "{d}");
+        assert!(shift > 0.2, "{shift}");
+    }
+
+    #[test]
+    fn weighted_platt_equals_duplicated_rows() {
+        let (x, y) = data(300, 2, 4);
+        let dec: Vec<f64> = (0..x.rows)
+            .map(|r| f64::from(2.0 * x.row(r)[0] - 1.5 * x.row(r)[1]))
+            .collect();
+        let (ad, bd) = {
+            let mut dd = dec.clone();
+            let mut yd = y.clone();
+            for _ in 1..3 {
+                for r in 0..x.rows {
+                    if y[r] {
+                        dd.push(dec[r]);
+                        yd.push(true);
+                    }
+                }
+            }
+            platt(&dd, &yd, &vec![1.0; yd.len()])
+        };
+        let (a, b) = platt(&dec, &y, &positive_weight(&y, 3.0));
+        let (au, bu) = platt(&dec, &y, &vec![1.0; y.len()]);
+        eprintln!("platt weighted ({a}, {b}) copies ({ad}, {bd}) unweighted ({au}, {bu})");
+        assert!((a - ad).abs() < 1e-6 && (b - bd).abs() < 1e-6);
+        assert!((b - bu).abs() > 0.5);
+    }
+
+    fn decisions(m: &RawSvm, gamma: f64, x: &Matrix) -> Vec<f32> {
+        let k = to_kernel(m, gamma);
+        (0..x.rows).map(|r| k.output(x.row(r))).collect()
+    }
+
+    #[test]
+    fn smo_solves_smartcores_svc_problem() {
+        // Unit weights: our SMO and smartcore's SVC solve the same dual, so
+        // run to convergence (smartcore's online solver needs more than its
+        // default 2 epochs) their decision values agree.
+        let (x, y) = data(300, 3, 5);
+        let p = SvmParams {
+            epochs: 20,
+            tol: 1e-5,
+            ..SvmParams::default()
+        };
+        let smo = fit_smo(&x, &y, &vec![p.c; x.rows], 0.5, 1e-5).unwrap();
+        let smartcore = fit_svc(&x, &y, &ones(&x), &p, 0.5).unwrap();
+        let d = max_diff(&decisions(&smo, 0.5, &x), &decisions(&smartcore, 0.5, &x));
+        eprintln!("smo vs smartcore {d:e}");
+        assert!(d < 1e-3, "{d}");
+    }
+
+    #[test]
+    fn weighted_rbf_svm_equals_duplicated_rows() {
+        let (x, y) = data(300, 3, 6);
+        let p = SvmParams {
+            tol: 1e-5,
+            ..SvmParams::default()
+        };
+        let weighted = fit_svc(&x, &y, &positive_weight(&y, 3.0), &p, 0.5).unwrap();
+        let (xd, yd) = duplicate_positives(&x, &y, 3);
+        let copies = fit_smo(&xd, &yd, &vec![p.c; xd.rows], 0.5, 1e-5).unwrap();
+        let unweighted = fit_smo(&x, &y, &vec![p.c; x.rows], 0.5, 1e-5).unwrap();
+        let (dw, dc, du) = (
+            decisions(&weighted, 0.5, &x),
+            decisions(&copies, 0.5, &x),
+            decisions(&unweighted, 0.5, &x),
+        );
+        let d = max_diff(&dw, &dc);
+        let shift = dw.iter().zip(&du).map(|(a, b)| a - b).sum::<f32>() / x.rows as f32;
+        eprintln!("rbf weight 3 vs copies {d:e}, mean shift {shift}");
+        assert!(d < 1e-3, "{d}");
+        assert!(shift > 0.2, "{shift}");
+        // Weighted α stay within their own bound C·w: coefficients of
+        // positive rows reach 3, of negative rows at most 1.
+        assert!(weighted
+            .coef
+            .iter()
+            .all(|&c| (-1.0 - 1e-9..=3.0 + 1e-9).contains(&c)));
+        assert!(weighted.coef.iter().any(|&c| c > 1.0 + 1e-6));
+    }
+
     #[test]
     fn the_rbf_svm_needs_a_row_per_column_in_every_fit() {
         for cols in [1, 2, 17, 40] {
@@ -430,12 +1051,12 @@ mod tests {
             }
         }
         let y: Vec<bool> = (0..10).map(|i| i % 2 == 0).collect();
-        let e = fit_svm(&x, &y, &SvmParams::default(), true)
+        let e = fit_svm(&x, &y, &ones(&x), &SvmParams::default(), true)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("needs at least 26 training rows"), "{e}");
-        let raw = fit_svc(&x, &y, &SvmParams::default(), 0.1).err();
+        let raw = fit_svc(&x, &y, &ones(&x), &SvmParams::default(), 0.1).err();
         assert!(raw.is_some());
     }
 
@@ -452,7 +1073,7 @@ mod tests {
             dec.push(f);
             y.push(u < p);
         }
-        let (a, b) = platt(&dec, &y);
+        let (a, b) = platt(&dec, &y, &vec![1.0; y.len()]);
         assert!((a + 2.0).abs() < 0.15, "a = {a}");
         assert!((b - 0.5).abs() < 0.15, "b = {b}");
     }
@@ -467,7 +1088,7 @@ mod tests {
             x.row_mut(i)[0] = v;
             y.push(((i * 7) % 10) as f32 / 10.0 < 1.0 / (1.0 + (-3.0 * v).exp()));
         }
-        let m = fit_logistic(&x, &y, &LogisticParams { alpha: 0.01 }).unwrap();
+        let m = fit_logistic(&x, &y, &ones(&x), &LogisticParams { alpha: 0.01 }).unwrap();
         assert!(m.weights[0] > 1.0, "{:?}", m.weights);
     }
 }

@@ -122,11 +122,21 @@ impl Trainer for Params {
         let p = self.attention(input.seed);
         let slots = feature_slots(input.schema);
         input.progress.start("attention (epochs)", p.epochs as u64);
-        let m = p
-            .fit(input.x, input.y, &slots, &mut |epoch, _, _, _| {
-                input.progress.set(epoch as u64)
-            })
-            .map_err(|e| e.to_string())?;
+        // candle's matrix products run on rayon: in a pool of `threads`.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(input.threads.max(1))
+            .build()
+            .map_err(|e| format!("cannot start {} training threads: {e}", input.threads))?;
+        let m = pool.install(|| {
+            p.fit(
+                input.x,
+                input.y,
+                input.weights,
+                &slots,
+                &mut |epoch, _, _, _| input.progress.set(epoch as u64),
+            )
+            .map_err(|e| e.to_string())
+        })?;
         Ok(Fitted {
             model: Model::from(m),
             calibration: Calibration::Logistic,

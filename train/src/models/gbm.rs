@@ -115,10 +115,10 @@ impl Trainer for Params {
                 self.max_depth
             ));
         }
-        let p = self.gbm(input.seed);
+        let p = self.gbm(input.seed).threads(input.threads);
         input.progress.start(self.name(), p.trees as u64);
         let m = p
-            .fit(input.x, input.y, &mut |round, _, _| {
+            .fit(input.x, input.y, input.weights, &mut |round, _, _| {
                 input.progress.set(round as u64)
             })
             .map_err(|e| e.to_string())?;

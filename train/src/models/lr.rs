@@ -52,8 +52,13 @@ impl Trainer for Params {
 
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
         input.progress.start(self.name(), 1);
-        let m = fit_logistic(input.x, input.y, &LogisticParams { alpha: self.alpha })
-            .map_err(|e| e.to_string())?;
+        let m = fit_logistic(
+            input.x,
+            input.y,
+            input.weights,
+            &LogisticParams { alpha: self.alpha },
+        )
+        .map_err(|e| e.to_string())?;
         Ok(Fitted {
             model: Model::from(m),
             calibration: Calibration::Logistic,

@@ -27,8 +27,13 @@ pub struct FitInput<'a> {
     /// Design rows of the training split (encoded by the runtime's schema).
     pub x: &'a Matrix,
     pub y: &'a [bool],
+    /// One sample weight per row (`x.rows` of them, each finite and > 0):
+    /// a row of weight `w` counts as `w` rows. All 1 without class weights.
+    pub weights: &'a [f32],
     pub schema: &'a Schema,
     pub seed: u64,
+    /// Threads the trainer may use. Results never depend on it.
+    pub threads: usize,
     pub progress: &'a dyn Progress,
 }
 

@@ -17,7 +17,7 @@ pub struct Params {
     /// Random forest: maximum tree depth.
     #[arg(id = "rf-max-depth", long = "rf-max-depth", default_value_t = ForestParams::default().max_depth)]
     pub max_depth: usize,
-    /// Random forest: minimum (bootstrap) samples in a leaf.
+    /// Random forest: minimum (bootstrap, weighted) samples in a leaf.
     #[arg(id = "rf-min-samples-leaf", long = "rf-min-samples-leaf", default_value_t = ForestParams::default().min_samples_leaf)]
     pub min_samples_leaf: u32,
     /// Random forest: features tried per split (default √columns).
@@ -86,10 +86,13 @@ impl Trainer for Params {
             min_samples_leaf: self.min_samples_leaf,
             max_features: self.max_features,
             seed: input.seed,
+            threads: input.threads,
             ..ForestParams::default()
         };
-        let m = forest::fit(input.x, input.y, &p, &|d| input.progress.set(d as u64))
-            .map_err(|e| e.to_string())?;
+        let m = forest::fit(input.x, input.y, input.weights, &p, &|d| {
+            input.progress.set(d as u64)
+        })
+        .map_err(|e| e.to_string())?;
         Ok(Fitted {
             model: Model::from(m),
             calibration: Calibration::Identity,

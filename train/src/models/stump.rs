@@ -39,7 +39,8 @@ impl Trainer for Params {
 
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
         input.progress.start(self.name(), 1);
-        let s = crate::algo::stump::fit(input.x, input.y)
+        crate::weights::check(input.weights, input.x.rows).map_err(|e| e.to_string())?;
+        let s = crate::algo::stump::fit(input.x, input.y, input.weights)
             .ok_or("no column has two distinct values to split on")?;
         Ok(Fitted {
             model: Model::from(s),

@@ -107,7 +107,8 @@ impl Trainer for Svm<'_> {
             ..SvmParams::default()
         };
         // Only the kernel solver needs a row cap; the linear one is O(rows).
-        let (xs, ys) = if self.rbf && x.rows > self.p.max_rows {
+        let w = input.weights;
+        let (xs, ys, ws) = if self.rbf && x.rows > self.p.max_rows {
             let keep_rows = self.p.max_rows;
             let min = min_rbf_rows(x.cols, svm.platt_folds);
             if keep_rows < min {
@@ -128,9 +129,13 @@ impl Trainer for Svm<'_> {
                 keep.len(),
                 x.rows
             ));
-            (x.select(&keep), keep.iter().map(|&i| y[i]).collect())
+            (
+                x.select(&keep),
+                keep.iter().map(|&i| y[i]).collect(),
+                keep.iter().map(|&i| w[i]).collect(),
+            )
         } else {
-            (x.clone(), y.to_vec())
+            (x.clone(), y.to_vec(), w.to_vec())
         };
         input.progress.start(
             if self.rbf {
@@ -140,7 +145,14 @@ impl Trainer for Svm<'_> {
             },
             1,
         );
-        let (m, calibration) = fit_svm(&xs, &ys, &svm, self.rbf).map_err(|e| e.to_string())?;
+        let (m, calibration) = fit_svm(&xs, &ys, &ws, &svm, self.rbf).map_err(|e| e.to_string())?;
+        if self.rbf && !crate::weights::all_ones(&ws) {
+            notes.push(
+                "weighted rows: fitted by ferrisk's SMO solver with penalty C·w per row \
+                 (smartcore's SVC has one C for all rows), to convergence (--svm-epochs unused)"
+                    .into(),
+            );
+        }
         let model = match m {
             SvmModel::Linear(l) => Model::from(l),
             SvmModel::Kernel(k) => {
