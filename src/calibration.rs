@@ -47,7 +47,8 @@ impl Calibration {
             Calibration::PlattLogit { .. } if output.is_nan() => output,
             Calibration::PlattLogit { a, b } => {
                 let q = output.clamp(PLATT_LOGIT_CLAMP, 1.0 - PLATT_LOGIT_CLAMP);
-                sigmoid_affine(a, b, (q / (1.0 - q)).ln())
+                // libm's logf: the same bits natively and in wasm.
+                sigmoid_affine(a, b, libm::logf(q / (1.0 - q)))
             }
         }
     }

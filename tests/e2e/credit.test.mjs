@@ -88,8 +88,11 @@ describe('credit conventions', () => {
       assert.ok(r.psi >= 0, `${r.id}: ${r.psi}`);
       assert.equal(r.cls, `psi-${r.psi >= 0.25 ? 'shift' : r.psi >= 0.1 ? 'watch' : 'stable'}`, r.id);
     }
-    // The training file itself is close to the training population.
-    assert.ok(rows[0].psi < 0.1, `score PSI ${rows[0].psi}`);
+    // The training file's features are the training population's. Its score
+    // is not compared with a stable line: the baseline is held-out scores,
+    // and a forest scores the rows it grew on more confidently than any
+    // fresh customer (train/tests/drift_baseline.rs checks fresh rows).
+    for (const r of rows.slice(1)) assert.ok(r.psi < 0.1, `${r.id}: PSI ${r.psi}`);
     await screenshot(s.page, 'batch-psi', { fullPage: true });
     assertClean(s);
     await s.context.close();

@@ -25,11 +25,20 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
                 array(&e, "contributions").len(),
                 "{kind}: the explanation is included"
             );
-            let same = ok(s.score(c.clone(), Some(score_options(true, Some(4), Some("en")))));
+            let mut opts = score_options(true, Some(4), Some("en"));
+            js_sys::Reflect::set(&opts, &"allReasons".into(), &JsValue::TRUE).unwrap();
+            let same = ok(s.score(c.clone(), Some(opts)));
             assert_eq!(
                 json(&same),
                 json(&credit),
-                "{kind}: reasons() = score(explain)"
+                "{kind}: reasons() = score(explain, allReasons)"
+            );
+            // Without allReasons, an approved customer gets no reason codes.
+            let plain = ok(s.score(c.clone(), Some(score_options(true, Some(4), Some("en")))));
+            assert_eq!(
+                array(&plain, "reasons").is_empty(),
+                !boolean(&plain, "decision"),
+                "{kind}: reasons for refusals only"
             );
             // Default scale: 600 points at 50:1 good:bad odds, 20 points per doubling.
             let want = 600.0 + 20.0 / std::f64::consts::LN_2 * (((1.0 - p) / p) / 50.0).ln();
