@@ -42,11 +42,12 @@ JS=$OUT/ferrisk_wasm.js
 raw_before=$(stat -c %s "$WASM")
 
 # Size invariants (ARCHITECTURE.md), checked on the symbol names wasm-bindgen
-# keeps until wasm-opt strips them: the runtime formats floats with
-# ferrisk::num (core's float formatting is ~20 KB), never maps Unicode case
+# keeps until wasm-opt strips them: the runtime formats and parses floats
+# with ferrisk::num (core's float formatting is ~20 KB, its parser's tables
+# ~10 KB), never maps Unicode case
 # (~14 KB of tables) and never slices a str where a panic could follow
 # (core's slice-error path brings char escaping and Unicode tables).
-for sym in flt2dec 11conversions slice_error_fail; do
+for sym in flt2dec dec2flt 11conversions slice_error_fail; do
   if grep -a -q "$sym" "$WASM"; then
     echo "build-wasm: FAIL: the bundle links core's '$sym' (see ARCHITECTURE.md, size invariants)" >&2
     exit 1

@@ -92,9 +92,7 @@ impl Policy {
             None => (t, None),
         };
         let number = |s: &str, what: &str| -> Result<f64, String> {
-            s.trim()
-                .parse::<f64>()
-                .ok()
+            crate::num::parse_f64(s.trim())
                 .filter(|v| v.is_finite())
                 .ok_or_else(|| format!("{what}: '{s}' is not a number"))
         };

@@ -237,9 +237,9 @@ impl Schema {
             (FeatureKind::Numeric(_), RawValue::Number(v)) => number(&f.name, v),
             (FeatureKind::Numeric(_), RawValue::Text(t)) => {
                 let t = t.trim();
-                match t.parse::<f64>() {
-                    Ok(v) => number(&f.name, v),
-                    Err(_) => Err(ScoreError::NotANumber {
+                match crate::num::parse_f64(t) {
+                    Some(v) => number(&f.name, v),
+                    None => Err(ScoreError::NotANumber {
                         feature: f.name.clone(),
                         value: t.to_string(),
                     }),
