@@ -253,6 +253,19 @@ mod tests {
     }
 
     #[test]
+    fn points_are_finite_and_fall_as_the_probability_rises() {
+        let s = Scorecard::default();
+        let mut last = f64::INFINITY;
+        for k in 1..10_000 {
+            let p = f64::from(k) / 10_000.0;
+            let pts = s.points(p);
+            assert!(pts.is_finite() && pts < last, "p = {p}: {pts} after {last}");
+            last = pts;
+        }
+        assert!(s.points(0.0).is_finite() && s.points(1.0).is_finite());
+    }
+
+    #[test]
     fn pdo_scaling_matches_its_definition() {
         let s = Scorecard::default();
         // At 50:1 good:bad odds the score is the base score.

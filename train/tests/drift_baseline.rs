@@ -28,7 +28,13 @@ fn score_psi(scorer: &Scorer, sample: &Table) -> f64 {
         ..ScoreOptions::default()
     });
     for r in &sample.rows {
-        rows.score_cells(&map, r).expect("fresh rows score");
+        let s = rows.score_cells(&map, r).expect("fresh rows score");
+        // No clamp artefacts: every probability strictly inside (0, 1), far
+        // from the scorecard's 1e-9 clamp (a pure forest leaf used to land
+        // there, at ±600 points).
+        let p = f64::from(s.prediction.probability);
+        assert!(p > 1e-7 && p < 1.0 - 1e-7, "probability {p}");
+        assert!(s.points.is_finite());
     }
     let counts = rows.drift().expect("the file has a drift profile").clone();
     scorer
