@@ -348,7 +348,7 @@ mod tests {
             let w = f64::from_bits(v.to_bits() + 1);
             // (v + w) / 2 exactly = (2m + 1) × 2^(e - 1) for v = m × 2^e.
             let (m, e) = decompose(v);
-            let mid = format!("{}", exact_decimal(2 * m + 1, e - 1));
+            let mid = exact_decimal(2 * m + 1, e - 1);
             let got = parse_f64(&mid).unwrap();
             let even = if m % 2 == 0 { v } else { w };
             assert_eq!(got.to_bits(), even.to_bits(), "{mid}");
