@@ -511,10 +511,19 @@ fn predict_equals_the_cli() {
             "{explain:?}"
         );
         assert_eq!(res["pointsBreakdown"].is_null(), !present, "{explain:?}");
+        // Reason codes for refusals only, unless asked for.
+        let refused = res["decision"].as_bool().unwrap();
         assert_eq!(
             res["reasons"].as_array().unwrap().is_empty(),
-            !present,
+            !(present && refused),
             "{explain:?}"
+        );
+        body["allReasons"] = json!(true);
+        let all = &s.post("/predict", &body).json()["results"][0];
+        assert_eq!(
+            all["reasons"].as_array().unwrap().is_empty(),
+            !present,
+            "{explain:?}, allReasons"
         );
     }
     // Missing fields are imputed with a warning; unknown names are ignored with one.
