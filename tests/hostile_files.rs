@@ -201,12 +201,7 @@ fn every_golden_model_explains_within_its_budget() {
     ] {
         let b = golden(kind);
         let groups = ferrisk::kinds::groups(&b.schema);
-        let design = ferrisk::kinds::Design {
-            schema: &b.schema,
-            width: b.schema.width(),
-            background: &b.background,
-            groups: &groups,
-        };
+        let design = b.design(&groups);
         let cost = b.model.cost(&design);
         assert!(
             cost.predict <= ferrisk::kinds::PREDICT_BUDGET,

@@ -14,6 +14,13 @@
 //! placeholder, and the file needs reader 3. Adding a kind therefore needs
 //! no new format version: it is a new tag.
 //!
+//! Optional sections this reader knows:
+//!
+//! - `explain/background` ([`BackgroundV3`]): the rows and weights that
+//!   model-agnostic explanations average over
+//!   ([`crate::explain::shapley`]). A reader without it explains such a file
+//!   against the mean row, as before.
+//!
 //! A reader meets a tag it does not know: for a required section (every
 //! `model/` section) it refuses the file naming the kind and the ferrisk
 //! that wrote it; an optional section is skipped, so later versions can add
@@ -25,10 +32,23 @@ use super::v1;
 use super::v2::FileV2;
 use crate::bundle::{Algorithm, Bundle};
 use crate::error::FormatError;
+use crate::explain::BackgroundSet;
 use crate::kinds::{Model, TAGS};
 
 /// Prefix of a model section's tag.
 pub const MODEL_SECTION: &str = "model/";
+/// Tag of the optional explanation background section.
+pub const BACKGROUND_SECTION: &str = "explain/background";
+
+/// Section `explain/background`: `weights.len()` rows of the design width,
+/// row-major, and one positive weight per row.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BackgroundV3 {
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub rows: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub weights: Vec<f32>,
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SectionV3<'a> {
@@ -66,16 +86,34 @@ pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
     } else {
         None
     };
+    let background_section = match &b.background_set {
+        Some(set) => Some(
+            postcard::to_allocvec(&BackgroundV3 {
+                rows: set.rows.clone(),
+                weights: set.weights.clone(),
+            })
+            .map_err(|e| FormatError::Encode(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut sections: Vec<SectionV3<'_>> = model_section
+        .iter()
+        .map(|(tag, body)| SectionV3 {
+            tag,
+            required: true,
+            body,
+        })
+        .collect();
+    if let Some(body) = &background_section {
+        sections.push(SectionV3 {
+            tag: BACKGROUND_SECTION,
+            required: false,
+            body,
+        });
+    }
     let ext = ExtV3 {
         algorithm: (&b.algorithm.id, &b.algorithm.name),
-        sections: model_section
-            .iter()
-            .map(|(tag, body)| SectionV3 {
-                tag,
-                required: true,
-                body,
-            })
-            .collect(),
+        sections,
     };
     let ext = postcard::to_allocvec(&ext).map_err(|e| FormatError::Encode(e.to_string()))?;
     out.extend_from_slice(&ext);
@@ -122,6 +160,30 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
                     })
                 }
             };
+        } else if s.tag == BACKGROUND_SECTION {
+            if b.background_set.is_some() {
+                return Err(FormatError::Invalid(format!(
+                    "more than one '{BACKGROUND_SECTION}' section"
+                )));
+            }
+            let w = match postcard::take_from_bytes::<BackgroundV3>(s.body) {
+                Ok((w, [])) => w,
+                Ok((_, rest)) => {
+                    return Err(FormatError::Decode(format!(
+                        "section '{BACKGROUND_SECTION}': {} unexpected bytes after it",
+                        rest.len()
+                    )))
+                }
+                Err(e) => {
+                    return Err(FormatError::Decode(format!(
+                        "section '{BACKGROUND_SECTION}': {e}"
+                    )))
+                }
+            };
+            b.background_set = Some(BackgroundSet {
+                rows: w.rows,
+                weights: w.weights,
+            });
         } else if s.required {
             return Err(FormatError::UnknownSection {
                 tag: s.tag.to_string(),
