@@ -55,7 +55,7 @@ pub const MIN_ROUNDS: u32 = 4;
 /// Sampling never runs more rounds than this.
 pub const MAX_ROUNDS: u32 = 128;
 /// Sampling stops once every standard error is at most this share of `Σ|φ|`.
-pub const TARGET: f64 = 0.002;
+pub const TARGET: f64 = 0.0007;
 /// Rows evaluated per call of the model's block scorer.
 const CHUNK: usize = 32;
 
