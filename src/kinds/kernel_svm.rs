@@ -1,9 +1,10 @@
 //! RBF-kernel SVM: `bias + Σ coef_i · exp(-gamma · |x - sv_i|²)`, a decision
 //! value turned into a probability by Platt scaling.
 //!
-//! Explanation: sampling Shapley values ([`crate::explain::sampling`])
-//! against the training-mean row: exact TreeSHAP has no kernel analogue and
-//! linear SHAP does not apply; permutation sampling is model-agnostic and
+//! Explanation: model-agnostic Shapley values ([`crate::explain::shapley`])
+//! against the file's background set (the training-mean row in older
+//! files): exact TreeSHAP has no kernel analogue and linear SHAP does not
+//! apply; enumeration and permutation sampling are model-agnostic and
 //! additive by construction.
 
 use serde::{Deserialize, Serialize};
