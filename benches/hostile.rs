@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ferrisk::format;
-use ferrisk::kinds::{Design, KernelSvm, Model, Node, Tree, LEAF};
+use ferrisk::kinds::{KernelSvm, Model, Node, Tree, LEAF};
 use ferrisk::{Bundle, RawValue, Scorer};
 
 const MB: usize = 1 << 20;
@@ -53,12 +53,7 @@ fn run(name: &str, bytes: &[u8]) {
     let explain = ms(t);
     let b = scorer.bundle();
     let groups = ferrisk::kinds::groups(&b.schema);
-    let cost = b.model.cost(&Design {
-        schema: &b.schema,
-        width: b.schema.width(),
-        background: &b.background,
-        groups: &groups,
-    });
+    let cost = b.model.cost(&b.design(&groups));
     println!(
         "{name:<34} {:>9} B  load {load:>8.2} ms  predict {predict:>8.3} ms ({:>11} units)  explain {:>10} ({:>11} units){}",
         bytes.len(),

@@ -5,6 +5,7 @@
 use crate::calibration::Calibration;
 use crate::credit::{ReasonText, Scorecard};
 use crate::drift::DriftProfile;
+use crate::explain::shapley::BackgroundSet;
 use crate::kinds::{Design, Model};
 use crate::metrics::Metrics;
 use crate::num::F32;
@@ -97,9 +98,14 @@ pub struct Bundle {
     pub calibration: Calibration,
     /// Probabilities `>= threshold` are decided positive.
     pub threshold: f32,
-    /// Mean design row over the training split (explanation baseline). Not
-    /// customer-level data.
+    /// Mean design row over the training split (explanation baseline of
+    /// linear models, and of the other kinds in files without
+    /// `background_set`). Not customer-level data.
     pub background: Vec<f32>,
+    /// Centroids of training rows (each standing for 20 or more of them)
+    /// that model-agnostic explanations average over (format v3 section
+    /// `explain/background`; absent in older files).
+    pub background_set: Option<BackgroundSet>,
     pub report: Option<TrainingReport>,
     pub metadata: Metadata,
     /// Points scaling for the score in points (format v2; v1 files get the default).
@@ -119,6 +125,17 @@ impl Bundle {
     /// (support vectors of an RBF SVM).
     pub fn embeds_training_rows(&self) -> bool {
         self.model.embeds_training_rows()
+    }
+
+    /// What the kind sees of this file; `groups` are `kinds::groups(&self.schema)`.
+    pub fn design<'a>(&'a self, groups: &'a [(usize, usize)]) -> Design<'a> {
+        Design {
+            schema: &self.schema,
+            width: self.schema.width(),
+            background: &self.background,
+            groups,
+            background_set: self.background_set.as_ref(),
+        }
     }
 
     /// Validates internal consistency (after decoding a file, before encoding one).
@@ -143,6 +160,9 @@ impl Bundle {
             ));
         }
         crate::kinds::all_finite("background", &self.background)?;
+        if let Some(set) = &self.background_set {
+            set.validate(width)?;
+        }
         for f in &self.schema.features {
             match &f.kind {
                 crate::schema::FeatureKind::Numeric(n) => {
@@ -212,12 +232,7 @@ impl Bundle {
             }
         }
         let groups = crate::kinds::groups(&self.schema);
-        let design = Design {
-            schema: &self.schema,
-            width,
-            background: &self.background,
-            groups: &groups,
-        };
+        let design = self.design(&groups);
         self.model.validate(&design)?;
         let cost = self.model.cost(&design);
         if cost.predict > crate::kinds::PREDICT_BUDGET {

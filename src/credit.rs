@@ -282,6 +282,7 @@ mod tests {
             output: base + c.iter().sum::<f32>(),
             unit,
             method: "test",
+            convergence: None,
             contributions: c
                 .iter()
                 .enumerate()

@@ -254,15 +254,7 @@ impl Scorer {
             }
         }
         let groups = crate::kinds::groups(&bundle.schema);
-        let explain_cost = bundle
-            .model
-            .cost(&crate::kinds::Design {
-                schema: &bundle.schema,
-                width: bundle.schema.width(),
-                background: &bundle.background,
-                groups: &groups,
-            })
-            .explain;
+        let explain_cost = bundle.model.cost(&bundle.design(&groups)).explain;
         Ok(Scorer {
             width: bundle.schema.width(),
             bundle,

@@ -233,7 +233,7 @@ impl MetadataView {
             params: m.params.clone(),
             notes: m.notes.clone(),
             threshold: b.threshold,
-            explanation_method: b.model.method().to_string(),
+            explanation_method: crate::explain::method(b).to_string(),
             embeds_training_rows: b.embeds_training_rows(),
             decision: b
                 .decision
@@ -426,6 +426,10 @@ pub struct ExplanationView {
     #[cfg_attr(test, ts(type = "\"log-odds\" | \"probability\""))]
     pub unit: String,
     pub method: String,
+    /// Sampled explanations: the largest estimated standard error of a
+    /// contribution relative to the sum of their absolute values (e.g.
+    /// 0.002); null for exact methods.
+    pub convergence: Option<f32>,
     pub probability: f32,
     pub contributions: Vec<ContributionView>,
     pub warnings: Vec<String>,
@@ -438,6 +442,7 @@ impl From<&Explanation> for ExplanationView {
             output: e.output,
             unit: e.unit.id().to_string(),
             method: e.method.to_string(),
+            convergence: e.convergence,
             probability: e.probability,
             contributions: e
                 .contributions

@@ -231,3 +231,69 @@ fn a_feature_the_model_never_splits_on_gets_zero() {
         }
     }
 }
+
+/// FNV-1a over the bits of every explanation (base, output, each
+/// contribution) of the first 100 rows of a golden directory's data.
+fn explanation_fingerprint(dir: &str, kind: &str) -> u64 {
+    let root = format!("{}/tests/golden/{dir}", env!("CARGO_MANIFEST_DIR"));
+    let s = Scorer::from_bytes(&std::fs::read(format!("{root}/{kind}.frk")).unwrap()).unwrap();
+    let data = std::fs::read_to_string(format!("{root}/synthetic.csv")).unwrap();
+    let mut csv = ferrisk::csv::CsvText::parse(&data).unwrap();
+    let header = csv.header().to_vec();
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut eat = |v: f32| {
+        for b in v.to_bits().to_le_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for row in (&mut csv).take(100) {
+        let row = row.unwrap().1;
+        let rec: Vec<(&str, RawValue)> = header
+            .iter()
+            .map(String::as_str)
+            .zip(row.iter().map(|v| RawValue::Text(v)))
+            .collect();
+        let e = s.explain(rec).unwrap();
+        eat(e.base);
+        eat(e.output);
+        for c in &e.contributions {
+            eat(c.contribution);
+        }
+    }
+    h
+}
+
+/// Files without an explanation background section (every v1 and v2 file,
+/// and v3 files written before the section existed) explain bit for bit as
+/// they did when that section was introduced: these fingerprints were
+/// recorded then, with the explanation code of that time.
+#[test]
+fn files_without_a_background_section_explain_as_before() {
+    let want: &[(&str, &str, u64)] = &[
+        ("v1", "gbm", 0x41de20b477a530e9),
+        ("v1", "lr", 0xe8f3b9b754ac93db),
+        ("v1", "rf", 0xce6847d366a259ff),
+        ("v1", "svm-linear", 0xe783eb8c2a68b45a),
+        ("v1", "svm-rbf", 0x74f17c0e4fa3a350),
+        ("v2", "attention", 0x8dab5d72a2ff98b7),
+        ("v2", "gbm", 0x41de20b477a530e9),
+        ("v2", "lr", 0xe8f3b9b754ac93db),
+        ("v2", "rf", 0xce6847d366a259ff),
+        ("v2", "svm-linear", 0x2fc28384dc1504e9),
+        ("v2", "svm-rbf", 0x74f17c0e4fa3a350),
+    ];
+    let mut got = Vec::new();
+    for (dir, kinds) in [
+        ("v1", &["gbm", "lr", "rf", "svm-linear", "svm-rbf"][..]),
+        (
+            "v2",
+            &["attention", "gbm", "lr", "rf", "svm-linear", "svm-rbf"][..],
+        ),
+    ] {
+        for kind in kinds {
+            got.push((dir, *kind, explanation_fingerprint(dir, kind)));
+        }
+    }
+    assert_eq!(got, want);
+}

@@ -286,3 +286,52 @@ fn inconsistent_structures_are_named() {
     let err = Scorer::from_bytes(&frame(2, 1, &body)).unwrap_err();
     assert!(err.to_string().contains("does not fit"), "{err}");
 }
+
+#[test]
+fn the_explanation_background_is_an_optional_section_older_readers_skip() {
+    use ferrisk::explain::BackgroundSet;
+    let plain = Scorer::from_bytes(&golden("svm-rbf"))
+        .unwrap()
+        .into_bundle();
+    let width = plain.schema.width();
+    let mut b = plain.clone();
+    b.background_set = Some(BackgroundSet {
+        rows: (0..3 * width).map(|i| (i % 5) as f32 * 0.25).collect(),
+        weights: vec![40.0, 25.0, 20.0],
+    });
+    let bytes = format::encode(&b).unwrap();
+    let (h, body) = format::read_header(&bytes).unwrap();
+    // Still readable by a v1 reader: the section is in the v3 extension.
+    assert_eq!((h.version, h.min_reader), (3, 1));
+    assert_eq!(Scorer::from_bytes(&bytes).unwrap().bundle(), &b);
+    let v2_len = format::v2::encode(&b).unwrap().len();
+    let ext: format::v3::ExtV3 = postcard::from_bytes(&body[v2_len..]).unwrap();
+    let s = &ext.sections[0];
+    assert_eq!((s.tag, s.required), (format::v3::BACKGROUND_SECTION, false));
+    // A reader that does not know the tag skips the section and explains
+    // as it always did (against the mean row).
+    let tag = format::v3::BACKGROUND_SECTION.as_bytes();
+    let at = body.windows(tag.len()).position(|w| w == tag).unwrap();
+    let mut unknown = body.to_vec();
+    unknown[at..at + tag.len()].copy_from_slice(b"explain/future-set");
+    let old = Scorer::from_bytes(&frame(3, 1, &unknown)).unwrap();
+    assert_eq!(old.bundle(), &plain);
+    let customer = [("age", ferrisk::RawValue::Number(33.0))];
+    let with = Scorer::from_bytes(&bytes).unwrap();
+    let (e_old, e_plain, e_with) = (
+        old.explain(customer.clone()).unwrap(),
+        Scorer::new(plain)
+            .unwrap()
+            .explain(customer.clone())
+            .unwrap(),
+        with.explain(customer).unwrap(),
+    );
+    assert_eq!(e_old, e_plain);
+    assert!(e_old.convergence.is_none() && e_old.method.contains("64 antithetic"));
+    assert_ne!(e_with.base, e_old.base);
+    assert!(
+        e_with.method.contains("training centroids"),
+        "{}",
+        e_with.method
+    );
+}

@@ -201,12 +201,7 @@ fn every_golden_model_explains_within_its_budget() {
     ] {
         let b = golden(kind);
         let groups = ferrisk::kinds::groups(&b.schema);
-        let design = ferrisk::kinds::Design {
-            schema: &b.schema,
-            width: b.schema.width(),
-            background: &b.background,
-            groups: &groups,
-        };
+        let design = b.design(&groups);
         let cost = b.model.cost(&design);
         assert!(
             cost.predict <= ferrisk::kinds::PREDICT_BUDGET,
@@ -298,4 +293,70 @@ fn a_duplicated_feature_name_is_refused() {
             .contains(&format!("feature '{first}' appears twice")),
         "{err}"
     );
+}
+
+/// A bundle with an explanation background set, written as format v3
+/// without validation.
+fn load_crafted_v3(b: &Bundle) -> Result<Scorer, FormatError> {
+    let body = format::v3::encode(b).unwrap();
+    Scorer::from_bytes(&frame(3, format::v3::min_reader(b), &body))
+}
+
+#[test]
+fn a_bad_explanation_background_is_refused_naming_it() {
+    let base = golden("svm-rbf");
+    let width = base.schema.width();
+    let set = |rows: usize, fill: f32, weight: f32| ferrisk::explain::BackgroundSet {
+        rows: vec![fill; rows * width],
+        weights: vec![weight; rows],
+    };
+    let mut good = base.clone();
+    good.background_set = Some(set(3, 0.5, 20.0));
+    load_crafted_v3(&good).unwrap();
+    for (bad, needle) in [
+        (set(0, 0.0, 1.0), "explanation background: 0 weights"),
+        (set(65, 0.0, 1.0), "explanation background: 65 weights"),
+        (
+            set(2, f32::NAN, 1.0),
+            "explanation background[0] is not a finite number",
+        ),
+        (set(2, 0.0, 0.0), "positive weights"),
+        (set(2, 0.0, f32::INFINITY), "positive weights"),
+        (
+            ferrisk::explain::BackgroundSet {
+                rows: vec![0.0; 2 * width + 1],
+                weights: vec![1.0; 2],
+            },
+            "rows of width",
+        ),
+    ] {
+        let mut b = base.clone();
+        b.background_set = Some(bad);
+        match load_crafted_v3(&b) {
+            Ok(_) => panic!("loaded; expected '{needle}'"),
+            Err(e) => assert!(e.to_string().contains(needle), "{e}"),
+        }
+    }
+    // Bytes that are not a background section, and a second section.
+    let body = format::v3::encode(&good).unwrap();
+    let (v2, ext) = body.split_at(format::v2::encode(&good).unwrap().len());
+    let reframed = |ext: &format::v3::ExtV3| {
+        let mut b = v2.to_vec();
+        b.extend_from_slice(&postcard::to_allocvec(ext).unwrap());
+        frame(3, 1, &b)
+    };
+    let mut broken: format::v3::ExtV3 = postcard::from_bytes(ext).unwrap();
+    broken.sections[0].body = &[0xff, 0xff, 0xff];
+    let err = Scorer::from_bytes(&reframed(&broken)).unwrap_err();
+    assert!(
+        err.to_string().contains("section 'explain/background'"),
+        "{err}"
+    );
+    let mut twice: format::v3::ExtV3 = postcard::from_bytes(ext).unwrap();
+    twice.sections.push(format::v3::SectionV3 {
+        ..twice.sections[0]
+    });
+    let doubled = reframed(&twice);
+    let err = Scorer::from_bytes(&doubled).unwrap_err();
+    assert!(err.to_string().contains("more than one"), "{err}");
 }

@@ -9,6 +9,7 @@
 
 use ferrisk::credit::{ReasonText, Scorecard};
 use ferrisk::drift::{Bins, DriftProfile};
+use ferrisk::explain::BackgroundSet;
 use ferrisk::kinds::attention::{feature_slots, Attention, Block, LayerNorm};
 use ferrisk::kinds::{KernelSvm, Linear, Model, Node, Stump, Tree, TreeEnsemble, LEAF};
 use ferrisk::schema::{CategoricalFeature, Encoding, Feature, FeatureKind, NumericFeature, Schema};
@@ -342,9 +343,26 @@ pub fn random_bundle(rng: &mut Rng) -> Bundle {
         })
         .collect();
     let drift = rng.coin().then(|| drift(rng, &schema));
+    let background_set = rng.coin().then(|| {
+        let k = if rng.one_in(16) {
+            rng.below(80)
+        } else {
+            rng.range(1, 6)
+        };
+        let weights = vals(rng, k, 40.0);
+        BackgroundSet {
+            rows: vals_near(rng, k * width, 2.0),
+            weights: if rng.one_in(8) {
+                weights
+            } else {
+                weights.into_iter().map(f32::abs).collect()
+            },
+        }
+    });
     Bundle {
         algorithm: Algorithm::new(["lr", "gbm", "", "xgboost"][rng.below(4)], "fuzz-generated"),
         background: vals_near(rng, width, 1.0),
+        background_set,
         schema,
         model,
         calibration,
@@ -474,6 +492,7 @@ fn base_bundle(features: Vec<Feature>, model: Model, calibration: Calibration) -
     Bundle {
         algorithm: Algorithm::new("fuzz", "crafted by ferrisk-fuzz"),
         background: vec![0.0; schema.width()],
+        background_set: None,
         schema,
         model,
         calibration,

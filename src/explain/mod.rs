@@ -9,11 +9,36 @@
 //! design columns back to features and adds the display values.
 //!
 //! - [`treeshap`]: exact path-dependent TreeSHAP for tree ensembles;
-//! - [`sampling`]: antithetic permutation Shapley values for kinds without
-//!   an exact method (RBF SVM, attention).
+//! - [`shapley`]: model-agnostic Shapley values for kinds without an exact
+//!   method (RBF SVM, attention): against the file's background set, exact
+//!   enumeration for few features, else antithetic permutation sampling
+//!   seeded per customer, with a convergence figure; for files without a
+//!   background set (written before it existed), the fixed-seed sampler
+//!   against the mean row they always had, bit for bit.
+//!
+//! # Players
+//!
+//! A player is an input as the customer gives it: one original column of
+//! the schema, whose one-hot design columns move together. Every kind
+//! reports one contribution per player, in schema order. Later sequence
+//! features will add their time steps as players.
+//!
+//! - Model-agnostic Shapley values ([`shapley`]) treat each
+//!   feature as one player directly: a coalition sets all of a feature's
+//!   columns from the customer or all from the background.
+//! - Linear SHAP and TreeSHAP compute a value per *design column* and this
+//!   module sums a feature's columns ([`PerPlayer::Columns`]). For a linear
+//!   model that sum is exactly the feature's Shapley value (the game is
+//!   additive over columns). For trees it is the sum of the columns'
+//!   path-dependent Shapley values: it equals the feature-as-one-player
+//!   value when no path tests two columns of the same one-hot feature, and
+//!   otherwise splits their interaction between the columns in a way that
+//!   still adds up (`base + Σ` is unchanged, additivity holds exactly).
 
-pub mod sampling;
+pub mod shapley;
 pub mod treeshap;
+
+pub use shapley::BackgroundSet;
 
 use crate::bundle::Bundle;
 use crate::error::ScoreError;
@@ -51,6 +76,11 @@ pub struct Explanation {
     pub output: f32,
     pub unit: Unit,
     pub method: &'static str,
+    /// Sampled explanations: the largest estimated standard error of a
+    /// contribution, relative to the sum of the contributions' absolute
+    /// values. `None` for exact methods (and the fixed-seed sampler of files
+    /// without a background set, which estimates none).
+    pub convergence: Option<f32>,
     /// One per feature, in schema order.
     pub contributions: Vec<Contribution>,
     pub probability: f32,
@@ -59,7 +89,11 @@ pub struct Explanation {
 
 /// Which method explains this bundle's model.
 pub fn method(b: &Bundle) -> &'static str {
-    b.model.method()
+    if b.background_set.is_some() && b.model.uses_background_set() {
+        "Shapley values against training centroids (every coalition for few features, else antithetic permutations seeded by the customer)"
+    } else {
+        b.model.method()
+    }
 }
 
 fn display_value(b: &Bundle, i: usize, v: &Value) -> String {
@@ -106,12 +140,14 @@ pub(crate) fn explain(
     };
     let groups = crate::kinds::groups(&b.schema);
     let design = Design {
-        schema: &b.schema,
         width: x.len(),
-        background: &b.background,
-        groups: &groups,
+        ..b.design(&groups)
     };
-    let Attribution { base, per } = b.model.explain(&design, x, scale, offset);
+    let Attribution {
+        base,
+        per,
+        convergence,
+    } = b.model.explain(&design, x, scale, offset);
     let folded = match per {
         PerPlayer::Columns(cols) => fold(b, &cols),
         PerPlayer::Features(f) => f,
@@ -139,6 +175,7 @@ pub(crate) fn explain(
         output: output as f32,
         unit,
         method: method(b),
+        convergence: convergence.map(|c| c as f32),
         contributions,
         probability,
         warnings,

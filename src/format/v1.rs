@@ -446,6 +446,7 @@ impl TryFrom<FileV1> for Bundle {
             },
             threshold: w.threshold,
             background: w.background,
+            background_set: None,
             report: w.report.map(|r| TrainingReport {
                 test: metrics_from(r.test),
                 train_rows: r.train_rows,

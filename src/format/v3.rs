@@ -14,6 +14,13 @@
 //! placeholder, and the file needs reader 3. Adding a kind therefore needs
 //! no new format version: it is a new tag.
 //!
+//! Optional sections this reader knows:
+//!
+//! - `explain/background` ([`BackgroundV3`]): the rows and weights that
+//!   model-agnostic explanations average over
+//!   ([`crate::explain::shapley`]). A reader without it explains such a file
+//!   against the mean row, as before.
+//!
 //! A reader meets a tag it does not know: for a required section (every
 //! `model/` section) it refuses the file naming the kind and the ferrisk
 //! that wrote it; an optional section is skipped, so later versions can add
@@ -25,6 +32,7 @@ use super::v1;
 use super::v2::FileV2;
 use crate::bundle::{Algorithm, Bundle};
 use crate::error::FormatError;
+use crate::explain::BackgroundSet;
 use crate::kinds::{Model, TAGS};
 use crate::metrics::{Extra, ReliabilityBin};
 use crate::policy::{CutFigures, Decision, Policy};
@@ -224,6 +232,19 @@ fn read_decision(r: &mut Reader<'_>) -> Option<(Decision, Option<Extra>)> {
     ))
 }
 
+/// Tag of the optional explanation background section.
+pub const BACKGROUND_SECTION: &str = "explain/background";
+
+/// Section `explain/background`: `weights.len()` rows of the design width,
+/// row-major, and one positive weight per row.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BackgroundV3 {
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub rows: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub weights: Vec<f32>,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SectionV3<'a> {
     pub tag: &'a str,
@@ -271,6 +292,13 @@ pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
     }
     if let Some(d) = decision_section(b) {
         sections.push((DECISION_SECTION.into(), false, d));
+    }
+    if let Some(set) = &b.background_set {
+        let body = to_bytes(&BackgroundV3 {
+            rows: set.rows.clone(),
+            weights: set.weights.clone(),
+        })?;
+        sections.push((BACKGROUND_SECTION.into(), false, body));
     }
     let ext = ExtV3 {
         algorithm: (&b.algorithm.id, &b.algorithm.name),
@@ -337,6 +365,30 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
             b.calibration = Calibration::PlattLogit { a, b: c };
         } else if s.tag == DECISION_SECTION {
             apply_decision(&mut b, s.body)?;
+        } else if s.tag == BACKGROUND_SECTION {
+            if b.background_set.is_some() {
+                return Err(FormatError::Invalid(format!(
+                    "more than one '{BACKGROUND_SECTION}' section"
+                )));
+            }
+            let w = match postcard::take_from_bytes::<BackgroundV3>(s.body) {
+                Ok((w, [])) => w,
+                Ok((_, rest)) => {
+                    return Err(FormatError::Decode(format!(
+                        "section '{BACKGROUND_SECTION}': {} unexpected bytes after it",
+                        rest.len()
+                    )))
+                }
+                Err(e) => {
+                    return Err(FormatError::Decode(format!(
+                        "section '{BACKGROUND_SECTION}': {e}"
+                    )))
+                }
+            };
+            b.background_set = Some(BackgroundSet {
+                rows: w.rows,
+                weights: w.weights,
+            });
         } else if s.required {
             return Err(FormatError::UnknownSection {
                 tag: s.tag.to_string(),

@@ -51,7 +51,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
 
-use super::{Attribution, Cost, Design, Kind, Output, PerPlayer};
+use super::{Attribution, Cost, Design, Kind, Output};
 
 /// Layer-norm epsilon (inside the square root, as in PyTorch and candle).
 pub const LN_EPS: f32 = 1e-5;
@@ -61,6 +61,8 @@ pub const MAX_D_FFN: usize = 8192;
 pub const MAX_BLOCKS: usize = 64;
 /// Tokens = features + 1 (`[CLS]`). Scoring costs O(tokens² · d_model).
 pub const MAX_TOKENS: usize = 4097;
+/// Permutation pairs of the sampler of files without a background set.
+const LEGACY_PAIRS: u32 = 16;
 /// Cost units charged per token pair and head beyond the arithmetic
 /// (slicing, softmax bookkeeping); see `Kind::cost`.
 const PAIR_OVERHEAD: u64 = 50;
@@ -524,6 +526,27 @@ impl Attention {
     }
 }
 
+impl Attention {
+    /// Cost units of one forward pass (see [`Kind::cost`]).
+    fn predict_cost(&self) -> u64 {
+        let (t, dm, ffn) = (
+            self.features.len() as u64 + 1,
+            self.d_model as u64,
+            self.d_ffn as u64,
+        );
+        // Per block: Q, K, V, O projections, attention scores and mixing
+        // (with one expf per score), a fixed overhead per token pair and
+        // head (measured: a model of 826 features and 8 heads of width 1 is
+        // dominated by it), the feed-forward layer; then the head.
+        let heads = self.n_heads as u64;
+        let block = t * dm * dm * 4
+            + t * t * (2 * dm + super::EXP_COST)
+            + t * t * heads * PAIR_OVERHEAD
+            + t * dm * ffn * 2;
+        (self.n_blocks as u64).saturating_mul(block) + t * dm
+    }
+}
+
 impl Kind for Attention {
     const TAG: &'static str = "attention";
     /// The layout format v2 introduced, frozen there.
@@ -562,17 +585,14 @@ impl Kind for Attention {
         self.logit(x)
     }
 
-    /// Sampling Shapley values; a transformer forward pass costs ~50× a
-    /// kernel row, so half the permutations of the RBF SVM keep an
-    /// explanation interactive in the browser.
+    /// Shapley values against the file's background set, or (older files)
+    /// sampling against the mean row; a transformer forward pass costs
+    /// ~50× a kernel row, so that sampler used half the permutations of the
+    /// RBF SVM's.
     fn explain(&self, d: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
-        let f = |z: &[f32]| scale * self.logit(z) as f64 + offset;
-        let pairs = crate::explain::sampling::DEFAULT_PAIRS / 2;
-        let (base, phi) = crate::explain::sampling::shapley(x, d.background, d.groups, pairs, &f);
-        Attribution {
-            base,
-            per: PerPlayer::Features(phi),
-        }
+        let mut eval = |xs: &[f32], out: &mut [f32]| self.outputs(xs, d.width, out);
+        let cost = self.predict_cost();
+        super::model_agnostic(d, x, (scale, offset), cost, LEGACY_PAIRS, &mut eval)
     }
 
     fn method(&self) -> &'static str {
@@ -580,29 +600,15 @@ impl Kind for Attention {
     }
 
     fn cost(&self, d: &Design<'_>) -> Cost {
-        let (t, dm, ffn) = (
-            self.features.len() as u64 + 1,
-            self.d_model as u64,
-            self.d_ffn as u64,
-        );
-        // Per block: Q, K, V, O projections, attention scores and mixing
-        // (with one expf per score), a fixed overhead per token pair and
-        // head (measured: a model of 826 features and 8 heads of width 1 is
-        // dominated by it), the feed-forward layer; then the head.
-        let heads = self.n_heads as u64;
-        let block = t * dm * dm * 4
-            + t * t * (2 * dm + super::EXP_COST)
-            + t * t * heads * PAIR_OVERHEAD
-            + t * dm * ffn * 2;
-        let predict = (self.n_blocks as u64).saturating_mul(block) + t * dm;
-        let evals = super::sampling_evaluations(
-            crate::explain::sampling::DEFAULT_PAIRS / 2,
-            d.groups.len(),
-        );
+        let predict = self.predict_cost();
         Cost {
             predict,
-            explain: predict.saturating_mul(evals),
+            explain: super::shapley_cost(d, predict, LEGACY_PAIRS),
         }
+    }
+
+    fn uses_background_set(&self) -> bool {
+        true
     }
 
     fn summary(&self) -> String {

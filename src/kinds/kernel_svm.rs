@@ -1,15 +1,18 @@
 //! RBF-kernel SVM: `bias + Σ coef_i · exp(-gamma · |x - sv_i|²)`, a decision
 //! value turned into a probability by Platt scaling.
 //!
-//! Explanation: sampling Shapley values ([`crate::explain::sampling`])
-//! against the training-mean row: exact TreeSHAP has no kernel analogue and
-//! linear SHAP does not apply; permutation sampling is model-agnostic and
+//! Explanation: model-agnostic Shapley values ([`crate::explain::shapley`])
+//! against the file's background set (the training-mean row in older
+//! files): exact TreeSHAP has no kernel analogue and linear SHAP does not
+//! apply; enumeration and permutation sampling are model-agnostic and
 //! additive by construction.
 
 use serde::{Deserialize, Serialize};
 
-use super::{all_finite, Attribution, Cost, Design, Kind, Output, PerPlayer};
-use crate::explain::sampling;
+use super::{all_finite, Attribution, Cost, Design, Kind, Output};
+
+/// Permutation pairs of the sampler of files without a background set.
+const LEGACY_PAIRS: u32 = 32;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KernelSvm {
@@ -29,6 +32,12 @@ pub struct KernelSvmWire {
     #[serde(deserialize_with = "crate::format::bounded::vec")]
     pub coef: Vec<f32>,
     pub bias: f32,
+}
+
+impl KernelSvm {
+    fn predict_cost(&self, d: &Design<'_>) -> u64 {
+        (self.coef.len() as u64).saturating_mul(3 * d.width as u64 + super::EXP_COST)
+    }
 }
 
 impl Kind for KernelSvm {
@@ -132,12 +141,9 @@ impl Kind for KernelSvm {
     }
 
     fn explain(&self, d: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
-        let f = |z: &[f32]| scale * self.output(z) as f64 + offset;
-        let (base, phi) = sampling::shapley(x, d.background, d.groups, sampling::DEFAULT_PAIRS, &f);
-        Attribution {
-            base,
-            per: PerPlayer::Features(phi),
-        }
+        let mut eval = |xs: &[f32], out: &mut [f32]| self.outputs(xs, d.width, out);
+        let cost = self.predict_cost(d);
+        super::model_agnostic(d, x, (scale, offset), cost, LEGACY_PAIRS, &mut eval)
     }
 
     fn method(&self) -> &'static str {
@@ -145,12 +151,15 @@ impl Kind for KernelSvm {
     }
 
     fn cost(&self, d: &Design<'_>) -> Cost {
-        let predict = (self.coef.len() as u64).saturating_mul(3 * d.width as u64 + super::EXP_COST);
-        let evals = super::sampling_evaluations(sampling::DEFAULT_PAIRS, d.groups.len());
+        let predict = self.predict_cost(d);
         Cost {
             predict,
-            explain: predict.saturating_mul(evals),
+            explain: super::shapley_cost(d, predict, LEGACY_PAIRS),
         }
+    }
+
+    fn uses_background_set(&self) -> bool {
+        true
     }
 
     fn summary(&self) -> String {

@@ -77,6 +77,7 @@ impl Kind for Linear {
         Attribution {
             base: scale * base_margin + offset,
             per: PerPlayer::Columns(cols),
+            convergence: None,
         }
     }
 

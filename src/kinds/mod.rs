@@ -42,6 +42,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{FormatError, ScoreError};
+use crate::explain::shapley::{self, BackgroundSet};
 use crate::schema::Schema;
 
 /// What a kind's raw output is, which decides the calibrations that fit it.
@@ -65,6 +66,8 @@ pub struct Design<'a> {
     pub background: &'a [f32],
     /// Design-column ranges of each original feature, schema order.
     pub groups: &'a [(usize, usize)],
+    /// The file's explanation background, when it has one.
+    pub background_set: Option<&'a BackgroundSet>,
 }
 
 /// An explanation in the model's output unit after the affine map the
@@ -74,6 +77,10 @@ pub struct Attribution {
     /// Expected output under the kind's reference distribution.
     pub base: f64,
     pub per: PerPlayer,
+    /// Sampled explanations: the largest estimated standard error of a
+    /// contribution relative to the sum of their absolute values. `None`
+    /// for exact methods.
+    pub convergence: Option<f64>,
 }
 
 /// Contributions either per design column (folded back to the original
@@ -106,9 +113,67 @@ pub const PREDICT_BUDGET: u64 = 50_000_000;
 /// and the attention model on Bank Marketing).
 pub const EXPLAIN_BUDGET: u64 = 1_000_000_000;
 
-/// Model evaluations of an antithetic sampling Shapley explanation.
-pub(crate) fn sampling_evaluations(pairs: usize, players: usize) -> u64 {
-    (2 * pairs as u64).saturating_mul(players as u64 + 1) + 1
+/// Cost of a model-agnostic Shapley explanation ([`model_agnostic`]) when
+/// one model call costs `predict`.
+#[inline(never)]
+pub(crate) fn shapley_cost(d: &Design<'_>, predict: u64, legacy_pairs: u32) -> u64 {
+    let players = d.groups.len();
+    let evals = match d.background_set {
+        Some(set) => shapley::evaluations(
+            shapley::plan(players, set.len(), predict),
+            players,
+            set.len(),
+        ),
+        // The legacy sampler: 2·pairs permutations of `players` calls, + 1.
+        None => (2 * legacy_pairs as u64).saturating_mul(players as u64 + 1) + 1,
+    };
+    predict.saturating_mul(evals)
+}
+
+/// Model-agnostic Shapley values for kinds without an exact method (see
+/// [`shapley`]): against the file's background set, exact or sampled as
+/// [`shapley::plan`] decides for a model call costing `predict`; for files
+/// without one, [`shapley::legacy`] with `legacy_pairs` against the mean
+/// row. `eval` scores a block of rows (the kind's [`Kind::outputs`]).
+pub(crate) fn model_agnostic(
+    d: &Design<'_>,
+    x: &[f32],
+    (scale, offset): (f64, f64),
+    predict: u64,
+    legacy_pairs: u32,
+    eval: &mut shapley::Eval<'_>,
+) -> Attribution {
+    let mean;
+    let set = match d.background_set {
+        Some(set) => set,
+        None => {
+            mean = BackgroundSet {
+                rows: d.background.to_vec(),
+                weights: vec![1.0],
+            };
+            &mean
+        }
+    };
+    let game = shapley::Game {
+        x,
+        set,
+        groups: d.groups,
+        scale,
+        offset,
+    };
+    let e = match d.background_set {
+        Some(set) => shapley::explain(
+            &game,
+            shapley::plan(d.groups.len(), set.len(), predict),
+            eval,
+        ),
+        None => shapley::legacy(&game, legacy_pairs, eval),
+    };
+    Attribution {
+        base: e.base,
+        per: PerPlayer::Features(e.phi),
+        convergence: e.convergence,
+    }
 }
 
 /// One kind of model. See the module documentation.
@@ -165,6 +230,12 @@ pub trait Kind: Sized {
 
     /// True when the model stores rows derived from training customers.
     fn embeds_training_rows(&self) -> bool {
+        false
+    }
+
+    /// True when [`Kind::explain`] uses the file's explanation background
+    /// ([`Design::background_set`]), so the trainer stores one.
+    fn uses_background_set(&self) -> bool {
         false
     }
 
@@ -248,6 +319,10 @@ macro_rules! registry {
 
             pub fn embeds_training_rows(&self) -> bool {
                 match self { $(Model::$variant(m) => m.embeds_training_rows(),)+ }
+            }
+
+            pub fn uses_background_set(&self) -> bool {
+                match self { $(Model::$variant(m) => m.uses_background_set(),)+ }
             }
 
             pub fn takes_missing(&self) -> bool {

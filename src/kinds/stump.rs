@@ -118,6 +118,7 @@ impl Kind for Stump {
         Attribution {
             base: scale * expected + offset,
             per: PerPlayer::Columns(cols),
+            convergence: None,
         }
     }
 

@@ -340,6 +340,7 @@ impl Kind for TreeEnsemble {
         Attribution {
             base: scale * base_output + offset,
             per: PerPlayer::Columns(cols),
+            convergence: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! binary (main.rs) is a thin CLI over this.
 
 pub mod algo;
+pub mod background;
 pub mod bins;
 pub mod calibrate;
 pub mod data;

@@ -172,6 +172,23 @@ pub fn fit_bundle(
             message,
         })?;
     progress.finish();
+    // Only for kinds whose explanations average over it, from the training
+    // rows only, and no larger than the explanation budget allows.
+    let background_set = if fitted.model.uses_background_set() {
+        let groups = ferrisk::kinds::groups(&schema);
+        let design = ferrisk::kinds::Design {
+            schema: &schema,
+            width: schema.width(),
+            background: &background,
+            groups: &groups,
+            background_set: None,
+        };
+        let predict = fitted.model.cost(&design).predict;
+        let rows = ferrisk::explain::shapley::affordable_rows(groups.len(), predict);
+        crate::background::background_set(&x, &schema, cfg.seed, rows)
+    } else {
+        None
+    };
     Ok((
         Bundle {
             algorithm: Algorithm::new(kind.id(), kind.name()),
@@ -180,6 +197,7 @@ pub fn fit_bundle(
             calibration: fitted.calibration,
             threshold: 0.5,
             background,
+            background_set,
             report: None,
             metadata: Metadata::default(),
             scorecard: cfg.scorecard,

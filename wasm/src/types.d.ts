@@ -131,7 +131,13 @@ export type Contribution = { feature: string,
  */
 value: string, contribution: number, };
 
-export type Explanation = { base: number, output: number, unit: "log-odds" | "probability", method: string, probability: number, contributions: Array<Contribution>, warnings: Array<string>, };
+export type Explanation = { base: number, output: number, unit: "log-odds" | "probability", method: string, 
+/**
+ * Sampled explanations: the largest estimated standard error of a
+ * contribution relative to the sum of their absolute values (e.g.
+ * 0.002); null for exact methods.
+ */
+convergence: number | null, probability: number, contributions: Array<Contribution>, warnings: Array<string>, };
 
 export type Reason = { rank: number, feature: string, value: string, 
 /**
