@@ -118,16 +118,23 @@ pub const EXPLAIN_BUDGET: u64 = 1_000_000_000;
 #[inline(never)]
 pub(crate) fn shapley_cost(d: &Design<'_>, predict: u64, legacy_pairs: u32) -> u64 {
     let players = d.groups.len();
-    let evals = match d.background_set {
-        Some(set) => shapley::evaluations(
-            shapley::plan(players, set.len(), predict),
-            players,
-            set.len(),
-        ),
+    match d.background_set {
+        Some(set) => {
+            let call = coalition_cost(d, predict);
+            let plan = shapley::plan(players, set.len(), call);
+            call.saturating_mul(shapley::evaluations(plan, players, set.len()))
+        }
         // The legacy sampler: 2·pairs permutations of `players` calls, + 1.
-        None => (2 * legacy_pairs as u64).saturating_mul(players as u64 + 1) + 1,
-    };
-    predict.saturating_mul(evals)
+        None => {
+            predict.saturating_mul((2 * legacy_pairs as u64).saturating_mul(players as u64 + 1) + 1)
+        }
+    }
+}
+
+/// Cost of one coalition's model call against a background set: the call
+/// and building its row (a copy of the design width).
+pub fn coalition_cost(d: &Design<'_>, predict: u64) -> u64 {
+    predict.saturating_add(d.width as u64)
 }
 
 /// Model-agnostic Shapley values for kinds without an exact method (see
@@ -164,7 +171,7 @@ pub(crate) fn model_agnostic(
     let e = match d.background_set {
         Some(set) => shapley::explain(
             &game,
-            shapley::plan(d.groups.len(), set.len(), predict),
+            shapley::plan(d.groups.len(), set.len(), coalition_cost(d, predict)),
             eval,
         ),
         None => shapley::legacy(&game, legacy_pairs, eval),

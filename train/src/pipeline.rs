@@ -183,8 +183,8 @@ pub fn fit_bundle(
             groups: &groups,
             background_set: None,
         };
-        let predict = fitted.model.cost(&design).predict;
-        let rows = ferrisk::explain::shapley::affordable_rows(groups.len(), predict);
+        let call = ferrisk::kinds::coalition_cost(&design, fitted.model.cost(&design).predict);
+        let rows = ferrisk::explain::shapley::affordable_rows(groups.len(), call);
         crate::background::background_set(&x, &schema, cfg.seed, rows)
     } else {
         None

@@ -533,7 +533,8 @@ fn check(kind: &str, st: &Setting<'_>, oracle: &dyn Fn(&[f32]) -> Vec<f64>) {
     assert_eq!(seeds.len(), xs.len());
     let model = &s.bundle().model;
     let cost = model.cost(&s.bundle().design(&st.groups));
-    let plan = shapley::plan(st.groups.len(), st.set.len(), cost.predict);
+    let call = ferrisk::kinds::coalition_cost(&s.bundle().design(&st.groups), cost.predict);
+    let plan = shapley::plan(st.groups.len(), st.set.len(), call);
     assert!(matches!(plan, shapley::Plan::Sampling { .. }), "{plan:?}");
     let (mut err, mut size, mut strict, mut tied) = (0.0, 0.0, 0, 0);
     let (mut perms, mut worst_perms, mut conv) = (0u64, 0u64, 0.0f64);
