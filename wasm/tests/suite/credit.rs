@@ -25,7 +25,7 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
                 array(&e, "contributions").len(),
                 "{kind}: the explanation is included"
             );
-            let mut opts = score_options(true, Some(4), Some("en"));
+            let opts = score_options(true, Some(4), Some("en"));
             js_sys::Reflect::set(&opts, &"allReasons".into(), &JsValue::TRUE).unwrap();
             let same = ok(s.score(c.clone(), Some(opts)));
             assert_eq!(
@@ -58,11 +58,17 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
                 (total - want).abs() < 0.05,
                 "{kind}: breakdown {total} vs {want}"
             );
-            // Reasons are the largest positive contributions, in order.
+            // Reasons are the largest positive contributions, in order, each
+            // worth at least 0.05 points (never a 0-point reason).
+            let points_of = |f: &str| {
+                per.iter()
+                    .find(|p| string(p, "feature") == f)
+                    .map_or(0.0, |p| num(p, "points"))
+            };
             let mut positive: Vec<(String, f64)> = array(&e, "contributions")
                 .iter()
                 .map(|c| (string(c, "feature"), num(c, "contribution")))
-                .filter(|(_, v)| *v > 0.0)
+                .filter(|(f, v)| *v > 0.0 && points_of(f) <= -0.05)
                 .collect();
             positive.sort_by(|a, b| b.1.total_cmp(&a.1));
             let got: Vec<String> = reasons.iter().map(|r| string(r, "feature")).collect();
