@@ -154,105 +154,16 @@ pub fn choose(
     }
 }
 
-/// Platt scaling `p = 1 / (1 + exp(a·z + b))` by Newton's method with
-/// backtracking on the regularised targets of Platt (1999), as in Lin, Lin
-/// & Weng (2007). Returns (a, b).
+/// Platt scaling `p = 1 / (1 + exp(a·z + b))` with every row weighing 1
+/// (the SVM's own fitter, [`crate::algo::linear::platt`]). Returns (a, b).
 pub fn fit_platt(z: &[f64], y: &[bool]) -> (f32, f32) {
-    let pos = y.iter().filter(|&&v| v).count() as f64;
-    let neg = y.len() as f64 - pos;
-    let hi = (pos + 1.0) / (pos + 2.0);
-    let lo = 1.0 / (neg + 2.0);
-    let t: Vec<f64> = y.iter().map(|&v| if v { hi } else { lo }).collect();
-    let mut a = 0.0f64;
-    let mut b = ((neg + 1.0) / (pos + 1.0)).ln();
-    let objective = |a: f64, b: f64| -> f64 {
-        z.iter()
-            .zip(&t)
-            .map(|(&z, &t)| {
-                let f = a * z + b;
-                // −[t·log p + (1 − t)·log(1 − p)] with p = 1/(1 + e^f), stably.
-                if f >= 0.0 {
-                    t * f + (1.0 + (-f).exp()).ln()
-                } else {
-                    (t - 1.0) * f + (1.0 + f.exp()).ln()
-                }
-            })
-            .sum()
-    };
-    let mut fval = objective(a, b);
-    const SIGMA: f64 = 1e-12;
-    for _ in 0..100 {
-        let (mut h11, mut h22, mut h21, mut g1, mut g2) = (SIGMA, SIGMA, 0.0, 0.0, 0.0);
-        for (&z, &t) in z.iter().zip(&t) {
-            let f = a * z + b;
-            let (p, q) = if f >= 0.0 {
-                let e = (-f).exp();
-                (e / (1.0 + e), 1.0 / (1.0 + e))
-            } else {
-                let e = f.exp();
-                (1.0 / (1.0 + e), e / (1.0 + e))
-            };
-            let d2 = p * q;
-            h11 += z * z * d2;
-            h22 += d2;
-            h21 += z * d2;
-            let d1 = t - p;
-            g1 += z * d1;
-            g2 += d1;
-        }
-        if g1.abs() < 1e-5 && g2.abs() < 1e-5 {
-            break;
-        }
-        let det = h11 * h22 - h21 * h21;
-        let da = -(h22 * g1 - h21 * g2) / det;
-        let db = -(-h21 * g1 + h11 * g2) / det;
-        let gd = g1 * da + g2 * db;
-        let mut step = 1.0;
-        let mut moved = false;
-        while step >= 1e-10 {
-            let (na, nb) = (a + step * da, b + step * db);
-            let nf = objective(na, nb);
-            if nf < fval + 1e-4 * step * gd {
-                a = na;
-                b = nb;
-                fval = nf;
-                moved = true;
-                break;
-            }
-            step /= 2.0;
-        }
-        if !moved {
-            break;
-        }
-    }
+    let (a, b) = crate::algo::linear::platt(z, y, &vec![1.0; y.len()]);
     (a as f32, b as f32)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn platt_recovers_a_known_sigmoid() {
-        // Labels drawn from p = 1/(1 + exp(-2z + 0.5)): a = -2, b = 0.5.
-        let mut s = 99u64;
-        let mut next = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let (mut z, mut y) = (Vec::new(), Vec::new());
-        for _ in 0..20_000 {
-            let v = next() * 6.0 - 3.0;
-            let p = 1.0 / (1.0 + (-2.0 * v + 0.5f64).exp());
-            z.push(v);
-            y.push(next() < p);
-        }
-        let (a, b) = fit_platt(&z, &y);
-        assert!((a + 2.0).abs() < 0.1, "a = {a}");
-        assert!((b - 0.5).abs() < 0.1, "b = {b}");
-    }
 
     #[test]
     fn platt_is_chosen_for_overconfident_outputs_and_lowers_log_loss() {
