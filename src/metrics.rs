@@ -91,8 +91,6 @@ pub fn compute(probs: &[f32], labels: &[bool], threshold: f32) -> Option<Metrics
     }
     let mut c = Confusion::default();
     let mut brier = 0.0f64;
-    let mut ll = 0.0f64;
-    const EPS: f64 = 1e-15;
     for (&p, &y) in probs[..n].iter().zip(&labels[..n]) {
         let called = p >= threshold;
         match (y, called) {
@@ -104,8 +102,6 @@ pub fn compute(probs: &[f32], labels: &[bool], threshold: f32) -> Option<Metrics
         let pf = p as f64;
         let t = if y { 1.0 } else { 0.0 };
         brier += (pf - t) * (pf - t);
-        let pc = pf.clamp(EPS, 1.0 - EPS);
-        ll -= if y { pc.ln() } else { (1.0 - pc).ln() };
     }
     let precision = ratio(c.tp, c.tp + c.fp);
     let recall = ratio(c.tp, c.tp + c.fn_);
@@ -164,7 +160,7 @@ pub fn compute(probs: &[f32], labels: &[bool], threshold: f32) -> Option<Metrics
         roc_auc: auc,
         ks,
         brier: brier / n as f64,
-        log_loss: ll / n as f64,
+        log_loss: log_loss(&probs[..n], &labels[..n]),
         confusion: c,
         roc: thin_roc(roc),
         extra: Some(Extra {
@@ -179,6 +175,17 @@ pub fn compute(probs: &[f32], labels: &[bool], threshold: f32) -> Option<Metrics
         }
         m
     })
+}
+
+/// Mean log-loss, probabilities clamped to [1e-15, 1 − 1e-15].
+pub fn log_loss(probs: &[f32], labels: &[bool]) -> f64 {
+    const EPS: f64 = 1e-15;
+    let mut ll = 0.0f64;
+    for (&p, &y) in probs.iter().zip(labels) {
+        let pc = f64::from(p).clamp(EPS, 1.0 - EPS);
+        ll -= if y { pc.ln() } else { (1.0 - pc).ln() };
+    }
+    ll / probs.len().min(labels.len()).max(1) as f64
 }
 
 /// [`RELIABILITY_BINS`] equal-frequency bins over the rows in ascending

@@ -447,7 +447,9 @@ pub fn parse_f64(s: &str) -> Option<f64> {
     // Significant digits (leading zeros dropped), at most MAX_DIGITS kept;
     // `exp` is the power of ten of the last kept digit.
     const MAX_DIGITS: usize = 800;
-    let mut digits: Vec<u8> = Vec::new();
+    // On the stack: this runs for every numeric CSV cell.
+    let mut buf = [0u8; MAX_DIGITS];
+    let mut n = 0usize;
     let mut sticky = false; // a nonzero digit beyond MAX_DIGITS
     let mut exp: i64 = 0;
     let mut seen = false;
@@ -458,12 +460,13 @@ pub fn parse_f64(s: &str) -> Option<f64> {
             b'0'..=b'9' => {
                 seen = true;
                 let d = c - b'0';
-                if digits.is_empty() && d == 0 {
+                if n == 0 && d == 0 {
                     if point {
                         exp -= 1;
                     }
-                } else if digits.len() < MAX_DIGITS {
-                    digits.push(d);
+                } else if let Some(slot) = buf.get_mut(n) {
+                    *slot = d;
+                    n += 1;
                     if point {
                         exp -= 1;
                     }
@@ -509,10 +512,11 @@ pub fn parse_f64(s: &str) -> Option<f64> {
     if i != b.len() {
         return None;
     }
+    let digits = buf.get(..n).unwrap_or_default();
     if digits.is_empty() {
         return Some(signed(0.0));
     }
-    let n = digits.len() as i64;
+    let n = n as i64;
     // Far outside the range of f64 (the value is below 10^(exp + n)).
     if exp + n > 310 {
         return Some(signed(f64::INFINITY));
@@ -528,7 +532,7 @@ pub fn parse_f64(s: &str) -> Option<f64> {
             return Some(signed(if exp >= 0 { w as f64 * p } else { w as f64 / p }));
         }
     }
-    Some(signed(slow(&digits, exp as i32, sticky)))
+    Some(signed(slow(digits, exp as i32, sticky)))
 }
 
 /// Little-endian base-2^32 natural numbers, just what [`slow`] needs.

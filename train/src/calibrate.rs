@@ -54,18 +54,7 @@ fn platt_calibration(kind: Output, a: f32, b: f32) -> Calibration {
     }
 }
 
-/// Mean log-loss (probabilities clamped to [1e-15, 1 − 1e-15]).
-pub fn log_loss(p: &[f32], y: &[bool]) -> f64 {
-    let n = p.len().min(y.len()).max(1) as f64;
-    p.iter()
-        .zip(y)
-        .map(|(&p, &y)| {
-            let p = f64::from(p).clamp(1e-15, 1.0 - 1e-15);
-            -if y { p.ln() } else { (1.0 - p).ln() }
-        })
-        .sum::<f64>()
-        / n
-}
+pub use ferrisk::metrics::log_loss;
 
 /// Out-of-fold predictions, per row: raw outputs, probabilities under the
 /// kind's own calibration, labels, and the fold each row was held out in.
