@@ -9,8 +9,10 @@
 //! design columns back to features and adds the display values.
 //!
 //! - [`treeshap`]: exact path-dependent TreeSHAP for tree ensembles;
+//! - [`product`]: exact Shapley values of the RBF SVM against the file's
+//!   background set (the kernel is a product over players);
 //! - [`shapley`]: model-agnostic Shapley values for kinds without an exact
-//!   method (RBF SVM, attention): against the file's background set, exact
+//!   method (attention; the RBF SVM of files without a background set): against the file's background set, exact
 //!   enumeration for few features, else antithetic permutation sampling
 //!   seeded per customer, with a convergence figure; for files without a
 //!   background set (written before it existed), the fixed-seed sampler
@@ -35,6 +37,7 @@
 //!   otherwise splits their interaction between the columns in a way that
 //!   still adds up (`base + Σ` is unchanged, additivity holds exactly).
 
+pub mod product;
 pub mod shapley;
 pub mod treeshap;
 
@@ -90,7 +93,7 @@ pub struct Explanation {
 /// Which method explains this bundle's model.
 pub fn method(b: &Bundle) -> &'static str {
     if b.background_set.is_some() && b.model.uses_background_set() {
-        "Shapley values against training centroids (every coalition for few features, else antithetic permutations seeded by the customer)"
+        b.model.background_method()
     } else {
         b.model.method()
     }

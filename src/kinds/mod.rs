@@ -246,6 +246,11 @@ pub trait Kind: Sized {
         false
     }
 
+    /// The explanation method of files with an explanation background.
+    fn background_method(&self) -> &'static str {
+        "Shapley values against training centroids (every coalition for few features, else antithetic permutations seeded by the customer)"
+    }
+
     /// True when a missing numeric value (NaN in the design row) is part of
     /// the model's input domain (trees route it down a learned branch);
     /// otherwise the schema must impute every numeric feature.
@@ -330,6 +335,10 @@ macro_rules! registry {
 
             pub fn uses_background_set(&self) -> bool {
                 match self { $(Model::$variant(m) => m.uses_background_set(),)+ }
+            }
+
+            pub fn background_method(&self) -> &'static str {
+                match self { $(Model::$variant(m) => m.background_method(),)+ }
             }
 
             pub fn takes_missing(&self) -> bool {
