@@ -34,14 +34,17 @@
 //!   (every permutation telescopes), and rounds are independent, so the
 //!   spread of the round estimates gives each `φ_i` a standard error.
 //!   Sampling stops after [`MIN_ROUNDS`] or more rounds once the largest
-//!   standard error is at most [`TARGET`] `· Σ|φ|`; after
-//!   [`SETTLED_ROUNDS`] rounds, also as soon as the principal reasons are
-//!   [`resolved`] (their order is [`Z`] standard errors clear); at the
-//!   latest at the round cap, which is [`MAX_ROUNDS`] or less when the
-//!   explanation budget ([`crate::kinds::EXPLAIN_BUDGET`]) allows fewer. So
-//!   the rounds beyond [`SETTLED_ROUNDS`] go to the customers whose reasons
-//!   are close to a tie, where the order a lender reads depends on them. A round costs
-//!   `2 · K · (p − 1)` model calls. The convergence figure reported with the
+//!   standard error is at most [`TARGET`] `· Σ|φ|`, and at the latest
+//!   after half the round cap, which is [`MAX_ROUNDS`] or less when the
+//!   explanation budget ([`crate::kinds::EXPLAIN_BUDGET`]) allows fewer.
+//!   If it stopped at that half and the principal reasons are not
+//!   [`resolved`] (neighbours closer than [`Z`] standard errors), the other
+//!   half of the calls goes to the pairs in doubt ([`refine_pair`]): their
+//!   difference is estimated directly, on coalitions where the two rows
+//!   differ in those two players only, which varies far less than either
+//!   player's marginal contribution. So near ties among the reasons a
+//!   lender reads get the calls, and a customer whose reasons are clear
+//!   costs half the cap at most. A round costs `2 · K · (p − 1)` model calls. The convergence figure reported with the
 //!   explanation is `max_i SE(φ_i) / Σ_i |φ_i|`.
 //!
 //! Sizes and why: the trainer stores at most 8 centroids (fewer when
@@ -69,13 +72,10 @@ pub const MAX_EXACT_PLAYERS: usize = 20;
 /// Sampling never stops before this many rounds (the standard error needs a
 /// few rounds to mean something).
 pub const MIN_ROUNDS: u32 = 4;
-/// Sampling never runs more rounds than this.
-pub const MAX_ROUNDS: u32 = 512;
-/// Sampling stops once every standard error is at most this share of
-/// `Σ|φ|`, or after this many rounds once the principal reasons are
-/// [`resolved`] (whichever comes first).
+/// Sampling never spends more model calls than this many rounds make.
+pub const MAX_ROUNDS: u32 = 256;
+/// Sampling stops once every standard error is at most this share of `Σ|φ|`.
 pub const TARGET: f64 = 0.0007;
-pub const SETTLED_ROUNDS: u32 = 128;
 /// Standard errors that separate two neighbouring reasons (see [`resolved`]).
 pub const Z: f64 = 2.0;
 /// The reasons a lender gives: at most this many contributions.
@@ -430,7 +430,15 @@ fn run(
     // running sum of marginal contributions in the second slot.
     let mut stats = vec![0.0f64; 3 * p];
     let (mut rounds, mut permutations, mut worst, mut total) = (0u32, 0u64, 0.0f64, 0.0f64);
-    while rounds < max_rounds.max(1) {
+    // Rounds beyond this cap go to the pairs of reasons still in doubt.
+    let refine = !legacy && target > 0.0;
+    let main_cap = if refine {
+        (max_rounds / 2).max(MIN_ROUNDS)
+    } else {
+        max_rounds.max(1)
+    };
+    let mut settled = false;
+    while rounds < main_cap {
         // Each background row: a permutation (Fisher–Yates), then its reverse.
         for pass in 0..2 * gb.len() {
             let b = pass / 2;
@@ -469,11 +477,25 @@ fn run(
             continue;
         }
         (total, worst) = welford(&mut stats, rounds as f64);
-        if rounds >= MIN_ROUNDS
-            && (worst <= target * target * total * total
-                || (target > 0.0 && rounds >= SETTLED_ROUNDS && resolved(&stats, rounds as f64)))
-        {
+        if rounds >= MIN_ROUNDS && worst <= target * target * total * total {
+            settled = true;
             break;
+        }
+    }
+    if refine && !settled && rounds >= 2 && !resolved(&stats, rounds as f64) {
+        let mut pairs = Vec::new();
+        doubts(&stats, rounds as f64, &mut pairs);
+        let calls = round_calls(p, gb.len()) * u64::from(max_rounds.saturating_sub(rounds));
+        let share = calls / pairs.len().max(1) as u64;
+        for (i, j) in pairs {
+            refine_pair(
+                &mut work,
+                &mut state,
+                &mut stats,
+                rounds as f64,
+                (i, j),
+                share,
+            );
         }
     }
     let convergence = if legacy || rounds < 2 {
@@ -497,6 +519,109 @@ fn run(
             .collect(),
         convergence,
         permutations,
+    }
+}
+
+/// Sharpens the difference of two contributions whose order is in doubt,
+/// spending at most `calls` model calls.
+///
+/// `φ_i − φ_j = Σ_{S ⊆ N∖{i,j}} s!(p−2−s)!/(p−1)! · (v(S ∪ i) − v(S ∪ j))`
+/// (the terms with both or neither cancel), the Shapley value of a game of
+/// `p − 1` players: under it the size of `S` is uniform on `0..=p−2` and `S`
+/// uniform given its size. Each draw scores `S ∪ i` and `S ∪ j` against
+/// every background row, and the same for the complement of `S` in
+/// `N∖{i,j}` (antithetic). Both rows of a draw differ in two players only,
+/// so the difference varies far less over coalitions than either player's
+/// marginal contribution. The paired estimate is combined with the
+/// permutation estimate `m_i − m_j` by inverse-variance weights (the
+/// latter's variance taken as `SE_i² + SE_j²`), and `m_i`, `m_j` move to
+/// that difference with their sum kept, so the contributions still add up.
+#[inline(never)]
+fn refine_pair(
+    work: &mut Work<'_, '_, '_>,
+    state: &mut u64,
+    stats: &mut [f64],
+    n: f64,
+    (i, j): (usize, usize),
+    calls: u64,
+) {
+    let p = work.game.groups.len();
+    let rows = work.game.set.len();
+    let per_draw = 4 * rows as u64;
+    let draws = calls / per_draw.max(1);
+    if p < 2 || draws < 4 {
+        return;
+    }
+    let var = |v: &[f64], k: usize| v.get(3 * k + 2).map_or(0.0, |x| x / (n - 1.0) / n);
+    let mean = |v: &[f64], k: usize| v.get(3 * k + 1).copied().unwrap_or(0.0);
+    let mut others: Vec<usize> = (0..p).filter(|&k| k != i && k != j).collect();
+    let mut out = vec![0.0f64; 4 * rows];
+    let (mut m, mut q) = (0.0f64, 0.0f64);
+    for d in 0..draws {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let size = (mix(*state) % (others.len() as u64 + 1)) as usize;
+        for k in (1..others.len()).rev() {
+            *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            others.swap(k, (mix(*state) % (k as u64 + 1)) as usize);
+        }
+        let (inside, outside) = others.split_at(size);
+        for b in 0..rows {
+            for (part, with) in [(inside, i), (inside, j), (outside, i), (outside, j)] {
+                work.push(b, &mut part.iter().copied().chain(core::iter::once(with)));
+            }
+        }
+        work.score(&mut out);
+        let mut value = 0.0;
+        for (b, four) in out.chunks_exact(4).enumerate() {
+            value += 0.5 * work.weight(b) * ((four[0] - four[1]) + (four[2] - four[3]));
+        }
+        // Welford over the draws.
+        let k = (d + 1) as f64;
+        let delta = value - m;
+        m += delta / k;
+        q += delta * (value - m);
+    }
+    let k = draws as f64;
+    let paired_var = q / (k - 1.0) / k;
+    let (mi, mj) = (mean(stats, i), mean(stats, j));
+    let main_var = var(stats, i) + var(stats, j);
+    let diff = if paired_var <= 0.0 {
+        m
+    } else if main_var <= 0.0 {
+        mi - mj
+    } else {
+        ((mi - mj) / main_var + m / paired_var) / (1.0 / main_var + 1.0 / paired_var)
+    };
+    let sum = mi + mj;
+    if let Some(s) = stats.get_mut(3 * i + 1) {
+        *s = 0.5 * (sum + diff);
+    }
+    if let Some(s) = stats.get_mut(3 * j + 1) {
+        *s = 0.5 * (sum - diff);
+    }
+}
+
+/// The pairs of positive neighbouring contributions among the principal
+/// reasons that [`resolved`] finds in doubt, into `pairs`.
+fn doubts(stats: &[f64], n: f64, pairs: &mut Vec<(usize, usize)>) {
+    let mean: Vec<f64> = stats.chunks_exact(3).map(|s| s[1]).collect();
+    let var = |i: usize| stats.get(3 * i + 2).map_or(0.0, |v| v / (n - 1.0) / n);
+    let order = crate::num::order_desc(&mean);
+    for k in 0..REASONS {
+        let (Some(&a), Some(&b)) = (order.get(k), order.get(k + 1)) else {
+            break;
+        };
+        let (ma, mb) = (mean.get(a).copied(), mean.get(b).copied());
+        let (Some(ma), Some(mb)) = (ma, mb) else {
+            break;
+        };
+        if mb <= 0.0 {
+            break;
+        }
+        let gap = ma - mb;
+        if gap * gap < Z * Z * (var(a) + var(b)) {
+            pairs.push((a, b));
+        }
     }
 }
 
@@ -659,16 +784,55 @@ mod tests {
     }
 
     #[test]
+    fn a_refined_pair_moves_to_the_exact_difference_and_keeps_its_sum() {
+        let bg = tiny_set();
+        let game = Game {
+            x: &X,
+            set: &bg,
+            groups: &GROUPS,
+            scale: 1.0,
+            offset: 0.0,
+        };
+        let exact = exact(&game, &mut tiny_eval);
+        let mut eval = tiny_eval;
+        let (mut work, ..) = Work::start(&game, &mut eval);
+        // Permutation estimates far off, with a large standard error: the
+        // paired estimate decides the difference.
+        let means = [exact.phi[0] + 0.3, exact.phi[1] - 0.2, exact.phi[2], exact.phi[3]];
+        let mut st = stats(&means, &[1.0; 4], 10.0);
+        let mut state = 7;
+        refine_pair(&mut work, &mut state, &mut st, 10.0, (0, 1), 4 * 3 * 20_000);
+        let (a, b) = (st[1], st[4]);
+        assert!((a + b - means[0] - means[1]).abs() < 1e-12, "the sum is kept");
+        let want = exact.phi[0] - exact.phi[1];
+        assert!(((a - b) - want).abs() < 0.01 * want.abs().max(0.1), "{} vs {want}", a - b);
+        // The other players are untouched.
+        assert_eq!((st[7], st[10]), (means[2], means[3]));
+    }
+
+    #[test]
     fn reasons_are_resolved_only_when_their_order_is_clear() {
         let n = 10.0;
         // Clear gaps between the four largest, and the fifth far below.
-        assert!(resolved(&stats(&[4.0, 3.0, 2.0, 1.0, 0.5, -1.0], &[0.1; 6], n), n));
+        assert!(resolved(
+            &stats(&[4.0, 3.0, 2.0, 1.0, 0.5, -1.0], &[0.1; 6], n),
+            n
+        ));
         // Ranks 2 and 3 within two standard errors of their difference.
-        assert!(!resolved(&stats(&[4.0, 3.0, 2.9, 1.0, 0.5], &[0.1; 5], n), n));
+        assert!(!resolved(
+            &stats(&[4.0, 3.0, 2.9, 1.0, 0.5], &[0.1; 5], n),
+            n
+        ));
         // Rank 4 against rank 5 decides the fourth reason.
-        assert!(!resolved(&stats(&[4.0, 3.0, 2.0, 1.0, 0.9], &[0.1; 5], n), n));
+        assert!(!resolved(
+            &stats(&[4.0, 3.0, 2.0, 1.0, 0.9], &[0.1; 5], n),
+            n
+        ));
         // Beyond the fourth reason the order does not matter.
-        assert!(resolved(&stats(&[4.0, 3.0, 2.0, 1.0, 0.5, 0.49], &[0.1; 6], n), n));
+        assert!(resolved(
+            &stats(&[4.0, 3.0, 2.0, 1.0, 0.5, 0.49], &[0.1; 6], n),
+            n
+        ));
         // Two positive contributions, the second clear of 0, the third
         // clearly negative; then one whose sign is unsure.
         assert!(resolved(&stats(&[2.0, 1.0, -0.5], &[0.1; 3], n), n));
