@@ -175,7 +175,8 @@ fn contributions_add_up_for_every_kind_on_every_golden_row() {
                         ferrisk::Calibration::Platt { a, b } => -(a as f64) * m - b as f64,
                         ferrisk::Calibration::Logistic => m,
                         ferrisk::Calibration::Identity
-                        | ferrisk::Calibration::PlattLogit { .. } => unreachable!(),
+                        | ferrisk::Calibration::PlattLogit { .. }
+                        | ferrisk::Calibration::Isotonic(_) => unreachable!(),
                     }
                 }
                 Unit::Probability => p.probability as f64,

@@ -99,8 +99,9 @@ pub struct TrainArgs {
         help_heading = "Decision"
     )]
     pub threshold_by: String,
-    /// Calibration: auto keeps Platt scaling refitted on out-of-fold outputs
-    /// when its cross-fitted log-loss beats the kind's own; own; platt.
+    /// Calibration: auto takes the lowest cross-fitted log-loss on
+    /// out-of-fold outputs among the kind's own, Platt scaling and (forest)
+    /// isotonic regression; own; platt; isotonic.
     #[arg(long, value_enum, default_value_t = CalibrationChoice::Auto, help_heading = "Decision")]
     pub calibration: CalibrationChoice,
     /// Class weights: `balanced` (class c weighs n / (2·n_c), n the labelled

@@ -324,11 +324,19 @@ pub fn random_bundle(rng: &mut Rng) -> Bundle {
         ),
     };
     let calibration = if rng.one_in(16) {
-        [
-            Calibration::Identity,
-            Calibration::Logistic,
-            Calibration::Platt { a: 1e-45, b: 0.0 },
-        ][rng.below(3)]
+        match rng.below(4) {
+            0 => Calibration::Identity,
+            1 => Calibration::Logistic,
+            2 => Calibration::Platt { a: 1e-45, b: 0.0 },
+            // Knots that are sometimes out of order, out of (0, 1) or
+            // not finite.
+            _ => {
+                let n = 1 + rng.below(6);
+                let x = (0..n).map(|_| wild(rng, 1.0)).collect();
+                let y = (0..n).map(|_| wild(rng, 1.0)).collect();
+                Calibration::Isotonic(ferrisk::calibration::Isotonic { x, y })
+            }
+        }
     } else {
         calibration
     };

@@ -157,6 +157,7 @@ pub fn execute(bytes: &[u8]) -> Outcome {
         ferrisk::Calibration::Logistic => "logistic",
         ferrisk::Calibration::Platt { .. } => "platt",
         ferrisk::Calibration::PlattLogit { .. } => "platt-logit",
+        ferrisk::Calibration::Isotonic(_) => "isotonic",
     };
     let sig = format!("{tag}/{cal}");
     let rows = customers(b);

@@ -21,8 +21,8 @@
 //! exactly: `O(p²)` per term instead of `2^p` coalitions, and no sampling
 //! error. The game of the whole model is a weighted sum of such terms (and
 //! the bias, which no player moves), so its Shapley values are the same sum
-//! of theirs. All arithmetic is `f64` with `+ − × ÷`, `libm::exp` and
-//! `libm::cos` in a fixed order: native and wasm agree bit for bit.
+//! of theirs. All arithmetic is `f64` with `+ − × ÷` in a fixed order (the
+//! factors come from `libm::expf`): native and wasm agree bit for bit.
 
 /// Gauss–Legendre nodes and weights on `[0, 1]`: `n` points, exact for
 /// polynomials of degree below `2n`. Newton's method on the Legendre
@@ -31,7 +31,7 @@
 pub fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let mut x = libm::cos(core::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5));
+        let mut x = cos(core::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5));
         let mut slope = 1.0;
         for _ in 0..64 {
             // P_n(x) by the three-term recurrence, and P_n'(x).
@@ -52,6 +52,18 @@ pub fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
         out.push(((1.0 - x) / 2.0, 1.0 / ((1.0 - x * x) * slope * slope)));
     }
     out
+}
+
+/// `cos t` for `t` in `[0, π]` by its Taylor series (24 terms: the last is
+/// below 1e-30 there), a starting guess for Newton: libm's `cos` would bring
+/// ~5 KB of argument reduction tables into the wasm bundle.
+fn cos(t: f64) -> f64 {
+    let (mut term, mut sum) = (1.0f64, 1.0f64);
+    for k in 1..24 {
+        term *= -t * t / ((2 * k - 1) * (2 * k)) as f64;
+        sum += term;
+    }
+    sum
 }
 
 /// Adds `k ·` the Shapley values of the product game with customer factors
@@ -92,6 +104,14 @@ pub fn add_product_game(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_series_cosine_matches_the_library_on_its_range() {
+        for i in 0..=1000 {
+            let t = core::f64::consts::PI * i as f64 / 1000.0;
+            assert!((cos(t) - t.cos()).abs() < 1e-14, "{t}");
+        }
+    }
 
     #[test]
     fn quadrature_integrates_polynomials_up_to_its_degree_exactly() {

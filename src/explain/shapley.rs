@@ -482,9 +482,8 @@ fn run(
             break;
         }
     }
-    if refine && !settled && rounds >= 2 && !resolved(&stats, rounds as f64) {
-        let mut pairs = Vec::new();
-        doubts(&stats, rounds as f64, &mut pairs);
+    let mut pairs = Vec::new();
+    if refine && !settled && rounds >= 2 && !resolved(&stats, rounds as f64, &mut pairs) {
         let calls = round_calls(p, gb.len()) * u64::from(max_rounds.saturating_sub(rounds));
         let share = calls / pairs.len().max(1) as u64;
         for (i, j) in pairs {
@@ -601,61 +600,42 @@ fn refine_pair(
     }
 }
 
-/// The pairs of positive neighbouring contributions among the principal
-/// reasons that [`resolved`] finds in doubt, into `pairs`.
-fn doubts(stats: &[f64], n: f64, pairs: &mut Vec<(usize, usize)>) {
-    let mean: Vec<f64> = stats.chunks_exact(3).map(|s| s[1]).collect();
-    let var = |i: usize| stats.get(3 * i + 2).map_or(0.0, |v| v / (n - 1.0) / n);
-    let order = crate::num::order_desc(&mean);
-    for k in 0..REASONS {
-        let (Some(&a), Some(&b)) = (order.get(k), order.get(k + 1)) else {
-            break;
-        };
-        let (ma, mb) = (mean.get(a).copied(), mean.get(b).copied());
-        let (Some(ma), Some(mb)) = (ma, mb) else {
-            break;
-        };
-        if mb <= 0.0 {
-            break;
-        }
-        let gap = ma - mb;
-        if gap * gap < Z * Z * (var(a) + var(b)) {
-            pairs.push((a, b));
-        }
-    }
-}
-
 /// True when the order of the principal reasons is settled: going down the
 /// contributions from the largest, each positive one among the first
 /// [`REASONS`] is more than [`Z`] standard errors of their difference above
 /// the next (or above 0 when the next is not positive), and the first one
 /// that is not positive, if among them, is more than [`Z`] standard errors
-/// below 0. `stats` as
-/// [`welford`] leaves it after `n` rounds.
+/// below 0. The pairs of positive neighbours in doubt go to `pairs`.
+/// `stats` as [`welford`] leaves it after `n` rounds.
 #[inline(never)]
-fn resolved(stats: &[f64], n: f64) -> bool {
+fn resolved(stats: &[f64], n: f64, pairs: &mut Vec<(usize, usize)>) -> bool {
     let mean: Vec<f64> = stats.chunks_exact(3).map(|s| s[1]).collect();
     let var = |i: usize| stats.get(3 * i + 2).map_or(0.0, |v| v / (n - 1.0) / n);
     let order = crate::num::order_desc(&mean);
+    let mut settled = true;
     for k in 0..REASONS {
         let Some(&a) = order.get(k) else { break };
         let ma = mean.get(a).copied().unwrap_or(0.0);
         if ma <= 0.0 {
             // The first feature that is no reason must surely be none.
-            return ma * ma >= Z * Z * var(a);
+            return settled && ma * ma >= Z * Z * var(a);
         }
-        let (mb, vb) = match order.get(k + 1) {
-            Some(&b) if mean.get(b).is_some_and(|&m| m > 0.0) => {
-                (mean.get(b).copied().unwrap_or(0.0), var(b))
-            }
-            _ => (0.0, 0.0),
+        let next = order.get(k + 1).copied();
+        let mb = next.and_then(|b| mean.get(b).copied()).unwrap_or(0.0);
+        let (mb, vb) = if mb > 0.0 {
+            (mb, next.map_or(0.0, var))
+        } else {
+            (0.0, 0.0)
         };
         let gap = ma - mb;
         if gap * gap < Z * Z * (var(a) + vb) {
-            return false;
+            settled = false;
+            if let (Some(b), true) = (next, mb > 0.0) {
+                pairs.push((a, b));
+            }
         }
     }
-    true
+    settled
 }
 
 /// Adds round `n`'s estimates (`stats[3i]`, then cleared) to the running
@@ -798,14 +778,26 @@ mod tests {
         let (mut work, ..) = Work::start(&game, &mut eval);
         // Permutation estimates far off, with a large standard error: the
         // paired estimate decides the difference.
-        let means = [exact.phi[0] + 0.3, exact.phi[1] - 0.2, exact.phi[2], exact.phi[3]];
+        let means = [
+            exact.phi[0] + 0.3,
+            exact.phi[1] - 0.2,
+            exact.phi[2],
+            exact.phi[3],
+        ];
         let mut st = stats(&means, &[1.0; 4], 10.0);
         let mut state = 7;
         refine_pair(&mut work, &mut state, &mut st, 10.0, (0, 1), 4 * 3 * 20_000);
         let (a, b) = (st[1], st[4]);
-        assert!((a + b - means[0] - means[1]).abs() < 1e-12, "the sum is kept");
+        assert!(
+            (a + b - means[0] - means[1]).abs() < 1e-12,
+            "the sum is kept"
+        );
         let want = exact.phi[0] - exact.phi[1];
-        assert!(((a - b) - want).abs() < 0.01 * want.abs().max(0.1), "{} vs {want}", a - b);
+        assert!(
+            ((a - b) - want).abs() < 0.01 * want.abs().max(0.1),
+            "{} vs {want}",
+            a - b
+        );
         // The other players are untouched.
         assert_eq!((st[7], st[10]), (means[2], means[3]));
     }
@@ -813,31 +805,24 @@ mod tests {
     #[test]
     fn reasons_are_resolved_only_when_their_order_is_clear() {
         let n = 10.0;
+        let check = |means: &[f64]| {
+            let mut pairs = Vec::new();
+            let ok = resolved(&stats(means, &vec![0.1; means.len()], n), n, &mut pairs);
+            (ok, pairs)
+        };
         // Clear gaps between the four largest, and the fifth far below.
-        assert!(resolved(
-            &stats(&[4.0, 3.0, 2.0, 1.0, 0.5, -1.0], &[0.1; 6], n),
-            n
-        ));
+        assert_eq!(check(&[4.0, 3.0, 2.0, 1.0, 0.5, -1.0]), (true, vec![]));
         // Ranks 2 and 3 within two standard errors of their difference.
-        assert!(!resolved(
-            &stats(&[4.0, 3.0, 2.9, 1.0, 0.5], &[0.1; 5], n),
-            n
-        ));
+        assert_eq!(check(&[4.0, 3.0, 2.9, 1.0, 0.5]), (false, vec![(1, 2)]));
         // Rank 4 against rank 5 decides the fourth reason.
-        assert!(!resolved(
-            &stats(&[4.0, 3.0, 2.0, 1.0, 0.9], &[0.1; 5], n),
-            n
-        ));
+        assert_eq!(check(&[0.9, 4.0, 3.0, 2.0, 1.0]), (false, vec![(4, 0)]));
         // Beyond the fourth reason the order does not matter.
-        assert!(resolved(
-            &stats(&[4.0, 3.0, 2.0, 1.0, 0.5, 0.49], &[0.1; 6], n),
-            n
-        ));
+        assert_eq!(check(&[4.0, 3.0, 2.0, 1.0, 0.5, 0.49]), (true, vec![]));
         // Two positive contributions, the second clear of 0, the third
-        // clearly negative; then one whose sign is unsure.
-        assert!(resolved(&stats(&[2.0, 1.0, -0.5], &[0.1; 3], n), n));
-        assert!(!resolved(&stats(&[2.0, 1.0, -0.1], &[0.1; 3], n), n));
-        assert!(!resolved(&stats(&[2.0, 0.1, -1.0], &[0.1; 3], n), n));
+        // clearly negative; then a sign in doubt, which no pair can settle.
+        assert_eq!(check(&[2.0, 1.0, -0.5]), (true, vec![]));
+        assert_eq!(check(&[2.0, 1.0, -0.1]), (false, vec![]));
+        assert_eq!(check(&[2.0, 0.1, -1.0]), (false, vec![]));
     }
 
     #[test]

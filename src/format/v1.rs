@@ -165,7 +165,7 @@ fn kind_code(b: &Bundle) -> u8 {
     {
         return *code;
     }
-    match (&b.model, b.calibration) {
+    match (&b.model, &b.calibration) {
         (Model::Linear(_), Calibration::Logistic) => 0,
         (Model::Linear(_), _) => 1,
         (Model::KernelSvm(_), _) => 2,
@@ -320,11 +320,11 @@ impl From<&Bundle> for FileV1 {
                 bias: 0.0,
             }),
             calibration: match b.calibration {
-                Calibration::Identity => CalibrationV1::Identity,
+                Calibration::Identity | Calibration::Isotonic(_) => CalibrationV1::Identity,
                 Calibration::Logistic => CalibrationV1::Platt { a: -1.0, b: 0.0 },
                 Calibration::Platt { a, b } => CalibrationV1::Platt { a, b },
-                // Format 3 holds it in a required section; an older reader
-                // refuses the file (`v3::min_reader`).
+                // Format 3 holds it (and isotonic) in a required section; an
+                // older reader refuses the file (`v3::min_reader`).
                 Calibration::PlattLogit { .. } => CalibrationV1::Identity,
             },
             threshold: b.threshold,

@@ -42,6 +42,8 @@ use crate::Calibration;
 pub const MODEL_SECTION: &str = "model/";
 /// Required: a calibration the v1 slot cannot hold (`Calibration::PlattLogit`).
 pub const PLATT_LOGIT_SECTION: &str = "calibration/platt-logit";
+/// Required: an isotonic calibration (`Calibration::Isotonic`).
+pub const ISOTONIC_SECTION: &str = "calibration/isotonic";
 /// Optional: the decision methodology and the test metrics' calibration
 /// figures (`Bundle::decision`, `Metrics::extra`).
 pub const DECISION_SECTION: &str = "report/decision";
@@ -262,9 +264,21 @@ pub struct ExtV3<'a> {
     pub sections: Vec<SectionV3<'a>>,
 }
 
+/// Section `calibration/isotonic`: the knots of `Calibration::Isotonic`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IsotonicV3 {
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub x: Vec<f32>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub y: Vec<f32>,
+}
+
 /// The minimum reader version a bundle needs.
 pub fn min_reader(b: &Bundle) -> u16 {
-    if matches!(b.calibration, Calibration::PlattLogit { .. }) {
+    if matches!(
+        b.calibration,
+        Calibration::PlattLogit { .. } | Calibration::Isotonic(_)
+    ) {
         3
     } else if v1::model_slot(&b.model).is_some() {
         1
@@ -289,6 +303,13 @@ pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
     }
     if let Calibration::PlattLogit { a, b } = b.calibration {
         sections.push((PLATT_LOGIT_SECTION.into(), true, to_bytes(&(a, b))?));
+    }
+    if let Calibration::Isotonic(iso) = &b.calibration {
+        let body = to_bytes(&IsotonicV3 {
+            x: iso.x.clone(),
+            y: iso.y.clone(),
+        })?;
+        sections.push((ISOTONIC_SECTION.into(), true, body));
     }
     if let Some(d) = decision_section(b) {
         sections.push((DECISION_SECTION.into(), false, d));
@@ -363,6 +384,9 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
         } else if s.tag == PLATT_LOGIT_SECTION {
             let (a, c) = super::decode_exact::<(f32, f32)>(s.body)?;
             b.calibration = Calibration::PlattLogit { a, b: c };
+        } else if s.tag == ISOTONIC_SECTION {
+            let w = super::decode_exact::<IsotonicV3>(s.body)?;
+            b.calibration = Calibration::Isotonic(crate::calibration::Isotonic { x: w.x, y: w.y });
         } else if s.tag == DECISION_SECTION {
             apply_decision(&mut b, s.body)?;
         } else if s.tag == BACKGROUND_SECTION {
@@ -461,6 +485,39 @@ mod tests {
             }
             let back = crate::format::decode(&crate::format::encode(&c).unwrap()).unwrap();
             assert_eq!(back.decision, c.decision);
+        }
+    }
+
+    #[test]
+    fn an_isotonic_calibration_round_trips_and_bad_knots_are_refused() {
+        let mut b = bundle_with_decision();
+        let iso = crate::calibration::Isotonic {
+            x: vec![0.0, 0.2, 0.35, 1.0],
+            y: vec![0.01, 0.1, 0.1, 0.8],
+        };
+        b.calibration = Calibration::Isotonic(iso.clone());
+        let bytes = crate::format::encode(&b).unwrap();
+        let back = crate::format::decode(&bytes).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(crate::format::read_header(&bytes).unwrap().0.min_reader, 3);
+        crate::Scorer::from_bytes(&bytes).unwrap();
+        // Knots out of order, outside (0, 1) or not finite: a clear refusal.
+        for (x, y) in [
+            (vec![0.0, 0.2, 0.1], vec![0.1, 0.2, 0.3]),
+            (vec![0.0, 0.5], vec![0.3, 0.2]),
+            (vec![0.0, 0.5], vec![0.0, 0.2]),
+            (vec![0.0, f32::NAN], vec![0.1, 0.2]),
+            (vec![0.5], vec![0.5]),
+        ] {
+            b.calibration = Calibration::Isotonic(crate::calibration::Isotonic { x, y });
+            assert!(
+                crate::format::encode(&b).is_err(),
+                "the writer refuses it too"
+            );
+            let bytes =
+                crate::format::frame(crate::format::FORMAT_VERSION, 3, &encode(&b).unwrap());
+            let err = crate::Scorer::from_bytes(&bytes).unwrap_err();
+            assert!(err.to_string().contains("isotonic"), "{err}");
         }
     }
 

@@ -79,21 +79,22 @@ impl KernelSvm {
             .sum();
         let fx = scale * self.output(x) as f64 + offset;
         let nodes = product::gauss_legendre(p.div_ceil(2));
-        let gamma = self.gamma as f64;
+        // Each player's kernel factor, as the model computes the kernel:
+        // f32 squared distances and `expf`.
         let factors = |z: &[f32], sv: &[f32], into: &mut Vec<f64>| {
             into.clear();
             for &(start, end) in d.groups {
-                let mut dist = 0.0f64;
+                let mut dist = 0.0f32;
                 for (a, b) in z
                     .get(start..end)
                     .unwrap_or(&[])
                     .iter()
                     .zip(sv.get(start..end).unwrap_or(&[]))
                 {
-                    let t = *a as f64 - *b as f64;
+                    let t = a - b;
                     dist += t * t;
                 }
-                into.push(libm::exp(-gamma * dist));
+                into.push(libm::expf(-self.gamma * dist) as f64);
             }
         };
         let (mut a, mut c, mut scratch) = (Vec::new(), Vec::new(), Vec::new());

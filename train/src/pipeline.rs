@@ -430,7 +430,7 @@ pub fn train(
     // Calibration, then threshold, on the out-of-fold predictions.
     let cal = calibrate::choose(
         cfg.calibration,
-        bundle.calibration,
+        bundle.calibration.clone(),
         bundle.model.output_kind(),
         &calibrate::Held {
             outputs: &oof.outputs,
@@ -439,7 +439,8 @@ pub fn train(
             fold_of: &oof.fold_of,
             folds,
         },
-    );
+    )
+    .map_err(TrainError::Data)?;
     bundle.calibration = cal.calibration;
     let threshold =
         policy::choose(&cfg.policy, &cal.probabilities, &oof.labels).ok_or_else(|| {
