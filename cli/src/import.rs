@@ -17,14 +17,16 @@ use ferrisk_train::reproducible;
 use crate::common::{flatten, print_metrics, write_atomic};
 
 #[derive(Args)]
-#[command(after_long_help = "Supported: XGBoost JSON models (save_model(\"m.json\"); gbtree booster; \
+#[command(
+    after_long_help = "Supported: XGBoost JSON models (save_model(\"m.json\"); gbtree booster; \
 binary:logistic or binary:logitraw) and LightGBM text models (save_model(\"m.txt\"); binary objective; \
 gbdt, or rf with averaged outputs). Refused, naming what was found: other objectives, multi-class \
 models, gblinear and dart boosters, linear trees, and (for now) native categorical splits: one-hot \
 encode such a column and pass --one-hot COLUMN.\n\n\
 Example (a model trained with XGBoost on Spark or in Python, one-hot purpose):\n  \
 ferrisk import --model model.json --data sample.csv --label default --positive yes \\\n    \
---one-hot purpose --out models/xgb.frk")]
+--one-hot purpose --out models/xgb.frk"
+)]
 pub struct ImportArgs {
     /// The library's model file: XGBoost JSON (.json) or LightGBM text (.txt).
     #[arg(long, value_name = "FILE")]
@@ -85,8 +87,7 @@ fn run(a: ImportArgs) -> Result<ExitCode> {
     let epoch = reproducible::source_date_epoch()?;
     let bytes = std::fs::read(&a.model)
         .with_context(|| format!("{}: cannot read the model", a.model.display()))?;
-    let foreign =
-        import::read(&bytes).with_context(|| format!("{}", a.model.display()))?;
+    let foreign = import::read(&bytes).with_context(|| format!("{}", a.model.display()))?;
     let schema = match &a.schema {
         Some(p) => SchemaFile::read(p)?,
         None => SchemaFile::default(),
@@ -128,7 +129,11 @@ fn run(a: ImportArgs) -> Result<ExitCode> {
             .decision
             .as_ref()
             .map_or("evaluation rows", |d| d.evaluated_on.as_str());
-        print_metrics(&format!("{on} ({})", a.out.display()), &r.test, Some(&bundle));
+        print_metrics(
+            &format!("{on} ({})", a.out.display()),
+            &r.test,
+            Some(&bundle),
+        );
     }
     for note in &bundle.metadata.notes {
         eprintln!("  note: {note}");

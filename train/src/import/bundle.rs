@@ -207,7 +207,10 @@ pub fn build(
         match t {
             Target::Numeric(name) => {
                 let f = schema.position(name)?;
-                columns.iter().position(|&c| c == (f, None)).map(|c| c as u32)
+                columns
+                    .iter()
+                    .position(|&c| c == (f, None))
+                    .map(|c| c as u32)
             }
             Target::Dummy(s, cat) => {
                 let f = schema.position(s)?;
@@ -273,7 +276,9 @@ pub fn build(
     );
     bundle.calibration = cal.calibration;
     let threshold = policy::choose(&opts.policy, &cal.probabilities, &labels).ok_or_else(|| {
-        TrainError::Data("the calibration rows have only one class; cannot choose a threshold".into())
+        TrainError::Data(
+            "the calibration rows have only one class; cannot choose a threshold".into(),
+        )
     })?;
     bundle.threshold = threshold;
     let chosen_on = format!(
@@ -326,47 +331,52 @@ pub fn build(
     let (_, scorer) = exported_scorer(&bundle)?;
 
     // 7. The evaluation rows, touched once.
-    let (test, evaluated, evaluated_on, test_rows, drift_rows, drift_probs) = if eval_rows
-        .is_empty()
-    {
-        let m = metrics::compute(&cal.probabilities, &labels, threshold)
-            .ok_or_else(|| TrainError::Data("the rows have only one class".into()))?;
-        (
-            m,
-            None,
-            "the calibration rows (no evaluation rows: --eval-share 0)".to_string(),
-            0,
-            cal_rows.clone(),
-            cal.probabilities.clone(),
-        )
-    } else {
-        let probs = score_rows(&scorer, table, &eval_rows)?;
-        let y: Vec<bool> = eval_rows.iter().map(|&r| ds.labels[r]).collect();
-        let m = metrics::compute(&probs, &y, threshold).ok_or_else(|| {
-            TrainError::Data(
+    let (test, evaluated, evaluated_on, test_rows, drift_rows, drift_probs) =
+        if eval_rows.is_empty() {
+            let m = metrics::compute(&cal.probabilities, &labels, threshold)
+                .ok_or_else(|| TrainError::Data("the rows have only one class".into()))?;
+            (
+                m,
+                None,
+                "the calibration rows (no evaluation rows: --eval-share 0)".to_string(),
+                0,
+                cal_rows.clone(),
+                cal.probabilities.clone(),
+            )
+        } else {
+            let probs = score_rows(&scorer, table, &eval_rows)?;
+            let y: Vec<bool> = eval_rows.iter().map(|&r| ds.labels[r]).collect();
+            let m = metrics::compute(&probs, &y, threshold).ok_or_else(|| {
+                TrainError::Data(
                 "the evaluation rows have only one class; use more data or another --eval-share"
                     .into(),
             )
-        })?;
-        let at = policy::figures(&probs, &y, threshold, &opts.policy);
-        let half = policy::figures(&probs, &y, 0.5, &opts.policy);
-        let text = format!(
-            "the held-out evaluation part of {} ({} rows, {} %, stratified, seed {})",
-            table.file_name(),
-            eval_rows.len(),
-            ferrisk::num::F64(opts.eval_share * 100.0),
-            opts.seed
-        );
-        (
-            m,
-            Some((at, half)),
-            text,
-            eval_rows.len() as u64,
-            eval_rows.clone(),
-            probs,
-        )
-    };
-    let drift = prep::fit_drift(&scorer.bundle().schema, table, &ds, &drift_rows, &drift_probs);
+            })?;
+            let at = policy::figures(&probs, &y, threshold, &opts.policy);
+            let half = policy::figures(&probs, &y, 0.5, &opts.policy);
+            let text = format!(
+                "the held-out evaluation part of {} ({} rows, {} %, stratified, seed {})",
+                table.file_name(),
+                eval_rows.len(),
+                ferrisk::num::F64(opts.eval_share * 100.0),
+                opts.seed
+            );
+            (
+                m,
+                Some((at, half)),
+                text,
+                eval_rows.len() as u64,
+                eval_rows.clone(),
+                probs,
+            )
+        };
+    let drift = prep::fit_drift(
+        &scorer.bundle().schema,
+        table,
+        &ds,
+        &drift_rows,
+        &drift_probs,
+    );
     let mut bundle = scorer.into_bundle();
     bundle.drift = Some(drift);
     bundle.metadata.notes.push(format!(
@@ -425,7 +435,10 @@ fn ensemble(foreign: &Foreign, map: &[Option<u32>]) -> Result<TreeEnsemble, Impo
                     let Some(c) = map.get(node.feature).copied().flatten() else {
                         return Err(ImportError::Mapping(format!(
                             "feature '{}' is used by a split but has no column",
-                            foreign.features.get(node.feature).map_or("?", |s| s.as_str())
+                            foreign
+                                .features
+                                .get(node.feature)
+                                .map_or("?", |s| s.as_str())
                         )));
                     };
                     (c, l, r)
@@ -433,10 +446,7 @@ fn ensemble(foreign: &Foreign, map: &[Option<u32>]) -> Result<TreeEnsemble, Impo
             };
             let value = mean[i] as f32;
             if !value.is_finite() {
-                return Err(super::invalid(
-                    format!("node {i}"),
-                    "value overflows f32",
-                ));
+                return Err(super::invalid(format!("node {i}"), "value overflows f32"));
             }
             nodes.push(Node {
                 feature,

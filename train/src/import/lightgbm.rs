@@ -31,8 +31,12 @@ impl<'a> Block<'a> {
     }
 
     fn need(&self, key: &str, at: &str) -> Result<&'a str, ImportError> {
-        self.get(key)
-            .ok_or_else(|| invalid(at, format!("missing '{key}=' (block from line {})", self.line)))
+        self.get(key).ok_or_else(|| {
+            invalid(
+                at,
+                format!("missing '{key}=' (block from line {})", self.line),
+            )
+        })
     }
 }
 
@@ -47,8 +51,12 @@ fn list<T: std::str::FromStr>(
         .split_ascii_whitespace()
         .enumerate()
         .map(|(i, s)| {
-            s.parse::<T>()
-                .map_err(|_| invalid(format!("{at}: {key}[{i}]"), format!("'{s}' is not a number")))
+            s.parse::<T>().map_err(|_| {
+                invalid(
+                    format!("{at}: {key}[{i}]"),
+                    format!("'{s}' is not a number"),
+                )
+            })
         })
         .collect::<Result<_, _>>()?;
     if out.len() != len {
@@ -138,7 +146,10 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
         }
     }
     if header.pairs.is_empty() || !text.trim_start().starts_with("tree") {
-        return Err(invalid("LightGBM model", "no header (the file should start with 'tree')"));
+        return Err(invalid(
+            "LightGBM model",
+            "no header (the file should start with 'tree')",
+        ));
     }
     let version = header.get("version").unwrap_or("unknown").to_string();
     let objective = header.need("objective", "header")?.trim().to_string();
@@ -186,13 +197,11 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
     match boosting.as_str() {
         "gbdt" | "gbrt" | "goss" => {}
         "rf" | "random_forest" => {}
-        "dart" => {
-            return Err(ImportError::Unsupported(
-                "LightGBM model: boosting 'dart' is not supported (dart re-weights dropped trees); \
+        "dart" => return Err(ImportError::Unsupported(
+            "LightGBM model: boosting 'dart' is not supported (dart re-weights dropped trees); \
                  only gbdt and rf import"
-                    .into(),
-            ))
-        }
+                .into(),
+        )),
         other => {
             return Err(ImportError::Unsupported(format!(
                 "LightGBM model: boosting '{other}' is not supported; only gbdt and rf import"
@@ -207,7 +216,10 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
     if features.is_empty() || features.len() > MAX_FEATURES {
         return Err(invalid(
             "header",
-            format!("{} feature names, outside 1..={MAX_FEATURES}", features.len()),
+            format!(
+                "{} feature names, outside 1..={MAX_FEATURES}",
+                features.len()
+            ),
         ));
     }
     if trees.is_empty() {

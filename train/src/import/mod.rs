@@ -440,7 +440,10 @@ mod tests {
             })
         };
         let e = layout("tree 4", 4, 0, kids).unwrap_err().to_string();
-        assert!(e.contains("tree 4: node 2") && e.contains("reached twice"), "{e}");
+        assert!(
+            e.contains("tree 4: node 2") && e.contains("reached twice"),
+            "{e}"
+        );
         let e = layout("tree 0", 3, 0, |i| Ok((i == 0).then_some((1, 5))))
             .unwrap_err()
             .to_string();

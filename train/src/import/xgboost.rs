@@ -95,7 +95,12 @@ fn base_score(s: &str) -> Result<f64, ImportError> {
     let v = parts
         .first()
         .and_then(|p| p.trim().parse::<f64>().ok())
-        .ok_or_else(|| invalid("learner_model_param", format!("base_score '{s}' is not a number")))?;
+        .ok_or_else(|| {
+            invalid(
+                "learner_model_param",
+                format!("base_score '{s}' is not a number"),
+            )
+        })?;
     finite("learner_model_param", "base_score", v)
 }
 
@@ -135,7 +140,11 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
             )))
         }
     }
-    let objective = text(get(learner, "objective", "learner")?, "name", "learner.objective")?;
+    let objective = text(
+        get(learner, "objective", "learner")?,
+        "name",
+        "learner.objective",
+    )?;
     let param = get(learner, "learner_model_param", "learner")?;
     let classes = count(param, "num_class", "learner_model_param")?;
     if classes > 1 || objective.starts_with("multi:") {
@@ -196,9 +205,9 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
                 .iter()
                 .enumerate()
                 .map(|(i, n)| {
-                    n.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| invalid(format!("learner.feature_names[{i}]"), "not a string"))
+                    n.as_str().map(str::to_string).ok_or_else(|| {
+                        invalid(format!("learner.feature_names[{i}]"), "not a string")
+                    })
                 })
                 .collect::<Result<_, _>>()?
         }
