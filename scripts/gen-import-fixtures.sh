@@ -17,8 +17,9 @@
 # library's) into <model>.frk and records the native probabilities
 # (expected-<model>.csv). The Rust tests (train/tests/import.rs) and the wasm
 # suite (wasm/tests/suite/import.rs) compare against these committed files and
-# need no Python. With FERRISK_IMPORT_BIG=DIR, gen.py also writes the 500-tree
-# LightGBM benchmark model of Bank Marketing and its data to DIR (not committed).
+# need no Python. It also writes tests/golden/xgboost.frk, the golden file
+# of the `trees-cat` kind (native categorical splits). (`gen.py DATA DIR --big` writes the 500-tree LightGBM
+# benchmark model instead: scripts/bench-import.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=tests/import
@@ -47,5 +48,14 @@ xgb-bank-numeric bank.csv y yes -
 lgb-bank-numeric bank.csv y yes -
 lgb-german-numeric german.csv creditability bad -
 lgb-bank-rf-onehot bank.csv y yes job
+xgb-german-categorical german.csv creditability bad -
+lgb-bank-categorical bank.csv y yes -
 LIST
+# The golden file of the trees-cat kind (native categorical splits): an
+# XGBoost model of tests/golden/synthetic.csv, scored like the other golden
+# files (tests/golden.rs, the wasm golden suite).
+"$bin" import --model "$out/xgb-synthetic-categorical.json" --data tests/golden/synthetic.csv \
+  --label default --positive yes --calibration own --out tests/golden/xgboost.frk 2>/dev/null
+"$bin" predict --model tests/golden/xgboost.frk --data tests/golden/synthetic.csv \
+  --out tests/golden/expected-xgboost.csv 2>/dev/null
 echo "import fixtures written to $out/"

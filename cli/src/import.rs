@@ -20,9 +20,10 @@ use crate::common::{flatten, print_metrics, write_atomic};
 #[command(
     after_long_help = "Supported: XGBoost JSON models (save_model(\"m.json\"); gbtree booster; \
 binary:logistic or binary:logitraw) and LightGBM text models (save_model(\"m.txt\"); binary objective; \
-gbdt, or rf with averaged outputs). Refused, naming what was found: other objectives, multi-class \
-models, gblinear and dart boosters, linear trees, and (for now) native categorical splits: one-hot \
-encode such a column and pass --one-hot COLUMN.\n\n\
+gbdt, or rf with averaged outputs), with numeric splits, missing-value directions and native \
+categorical splits (XGBoost enable_categorical, LightGBM categorical_feature: the column of the same \
+name, its categories matched by text). Refused, naming what was found: other objectives, multi-class \
+models, gblinear and dart boosters, linear trees.\n\n\
 Example (a model trained with XGBoost on Spark or in Python, one-hot purpose):\n  \
 ferrisk import --model model.json --data sample.csv --label default --positive yes \\\n    \
 --one-hot purpose --out models/xgb.frk"

@@ -22,7 +22,10 @@ import xgboost as xgb
 DATA = sys.argv[1] if len(sys.argv) > 1 else "../shared/data"
 OUT = sys.argv[2] if len(sys.argv) > 2 else "tests/import"
 ROWS = 400  # fixture rows per data set (the --data of the import and the oracle rows)
-BIG = os.environ.get("FERRISK_IMPORT_BIG")  # directory for the 500-tree benchmark model
+# `gen.py DATA DIR --big`: only the 500-tree LightGBM benchmark model of Bank
+# Marketing (bank-additional-full, 41,188 rows) and its data, into DIR (not
+# committed; scripts/bench-import.sh).
+BIG = "--big" in sys.argv
 
 GERMAN_NUM = [
     "duration_in_month",
@@ -129,6 +132,9 @@ def lgb_model(name, X, y, params, rounds, categorical="auto"):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if BIG:
+        big()
+        return
     g, gy, glabel, _ = german()
     write_data("german", g, GERMAN_NUM + ["purpose", "housing"], glabel)
     bk, by, blabel, _ = bank()
@@ -171,6 +177,19 @@ def main():
               {"objective": "binary", "num_leaves": 15, "learning_rate": 0.1,
                "cat_smooth": 1, "min_data_per_group": 5}, 120)
 
+    # The golden file of the `trees-cat` kind (tests/golden/xgboost.frk): native
+    # categorical XGBoost on the project's own synthetic customers.
+    syn = pd.read_csv(os.path.join(os.path.dirname(OUT.rstrip("/")) or ".", "golden/synthetic.csv"))
+    sx = syn[["age", "income", "loan_amount", "duration_months", "existing_credits",
+              "employment", "housing", "purpose"]].copy()
+    for c in ["employment", "housing", "purpose"]:
+        sx[c] = sx[c].astype("category")
+    sy = (syn["default"] == "yes").astype(int).to_numpy()
+    b = xgb.train({"objective": "binary:logistic", "max_depth": 3, "eta": 0.1, "seed": 1,
+                   "tree_method": "hist", "max_cat_to_onehot": 1},
+                  xgb.DMatrix(sx, label=sy, enable_categorical=True), num_boost_round=60)
+    b.save_model(os.path.join(OUT, "xgb-synthetic-categorical.json"))
+
     # Variants the import must refuse (a few trees each).
     refuse = os.path.join(OUT, "refused")
     os.makedirs(refuse, exist_ok=True)
@@ -186,20 +205,24 @@ def main():
     lsmall({"objective": "binary", "boosting": "dart"}).save_model(os.path.join(refuse, "lgb-dart.txt"))
     lsmall({"objective": "binary", "linear_tree": True}).save_model(os.path.join(refuse, "lgb-linear-tree.txt"))
 
-    if BIG:
-        # The benchmark model: 500 trees of Bank Marketing (full file), not committed.
-        full = pd.read_csv(os.path.join(DATA, "bank_marketing/bank-additional-full.csv.gz"), sep=";")
-        full = inject_missing(full, BANK_NUM, 4)
-        fy = (full["y"] == "yes").astype(int).to_numpy()
-        b = lgb.train({"objective": "binary", "num_leaves": 31, "learning_rate": 0.05, "verbose": -1},
-                      lgb.Dataset(full[BANK_NUM], label=fy), num_boost_round=500)
-        b.save_model(os.path.join(BIG, "lgb-bank-500.txt"))
-        with open(os.path.join(BIG, "bank-full.csv"), "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(BANK_NUM + ["y"])
-            for _, r in full.iterrows():
-                w.writerow([f32_text(r[c]) for c in BANK_NUM] + [r["y"]])
     print("versions: xgboost", xgb.__version__, "lightgbm", lgb.__version__)
+
+
+def big():
+    """The benchmark model: 500 trees of 31 leaves on Bank Marketing (numeric)."""
+    full = pd.read_csv(os.path.join(DATA, "bank_marketing/bank-additional-full.csv.gz"), sep=";")
+    full = inject_missing(full, BANK_NUM, 4)
+    fy = (full["y"] == "yes").astype(int).to_numpy()
+    b = lgb.train({"objective": "binary", "num_leaves": 31, "learning_rate": 0.05, "verbose": -1,
+                   "seed": 3, "deterministic": True},
+                  lgb.Dataset(full[BANK_NUM], label=fy), num_boost_round=500)
+    b.save_model(os.path.join(OUT, "lgb-bank-500.txt"))
+    with open(os.path.join(OUT, "bank-full.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(BANK_NUM + ["y"])
+        for _, r in full.iterrows():
+            w.writerow([f32_text(r[c]) for c in BANK_NUM] + [r["y"]])
+    print("wrote", OUT, "lightgbm", lgb.__version__)
 
 
 if __name__ == "__main__":

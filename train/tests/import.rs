@@ -28,7 +28,7 @@ struct Fixture {
 }
 
 /// The same list as scripts/gen-import-fixtures.sh.
-const FIXTURES: [Fixture; 6] = [
+const FIXTURES: [Fixture; 8] = [
     Fixture {
         model: "xgb-german-numeric.json",
         data: "german.csv",
@@ -70,6 +70,20 @@ const FIXTURES: [Fixture; 6] = [
         label: "y",
         positive: "yes",
         one_hot: &["job"],
+    },
+    Fixture {
+        model: "xgb-german-categorical.json",
+        data: "german.csv",
+        label: "creditability",
+        positive: "bad",
+        one_hot: &[],
+    },
+    Fixture {
+        model: "lgb-bank-categorical.txt",
+        data: "bank.csv",
+        label: "y",
+        positive: "yes",
+        one_hot: &[],
     },
 ];
 
@@ -189,6 +203,7 @@ fn treeshap_equals_the_libraries_contributions() {
         let schema = &scorer.bundle().schema;
         let trees = match &scorer.bundle().model {
             ferrisk::Model::Trees(t) => t.trees.len() as f64,
+            ferrisk::Model::CatTrees(t) => t.ensemble.trees.len() as f64,
             _ => panic!("not trees"),
         };
         // LightGBM's rf contributions are per tree summed; the model averages.
@@ -357,18 +372,72 @@ fn lightgbm_linear_trees_are_refused() {
 }
 
 #[test]
-fn native_categorical_models_are_refused_for_now() {
-    for (name, what) in [
-        (
-            "xgb-german-categorical.json",
-            "feature 'purpose' is categorical",
-        ),
-        ("lgb-bank-categorical.txt", "categorical splits"),
-    ] {
-        let bytes = std::fs::read(dir().join(name)).unwrap();
-        let e = import::read(&bytes).unwrap_err().to_string();
-        assert!(e.contains(what), "{name}: {e}");
+fn native_categorical_models_import_as_trees_with_category_splits() {
+    for stem in ["xgb-german-categorical", "lgb-bank-categorical"] {
+        let fx = FIXTURES.iter().find(|f| f.stem() == stem).unwrap();
+        let (_, scorer, _) = fx.import();
+        let b = scorer.bundle();
+        assert_eq!(b.model.tag(), "trees-cat", "{stem}");
+        let ferrisk::Model::CatTrees(m) = &b.model else {
+            panic!()
+        };
+        assert!(m.cats.iter().map(Vec::len).sum::<usize>() > 20, "{stem}");
+        // The code table: every category of the library's table is a
+        // category of the schema, in the data's order (most frequent first).
+        let f = b.schema.features.iter().find(|f| !f.is_numeric()).unwrap();
+        assert!(f.width() >= 3, "{stem}: {}", f.name);
+        // A file with categorical splits needs a v3 reader.
+        let bytes = ferrisk::format::encode(b).unwrap();
+        let (header, _) = ferrisk::format::read_header(&bytes).unwrap();
+        assert_eq!(header.min_reader, 3);
     }
+}
+
+#[test]
+fn hostile_categorical_splits_are_refused() {
+    let bytes = std::fs::read(dir().join("xgb-german-categorical.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let k = v["learner"]["gradient_booster"]["model"]["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|t| !t["categories_nodes"].as_array().unwrap().is_empty())
+        .unwrap();
+    let mut bad = v.clone();
+    bad["learner"]["gradient_booster"]["model"]["trees"][k]["categories"][0] = 99.into();
+    let e = import::read(&serde_json::to_vec(&bad).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&format!("tree {k}")) && e.contains("category code 99"),
+        "{e}"
+    );
+    let mut bad = v.clone();
+    bad["learner"]["gradient_booster"]["model"]["trees"][k]["categories_segments"][0] =
+        100000.into();
+    let e = import::read(&serde_json::to_vec(&bad).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("categories_segments[0]") && e.contains("out of range"),
+        "{e}"
+    );
+    let mut bad = v;
+    bad["learner"]["gradient_booster"]["model"]
+        .as_object_mut()
+        .unwrap()
+        .remove("cats");
+    let e = import::read(&serde_json::to_vec(&bad).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("category table"), "{e}");
+    let text = std::fs::read_to_string(dir().join("lgb-bank-categorical.txt")).unwrap();
+    let bad = text.replacen("cat_boundaries=0 1 2", "cat_boundaries=0 1 9", 1);
+    let e = import::read(bad.as_bytes()).unwrap_err().to_string();
+    assert!(
+        e.contains("cat_threshold") || e.contains("category sets"),
+        "{e}"
+    );
 }
 
 /// The XGBoost fixture with one edit made to its JSON.

@@ -13,7 +13,8 @@
 //! fold into `SOURCE`. A feature no split uses needs no column.
 
 use ferrisk::bundle::{Algorithm, Bundle, Metadata, TrainingReport};
-use ferrisk::kinds::trees::{Node, Tree, TreeEnsemble, LEAF};
+use ferrisk::kinds::trees::{CatSplit, Node, Tree, TreeEnsemble, LEAF};
+use ferrisk::kinds::CatTrees;
 use ferrisk::kinds::{Model, Output};
 use ferrisk::policy::{self, Decision, Policy};
 use ferrisk::schema::{Encoding, FeatureKind};
@@ -70,11 +71,19 @@ enum Target {
     Numeric(String),
     /// One-hot dummy: (source column, category).
     Dummy(String, String),
+    /// A library categorical feature: the data column of this name.
+    Category(String),
     /// Used by no split and not in the data.
     Unused,
 }
 
-fn target(name: &str, table: &Table, one_hot: &[String]) -> Option<Target> {
+fn target(name: &str, categorical: bool, table: &Table, one_hot: &[String]) -> Option<Target> {
+    if categorical {
+        return table
+            .column(name)
+            .is_some()
+            .then(|| Target::Category(name.to_string()));
+    }
     if table.column(name).is_some() && !one_hot.iter().any(|s| s == name) {
         return Some(Target::Numeric(name.to_string()));
     }
@@ -109,8 +118,9 @@ pub fn build(
     let used = foreign.split_counts();
     let mut targets = Vec::with_capacity(foreign.features.len());
     let mut missing = Vec::new();
-    for (name, &n) in foreign.features.iter().zip(&used) {
-        match target(name, table, &opts.one_hot) {
+    for (i, (name, &n)) in foreign.features.iter().zip(&used).enumerate() {
+        let categorical = foreign.categories.get(i).is_some_and(Option::is_some);
+        match target(name, categorical, table, &opts.one_hot) {
             Some(t) => targets.push(t),
             None if n == 0 => targets.push(Target::Unused),
             None => {
@@ -137,10 +147,11 @@ pub fn build(
             .iter()
             .zip(&used)
             .any(|(t, &n)| n > 0 && matches!(t, Target::Numeric(c) if c == name));
-        let source = targets
-            .iter()
-            .zip(&used)
-            .any(|(t, &n)| n > 0 && matches!(t, Target::Dummy(s, _) if s == name));
+        let source = targets.iter().zip(&used).any(|(t, &n)| {
+            n > 0
+                && (matches!(t, Target::Dummy(s, _) if s == name)
+                    || matches!(t, Target::Category(c) if c == name))
+        });
         if numeric {
             if *ty == ColType::Categorical {
                 let example = table
@@ -182,20 +193,37 @@ pub fn build(
         impute_numeric: false,
     };
     let mut schema = prep::fit_schema(table, &ds, &cal_rows, encoding);
-    // Every dummy's category is a category of its source, seen or not.
-    for t in &targets {
-        if let Target::Dummy(s, cat) = t {
-            if let Some(f) = schema.features.iter_mut().find(|f| &f.name == s) {
-                if let FeatureKind::Categorical(c) = &mut f.kind {
-                    if !c.categories.iter().any(|k| k == cat) {
-                        if c.categories.len() == 1 && c.frequencies.first() == Some(&0.0) {
-                            // fit_schema's placeholder for a column with no values.
-                            c.categories.clear();
-                            c.frequencies.clear();
-                        }
-                        c.categories.push(cat.clone());
-                        c.frequencies.push(0.0);
+    // Every dummy's category is a category of its source, seen or not, and
+    // so is every category of a library categorical feature.
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        match t {
+            Target::Dummy(s, cat) => wanted.push((s.clone(), cat.clone())),
+            Target::Category(c) => {
+                for k in foreign
+                    .categories
+                    .get(i)
+                    .and_then(|t| t.as_ref())
+                    .into_iter()
+                    .flatten()
+                {
+                    wanted.push((c.clone(), k.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (s, cat) in &wanted {
+        if let Some(f) = schema.features.iter_mut().find(|f| &f.name == s) {
+            if let FeatureKind::Categorical(c) = &mut f.kind {
+                if !c.categories.iter().any(|k| k == cat) {
+                    if c.categories.len() == 1 && c.frequencies.first() == Some(&0.0) {
+                        // fit_schema's placeholder for a column with no values.
+                        c.categories.clear();
+                        c.frequencies.clear();
                     }
+                    c.categories.push(cat.clone());
+                    c.frequencies.push(0.0);
                 }
             }
         }
@@ -223,11 +251,47 @@ pub fn build(
                     .position(|&c| c == (f, Some(k)))
                     .map(|c| c as u32)
             }
+            Target::Category(name) => {
+                let f = schema.position(name)?;
+                columns
+                    .iter()
+                    .position(|&c| c == (f, Some(0)))
+                    .map(|c| c as u32)
+            }
             Target::Unused => None,
         }
     };
     let map: Vec<Option<u32>> = targets.iter().map(design_col).collect();
-    let model = ensemble(foreign, &map)?;
+    // For a library categorical feature: per schema category, its library code.
+    let codes: Vec<Option<Vec<Option<u32>>>> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let Target::Category(name) = t else {
+                return None;
+            };
+            let table = foreign.categories.get(i)?.as_ref()?;
+            let f = schema.features.get(schema.position(name)?)?;
+            let FeatureKind::Categorical(c) = &f.kind else {
+                return None;
+            };
+            Some(
+                c.categories
+                    .iter()
+                    .map(|k| table.iter().position(|x| x == k).map(|p| p as u32))
+                    .collect(),
+            )
+        })
+        .collect();
+    let (model, cats) = ensemble(foreign, &map, &codes)?;
+    let model = if cats.iter().any(|c| !c.is_empty()) {
+        Model::CatTrees(Box::new(CatTrees {
+            ensemble: model,
+            cats,
+        }))
+    } else {
+        Model::Trees(Box::new(model))
+    };
 
     // 5. The bundle, round-tripped through the file format.
     let x = prep::encode_rows(&schema, table, &ds, &cal_rows).map_err(|(line, source)| {
@@ -243,7 +307,7 @@ pub fn build(
             &format!("{lib} {} (imported)", foreign.booster),
         ),
         schema,
-        model: Model::Trees(Box::new(model)),
+        model,
         calibration: Calibration::Logistic,
         threshold: 0.5,
         background: x.column_means(),
@@ -406,14 +470,23 @@ pub fn build(
 /// The trees over design columns. Leaves of an averaged ensemble (rf) are
 /// divided by the tree count (in f64) so the model sums, in log-odds;
 /// inner nodes get the cover-weighted mean of the leaves below.
-fn ensemble(foreign: &Foreign, map: &[Option<u32>]) -> Result<TreeEnsemble, ImportError> {
+/// Categorical splits become [`CatSplit`]s over the feature's one-hot
+/// columns (`codes`: per schema category of the feature, its library code).
+#[allow(clippy::type_complexity)]
+fn ensemble(
+    foreign: &Foreign,
+    map: &[Option<u32>],
+    codes: &[Option<Vec<Option<u32>>>],
+) -> Result<(TreeEnsemble, Vec<Vec<CatSplit>>), ImportError> {
     let scale = if foreign.average {
         1.0 / foreign.trees.len().max(1) as f64
     } else {
         1.0
     };
     let mut trees = Vec::with_capacity(foreign.trees.len());
+    let mut all_cats = Vec::with_capacity(foreign.trees.len());
     for t in &foreign.trees {
+        let mut cats = Vec::new();
         let n = t.nodes.len();
         let mut mean = vec![0.0f64; n];
         for i in (0..n).rev() {
@@ -441,6 +514,34 @@ fn ensemble(foreign: &Foreign, map: &[Option<u32>]) -> Result<TreeEnsemble, Impo
                                 .map_or("?", |s| s.as_str())
                         )));
                     };
+                    if let Some(fc) = &node.category {
+                        let Some(Some(code_of)) = codes.get(node.feature) else {
+                            return Err(ImportError::Mapping(format!(
+                                "feature '{}' has categorical splits but no category table",
+                                foreign
+                                    .features
+                                    .get(node.feature)
+                                    .map_or("?", |s| s.as_str())
+                            )));
+                        };
+                        let width = code_of.len();
+                        let mut left = vec![0u32; width.div_ceil(32)];
+                        for (k, code) in code_of.iter().enumerate() {
+                            let goes = match code {
+                                Some(code) => fc.left.contains(code),
+                                None => fc.unknown_left,
+                            };
+                            if goes {
+                                left[k / 32] |= 1 << (k % 32);
+                            }
+                        }
+                        cats.push(CatSplit {
+                            node: i as u32,
+                            width: width as u32,
+                            left,
+                            none_left: fc.unknown_left,
+                        });
+                    }
                     (c, l, r)
                 }
             };
@@ -459,14 +560,18 @@ fn ensemble(foreign: &Foreign, map: &[Option<u32>]) -> Result<TreeEnsemble, Impo
             });
         }
         trees.push(Tree { nodes });
+        all_cats.push(cats);
     }
     let base = foreign.base_margin as f32;
     if !base.is_finite() {
         return Err(super::invalid("base score", "overflows f32"));
     }
-    Ok(TreeEnsemble {
-        trees,
-        base,
-        average: false,
-    })
+    Ok((
+        TreeEnsemble {
+            trees,
+            base,
+            average: false,
+        },
+        all_cats,
+    ))
 }

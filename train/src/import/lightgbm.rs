@@ -12,8 +12,8 @@
 //! the first tree's leaves (LightGBM adds it there), so there is no base.
 
 use super::{
-    cover, f64_at_most, finite, invalid, layout, Foreign, ForeignNode, ForeignTree, ImportError,
-    Library, MAX_FEATURES, MAX_TREES,
+    cover, f64_at_most, finite, invalid, layout, Foreign, ForeignCat, ForeignNode, ForeignTree,
+    ImportError, Library, MAX_FEATURES, MAX_TREES,
 };
 
 /// LightGBM's `kZeroThreshold`: values within it count as zero.
@@ -82,8 +82,13 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
     let mut in_trees = false;
     let mut ended = false;
     let mut in_params = false;
+    let mut pandas: Option<&str> = None;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
+        if let Some(rest) = line.strip_prefix("pandas_categorical:") {
+            pandas = Some(rest);
+            continue;
+        }
         if line == "end of trees" {
             ended = true;
             in_trees = false;
@@ -225,10 +230,11 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
     if trees.is_empty() {
         return Err(invalid("LightGBM model", "no trees"));
     }
+    let categories = category_tables(&header, pandas, features.len())?;
     let out = trees
         .iter()
         .enumerate()
-        .map(|(k, b)| tree(b, k, &features))
+        .map(|(k, b)| tree(b, k, &features, &categories))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Foreign {
         library: Library::LightGBM,
@@ -236,6 +242,7 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
         objective,
         booster: boosting,
         features,
+        categories,
         trees: out,
         base_margin: 0.0,
         average,
@@ -243,7 +250,75 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
     })
 }
 
-fn tree(b: &Block<'_>, k: usize, features: &[String]) -> Result<ForeignTree, ImportError> {
+/// Category tables of the categorical features (those whose `feature_infos`
+/// entry lists codes, `-1:0:1:2`, rather than a range `[min:max]`): the
+/// `pandas_categorical` lists, in feature order, when the model was trained
+/// on pandas categoricals; otherwise the codes themselves as text.
+fn category_tables(
+    header: &Block<'_>,
+    pandas: Option<&str>,
+    n: usize,
+) -> Result<Vec<Option<Vec<String>>>, ImportError> {
+    let infos: Vec<&str> = header
+        .get("feature_infos")
+        .unwrap_or("")
+        .split_ascii_whitespace()
+        .collect();
+    let lists: Option<Vec<Vec<serde_json::Value>>> = match pandas.map(str::trim) {
+        None | Some("null") | Some("") => None,
+        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+            invalid(
+                "pandas_categorical",
+                format!("not a JSON list of lists: {e}"),
+            )
+        })?),
+    };
+    let mut out = vec![None; n];
+    let mut j = 0usize;
+    for (i, slot) in out.iter_mut().enumerate() {
+        let Some(info) = infos.get(i) else { break };
+        if info.starts_with('[') || *info == "none" {
+            continue;
+        }
+        let here = format!("feature_infos[{i}]");
+        let table = match &lists {
+            Some(lists) => {
+                let list = lists
+                    .get(j)
+                    .ok_or_else(|| invalid(&here, "no pandas_categorical list for it"))?;
+                list.iter()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            }
+            None => {
+                let mut max = 0i64;
+                for c in info.split(':') {
+                    let c: i64 = c
+                        .parse()
+                        .map_err(|_| invalid(&here, format!("'{c}' is not a category code")))?;
+                    max = max.max(c);
+                }
+                if max >= 1 << 16 {
+                    return Err(invalid(&here, format!("category code {max} is too large")));
+                }
+                (0..=max).map(|c| c.to_string()).collect()
+            }
+        };
+        *slot = Some(table);
+        j += 1;
+    }
+    Ok(out)
+}
+
+fn tree(
+    b: &Block<'_>,
+    k: usize,
+    features: &[String],
+    categories: &[Option<Vec<String>>],
+) -> Result<ForeignTree, ImportError> {
     let at = format!("Tree={k} (line {})", b.line);
     let leaves: usize = b
         .need("num_leaves", &at)?
@@ -258,13 +333,19 @@ fn tree(b: &Block<'_>, k: usize, features: &[String]) -> Result<ForeignTree, Imp
             "LightGBM model: {at} is a linear tree (linear_tree=true); only constant leaves import"
         )));
     }
-    let cats: usize = b.get("num_cat").unwrap_or("0").trim().parse().unwrap_or(1);
-    if cats > 0 {
-        return Err(ImportError::Unsupported(format!(
-            "LightGBM model: {at} has categorical splits (categorical_feature); native categorical \
-             splits are not supported yet: one-hot encode the column and map the dummies with --one-hot"
-        )));
-    }
+    let cats: usize = b
+        .get("num_cat")
+        .unwrap_or("0")
+        .trim()
+        .parse()
+        .map_err(|_| invalid(&at, "num_cat is not a count"))?;
+    let (bounds, words): (Vec<usize>, Vec<u32>) = if cats > 0 {
+        let bounds: Vec<usize> = list(b, "cat_boundaries", &at, cats + 1)?;
+        let total = bounds.last().copied().unwrap_or(0);
+        (bounds, list(b, "cat_threshold", &at, total)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let values: Vec<f64> = list(b, "leaf_value", &at, leaves)?;
     if leaves == 1 {
         let v = finite(&format!("{at}: leaf 0"), "leaf value", values[0])?;
@@ -276,6 +357,7 @@ fn tree(b: &Block<'_>, k: usize, features: &[String]) -> Result<ForeignTree, Imp
                 children: None,
                 value: v,
                 cover: 1.0,
+                category: None,
             }],
         });
     }
@@ -323,6 +405,7 @@ fn tree(b: &Block<'_>, k: usize, features: &[String]) -> Result<ForeignTree, Imp
                     children: None,
                     value: finite(&here, "leaf value", values[j])?,
                     cover: cover(&here, leaf_count[j])?,
+                    category: None,
                 }
             }
             Some(ch) => {
@@ -336,10 +419,49 @@ fn tree(b: &Block<'_>, k: usize, features: &[String]) -> Result<ForeignTree, Imp
                 }
                 let d = decision[src];
                 if d & 1 != 0 {
-                    return Err(ImportError::Unsupported(format!(
-                        "LightGBM model: {here} is a categorical split; native categorical splits \
-                         are not supported yet"
-                    )));
+                    // Categorical: the codes in the node's bitset go left;
+                    // any other (unknown, negative, missing) goes right.
+                    let n = categories
+                        .get(f as usize)
+                        .and_then(|c| c.as_ref())
+                        .map_or(0, Vec::len);
+                    let t = threshold[src];
+                    let idx = t as usize;
+                    let range = (t >= 0.0 && t.fract() == 0.0)
+                        .then(|| bounds.get(idx).zip(bounds.get(idx + 1)))
+                        .flatten()
+                        .and_then(|(&a, &e)| words.get(a..e));
+                    let Some(set) = range else {
+                        return Err(invalid(
+                            &here,
+                            format!("categorical threshold {t} is not one of the tree's {cats} category sets"),
+                        ));
+                    };
+                    if n == 0 {
+                        return Err(invalid(
+                            &here,
+                            "categorical split on a feature without categories",
+                        ));
+                    }
+                    let left: Vec<u32> = (0..n as u32)
+                        .filter(|&c| {
+                            set.get(c as usize / 32)
+                                .is_some_and(|w| (w >> (c % 32)) & 1 == 1)
+                        })
+                        .collect();
+                    nodes.push(ForeignNode {
+                        feature: f as usize,
+                        threshold: f32::NEG_INFINITY,
+                        default_left: false,
+                        children: Some(ch),
+                        value: 0.0,
+                        cover: cover(&here, inner_count[src])?,
+                        category: Some(ForeignCat {
+                            left,
+                            unknown_left: false,
+                        }),
+                    });
+                    continue;
                 }
                 // LightGBM writes `inf` for a split that sends every number
                 // left (and only missing values right).
@@ -373,6 +495,7 @@ fn tree(b: &Block<'_>, k: usize, features: &[String]) -> Result<ForeignTree, Imp
                     children: Some(ch),
                     value: 0.0,
                     cover: cover(&here, inner_count[src])?,
+                    category: None,
                 }
             }
         };

@@ -88,6 +88,17 @@ pub struct ForeignNode {
     /// Leaf value (raw score increment); unused for inner nodes.
     pub value: f64,
     pub cover: f64,
+    /// A native categorical split (`threshold` is −∞, ferrisk's marker).
+    pub category: Option<ForeignCat>,
+}
+
+/// A categorical split in the library's category codes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignCat {
+    /// Codes (positions in the feature's category table) that go left.
+    pub left: Vec<u32>,
+    /// Where a category the library does not know goes.
+    pub unknown_left: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +116,8 @@ pub struct Foreign {
     pub booster: String,
     /// Feature names in the library's order.
     pub features: Vec<String>,
+    /// For a categorical feature, its category table (code -> text).
+    pub categories: Vec<Option<Vec<String>>>,
     pub trees: Vec<ForeignTree>,
     /// Raw score added to the trees' output (XGBoost's base margin).
     pub base_margin: f64,
@@ -128,32 +141,6 @@ impl Foreign {
             }
         }
         counts
-    }
-
-    /// The raw score the library computes for a row of library feature
-    /// values (NaN = missing), in f64: the test oracle of the conversion.
-    pub fn raw_score(&self, x: &[f32]) -> f64 {
-        let mut acc = 0.0f64;
-        for t in &self.trees {
-            let mut i = 0usize;
-            while let Some(n) = t.nodes.get(i) {
-                let Some((l, r)) = n.children else {
-                    acc += n.value;
-                    break;
-                };
-                let v = x.get(n.feature).copied().unwrap_or(f32::NAN);
-                let left = if v.is_nan() {
-                    n.default_left
-                } else {
-                    v <= n.threshold
-                };
-                i = if left { l } else { r } as usize;
-            }
-        }
-        if self.average && !self.trees.is_empty() {
-            acc /= self.trees.len() as f64;
-        }
-        self.base_margin + acc
     }
 }
 

@@ -11,8 +11,8 @@
 use serde_json::Value;
 
 use super::{
-    cover, finite, invalid, layout, strict_below, Foreign, ForeignNode, ForeignTree, ImportError,
-    Library, MAX_FEATURES, MAX_TREES,
+    cover, finite, invalid, layout, strict_below, Foreign, ForeignCat, ForeignNode, ForeignTree,
+    ImportError, Library, MAX_FEATURES, MAX_TREES,
 };
 
 fn get<'a>(v: &'a Value, key: &str, at: &str) -> Result<&'a Value, ImportError> {
@@ -214,19 +214,12 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
         // Trained on a bare matrix: XGBoost's own names.
         _ => (0..n_features).map(|i| format!("f{i}")).collect(),
     };
-    if let Some(types) = learner.get("feature_types").and_then(Value::as_array) {
-        for (i, t) in types.iter().enumerate() {
-            if t.as_str() == Some("c") {
-                let name = features.get(i).map(String::as_str).unwrap_or("?");
-                return Err(ImportError::Unsupported(format!(
-                    "XGBoost model: feature '{name}' is categorical (enable_categorical); native \
-                     categorical splits are not supported yet: one-hot encode it and map the \
-                     dummies with --one-hot"
-                )));
-            }
-        }
-    }
-
+    let categorical: Vec<bool> = match learner.get("feature_types").and_then(Value::as_array) {
+        Some(types) => (0..n_features)
+            .map(|i| types.get(i).and_then(Value::as_str) == Some("c"))
+            .collect(),
+        None => vec![false; n_features],
+    };
     let model = get(booster, "model", "learner.gradient_booster")?;
     let trees = array(model, "trees", "gradient_booster.model")?;
     if trees.is_empty() || trees.len() > MAX_TREES {
@@ -243,9 +236,14 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
             ));
         }
     }
+    let categories = category_tables(model, &categorical, &features)?;
+    let sizes: Vec<usize> = categories
+        .iter()
+        .map(|c| c.as_ref().map_or(0, Vec::len))
+        .collect();
     let mut out = Vec::with_capacity(trees.len());
     for (k, t) in trees.iter().enumerate() {
-        out.push(tree(t, k, n_features)?);
+        out.push(tree(t, k, n_features, &sizes)?);
     }
     let mut notes = Vec::new();
     if let Some(best) = learner
@@ -264,6 +262,7 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
         objective: objective.to_string(),
         booster: booster_name.to_string(),
         features,
+        categories,
         trees: out,
         base_margin,
         average: false,
@@ -271,7 +270,83 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
     })
 }
 
-fn tree(t: &Value, k: usize, n_features: usize) -> Result<ForeignTree, ImportError> {
+/// The category tables of categorical features: XGBoost 3.1+ records each
+/// categorical column's categories (`gradient_booster.model.cats.enc`: the
+/// strings' bytes and their boundaries); code k is the k-th string.
+fn category_tables(
+    model: &Value,
+    categorical: &[bool],
+    features: &[String],
+) -> Result<Vec<Option<Vec<String>>>, ImportError> {
+    if !categorical.iter().any(|&c| c) {
+        return Ok(vec![None; categorical.len()]);
+    }
+    let at = "gradient_booster.model.cats";
+    let enc = model
+        .get("cats")
+        .and_then(|c| c.get("enc"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            ImportError::Unsupported(
+                "XGBoost model: categorical features without a category table (cats.enc, written by \
+                 XGBoost 3.1 and later from pandas categoricals); re-save the model with a recent \
+                 XGBoost"
+                    .into(),
+            )
+        })?;
+    let mut out = Vec::with_capacity(categorical.len());
+    for (i, &is_cat) in categorical.iter().enumerate() {
+        if !is_cat {
+            out.push(None);
+            continue;
+        }
+        let here = format!(
+            "{at}.enc[{i}] ('{}')",
+            features.get(i).map_or("?", String::as_str)
+        );
+        let e = enc.get(i).ok_or_else(|| invalid(&here, "missing"))?;
+        let offsets = array(e, "offsets", &here)?;
+        let values = array(e, "values", &here)?;
+        let bytes: Vec<u8> = values
+            .iter()
+            .map(|v| v.as_u64().and_then(|b| u8::try_from(b).ok()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                ImportError::Unsupported(format!(
+                    "XGBoost model: {here}: only string categories import"
+                ))
+            })?;
+        let mut starts: Vec<usize> = offsets
+            .iter()
+            .map(|o| o.as_u64().map(|o| o as usize))
+            .collect::<Option<_>>()
+            .ok_or_else(|| invalid(&here, "offsets are not counts"))?;
+        // Boundaries of the strings: n + 1 offsets (the last = the length).
+        if starts.last() != Some(&bytes.len()) {
+            starts.push(bytes.len());
+        }
+        if starts.len() < 2 || starts.len() > 1 << 16 {
+            return Err(invalid(&here, format!("{} category offsets", starts.len())));
+        }
+        let mut names = Vec::with_capacity(starts.len() - 1);
+        for w in starts.windows(2) {
+            let name = bytes
+                .get(w[0]..w[1])
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .ok_or_else(|| invalid(&here, "offsets out of order or not UTF-8"))?;
+            names.push(name.to_string());
+        }
+        out.push(Some(names));
+    }
+    Ok(out)
+}
+
+fn tree(
+    t: &Value,
+    k: usize,
+    n_features: usize,
+    sizes: &[usize],
+) -> Result<ForeignTree, ImportError> {
     let at = format!("tree {k}");
     let param = get(t, "tree_param", &at)?;
     let n = count(param, "num_nodes", &at)? as usize;
@@ -295,6 +370,33 @@ fn tree(t: &Value, k: usize, n_features: usize) -> Result<ForeignTree, ImportErr
     let stype = match t.get("split_type") {
         Some(_) => ints(t, "split_type", &at, n)?,
         None => vec![0; n],
+    };
+    // Categorical splits: node ids, and each one's codes (those going right).
+    let (cat_nodes, cat_sets) = if stype.iter().any(|&t| t == 1) {
+        let nodes = ints(
+            t,
+            "categories_nodes",
+            &at,
+            array(t, "categories_nodes", &at)?.len(),
+        )?;
+        let segs = ints(t, "categories_segments", &at, nodes.len())?;
+        let lens = ints(t, "categories_sizes", &at, nodes.len())?;
+        let all = array(t, "categories", &at)?;
+        let codes: Vec<i64> = ints(t, "categories", &at, all.len())?;
+        let mut sets = Vec::with_capacity(nodes.len());
+        for (j, (&s0, &len)) in segs.iter().zip(&lens).enumerate() {
+            let set = usize::try_from(s0)
+                .ok()
+                .zip(usize::try_from(len).ok())
+                .and_then(|(a, l)| codes.get(a..a.checked_add(l)?))
+                .ok_or_else(|| {
+                    invalid(format!("{at}: categories_segments[{j}]"), "out of range")
+                })?;
+            sets.push(set.to_vec());
+        }
+        (nodes, sets)
+    } else {
+        (Vec::new(), Vec::new())
     };
     let kids = |i: usize| -> Result<Option<(usize, usize)>, ImportError> {
         let (l, r) = (left[i], right[i]);
@@ -322,20 +424,61 @@ fn tree(t: &Value, k: usize, n_features: usize) -> Result<ForeignTree, ImportErr
                 children: None,
                 value: finite(&here, "leaf value", cond[src])?,
                 cover: c,
+                category: None,
             },
             Some(ch) => {
-                if stype[src] != 0 {
-                    return Err(ImportError::Unsupported(format!(
-                        "XGBoost model: {here} is a categorical split; native categorical splits are \
-                         not supported yet"
-                    )));
-                }
                 let f = split[src];
                 if f < 0 || f as usize >= n_features {
                     return Err(invalid(
                         &here,
                         format!("split feature {f} is outside 0..{n_features}"),
                     ));
+                }
+                let default_left = match dleft[src] {
+                    0 => false,
+                    1 => true,
+                    d => return Err(invalid(&here, format!("default_left is {d}"))),
+                };
+                if stype[src] == 1 {
+                    // XGBoost sends the listed categories right, every other
+                    // one (including one it never saw) left.
+                    let n = sizes.get(f as usize).copied().unwrap_or(0);
+                    let j = cat_nodes
+                        .iter()
+                        .position(|&c| c == src as i64)
+                        .ok_or_else(|| invalid(&here, "categorical split without categories"))?;
+                    let right_set = &cat_sets[j];
+                    if n == 0 {
+                        return Err(invalid(
+                            &here,
+                            "categorical split on a feature without categories",
+                        ));
+                    }
+                    if let Some(bad) = right_set.iter().find(|&&c| c < 0 || c as usize >= n) {
+                        return Err(invalid(
+                            &here,
+                            format!("category code {bad} outside 0..{n}"),
+                        ));
+                    }
+                    let left: Vec<u32> = (0..n as u32)
+                        .filter(|c| !right_set.contains(&i64::from(*c)))
+                        .collect();
+                    nodes.push(ForeignNode {
+                        feature: f as usize,
+                        threshold: f32::NEG_INFINITY,
+                        default_left,
+                        children: Some(ch),
+                        value: 0.0,
+                        cover: c,
+                        category: Some(ForeignCat {
+                            left,
+                            unknown_left: true,
+                        }),
+                    });
+                    continue;
+                }
+                if stype[src] != 0 {
+                    return Err(invalid(&here, format!("split_type {}", stype[src])));
                 }
                 let t32 = finite(&here, "split condition", cond[src])? as f32;
                 if !t32.is_finite() {
@@ -344,14 +487,11 @@ fn tree(t: &Value, k: usize, n_features: usize) -> Result<ForeignTree, ImportErr
                 ForeignNode {
                     feature: f as usize,
                     threshold: strict_below(t32),
-                    default_left: match dleft[src] {
-                        0 => false,
-                        1 => true,
-                        d => return Err(invalid(&here, format!("default_left is {d}"))),
-                    },
+                    default_left,
                     children: Some(ch),
                     value: 0.0,
                     cover: c,
+                    category: None,
                 }
             }
         };
