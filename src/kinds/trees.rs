@@ -93,31 +93,21 @@ impl Tree {
         let n = self.nodes.len();
         let mut prev: Option<u32> = None;
         for c in cats {
-            let node = self.nodes.get(c.node as usize);
-            if prev.is_some_and(|p| p >= c.node) {
-                return Err(format!("categorical split of node {} out of order", c.node));
+            // In node order; an inner node marked -inf; columns in the design.
+            let fits = self.nodes.get(c.node as usize).is_some_and(|node| {
+                !node.is_leaf()
+                    && node.threshold == f32::NEG_INFINITY
+                    && c.width > 0
+                    && node.feature as u64 + c.width as u64 <= width as u64
+                    && c.left.len() as u64 == (c.width as u64).div_ceil(32)
+            });
+            if !fits || prev.is_some_and(|p| p >= c.node) {
+                return Err(format!(
+                    "categorical split of node {}: not an inner node marked -inf in order, or its {} categories do not fit",
+                    c.node, c.width
+                ));
             }
             prev = Some(c.node);
-            let Some(node) = node.filter(|n| !n.is_leaf() && n.threshold == f32::NEG_INFINITY)
-            else {
-                return Err(format!(
-                    "categorical split of node {}: not an inner node with the threshold -inf",
-                    c.node
-                ));
-            };
-            let end = node.feature as u64 + c.width as u64;
-            if c.width == 0
-                || end > width as u64
-                || c.left.len() as u64 != (c.width as u64).div_ceil(32)
-            {
-                return Err(format!(
-                    "categorical split of node {}: {} categories from column {} do not fit the design width {width} and {} bitset words",
-                    c.node,
-                    c.width,
-                    node.feature,
-                    c.left.len()
-                ));
-            }
         }
         if n == 0 {
             return Err("a tree has no nodes".into());
@@ -225,12 +215,17 @@ pub fn goes_left(n: &Node, i: usize, x: &[f32], cats: &[CatSplit]) -> bool {
     } else if v <= n.threshold {
         true
     } else if n.threshold == f32::NEG_INFINITY {
-        cats.iter()
-            .find(|c| c.node as usize == i)
-            .is_some_and(|c| c.goes_left(x, n.feature as usize))
+        category_left(cats, i, x, n.feature as usize)
     } else {
         false
     }
+}
+
+#[inline(never)]
+fn category_left(cats: &[CatSplit], i: usize, x: &[f32], start: usize) -> bool {
+    cats.iter()
+        .find(|c| c.node as usize == i)
+        .is_some_and(|c| c.goes_left(x, start))
 }
 
 /// A native categorical split (imported XGBoost / LightGBM boosters): the

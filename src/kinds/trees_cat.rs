@@ -9,8 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::trees::{CatSplit, TreeEnsemble, TreesWire};
+use super::trees::{CatSplit, TreeEnsemble};
 use super::{Attribution, Cost, Design, Kind, Output};
+use crate::format::v1::NodeV1;
 
 /// The trees of [`TreeEnsemble`] plus, per tree, its [`CatSplit`]s.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,22 +21,19 @@ pub struct CatTrees {
     pub cats: Vec<Vec<CatSplit>>,
 }
 
-/// Section `trees-cat` (format v3): the ensemble and every categorical split.
+/// Section `trees-cat` (format v3): the ensemble (as format 1 stores trees,
+/// so the wasm bundle reuses that decoder) and every categorical split as
+/// one run of numbers: `tree, node, width, none_left (0/1)`, then the
+/// `⌈width / 32⌉` words of the bitset, split after split (a plain `u32`
+/// list decodes with code the bundle already has).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CatTreesWire {
-    pub trees: TreesWire,
+    pub base: f32,
+    pub average: bool,
+    #[serde(deserialize_with = "crate::format::bounded::nested")]
+    pub trees: Vec<Vec<NodeV1>>,
     #[serde(deserialize_with = "crate::format::bounded::vec")]
-    pub cats: Vec<CatWire>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CatWire {
-    pub tree: u32,
-    pub node: u32,
-    pub width: u32,
-    pub none_left: bool,
-    #[serde(deserialize_with = "crate::format::bounded::vec")]
-    pub left: Vec<u32>,
+    pub cats: Vec<u32>,
 }
 
 impl Kind for CatTrees {
@@ -46,38 +44,64 @@ impl Kind for CatTrees {
         let mut cats = Vec::new();
         for (t, list) in self.cats.iter().enumerate() {
             for c in list {
-                cats.push(CatWire {
-                    tree: t as u32,
-                    node: c.node,
-                    width: c.width,
-                    none_left: c.none_left,
-                    left: c.left.clone(),
-                });
+                cats.extend([t as u32, c.node, c.width, u32::from(c.none_left)]);
+                cats.extend_from_slice(&c.left);
             }
         }
+        let e = &self.ensemble;
         CatTreesWire {
-            trees: self.ensemble.to_wire(),
+            base: e.base,
+            average: e.average,
+            trees: e
+                .trees
+                .iter()
+                .map(|t| {
+                    t.nodes
+                        .iter()
+                        .map(|n| NodeV1 {
+                            feature: n.feature,
+                            threshold: n.threshold,
+                            left: n.left,
+                            right: n.right,
+                            value: n.value,
+                            cover: n.cover,
+                            default_left: n.default_left,
+                        })
+                        .collect()
+                })
+                .collect(),
             cats,
         }
     }
 
     fn from_wire(w: CatTreesWire) -> Result<Self, String> {
-        let ensemble = TreeEnsemble::from_wire(w.trees)?;
+        let ensemble = TreeEnsemble {
+            trees: crate::format::v1::trees_from(w.trees),
+            base: w.base,
+            average: w.average,
+        };
         let mut cats: Vec<Vec<CatSplit>> = vec![Vec::new(); ensemble.trees.len()];
-        for c in w.cats {
-            let Some(list) = cats.get_mut(c.tree as usize) else {
-                return Err(format!(
-                    "categorical split of tree {}: the ensemble has {} trees",
-                    c.tree,
-                    ensemble.trees.len()
-                ));
+        let mut rest = w.cats.as_slice();
+        while let Some((head, tail)) = rest.split_first_chunk::<4>() {
+            let [tree, node, width, none_left] = *head;
+            let words = width.div_ceil(32) as usize;
+            let (Some(list), Some(left), true) = (
+                cats.get_mut(tree as usize),
+                tail.get(..words),
+                none_left <= 1,
+            ) else {
+                return Err(format!("categorical split of tree {tree}: malformed"));
             };
             list.push(CatSplit {
-                node: c.node,
-                width: c.width,
-                left: c.left,
-                none_left: c.none_left,
+                node,
+                width,
+                left: left.to_vec(),
+                none_left: none_left == 1,
             });
+            rest = tail.get(words..).unwrap_or(&[]);
+        }
+        if !rest.is_empty() {
+            return Err("categorical splits: trailing numbers".into());
         }
         Ok(CatTrees { ensemble, cats })
     }
@@ -221,16 +245,16 @@ mod tests {
         assert!(check(&m).contains("do not fit"), "{}", check(&m));
         let mut m = cat_model();
         m.cats[0][0].left = vec![];
-        assert!(check(&m).contains("bitset words"));
+        assert!(check(&m).contains("do not fit"));
         let mut m = cat_model();
         m.cats[0][0].node = 1; // a leaf
         assert!(check(&m).contains("not an inner node"));
         let mut m = cat_model();
-        m.cats[0][0].node = 2;
-        assert!(check(&m).contains("not an inner node"));
+        m.cats[0][0].node = 7;
+        assert!(check(&m).contains("node 7: not an inner node"));
         let mut m = cat_model();
         m.ensemble.trees[0].nodes[0].threshold = 0.5; // not marked categorical
-        assert!(check(&m).contains("threshold -inf"));
+        assert!(check(&m).contains("marked -inf"));
         // Without its split the node sends every number right.
         let mut m = cat_model();
         m.cats[0].clear();
@@ -239,10 +263,16 @@ mod tests {
         let mut m = cat_model();
         let again = m.cats[0][0].clone();
         m.cats[0].push(again);
-        assert!(check(&m).contains("out of order"));
-        // A split for a tree the ensemble does not have.
+        assert!(check(&m).contains("in order"));
+        // A split for a tree the ensemble does not have; a cut-off record.
         let mut w = cat_model().to_wire();
-        w.cats[0].tree = 5;
+        w.cats[0] = 5;
         assert!(CatTrees::from_wire(w).unwrap_err().contains("tree 5"));
+        let mut w = cat_model().to_wire();
+        w.cats.pop();
+        assert!(CatTrees::from_wire(w).unwrap_err().contains("malformed"));
+        let mut w = cat_model().to_wire();
+        w.cats.push(0);
+        assert!(CatTrees::from_wire(w).unwrap_err().contains("trailing"));
     }
 }
