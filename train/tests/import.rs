@@ -450,7 +450,8 @@ fn xgb_edited(edit: impl FnOnce(&mut serde_json::Value)) -> Result<import::Forei
 
 #[test]
 fn hostile_xgboost_files_are_refused_with_their_position() {
-    let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (
             Box::new(|t| t["left_children"][0] = 0.into()),
             "reached twice",

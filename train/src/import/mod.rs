@@ -181,6 +181,10 @@ pub fn f64_at_most(t: f64) -> f32 {
     }
 }
 
+/// A laid-out tree: per output position, the source node and its output
+/// children (`None` for a leaf).
+pub(crate) type Layout = Vec<(usize, Option<(u32, u32)>)>;
+
 /// Lays out a tree given by its root and a child function in ferrisk's
 /// order (breadth first: every child after its parent), checking that it
 /// is a tree: child indices in range, each node reached exactly once, at
@@ -192,7 +196,7 @@ pub(crate) fn layout(
     count: usize,
     root: usize,
     children: impl Fn(usize) -> Result<Option<(usize, usize)>, ImportError>,
-) -> Result<Vec<(usize, Option<(u32, u32)>)>, ImportError> {
+) -> Result<Layout, ImportError> {
     if count == 0 {
         return Err(invalid(at, "the tree has no nodes"));
     }
@@ -302,6 +306,8 @@ pub fn read(bytes: &[u8]) -> Result<Foreign, ImportError> {
 }
 
 #[cfg(test)]
+// Thresholds as LightGBM writes them (17 significant digits), on purpose.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 
@@ -394,8 +400,8 @@ mod tests {
             }
         }
         // Zero: -0.0 < 0.0 is false, and -0.0 <= -1e-45 is false too.
-        assert!(!(-0.0f32 <= strict_below(0.0)));
-        assert!(!(0.0f32 <= strict_below(-0.0)));
+        assert!(-0.0f32 > strict_below(0.0));
+        assert!(0.0f32 > strict_below(-0.0));
         assert!(-1e-45f32 <= strict_below(0.0));
     }
 

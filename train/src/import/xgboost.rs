@@ -372,7 +372,7 @@ fn tree(
         None => vec![0; n],
     };
     // Categorical splits: node ids, and each one's codes (those going right).
-    let (cat_nodes, cat_sets) = if stype.iter().any(|&t| t == 1) {
+    let (cat_nodes, cat_sets) = if stype.contains(&1) {
         let nodes = ints(
             t,
             "categories_nodes",
