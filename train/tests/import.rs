@@ -386,6 +386,14 @@ fn native_categorical_models_import_as_trees_with_category_splits() {
         // category of the schema, in the data's order (most frequent first).
         let f = b.schema.features.iter().find(|f| !f.is_numeric()).unwrap();
         assert!(f.width() >= 3, "{stem}: {}", f.name);
+        let codes = b
+            .metadata
+            .params
+            .iter()
+            .find(|(k, _)| k == &format!("codes {}", f.name))
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        assert!(codes.starts_with("0="), "{codes}");
         // A file with categorical splits needs a v3 reader.
         let bytes = ferrisk::format::encode(b).unwrap();
         let (header, _) = ferrisk::format::read_header(&bytes).unwrap();

@@ -378,6 +378,17 @@ pub fn build(
     if !opts.one_hot.is_empty() {
         params.push(("one-hot".into(), opts.one_hot.join(",")));
     }
+    // The library's category codes of each native categorical feature.
+    for (i, t) in targets.iter().enumerate() {
+        if let (Target::Category(name), Some(Some(table))) = (t, foreign.categories.get(i)) {
+            let codes: Vec<String> = table
+                .iter()
+                .enumerate()
+                .map(|(k, c)| format!("{k}={c}"))
+                .collect();
+            params.push((format!("codes {name}"), codes.join(", ")));
+        }
+    }
     params.push(("policy".into(), opts.policy.text()));
     params.push(("seed".into(), opts.seed.to_string()));
     bundle.metadata = Metadata {
