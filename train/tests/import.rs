@@ -531,6 +531,8 @@ fn hostile_lightgbm_files_are_refused_with_their_position() {
         ("leaf_count", "0", "cover 0"),
         ("threshold", "nan", "threshold is NaN"),
         ("decision_type", "14", "missing type 3"),
+        // zero_as_missing sending zero right while 0 <= 15.5 goes left.
+        ("decision_type", "4", "zero_as_missing"),
     ] {
         let bad = edit(key, &first(value));
         let e = import::read(bad.as_bytes()).unwrap_err().to_string();
