@@ -9,7 +9,10 @@
 //!   unset;
 //! - `GOLDEN`: the `*.frk`, `*.csv` and `*.json` files of `tests/golden/` in the
 //!   repository (the current set) and of its subdirectories (frozen sets of
-//!   older format versions, e.g. `v1/lr.frk`), named relative to it.
+//!   older format versions, e.g. `v1/lr.frk`), named relative to it;
+//! - `IMPORTS`: the `*.frk` and `*.csv` files of `tests/import/` (models
+//!   imported from XGBoost and LightGBM, their rows, the libraries' outputs
+//!   and the native probabilities; scripts/gen-import-fixtures.sh).
 //!
 //! Files are copied into `OUT_DIR` and embedded with `include_bytes!`, so
 //! cargo rebuilds the tests when a fixture changes. The library itself never
@@ -140,6 +143,21 @@ fn main() -> Result<(), String> {
         src,
         "pub const GOLDEN: &[(&str, &[u8])] = {};",
         embed(&collect(&golden, true), &out, "golden")?
+    );
+
+    // Imported XGBoost / LightGBM models (scripts/gen-import-fixtures.sh):
+    // the ferrisk files, their data, the libraries' outputs and the native
+    // probabilities (not the libraries' own model files).
+    let imports = manifest.join("..").join("tests").join("import");
+    println!("cargo:rerun-if-changed={}", imports.display());
+    let files: Vec<(String, PathBuf)> = collect(&imports, false)
+        .into_iter()
+        .filter(|(n, _)| !n.ends_with(".json"))
+        .collect();
+    let _ = writeln!(
+        src,
+        "pub const IMPORTS: &[(&str, &[u8])] = {};",
+        embed(&files, &out, "import")?
     );
 
     fs::write(out.join("fixtures.rs"), src).map_err(|e| format!("write fixtures.rs: {e}"))

@@ -16,6 +16,7 @@ macro_rules! outln {
 mod common;
 mod evaluate;
 mod explain;
+mod import;
 mod inspect;
 mod predict;
 mod sign;
@@ -57,6 +58,8 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Explain one customer's score: contributions, reasons, points.
     Explain(explain::ExplainArgs),
+    /// Import an XGBoost (JSON) or LightGBM (text) model as a model file.
+    Import(import::ImportArgs),
     /// Describe a model file: schema, model, metrics, provenance.
     Inspect(inspect::InspectArgs),
     /// Write a synthetic labelled customer CSV (for machines without real data).
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => evaluate::evaluate(a),
         Command::Predict(a) => predict::predict(a),
         Command::Explain(a) => explain::explain(a),
+        Command::Import(a) => import::import(a),
         Command::Inspect(a) => inspect::inspect(a),
         Command::Synth(a) => synth::synth_cmd(a),
         Command::Kinds => {

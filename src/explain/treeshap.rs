@@ -7,6 +7,7 @@
 //! O(L·D²) per tree. Arithmetic is `f64` with only `+ − × ÷`, which IEEE
 //! makes identical on every platform, so native and wasm agree exactly.
 
+use crate::kinds::trees::{goes_left, CatSplit};
 use crate::kinds::{Node, Tree};
 
 #[derive(Clone, Copy, Default)]
@@ -109,6 +110,7 @@ fn unwound_sum(path: &[PathElement], depth: usize, index: usize) -> f64 {
 
 struct Walk<'a> {
     nodes: &'a [Node],
+    cats: &'a [CatSplit],
     x: &'a [f32],
     phi: &'a mut [f64],
     scale: f64,
@@ -151,12 +153,7 @@ impl Walk<'_> {
             }
             return;
         }
-        let v = self.x.get(n.feature as usize).copied().unwrap_or(f32::NAN);
-        let go_left = if v.is_nan() {
-            n.default_left
-        } else {
-            v <= n.threshold
-        };
+        let go_left = goes_left(&n, node, self.x, self.cats);
         let (hot, cold) = if go_left {
             (n.left, n.right)
         } else {
@@ -204,10 +201,17 @@ impl Walk<'_> {
 /// at [`crate::kinds::trees::MAX_DEPTH`]; a validated tree is a tree (no
 /// shared nodes), so the walk visits each node once.
 pub fn tree_shap(tree: &Tree, x: &[f32], phi: &mut [f64], scale: f64) {
+    tree_shap_in(tree, &[], x, phi, scale)
+}
+
+/// [`tree_shap`] for a tree with categorical splits (a categorical node's
+/// player is its feature's first one-hot column).
+pub fn tree_shap_in(tree: &Tree, cats: &[CatSplit], x: &[f32], phi: &mut [f64], scale: f64) {
     let d = depth(tree) + 2;
     let mut buf = vec![PathElement::default(); (d + 2) * (d + 3) / 2 + 2 * d + 4];
     let mut walk = Walk {
         nodes: &tree.nodes,
+        cats,
         x,
         phi,
         scale,

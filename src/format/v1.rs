@@ -94,6 +94,28 @@ pub struct NodeV1 {
     pub default_left: bool,
 }
 
+/// Trees from their v1 wire form (also the node form of the `trees-cat`
+/// section, which shares this decoder).
+pub(crate) fn trees_from(trees: Vec<Vec<NodeV1>>) -> Vec<Tree> {
+    trees
+        .into_iter()
+        .map(|nodes| Tree {
+            nodes: nodes
+                .into_iter()
+                .map(|n| Node {
+                    feature: n.feature,
+                    threshold: n.threshold,
+                    left: n.left,
+                    right: n.right,
+                    value: n.value,
+                    cover: n.cover,
+                    default_left: n.default_left,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub enum CalibrationV1 {
     Identity,
@@ -406,23 +428,7 @@ impl TryFrom<FileV1> for Bundle {
             } => Model::from(TreeEnsemble {
                 base,
                 average,
-                trees: trees
-                    .into_iter()
-                    .map(|nodes| Tree {
-                        nodes: nodes
-                            .into_iter()
-                            .map(|n| Node {
-                                feature: n.feature,
-                                threshold: n.threshold,
-                                left: n.left,
-                                right: n.right,
-                                value: n.value,
-                                cover: n.cover,
-                                default_left: n.default_left,
-                            })
-                            .collect(),
-                    })
-                    .collect(),
+                trees: trees_from(trees),
             }),
         };
         Ok(Bundle {

@@ -31,12 +31,14 @@ pub mod kernel_svm;
 pub mod linear;
 pub mod stump;
 pub mod trees;
+pub mod trees_cat;
 
 pub use attention::Attention;
 pub use kernel_svm::KernelSvm;
 pub use linear::Linear;
 pub use stump::Stump;
-pub use trees::{Node, Tree, TreeEnsemble, LEAF};
+pub use trees::{CatSplit, Node, Tree, TreeEnsemble, LEAF};
+pub use trees_cat::CatTrees;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -373,6 +375,7 @@ registry! {
     Trees => trees::TreeEnsemble,
     Attention => attention::Attention,
     Stump => stump::Stump,
+    CatTrees => trees_cat::CatTrees,
 }
 
 fn encode_wire<K: Kind>(m: &K) -> Result<Vec<u8>, FormatError> {

@@ -45,24 +45,33 @@ impl Tree {
     /// Index of the leaf that `x` reaches. The structure was validated at
     /// load (children in range and after their parent), so this terminates.
     pub fn leaf_index(&self, x: &[f32]) -> usize {
+        self.leaf_in(x, &[])
+    }
+
+    /// [`Tree::leaf_index`] with the tree's categorical splits.
+    pub fn leaf_in(&self, x: &[f32], cats: &[CatSplit]) -> usize {
         let mut i = 0usize;
         while let Some(n) = self.nodes.get(i) {
             if n.is_leaf() {
                 return i;
             }
-            let v = x.get(n.feature as usize).copied().unwrap_or(f32::NAN);
-            let go_left = if v.is_nan() {
-                n.default_left
+            i = if goes_left(n, i, x, cats) {
+                n.left
             } else {
-                v <= n.threshold
-            };
-            i = if go_left { n.left } else { n.right } as usize;
+                n.right
+            } as usize;
         }
         0
     }
 
     pub fn predict(&self, x: &[f32]) -> f32 {
-        self.nodes.get(self.leaf_index(x)).map_or(0.0, |n| n.value)
+        self.predict_in(x, &[])
+    }
+
+    pub fn predict_in(&self, x: &[f32], cats: &[CatSplit]) -> f32 {
+        self.nodes
+            .get(self.leaf_in(x, cats))
+            .map_or(0.0, |n| n.value)
     }
 
     /// Checks that the nodes form one tree: every node is reached exactly
@@ -72,7 +81,34 @@ impl Tree {
     /// thresholds are not NaN, and values and covers are finite (covers not
     /// negative). Iterative: no recursion whose depth a file controls.
     pub fn validate(&self, width: usize) -> Result<(), String> {
+        self.validate_in(width, &[])
+    }
+
+    /// [`Tree::validate`] for a tree with categorical splits: `cats` lists
+    /// them in increasing node order; each is an inner node with the
+    /// threshold −∞ (which no number is at most, so without its split the
+    /// node would send every number right) and one-hot columns within the
+    /// design width.
+    pub fn validate_in(&self, width: usize, cats: &[CatSplit]) -> Result<(), String> {
         let n = self.nodes.len();
+        let mut prev: Option<u32> = None;
+        for c in cats {
+            // In node order; an inner node marked -inf; columns in the design.
+            let fits = self.nodes.get(c.node as usize).is_some_and(|node| {
+                !node.is_leaf()
+                    && node.threshold == f32::NEG_INFINITY
+                    && c.width > 0
+                    && node.feature as u64 + c.width as u64 <= width as u64
+                    && c.left.len() as u64 == (c.width as u64).div_ceil(32)
+            });
+            if !fits || prev.is_some_and(|p| p >= c.node) {
+                return Err(format!(
+                    "categorical split of node {}: not an inner node marked -inf in order, or its {} categories do not fit",
+                    c.node, c.width
+                ));
+            }
+            prev = Some(c.node);
+        }
         if n == 0 {
             return Err("a tree has no nodes".into());
         }
@@ -167,6 +203,64 @@ pub const MAX_NODES: usize = 1 << 20;
 /// Largest leaf value (log-odds increment) of a summed ensemble.
 pub const MAX_LEAF: f32 = 1.0e4;
 
+/// Where an inner node sends `x`: a missing value (NaN) by `default_left`,
+/// a number left when `x <= threshold`; a categorical node (threshold −∞,
+/// listed in `cats`) by its category set. A −∞ threshold without a split
+/// sends every number right, as `x <= −∞` does.
+#[inline]
+pub fn goes_left(n: &Node, i: usize, x: &[f32], cats: &[CatSplit]) -> bool {
+    let v = x.get(n.feature as usize).copied().unwrap_or(f32::NAN);
+    if v.is_nan() {
+        n.default_left
+    } else if v <= n.threshold {
+        true
+    } else if n.threshold == f32::NEG_INFINITY {
+        category_left(cats, i, x, n.feature as usize)
+    } else {
+        false
+    }
+}
+
+#[inline(never)]
+fn category_left(cats: &[CatSplit], i: usize, x: &[f32], start: usize) -> bool {
+    cats.iter()
+        .find(|c| c.node as usize == i)
+        .is_some_and(|c| c.goes_left(x, start))
+}
+
+/// A native categorical split (imported XGBoost / LightGBM boosters): the
+/// node's `feature` is the first one-hot design column of a categorical
+/// feature and its threshold is −∞; the row goes left when the category
+/// whose column is hot is in `left` (bit `k % 32` of word `k / 32`), and by
+/// `none_left` when no column is hot (a category the file does not know).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatSplit {
+    pub node: u32,
+    /// Number of categories (one-hot columns) of the feature.
+    pub width: u32,
+    pub left: Vec<u32>,
+    pub none_left: bool,
+}
+
+impl CatSplit {
+    fn goes_left(&self, x: &[f32], start: usize) -> bool {
+        for k in 0..self.width as usize {
+            if x.get(start + k).is_some_and(|&v| v > 0.5) {
+                return self
+                    .left
+                    .get(k / 32)
+                    .is_some_and(|w| (w >> (k % 32)) & 1 == 1);
+            }
+        }
+        self.none_left
+    }
+}
+
+/// The categorical splits of tree `i` (none for plain ensembles).
+fn cats_of(cats: &[Vec<CatSplit>], i: usize) -> &[CatSplit] {
+    cats.get(i).map_or(&[], Vec::as_slice)
+}
+
 /// A sum or an average of trees plus a base value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TreeEnsemble {
@@ -194,6 +288,104 @@ pub struct NodeWire {
     pub value: f32,
     pub cover: f32,
     pub default_left: bool,
+}
+
+impl TreeEnsemble {
+    pub(crate) fn validate_in(&self, d: &Design<'_>, cats: &[Vec<CatSplit>]) -> Result<(), String> {
+        if self.trees.is_empty() {
+            return Err("tree ensemble has no trees".into());
+        }
+        if !self.base.is_finite() {
+            return Err("tree ensemble base value is not a finite number".into());
+        }
+        // Leaf values a trainer can produce: probabilities for an averaged
+        // forest, bounded log-odds increments for boosting. Values far
+        // outside (a leaf of -3e23 no customer reaches) make explanations
+        // cancel catastrophically.
+        let (lo, hi) = if self.average {
+            (0.0, 1.0)
+        } else {
+            (-MAX_LEAF, MAX_LEAF)
+        };
+        for (i, t) in self.trees.iter().enumerate() {
+            t.validate_in(d.width, cats_of(cats, i))
+                .map_err(|m| format!("tree {i}: {m}"))?;
+            if let Some((k, n)) = t
+                .nodes
+                .iter()
+                .enumerate()
+                .find(|(_, n)| n.is_leaf() && !(lo..=hi).contains(&n.value))
+            {
+                return Err(format!(
+                    "tree {i}: node {k}: leaf value {} is outside [{}, {}]",
+                    crate::num::F32(n.value),
+                    crate::num::F32(lo),
+                    crate::num::F32(hi)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn output_in(&self, x: &[f32], cats: &[Vec<CatSplit>]) -> f32 {
+        let mut acc = 0.0f32;
+        for (i, t) in self.trees.iter().enumerate() {
+            acc += t.predict_in(x, cats_of(cats, i));
+        }
+        if self.average && !self.trees.is_empty() {
+            acc /= self.trees.len() as f32;
+        }
+        self.base + acc
+    }
+
+    pub(crate) fn outputs_in(
+        &self,
+        xs: &[f32],
+        width: usize,
+        out: &mut [f32],
+        cats: &[Vec<CatSplit>],
+    ) {
+        out.fill(0.0);
+        for (i, t) in self.trees.iter().enumerate() {
+            let c = cats_of(cats, i);
+            for (x, o) in xs.chunks_exact(width).zip(out.iter_mut()) {
+                *o += t.predict_in(x, c);
+            }
+        }
+        for o in out {
+            let mut acc = *o;
+            if self.average && !self.trees.is_empty() {
+                acc /= self.trees.len() as f32;
+            }
+            *o = self.base + acc;
+        }
+    }
+
+    pub(crate) fn explain_in(
+        &self,
+        x: &[f32],
+        scale: f64,
+        offset: f64,
+        cats: &[Vec<CatSplit>],
+    ) -> Attribution {
+        let per_tree = if self.average && !self.trees.is_empty() {
+            1.0 / self.trees.len() as f64
+        } else {
+            1.0
+        };
+        let mut cols = vec![0.0f64; x.len()];
+        let mut expected = 0.0f64;
+        for (i, t) in self.trees.iter().enumerate() {
+            expected += treeshap::expected_value(t);
+            treeshap::tree_shap_in(t, cats_of(cats, i), x, &mut cols, per_tree * scale);
+        }
+        let base_output = self.base as f64 + expected * per_tree;
+        Attribution {
+            base: scale * base_output + offset,
+            per: PerPlayer::Columns(cols),
+            convergence: None,
+        }
+    }
 }
 
 impl Kind for TreeEnsemble {
@@ -252,38 +444,7 @@ impl Kind for TreeEnsemble {
     }
 
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {
-        if self.trees.is_empty() {
-            return Err("tree ensemble has no trees".into());
-        }
-        if !self.base.is_finite() {
-            return Err("tree ensemble base value is not a finite number".into());
-        }
-        // Leaf values a trainer can produce: probabilities for an averaged
-        // forest, bounded log-odds increments for boosting. Values far
-        // outside (a leaf of -3e23 no customer reaches) make explanations
-        // cancel catastrophically.
-        let (lo, hi) = if self.average {
-            (0.0, 1.0)
-        } else {
-            (-MAX_LEAF, MAX_LEAF)
-        };
-        for (i, t) in self.trees.iter().enumerate() {
-            t.validate(d.width).map_err(|m| format!("tree {i}: {m}"))?;
-            if let Some((k, n)) = t
-                .nodes
-                .iter()
-                .enumerate()
-                .find(|(_, n)| n.is_leaf() && !(lo..=hi).contains(&n.value))
-            {
-                return Err(format!(
-                    "tree {i}: node {k}: leaf value {} is outside [{}, {}]",
-                    crate::num::F32(n.value),
-                    crate::num::F32(lo),
-                    crate::num::F32(hi)
-                ));
-            }
-        }
-        Ok(())
+        self.validate_in(d, &[])
     }
 
     fn output_kind(&self) -> Output {
@@ -295,53 +456,18 @@ impl Kind for TreeEnsemble {
     }
 
     fn output(&self, x: &[f32]) -> f32 {
-        let mut acc = 0.0f32;
-        for t in &self.trees {
-            acc += t.predict(x);
-        }
-        if self.average && !self.trees.is_empty() {
-            acc /= self.trees.len() as f32;
-        }
-        self.base + acc
+        self.output_in(x, &[])
     }
 
     /// Walks one tree over the whole block before the next, so a tree stays
     /// in cache (a 100-tree forest is ~0.5 MB of nodes); each row still adds
     /// the trees' outputs in tree order.
     fn outputs(&self, xs: &[f32], width: usize, out: &mut [f32]) {
-        out.fill(0.0);
-        for t in &self.trees {
-            for (x, o) in xs.chunks_exact(width).zip(out.iter_mut()) {
-                *o += t.predict(x);
-            }
-        }
-        for o in out {
-            let mut acc = *o;
-            if self.average && !self.trees.is_empty() {
-                acc /= self.trees.len() as f32;
-            }
-            *o = self.base + acc;
-        }
+        self.outputs_in(xs, width, out, &[])
     }
 
     fn explain(&self, _: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
-        let per_tree = if self.average && !self.trees.is_empty() {
-            1.0 / self.trees.len() as f64
-        } else {
-            1.0
-        };
-        let mut cols = vec![0.0f64; x.len()];
-        let mut expected = 0.0f64;
-        for t in &self.trees {
-            expected += treeshap::expected_value(t);
-            treeshap::tree_shap(t, x, &mut cols, per_tree * scale);
-        }
-        let base_output = self.base as f64 + expected * per_tree;
-        Attribution {
-            base: scale * base_output + offset,
-            per: PerPlayer::Columns(cols),
-            convergence: None,
-        }
+        self.explain_in(x, scale, offset, &[])
     }
 
     fn takes_missing(&self) -> bool {

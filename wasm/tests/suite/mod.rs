@@ -16,6 +16,9 @@
 //!   view), drift counts and PSI, attention weights.
 //! - `session`: `CsvSession` fed bytes in any chunking; broken records are
 //!   row errors with their file lines; equal to `predictCsv` bit for bit.
+//! - `import`: models imported from XGBoost and LightGBM (tests/import/):
+//!   the libraries' probabilities within 1e-5, the native CLI's bit for bit,
+//!   and the libraries' TreeSHAP contributions.
 //! - `parity` also checks that `score(customer, {explain: true})` gives the
 //!   JSON of the CLI's `explain --json`.
 
@@ -24,6 +27,7 @@ mod util;
 mod credit;
 mod golden;
 mod hostile;
+mod import;
 mod parity;
 mod session;
 mod trust;
