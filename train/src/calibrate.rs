@@ -78,11 +78,7 @@ type Fitter<'a> = dyn Fn(&[f32], &[bool]) -> Option<Calibration> + 'a;
 
 /// Cross-fitted probabilities of a calibration fitted by `fit` on the
 /// other folds' rows (`None` from `fit`: that fold keeps `fallback`).
-fn cross_fit(
-    held: &Held<'_>,
-    fallback: &[f32],
-    fit: &Fitter<'_>,
-) -> Vec<f32> {
+fn cross_fit(held: &Held<'_>, fallback: &[f32], fit: &Fitter<'_>) -> Vec<f32> {
     let mut crossed = fallback.to_vec();
     for f in 0..held.folds {
         let (ot, yt): (Vec<f32>, Vec<bool>) = held

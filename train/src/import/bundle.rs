@@ -337,7 +337,8 @@ pub fn build(
             fold_of: &fold_of,
             folds,
         },
-    );
+    )
+    .map_err(TrainError::Data)?;
     bundle.calibration = cal.calibration;
     let threshold = policy::choose(&opts.policy, &cal.probabilities, &labels).ok_or_else(|| {
         TrainError::Data(
