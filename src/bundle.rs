@@ -118,6 +118,10 @@ pub struct Bundle {
     /// were computed on (format v3 `report/decision` section; absent in
     /// files written before it).
     pub decision: Option<crate::policy::Decision>,
+    /// Protected attributes, fairness audit, proxies and monotone
+    /// constraints (format v3 `report/governance`; absent in older files
+    /// and in files trained without `--protected` or `--monotone`).
+    pub governance: Option<crate::governance::Governance>,
 }
 
 impl Bundle {
@@ -210,6 +214,9 @@ impl Bundle {
         self.scorecard.validate()?;
         if let Some(d) = &self.decision {
             d.validate()?;
+        }
+        if let Some(g) = &self.governance {
+            g.validate()?;
         }
         if let Some(e) = self.report.as_ref().and_then(|r| r.test.extra.as_ref()) {
             let unit = |v: f64| (0.0..=1.0).contains(&v);

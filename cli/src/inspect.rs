@@ -121,6 +121,9 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
     if b.embeds_training_rows() {
         outln!("  PRIVACY: this file embeds support vectors, i.e. scaled feature rows of training customers.");
     }
+    if let Some(g) = &b.governance {
+        print_governance(g, &mut std::io::stdout());
+    }
     if let Some(r) = &b.report {
         print_metrics("stored metrics", &r.test, Some(b));
     }
@@ -136,4 +139,95 @@ struct InspectView {
     metrics: Option<MetricsView>,
     model: String,
     signature: Option<ferrisk::signature::SignatureInfo>,
+}
+
+/// The governance section as text: the fairness audit per protected
+/// attribute (a warning where the adverse-impact ratio is below 0.8), the
+/// strongest proxies, the monotone constraints and their check.
+pub fn print_governance(g: &ferrisk::governance::Governance, out: &mut dyn std::io::Write) {
+    let mut w = |s: String| {
+        let _ = writeln!(out, "{s}");
+    };
+    if !g.protected.is_empty() {
+        w(format!("  fairness audit ({}):", g.evaluated_on));
+    }
+    for p in &g.protected {
+        w(format!(
+            "    protected '{}'{}: {}; lowest adverse-impact ratio {:.3}, TPR gap {:.3}, FPR gap {:.3}",
+            p.name,
+            if p.bands.is_empty() {
+                String::new()
+            } else {
+                format!(" (bands {})", p.bands)
+            },
+            if p.input {
+                "a model input (--use-protected), never a reason"
+            } else {
+                "not a model input"
+            },
+            p.min_impact_ratio,
+            p.tpr_gap,
+            p.fpr_gap
+        ));
+        w(format!(
+            "      {:<44} {:>5} {:>5} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8}",
+            "group", "rows", "bad", "approved", "ratio", "TPR", "FPR", "AUC", "mean p", "observed"
+        ));
+        for x in &p.groups {
+            w(format!(
+                "      {:<44} {:>5} {:>5} {:>8.3} {:>6.3} {:>6.3} {:>6.3} {:>6} {:>7.3} {:>8.3}{}",
+                x.name,
+                x.rows,
+                x.positives,
+                x.approval_rate,
+                x.impact_ratio,
+                x.tpr,
+                x.fpr,
+                x.auc.map_or("-".to_string(), |a| format!("{a:.3}")),
+                x.mean_predicted,
+                x.observed,
+                if x.impact_ratio < 0.8 {
+                    "  WARNING: adverse impact (ratio < 0.8, four-fifths rule)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let mut px: Vec<&ferrisk::governance::Proxy> =
+            g.proxies.iter().filter(|x| x.protected == p.name).collect();
+        px.sort_by(|a, b| b.auc.total_cmp(&a.auc));
+        if !px.is_empty() {
+            w(format!(
+                "      proxies (AUC of telling its groups apart by one input): {}",
+                px.iter()
+                    .take(5)
+                    .map(|x| format!(
+                        "{} {:.3}{}",
+                        x.feature,
+                        x.auc,
+                        if x.flagged { " (strongest)" } else { "" }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    for m in &g.monotone {
+        w(format!(
+            "  monotone: '{}' {} ({}; swept over its training range on {} rows: {} violate)",
+            m.feature,
+            if m.direction > 0 {
+                "+1 (risk never falls as it rises)"
+            } else {
+                "-1 (risk never rises as it rises)"
+            },
+            if m.enforced {
+                "enforced at training"
+            } else {
+                "checked only: this kind does not enforce constraints"
+            },
+            m.rows,
+            m.violations
+        ));
+    }
 }

@@ -18,6 +18,7 @@ mod evaluate;
 mod explain;
 mod inspect;
 mod predict;
+mod replay;
 mod sign;
 mod synth;
 mod train;
@@ -57,6 +58,9 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Explain one customer's score: contributions, reasons, points.
     Explain(explain::ExplainArgs),
+    /// Re-score a decision record with the customer's inputs; confirm it bit
+    /// for bit or say what differs (exit 1).
+    Replay(replay::ReplayArgs),
     /// Describe a model file: schema, model, metrics, provenance.
     Inspect(inspect::InspectArgs),
     /// Write a synthetic labelled customer CSV (for machines without real data).
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => evaluate::evaluate(a),
         Command::Predict(a) => predict::predict(a),
         Command::Explain(a) => explain::explain(a),
+        Command::Replay(a) => replay::replay(a),
         Command::Inspect(a) => inspect::inspect(a),
         Command::Synth(a) => synth::synth_cmd(a),
         Command::Kinds => {

@@ -506,6 +506,7 @@ fn base_bundle(features: Vec<Feature>, model: Model, calibration: Calibration) -
         reasons: Vec::new(),
         drift: None,
         decision: None,
+        governance: None,
     }
 }
 

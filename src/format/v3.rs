@@ -21,6 +21,11 @@
 //!   ([`crate::explain::shapley`]). A reader without it explains such a file
 //!   against the mean row, as before.
 //!
+//! - `report/governance` (hand-coded like `report/decision`): protected
+//!   attributes, the fair-lending audit per group, the proxy screening and
+//!   the monotone constraints ([`crate::governance`]). A reader without it
+//!   loads the file without them.
+//!
 //! A reader meets a tag it does not know: for a required section (every
 //! `model/` section) it refuses the file naming the kind and the ferrisk
 //! that wrote it; an optional section is skipped, so later versions can add
@@ -33,6 +38,7 @@ use super::v2::FileV2;
 use crate::bundle::{Algorithm, Bundle};
 use crate::error::FormatError;
 use crate::explain::BackgroundSet;
+use crate::governance::{Governance, Group, Monotone, Protected, Proxy};
 use crate::kinds::{Model, TAGS};
 use crate::metrics::{Extra, ReliabilityBin};
 use crate::policy::{CutFigures, Decision, Policy};
@@ -45,6 +51,12 @@ pub const PLATT_LOGIT_SECTION: &str = "calibration/platt-logit";
 /// Optional: the decision methodology and the test metrics' calibration
 /// figures (`Bundle::decision`, `Metrics::extra`).
 pub const DECISION_SECTION: &str = "report/decision";
+
+/// Optional: protected attributes, fairness audit, proxies, monotone
+/// constraints (`Bundle::governance`).
+pub const GOVERNANCE_SECTION: &str = "report/governance";
+/// The governance section's layout version (its first byte).
+const GOVERNANCE_LAYOUT: u8 = 1;
 
 /// The decision section's layout version (its first byte).
 const DECISION_LAYOUT: u8 = 1;
@@ -141,6 +153,20 @@ impl<'a> Reader<'a> {
         let n = u32::from_le_bytes(self.array()?) as usize;
         Some(std::str::from_utf8(self.take(n)?).ok()?.to_owned())
     }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.array()?))
+    }
+    fn opt_f64(&mut self) -> Option<Option<f64>> {
+        let has = self.u8()? == 1;
+        let v = self.f64()?;
+        Some(has.then_some(v))
+    }
+    /// A count of items of at least `min` bytes each: one the rest of the
+    /// body cannot hold is refused before anything is allocated.
+    fn count(&mut self, min: usize) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n <= self.0.len() / min.max(1)).then_some(n)
+    }
     fn cut(&mut self) -> Option<CutFigures> {
         Some(CutFigures {
             threshold: f32::from_le_bytes(self.array()?),
@@ -232,6 +258,144 @@ fn read_decision(r: &mut Reader<'_>) -> Option<(Decision, Option<Extra>)> {
     ))
 }
 
+fn put_text(w: &mut Vec<u8>, t: &str) {
+    w.extend((t.len() as u32).to_le_bytes());
+    w.extend(t.as_bytes());
+}
+
+fn put_opt(w: &mut Vec<u8>, v: Option<f64>) {
+    w.push(u8::from(v.is_some()));
+    w.extend(v.unwrap_or(0.0).to_le_bytes());
+}
+
+/// The `report/governance` section, hand-coded as `report/decision` is:
+///
+/// ```text
+/// layout u8 = 1, evaluated_on text
+/// u32 protected × (name text, bands text, input u8, min ratio f64, tpr gap f64,
+///   fpr gap f64, u32 groups × (name text, rows u64, positives u64,
+///   approval f64, ratio f64, tpr f64, fpr f64, u8 + auc f64, mean f64, observed f64))
+/// u32 proxies × (feature text, protected text, auc f64, flagged u8)
+/// u32 monotone × (feature text, direction i8, enforced u8, rows u64, violations u64)
+/// ```
+fn governance_section(b: &Bundle) -> Option<Vec<u8>> {
+    let g = b.governance.as_ref()?;
+    let mut w = vec![GOVERNANCE_LAYOUT];
+    put_text(&mut w, &g.evaluated_on);
+    w.extend((g.protected.len() as u32).to_le_bytes());
+    for p in &g.protected {
+        put_text(&mut w, &p.name);
+        put_text(&mut w, &p.bands);
+        w.push(u8::from(p.input));
+        for v in [p.min_impact_ratio, p.tpr_gap, p.fpr_gap] {
+            w.extend(v.to_le_bytes());
+        }
+        w.extend((p.groups.len() as u32).to_le_bytes());
+        for x in &p.groups {
+            put_text(&mut w, &x.name);
+            w.extend(x.rows.to_le_bytes());
+            w.extend(x.positives.to_le_bytes());
+            for v in [x.approval_rate, x.impact_ratio, x.tpr, x.fpr] {
+                w.extend(v.to_le_bytes());
+            }
+            put_opt(&mut w, x.auc);
+            w.extend(x.mean_predicted.to_le_bytes());
+            w.extend(x.observed.to_le_bytes());
+        }
+    }
+    w.extend((g.proxies.len() as u32).to_le_bytes());
+    for x in &g.proxies {
+        put_text(&mut w, &x.feature);
+        put_text(&mut w, &x.protected);
+        w.extend(x.auc.to_le_bytes());
+        w.push(u8::from(x.flagged));
+    }
+    w.extend((g.monotone.len() as u32).to_le_bytes());
+    for m in &g.monotone {
+        put_text(&mut w, &m.feature);
+        w.push(m.direction as u8);
+        w.push(u8::from(m.enforced));
+        w.extend(m.rows.to_le_bytes());
+        w.extend(m.violations.to_le_bytes());
+    }
+    Some(w)
+}
+
+fn read_governance(r: &mut Reader<'_>) -> Option<Governance> {
+    let evaluated_on = r.text()?;
+    let n = r.count(4 + 4 + 1 + 24 + 4)?;
+    let mut protected = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (name, bands, input) = (r.text()?, r.text()?, r.u8()? == 1);
+        let (min_impact_ratio, tpr_gap, fpr_gap) = (r.f64()?, r.f64()?, r.f64()?);
+        let k = r.count(4 + 16 + 32 + 9 + 16)?;
+        let mut groups = Vec::with_capacity(k);
+        for _ in 0..k {
+            groups.push(Group {
+                name: r.text()?,
+                rows: r.u64()?,
+                positives: r.u64()?,
+                approval_rate: r.f64()?,
+                impact_ratio: r.f64()?,
+                tpr: r.f64()?,
+                fpr: r.f64()?,
+                auc: r.opt_f64()?,
+                mean_predicted: r.f64()?,
+                observed: r.f64()?,
+            });
+        }
+        protected.push(Protected {
+            name,
+            bands,
+            input,
+            groups,
+            min_impact_ratio,
+            tpr_gap,
+            fpr_gap,
+        });
+    }
+    let n = r.count(4 + 4 + 9)?;
+    let mut proxies = Vec::with_capacity(n);
+    for _ in 0..n {
+        proxies.push(Proxy {
+            feature: r.text()?,
+            protected: r.text()?,
+            auc: r.f64()?,
+            flagged: r.u8()? == 1,
+        });
+    }
+    let n = r.count(4 + 2 + 16)?;
+    let mut monotone = Vec::with_capacity(n);
+    for _ in 0..n {
+        monotone.push(Monotone {
+            feature: r.text()?,
+            direction: r.u8()? as i8,
+            enforced: r.u8()? == 1,
+            rows: r.u64()?,
+            violations: r.u64()?,
+        });
+    }
+    r.0.is_empty().then_some(Governance {
+        protected,
+        evaluated_on,
+        proxies,
+        monotone,
+    })
+}
+
+fn apply_governance(b: &mut Bundle, body: &[u8]) -> Result<(), FormatError> {
+    if body.first() != Some(&GOVERNANCE_LAYOUT) {
+        return Ok(()); // a later layout of an optional section
+    }
+    let g = read_governance(&mut Reader(body.get(1..).unwrap_or_default())).ok_or_else(|| {
+        FormatError::Decode(format!(
+            "section {GOVERNANCE_SECTION} is damaged (truncated, padded or not UTF-8)"
+        ))
+    })?;
+    b.governance = Some(g);
+    Ok(())
+}
+
 /// Tag of the optional explanation background section.
 pub const BACKGROUND_SECTION: &str = "explain/background";
 
@@ -292,6 +456,9 @@ pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
     }
     if let Some(d) = decision_section(b) {
         sections.push((DECISION_SECTION.into(), false, d));
+    }
+    if let Some(g) = governance_section(b) {
+        sections.push((GOVERNANCE_SECTION.into(), false, g));
     }
     if let Some(set) = &b.background_set {
         let body = to_bytes(&BackgroundV3 {
@@ -365,6 +532,8 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
             b.calibration = Calibration::PlattLogit { a, b: c };
         } else if s.tag == DECISION_SECTION {
             apply_decision(&mut b, s.body)?;
+        } else if s.tag == GOVERNANCE_SECTION {
+            apply_governance(&mut b, s.body)?;
         } else if s.tag == BACKGROUND_SECTION {
             if b.background_set.is_some() {
                 return Err(FormatError::Invalid(format!(

@@ -66,6 +66,9 @@ export interface ScoreOptions {
   /** Reasons also for an approved customer (default false: reason codes
    *  are given for refusals, the adverse decisions). */
   allReasons?: boolean;
+  /** Attach a decision record (`record`), which `ferrisk replay`
+   *  reproduces bit for bit with the customer's inputs (default false). */
+  record?: boolean;
 }
 
 export interface CsvPrediction {
@@ -232,6 +235,7 @@ fn score_options(options: Option<&Object>) -> Result<ScoreOptions, JsError> {
     let mut opts = ScoreOptions {
         explain: bool_option(options, "explain", false)?,
         reasons_always: bool_option(options, "allReasons", false)?,
+        record: bool_option(options, "record", false)?,
         ..ScoreOptions::default()
     };
     if let Some(v) = option(options, "reasons")? {
