@@ -15,7 +15,7 @@
 //!   attribute, the AUC of telling each group from the rest by that input
 //!   alone (a number by its value; a category by the group's share among
 //!   the training rows of that category), on the same held-out rows, folded
-//!   to >= 0.5; the best group counts. The strongest input of each
+//!   to >= 0.5; the best group of at least [`PROXY_MIN_ROWS`] rows counts. The strongest input of each
 //!   attribute is flagged.
 //! - **Monotone check**: each constrained feature swept over its training
 //!   range on the held-out rows through the exported file; a row violates
@@ -228,6 +228,10 @@ pub fn audit(
     }
 }
 
+/// A group needs this many held-out rows to be screened for (smaller
+/// groups give AUCs that are mostly noise).
+pub const PROXY_MIN_ROWS: usize = 20;
+
 /// The proxy screening: every input of `scorer`'s schema that is not
 /// protected against every protected attribute. Category shares come from
 /// `fit_rows` of `fit_table`; AUCs are measured on `rows` of `table`.
@@ -259,6 +263,9 @@ pub fn proxies(
             let mut best: f64 = 0.5;
             for (gi, gname) in eval_names.iter().enumerate() {
                 let y: Vec<bool> = groups.iter().map(|&g| g == gi).collect();
+                if y.iter().filter(|&&v| v).count() < PROXY_MIN_ROWS {
+                    continue; // too few rows for a meaningful AUC
+                }
                 let scores: Vec<f64> = match &f.kind {
                     FeatureKind::Numeric(_) => rows
                         .iter()
