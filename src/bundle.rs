@@ -121,7 +121,7 @@ pub struct Bundle {
     /// Protected attributes, fairness audit, proxies and monotone
     /// constraints (format v3 `report/governance`; absent in older files
     /// and in files trained without `--protected` or `--monotone`).
-    pub governance: Option<crate::governance::Governance>,
+    pub governance: Option<crate::governance::Section>,
 }
 
 impl Bundle {
@@ -214,9 +214,6 @@ impl Bundle {
         self.scorecard.validate()?;
         if let Some(d) = &self.decision {
             d.validate()?;
-        }
-        if let Some(g) = &self.governance {
-            g.validate()?;
         }
         if let Some(e) = self.report.as_ref().and_then(|r| r.test.extra.as_ref()) {
             let unit = |v: f64| (0.0..=1.0).contains(&v);

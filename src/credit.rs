@@ -188,7 +188,7 @@ pub fn reasons(
     catalogue: &[ReasonText],
     k: usize,
     lang: &str,
-    governance: Option<&crate::governance::Governance>,
+    governance: Option<&crate::governance::Section>,
 ) -> Vec<Reason> {
     let (_, lo) = log_odds_view(e);
     let keys: Vec<f64> = e
@@ -337,17 +337,9 @@ mod tests {
         );
         assert!(none.is_empty());
         // A protected attribute is never a reason: the next feature moves up.
-        let g = crate::governance::Governance {
-            protected: vec![crate::governance::Protected {
-                name: "f_2".into(),
-                bands: String::new(),
-                input: true,
-                groups: vec![],
-                min_impact_ratio: 1.0,
-                tpr_gap: 0.0,
-                fpr_gap: 0.0,
-            }],
-            ..Default::default()
+        let g = crate::governance::Section {
+            protected: vec!["f_2".into()],
+            report: String::new(),
         };
         let r = reasons(&e, &Scorecard::default(), &cat, 4, "en", Some(&g));
         let order: Vec<&str> = r.iter().map(|x| x.feature.as_str()).collect();

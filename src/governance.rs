@@ -2,17 +2,39 @@
 //! optional): which columns are protected attributes and whether the model
 //! takes them as inputs, the fair-lending audit per group on held-out rows,
 //! the proxy screening of the other inputs, and the monotone constraints.
-//! The trainer computes them (`ferrisk_train::fairness`); the runtime only
-//! decodes, validates and shows them, and never gives a protected input as
-//! a reason (`credit::reasons`). These types are also the view every
-//! surface serialises (`MetadataView::governance`).
+//! The trainer computes them (`ferrisk_train::fairness`).
+//!
+//! For the bundle's size the runtime decodes only what it acts on: the
+//! names of the protected attributes ([`Section::protected`]: never a
+//! reason, `credit::reasons`). The report itself ([`Governance`]) is stored
+//! as JSON text and handed on as it is: the wasm layer gives the page the
+//! parsed object (`JSON.parse`), the CLI and the service parse it with
+//! serde_json ([`Governance`] is its shape, and the TypeScript of
+//! `Metadata.governance`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// What a file's `report/governance` section holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Section {
+    /// Every protected attribute, whether the model takes it as an input
+    /// or not.
+    pub protected: Vec<String>,
+    /// The report: a [`Governance`] as JSON.
+    pub report: String,
+}
+
+impl Section {
+    /// True when `feature` is a protected attribute (never a reason).
+    pub fn is_protected(&self, feature: &str) -> bool {
+        self.protected.iter().any(|p| p == feature)
+    }
+}
 
 /// One group of a protected attribute, at the file's threshold, on held-out
 /// rows. "Approved" is a negative decision (probability < threshold); TPR
 /// and FPR are those of the positive ("bad") class.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS), ts(rename = "FairnessGroup"))]
 pub struct Group {
@@ -40,7 +62,7 @@ pub struct Group {
 }
 
 /// A protected attribute and its audit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS), ts(rename = "ProtectedAttribute"))]
 pub struct Protected {
@@ -59,7 +81,7 @@ pub struct Protected {
 }
 
 /// How well one input predicts membership of a protected group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS), ts(rename = "Proxy"))]
 pub struct Proxy {
@@ -73,7 +95,7 @@ pub struct Proxy {
 }
 
 /// A monotone constraint and its check on the exported file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS), ts(rename = "MonotoneConstraint"))]
 pub struct Monotone {
@@ -90,7 +112,7 @@ pub struct Monotone {
     pub violations: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Governance {
@@ -102,11 +124,6 @@ pub struct Governance {
 }
 
 impl Governance {
-    /// True when `feature` is a protected attribute (never a reason).
-    pub fn is_protected(&self, feature: &str) -> bool {
-        self.protected.iter().any(|p| p.name == feature)
-    }
-
     /// Every figure a share or an AUC in [0, 1]; directions ±1.
     pub fn validate(&self) -> Result<(), String> {
         let unit = |v: f64| (0.0..=1.0).contains(&v);

@@ -1,14 +1,13 @@
 //! Decision records: what a scored row can carry so that the decision can
 //! be reproduced when a customer disputes it. A record names the model file
-//! (SHA-256 of its bytes, without any signature block), the ferrisk that
+//! (the SHA-256 of its body that its header carries, which `ferrisk
+//! inspect` prints; a signature does not change it), the ferrisk that
 //! scored it, the threshold policy, a SHA-256 digest of the inputs *as
 //! parsed* (so `"1169"` and `1169` are the same input), the probability,
 //! decision, points and reasons, and the options that shaped the reasons.
 //! Every surface (CLI `predict --record`, the service's `"record": true`,
 //! wasm `score(c, {record: true})`) builds it here, and `ferrisk replay`
 //! compares with [`compare`] here, so they cannot disagree.
-
-use sha2::{Digest, Sha256};
 
 use crate::schema::Value;
 use crate::scorer::{ScoreOptions, Scored, Scorer};
@@ -32,26 +31,23 @@ pub fn hex(bytes: &[u8]) -> String {
 /// (0 missing, 1 number + f32 bits LE, 2 category index u32 LE, 3 unknown
 /// category + u32 length + UTF-8 bytes).
 pub fn inputs_digest(values: &[Value]) -> String {
-    let mut h = Sha256::new();
+    let mut buf = Vec::with_capacity(values.len() * 5);
     for v in values {
-        match v {
-            Value::Missing => h.update([0u8]),
-            Value::Number(x) => {
-                h.update([1u8]);
-                h.update(x.to_bits().to_le_bytes());
-            }
-            Value::Category(c) => {
-                h.update([2u8]);
-                h.update(c.to_le_bytes());
-            }
-            Value::Unknown(t) => {
-                h.update([3u8]);
-                h.update((t.len() as u32).to_le_bytes());
-                h.update(t.as_bytes());
-            }
+        let (tag, bits) = match v {
+            Value::Missing => (0u8, None),
+            Value::Number(x) => (1, Some(x.to_bits())),
+            Value::Category(c) => (2, Some(*c)),
+            Value::Unknown(t) => (3, Some(t.len() as u32)),
+        };
+        buf.push(tag);
+        if let Some(b) = bits {
+            buf.extend(b.to_le_bytes());
+        }
+        if let Value::Unknown(t) = v {
+            buf.extend(t.as_bytes());
         }
     }
-    hex(&h.finalize())
+    hex(&crate::format::sha256(&buf))
 }
 
 /// The record of one scored row.
@@ -133,4 +129,65 @@ pub fn compare(want: &RecordView, got: &RecordView) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_is_of_the_parsed_values() {
+        let a = inputs_digest(&[Value::Number(1169.0), Value::Category(2), Value::Missing]);
+        assert_eq!(
+            a,
+            inputs_digest(&[Value::Number(1169.0), Value::Category(2), Value::Missing])
+        );
+        assert_ne!(
+            a,
+            inputs_digest(&[Value::Number(1170.0), Value::Category(2), Value::Missing])
+        );
+        assert_ne!(
+            a,
+            inputs_digest(&[Value::Number(1169.0), Value::Category(3), Value::Missing])
+        );
+        assert_ne!(
+            a,
+            inputs_digest(&[Value::Number(1169.0), Value::Missing, Value::Category(2)])
+        );
+        assert_eq!(a.len(), 64);
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+    }
+
+    #[test]
+    fn every_differing_field_is_named() {
+        let r = RecordView {
+            record: 1,
+            model_sha256: "ab".into(),
+            ferrisk: "0.1.0".into(),
+            policy: "max-f1".into(),
+            threshold: 0.3,
+            inputs_sha256: "cd".into(),
+            probability: 0.25,
+            decision: false,
+            points: 612.5,
+            reasons: vec![],
+            reason_count: 4,
+            all_reasons: false,
+        };
+        assert!(compare(&r, &r).is_empty());
+        let mut g = r.clone();
+        g.probability = f32::from_bits(0.25f32.to_bits() + 1);
+        g.decision = true;
+        g.reasons = vec!["duration_in_month".into()];
+        g.ferrisk = "0.2.0".into();
+        let d = compare(&r, &g);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d
+            .iter()
+            .any(|x| x.starts_with("probability: recorded 0.25, replayed 0.25000003")));
+        assert!(d.iter().any(|x| x.starts_with("decision:")));
+        assert!(d
+            .iter()
+            .any(|x| x.starts_with("reasons: recorded , replayed duration_in_month")));
+    }
 }

@@ -236,8 +236,8 @@ pub struct Scorer {
     index: HashMap<String, usize>,
     /// Cost of one explanation (`Kind::cost`), computed once at load.
     explain_cost: u64,
-    /// SHA-256 of the model file (without a signature block): decision
-    /// records name the file by it.
+    /// SHA-256 of the model file's body, as its header records it:
+    /// decision records name the model by it.
     sha256: [u8; 32],
 }
 
@@ -245,21 +245,21 @@ impl Scorer {
     /// Loads and checks a model file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Scorer, FormatError> {
         // `decode` validated the bundle.
-        let mut s = Scorer::indexed(format::decode(bytes)?)?;
-        let (model, _) = crate::signature::split(bytes)?;
-        s.sha256 =
-            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(model)).into();
+        let (header, bundle) = format::decode_with_header(bytes)?;
+        let mut s = Scorer::indexed(bundle)?;
+        s.sha256 = header.checksum;
         Ok(s)
     }
 
     /// Wraps an in-memory bundle (validated here too).
     pub fn new(bundle: Bundle) -> Result<Scorer, FormatError> {
         bundle.validate().map_err(FormatError::Invalid)?;
-        // Records name the bytes this bundle encodes to.
+        // Records name the body this bundle encodes to.
         let bytes = format::encode(&bundle)?;
         let mut s = Scorer::indexed(bundle)?;
-        s.sha256 =
-            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes)).into();
+        if let Some(c) = bytes.get(20..format::HEADER_LEN) {
+            s.sha256.copy_from_slice(c);
+        }
         Ok(s)
     }
 
@@ -285,8 +285,9 @@ impl Scorer {
         })
     }
 
-    /// Hex SHA-256 of the model file this scorer loaded (without any
-    /// signature block): `sha256sum` of an unsigned file.
+    /// Hex SHA-256 of the model file's body (the checksum its header
+    /// carries, shown by `ferrisk inspect`): the same for a signed and an
+    /// unsigned copy of the file.
     pub fn model_sha256(&self) -> String {
         crate::record::hex(&self.sha256)
     }

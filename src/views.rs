@@ -128,8 +128,11 @@ pub struct MetadataView {
     /// The calibration applied and how it was chosen (null likewise).
     pub calibration: Option<CalibrationView>,
     /// Protected attributes, fairness audit, proxy screening and monotone
-    /// constraints (null for files trained without them).
-    pub governance: Option<crate::governance::Governance>,
+    /// constraints (null for files trained without them). The runtime
+    /// carries it as the file's JSON text: the wasm `metadata()`, the CLI
+    /// and the service give the parsed object.
+    #[cfg_attr(test, ts(type = "Governance | null"))]
+    pub governance: Option<String>,
 }
 
 /// A threshold policy and the figures at its cut-off.
@@ -246,7 +249,7 @@ impl MetadataView {
                 method: d.calibration.clone(),
                 chosen_by: d.calibration_chosen_by.clone(),
             }),
-            governance: b.governance.clone(),
+            governance: b.governance.as_ref().map(|g| g.report.clone()),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use ferrisk::views::{MetadataView, MetricsView, SchemaView};
+use ferrisk::views::{MetricsView, SchemaView};
 
 use crate::common::{file_version, flatten, print_metrics};
 
@@ -30,7 +30,7 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
     if a.json {
         let v = InspectView {
             file: a.model.display().to_string(),
-            metadata: MetadataView::new(b, file_version(&a.model)),
+            metadata: ferrisk_serve::metadata_json(b, file_version(&a.model)),
             schema: SchemaView::new(b),
             metrics: MetricsView::report(b),
             model: b.model.summary(),
@@ -122,7 +122,7 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
         outln!("  PRIVACY: this file embeds support vectors, i.e. scaled feature rows of training customers.");
     }
     if let Some(g) = &b.governance {
-        print_governance(g, &mut std::io::stdout());
+        print_section(g, &mut std::io::stdout());
     }
     if let Some(r) = &b.report {
         print_metrics("stored metrics", &r.test, Some(b));
@@ -134,14 +134,29 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
 #[derive(serde::Serialize)]
 struct InspectView {
     file: String,
-    metadata: MetadataView,
+    metadata: serde_json::Value,
     schema: SchemaView,
     metrics: Option<MetricsView>,
     model: String,
     signature: Option<ferrisk::signature::SignatureInfo>,
 }
 
-/// The governance section as text: the fairness audit per protected
+/// The governance section: its report parsed and printed, or a note that
+/// it cannot be read.
+pub fn print_section(g: &ferrisk::governance::Section, out: &mut dyn std::io::Write) {
+    match serde_json::from_str::<ferrisk::governance::Governance>(&g.report) {
+        Ok(r) if r.validate().is_ok() => print_governance(&r, out),
+        _ => {
+            let _ = writeln!(
+                out,
+                "  governance: the report cannot be read (protected: {})",
+                g.protected.join(", ")
+            );
+        }
+    }
+}
+
+/// The governance report as text: the fairness audit per protected
 /// attribute (a warning where the adverse-impact ratio is below 0.8), the
 /// strongest proxies, the monotone constraints and their check.
 pub fn print_governance(g: &ferrisk::governance::Governance, out: &mut dyn std::io::Write) {

@@ -351,7 +351,7 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
             eprintln!("  note: {note}");
         }
         if let Some(g) = &b.governance {
-            crate::inspect::print_governance(g, &mut std::io::stderr());
+            crate::inspect::print_section(g, &mut std::io::stderr());
         }
         if b.embeds_training_rows() {
             eprintln!(

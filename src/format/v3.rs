@@ -21,10 +21,10 @@
 //!   ([`crate::explain::shapley`]). A reader without it explains such a file
 //!   against the mean row, as before.
 //!
-//! - `report/governance` (hand-coded like `report/decision`): protected
-//!   attributes, the fair-lending audit per group, the proxy screening and
-//!   the monotone constraints ([`crate::governance`]). A reader without it
-//!   loads the file without them.
+//! - `report/governance` (hand-coded like `report/decision`): the names of
+//!   the protected attributes and the governance report as JSON (fairness
+//!   audit, proxies, monotone constraints: [`crate::governance`]). A reader
+//!   without it loads the file without them.
 //!
 //! A reader meets a tag it does not know: for a required section (every
 //! `model/` section) it refuses the file naming the kind and the ferrisk
@@ -38,7 +38,7 @@ use super::v2::FileV2;
 use crate::bundle::{Algorithm, Bundle};
 use crate::error::FormatError;
 use crate::explain::BackgroundSet;
-use crate::governance::{Governance, Group, Monotone, Protected, Proxy};
+use crate::governance::Section;
 use crate::kinds::{Model, TAGS};
 use crate::metrics::{Extra, ReliabilityBin};
 use crate::policy::{CutFigures, Decision, Policy};
@@ -156,11 +156,6 @@ impl<'a> Reader<'a> {
     fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.array()?))
     }
-    fn opt_f64(&mut self) -> Option<Option<f64>> {
-        let has = self.u8()? == 1;
-        let v = self.f64()?;
-        Some(has.then_some(v))
-    }
     /// A count of items of at least `min` bytes each: one the rest of the
     /// body cannot hold is refused before anything is allocated.
     fn count(&mut self, min: usize) -> Option<usize> {
@@ -263,124 +258,28 @@ fn put_text(w: &mut Vec<u8>, t: &str) {
     w.extend(t.as_bytes());
 }
 
-fn put_opt(w: &mut Vec<u8>, v: Option<f64>) {
-    w.push(u8::from(v.is_some()));
-    w.extend(v.unwrap_or(0.0).to_le_bytes());
-}
-
 /// The `report/governance` section, hand-coded as `report/decision` is:
-///
-/// ```text
-/// layout u8 = 1, evaluated_on text
-/// u32 protected × (name text, bands text, input u8, min ratio f64, tpr gap f64,
-///   fpr gap f64, u32 groups × (name text, rows u64, positives u64,
-///   approval f64, ratio f64, tpr f64, fpr f64, u8 + auc f64, mean f64, observed f64))
-/// u32 proxies × (feature text, protected text, auc f64, flagged u8)
-/// u32 monotone × (feature text, direction i8, enforced u8, rows u64, violations u64)
-/// ```
+/// `layout u8 = 1, u32 count × protected name (text), report text` (texts
+/// as u32 length + UTF-8; the report is JSON the runtime does not read).
 fn governance_section(b: &Bundle) -> Option<Vec<u8>> {
     let g = b.governance.as_ref()?;
     let mut w = vec![GOVERNANCE_LAYOUT];
-    put_text(&mut w, &g.evaluated_on);
     w.extend((g.protected.len() as u32).to_le_bytes());
     for p in &g.protected {
-        put_text(&mut w, &p.name);
-        put_text(&mut w, &p.bands);
-        w.push(u8::from(p.input));
-        for v in [p.min_impact_ratio, p.tpr_gap, p.fpr_gap] {
-            w.extend(v.to_le_bytes());
-        }
-        w.extend((p.groups.len() as u32).to_le_bytes());
-        for x in &p.groups {
-            put_text(&mut w, &x.name);
-            w.extend(x.rows.to_le_bytes());
-            w.extend(x.positives.to_le_bytes());
-            for v in [x.approval_rate, x.impact_ratio, x.tpr, x.fpr] {
-                w.extend(v.to_le_bytes());
-            }
-            put_opt(&mut w, x.auc);
-            w.extend(x.mean_predicted.to_le_bytes());
-            w.extend(x.observed.to_le_bytes());
-        }
+        put_text(&mut w, p);
     }
-    w.extend((g.proxies.len() as u32).to_le_bytes());
-    for x in &g.proxies {
-        put_text(&mut w, &x.feature);
-        put_text(&mut w, &x.protected);
-        w.extend(x.auc.to_le_bytes());
-        w.push(u8::from(x.flagged));
-    }
-    w.extend((g.monotone.len() as u32).to_le_bytes());
-    for m in &g.monotone {
-        put_text(&mut w, &m.feature);
-        w.push(m.direction as u8);
-        w.push(u8::from(m.enforced));
-        w.extend(m.rows.to_le_bytes());
-        w.extend(m.violations.to_le_bytes());
-    }
+    put_text(&mut w, &g.report);
     Some(w)
 }
 
-fn read_governance(r: &mut Reader<'_>) -> Option<Governance> {
-    let evaluated_on = r.text()?;
-    let n = r.count(4 + 4 + 1 + 24 + 4)?;
+fn read_governance(r: &mut Reader<'_>) -> Option<Section> {
+    let n = r.count(4)?;
     let mut protected = Vec::with_capacity(n);
     for _ in 0..n {
-        let (name, bands, input) = (r.text()?, r.text()?, r.u8()? == 1);
-        let (min_impact_ratio, tpr_gap, fpr_gap) = (r.f64()?, r.f64()?, r.f64()?);
-        let k = r.count(4 + 16 + 32 + 9 + 16)?;
-        let mut groups = Vec::with_capacity(k);
-        for _ in 0..k {
-            groups.push(Group {
-                name: r.text()?,
-                rows: r.u64()?,
-                positives: r.u64()?,
-                approval_rate: r.f64()?,
-                impact_ratio: r.f64()?,
-                tpr: r.f64()?,
-                fpr: r.f64()?,
-                auc: r.opt_f64()?,
-                mean_predicted: r.f64()?,
-                observed: r.f64()?,
-            });
-        }
-        protected.push(Protected {
-            name,
-            bands,
-            input,
-            groups,
-            min_impact_ratio,
-            tpr_gap,
-            fpr_gap,
-        });
+        protected.push(r.text()?);
     }
-    let n = r.count(4 + 4 + 9)?;
-    let mut proxies = Vec::with_capacity(n);
-    for _ in 0..n {
-        proxies.push(Proxy {
-            feature: r.text()?,
-            protected: r.text()?,
-            auc: r.f64()?,
-            flagged: r.u8()? == 1,
-        });
-    }
-    let n = r.count(4 + 2 + 16)?;
-    let mut monotone = Vec::with_capacity(n);
-    for _ in 0..n {
-        monotone.push(Monotone {
-            feature: r.text()?,
-            direction: r.u8()? as i8,
-            enforced: r.u8()? == 1,
-            rows: r.u64()?,
-            violations: r.u64()?,
-        });
-    }
-    r.0.is_empty().then_some(Governance {
-        protected,
-        evaluated_on,
-        proxies,
-        monotone,
-    })
+    let report = r.text()?;
+    r.0.is_empty().then_some(Section { protected, report })
 }
 
 fn apply_governance(b: &mut Bundle, body: &[u8]) -> Result<(), FormatError> {
@@ -664,5 +563,60 @@ mod tests {
         c.decision = None;
         assert!(apply_decision(&mut c, &other).is_ok());
         assert_eq!(c.decision, None);
+    }
+
+    fn governance() -> Section {
+        Section {
+            protected: vec!["age_in_years".into(), "été".into()],
+            report: r#"{"protected":[],"evaluatedOn":"x","proxies":[],"monotone":[]}"#.into(),
+        }
+    }
+
+    #[test]
+    fn the_governance_section_round_trips_and_files_without_it_load() {
+        let mut b = bundle_with_decision();
+        b.governance = Some(governance());
+        let back = crate::format::decode(&crate::format::encode(&b).unwrap()).unwrap();
+        assert_eq!(back.governance, b.governance);
+        // Optional: the minimum reader does not change.
+        let mut plain = b.clone();
+        plain.governance = None;
+        let (hb, hp) = (
+            crate::format::read_header(&crate::format::encode(&b).unwrap())
+                .unwrap()
+                .0,
+            crate::format::read_header(&crate::format::encode(&plain).unwrap())
+                .unwrap()
+                .0,
+        );
+        assert_eq!(hb.min_reader, hp.min_reader);
+        let back = crate::format::decode(&crate::format::encode(&plain).unwrap()).unwrap();
+        assert_eq!(back.governance, None);
+    }
+
+    #[test]
+    fn a_damaged_governance_section_is_an_error_never_a_panic() {
+        let mut b = bundle_with_decision();
+        b.governance = Some(governance());
+        let Some(body) = governance_section(&b) else {
+            panic!("no section")
+        };
+        for n in 1..body.len() {
+            let mut c = b.clone();
+            assert!(apply_governance(&mut c, &body[..n]).is_err(), "prefix {n}");
+        }
+        let mut long = body.clone();
+        long.push(0);
+        assert!(apply_governance(&mut b.clone(), &long).is_err());
+        // A huge name count is refused before allocating.
+        let mut huge = body.clone();
+        huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(apply_governance(&mut b.clone(), &huge).is_err());
+        let mut other = body;
+        other[0] = GOVERNANCE_LAYOUT + 1;
+        let mut c = b.clone();
+        c.governance = None;
+        assert!(apply_governance(&mut c, &other).is_ok());
+        assert_eq!(c.governance, None);
     }
 }

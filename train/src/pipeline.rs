@@ -566,7 +566,16 @@ pub fn train(
     )?;
     let mut bundle = scorer.into_bundle();
     bundle.drift = Some(drift);
-    bundle.governance = governance;
+    bundle.governance = match governance {
+        Some(g) => Some(ferrisk::governance::Section {
+            protected: {
+                g.validate().map_err(TrainError::Data)?;
+                g.protected.iter().map(|p| p.name.clone()).collect()
+            },
+            report: serde_json::to_string(&g).map_err(|e| TrainError::Data(e.to_string()))?,
+        }),
+        None => None,
+    };
     bundle
         .metadata
         .notes

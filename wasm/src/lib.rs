@@ -312,7 +312,14 @@ impl WasmScorer {
     /// Provenance and description of the model file.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Metadata")]
     pub fn metadata(&self) -> Result<JsValue, JsError> {
-        to_js(&MetadataView::new(self.inner.bundle(), self.format_version))
+        let view = to_js(&MetadataView::new(self.inner.bundle(), self.format_version))?;
+        // The governance report is the file's JSON text: handed on parsed.
+        if let Some(g) = &self.inner.bundle().governance {
+            let parsed = js_sys::JSON::parse(&g.report)
+                .map_err(|_| JsError::new("the file's governance report is not JSON"))?;
+            set(view.unchecked_ref(), "governance", &parsed)?;
+        }
+        Ok(view)
     }
 
     /// The training-time evaluation stored in the file (held-out test split),
