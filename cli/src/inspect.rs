@@ -34,6 +34,7 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
             schema: SchemaView::new(b),
             metrics: MetricsView::report(b),
             model: b.model.summary(),
+            model_sha256: scorer.model_sha256(),
             signature: crate::sign::info(&a.model, &a.trust),
         };
         outln!("{}", serde_json::to_string_pretty(&v)?);
@@ -82,6 +83,10 @@ fn run(a: InspectArgs) -> Result<ExitCode> {
         b.threshold
     );
     outln!("  model: {}", b.model.summary());
+    outln!(
+        "  model SHA-256 (of the body; decision records name the model by it): {}",
+        scorer.model_sha256()
+    );
     outln!("  signature: {}", crate::sign::describe(&a.model, &a.trust));
     outln!("  explanations: {}", ferrisk::explain::method(b));
     outln!(
@@ -138,6 +143,10 @@ struct InspectView {
     schema: SchemaView,
     metrics: Option<MetricsView>,
     model: String,
+    /// SHA-256 of the file's body (its header's checksum): decision records
+    /// name the model by it.
+    #[serde(rename = "modelSha256")]
+    model_sha256: String,
     signature: Option<ferrisk::signature::SignatureInfo>,
 }
 

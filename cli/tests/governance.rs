@@ -353,7 +353,12 @@ fn records_replay_bit_for_bit_and_refuse_another_model() {
     let text = std::fs::read_to_string(&records).unwrap();
     let lines: Vec<serde_json::Value> = text.lines().map(json).collect();
     assert_eq!(lines.len(), 300);
-    let sha = ferrisk::format::sha256_hex(&std::fs::read(&model).unwrap());
+    let sha = inspect(&model)["modelSha256"].as_str().unwrap().to_string();
+    let bytes = std::fs::read(&model).unwrap();
+    assert_eq!(
+        sha,
+        ferrisk::format::sha256_hex(&bytes[ferrisk::format::HEADER_LEN..])
+    );
     assert!(lines.iter().all(|r| r["modelSha256"] == sha.as_str()));
     // A refused row (with reasons) and an approved one.
     for want in [true, false] {

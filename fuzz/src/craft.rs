@@ -388,6 +388,10 @@ pub fn random_bundle(rng: &mut Rng) -> Bundle {
         reasons,
         drift,
         decision: rng.coin().then(|| decision(rng)),
+        governance: rng.coin().then(|| ferrisk::governance::Section {
+            protected: vec!["age_in_years".into(), "été".into()],
+            report: r#"{"protected":[]}"#.into(),
+        }),
     }
 }
 
