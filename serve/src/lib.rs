@@ -480,7 +480,11 @@ struct ModelEntry<'a> {
 /// The metadata view as JSON, its governance report (the file's JSON text)
 /// parsed: the shape the wasm `metadata()` gives. Also `inspect --json`'s.
 pub fn metadata_json(b: &ferrisk::Bundle, format_version: u16) -> serde_json::Value {
-    let mut v = serde_json::to_value(MetadataView::new(b, format_version))
+    // Through text, so f32 fields keep their shortest form (`to_value`
+    // would widen them to f64 digits).
+    let mut v: serde_json::Value = serde_json::to_string(&MetadataView::new(b, format_version))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(serde_json::Value::Null);
     if let (Some(g), Some(m)) = (&b.governance, v.as_object_mut()) {
         let parsed = serde_json::from_str(&g.report).unwrap_or(serde_json::Value::Null);

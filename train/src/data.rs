@@ -133,7 +133,7 @@ impl SchemaFile {
         })?;
         serde_json::from_str(&text).map_err(|e| DataError::Schema {
             path: path.to_path_buf(),
-            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}, \"monotone\": {{\"column\": 1|-1}}}})"),
+            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}, \"monotone\": {{\"name\": 1|-1}}}})"),
         })
     }
 }
