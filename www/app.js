@@ -939,7 +939,7 @@ function governanceBlock(cur) {
   const parts = [h('h3', {}, t('fair.title'))];
   if (g.protected.length) parts.push(h('p', { class: 'help' }, t('fair.on', { on: g.evaluatedOn })));
   for (const p of g.protected) {
-    parts.push(fairnessTable(p));
+    parts.push(h('div', { class: 'table-scroll' }, fairnessTable(p)));
     parts.push(
       h('p', { class: 'small', 'data-gaps': p.name }, t('fair.gaps', { ratio: dec(p.minImpactRatio), tpr: dec(p.tprGap), fpr: dec(p.fprGap) })),
     );

@@ -34,7 +34,7 @@ describe('governance', () => {
     await waitForProbability(s.page);
     for (const id of ['gbm', 'lr']) {
       await selectModel(s.page, id);
-      await s.page.waitForSelector('#record-json');
+      await s.page.waitForSelector('#record-json', { state: 'attached' });
       const record = JSON.parse(await s.page.locator('#record-json').textContent());
       const customer = await readForm(s.page);
       const probability = await s.page.locator('#probability').getAttribute('data-probability');
