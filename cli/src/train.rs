@@ -264,6 +264,15 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         }
     }
     let ds = data::prepare(&table, &a.label, &a.positive, &drop, &schema)?;
+    for (c, _) in &monotone {
+        match ds.features.iter().find(|(_, n, _)| n == c) {
+            Some((_, _, data::ColType::Numeric)) => {}
+            Some(_) => {
+                bail!("--monotone: '{c}' is categorical; constraints apply to numeric features")
+            }
+            None => bail!("--monotone: '{c}' is not a feature of {}", a.data.display()),
+        }
+    }
     let evaluation = match (&a.test_data, &a.split_by, &a.split_at) {
         (Some(p), _, _) => {
             let t = Table::read(p)?;

@@ -454,3 +454,36 @@ fn records_replay_bit_for_bit_and_refuse_another_model() {
         );
     }
 }
+
+#[test]
+fn bad_governance_flags_are_named_before_training() {
+    let dir = tmp("flags");
+    let (tr, _) = split(&dir);
+    for (args, want) in [
+        (vec!["--monotone", "purpose=+1"], "'purpose' is categorical"),
+        (vec!["--monotone", "nope=+1"], "'nope' is not a feature"),
+        (vec!["--monotone", "duration_in_month=2"], "is not +1 or -1"),
+        (
+            vec![
+                "--protected",
+                "age_in_years:<25",
+                "--monotone",
+                "age_in_years=-1",
+            ],
+            "a protected column left out of the inputs",
+        ),
+        (vec!["--protected", "nope"], "'nope', which"),
+        (vec!["--protected", "age_in_years:<x"], "is not a number"),
+    ] {
+        let out = run(bin()
+            .args(["train", "--label", "creditability", "--positive", "bad"])
+            .arg("--data")
+            .arg(&tr)
+            .args(["--model", "lr", "--out"])
+            .arg(dir.join("x.frk"))
+            .args(&args));
+        assert!(!out.status.success(), "{args:?}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains(want), "{args:?}: {e}");
+    }
+}
