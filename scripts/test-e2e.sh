@@ -52,8 +52,11 @@ if [ -f "$GERMAN" ]; then
   DATA=$(cd "$(dirname "$GERMAN")" && pwd)/$(basename "$GERMAN")
   LABEL=creditability
   POSITIVE=bad
+  # The fair-lending audit the page shows (inputs unchanged: --use-protected).
+  GOVERNANCE=(--protected 'age_in_years:<25,personal_status_and_sex' --use-protected)
   log "data: German credit ($GERMAN)"
 else
+  GOVERNANCE=()
   DATA=$TMP/synthetic.csv
   msg=$("$BIN" synth --rows 2000 --seed 11 --out "$DATA" 2>&1)
   LABEL=$(printf '%s' "$msg" | sed -n "s/.*label '\([^']*\)'.*/\1/p")
@@ -63,7 +66,7 @@ fi
 
 log "training every model kind into $TMP/models"
 "$BIN" train --data "$DATA" --label "$LABEL" --positive "$POSITIVE" --model all --cv 3 --seed 7 \
-  --out "$TMP/models" >"$TMP/train.log" 2>&1 || { cat "$TMP/train.log" >&2; exit 1; }
+  "${GOVERNANCE[@]}" --out "$TMP/models" >"$TMP/train.log" 2>&1 || { cat "$TMP/train.log" >&2; exit 1; }
 
 log "starting ferrisk serve --port 0"
 "$BIN" serve --models "$TMP/models" --www www --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &

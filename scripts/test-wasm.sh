@@ -97,6 +97,9 @@ for model in "$FIX"/*.frk; do
   # with explain to throw for it).
   "$CLI" explain --model "$model" --customer "$(cat "$FIX/customer.json")" --json \
     >"$FIX/$kind.explain.json" 2>>"$FIX/train.log" || rm -f "$FIX/$kind.explain.json"
+  # Its decision record, which the suite's score({record: true}) must equal.
+  "$CLI" explain --model "$model" --customer "$(cat "$FIX/customer.json")" --json --record \
+    >"$FIX/$kind.record.json" 2>>"$FIX/train.log" || rm -f "$FIX/$kind.record.json"
 done
 export FERRISK_FIXTURES=$ROOT/$FIX
 if [ "$MODES" = fixtures ]; then

@@ -118,6 +118,10 @@ pub struct Bundle {
     /// were computed on (format v3 `report/decision` section; absent in
     /// files written before it).
     pub decision: Option<crate::policy::Decision>,
+    /// Protected attributes, fairness audit, proxies and monotone
+    /// constraints (format v3 `report/governance`; absent in older files
+    /// and in files trained without `--protected` or `--monotone`).
+    pub governance: Option<crate::governance::Section>,
 }
 
 impl Bundle {

@@ -180,12 +180,15 @@ pub const MIN_REASON_POINTS: f64 = 0.05;
 /// largest first; ties keep schema order. A feature whose push is worth
 /// less than [`MIN_REASON_POINTS`] scorecard points is no reason. Texts come from `catalogue` in
 /// `lang` (falling back to English entries, then to generated text).
+/// A protected attribute of `governance` is never a reason, even when the
+/// model takes it as an input.
 pub fn reasons(
     e: &Explanation,
     scorecard: &Scorecard,
     catalogue: &[ReasonText],
     k: usize,
     lang: &str,
+    governance: Option<&crate::governance::Section>,
 ) -> Vec<Reason> {
     let (_, lo) = log_odds_view(e);
     let keys: Vec<f64> = e
@@ -196,7 +199,9 @@ pub fn reasons(
     let mut idx = crate::num::order_desc(&keys);
     let factor = scorecard.factor();
     idx.retain(|&i| {
-        keys[i] > 0.0 && factor * lo.get(i).copied().unwrap_or(0.0) >= MIN_REASON_POINTS
+        keys[i] > 0.0
+            && factor * lo.get(i).copied().unwrap_or(0.0) >= MIN_REASON_POINTS
+            && !governance.is_some_and(|g| g.is_protected(&e.contributions[i].feature))
     });
     idx.truncate(k);
     let lookup = |feature: &str, l: &str| {
@@ -312,13 +317,13 @@ mod tests {
                 text: "{value} 偏高".into(),
             },
         ];
-        let r = reasons(&e, &Scorecard::default(), &cat, 4, "en");
+        let r = reasons(&e, &Scorecard::default(), &cat, 4, "en", None);
         let order: Vec<&str> = r.iter().map(|x| x.feature.as_str()).collect();
         assert_eq!(order, vec!["f_2", "f_0", "f_3", "f_5"]);
         assert_eq!(r[0].text, "Value v2 is high");
         assert_eq!(r[1].text, "F 0: v0 increases the risk");
         assert!((r[0].points as f64 + 0.9 * 20.0 / std::f64::consts::LN_2).abs() < 1e-4);
-        let zh = reasons(&e, &Scorecard::default(), &cat, 2, "zh");
+        let zh = reasons(&e, &Scorecard::default(), &cat, 2, "zh", None);
         assert_eq!(zh[0].text, "v2 偏高");
         assert_eq!(zh[1].text, "f_0 = v0，提高了违约风险");
         // Only features that pushed towards "bad" are reasons.
@@ -328,8 +333,17 @@ mod tests {
             &[],
             4,
             "en",
+            None,
         );
         assert!(none.is_empty());
+        // A protected attribute is never a reason: the next feature moves up.
+        let g = crate::governance::Section {
+            protected: vec!["f_2".into()],
+            report: String::new(),
+        };
+        let r = reasons(&e, &Scorecard::default(), &cat, 4, "en", Some(&g));
+        let order: Vec<&str> = r.iter().map(|x| x.feature.as_str()).collect();
+        assert_eq!(order, vec!["f_0", "f_3", "f_5", "f_4"]);
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct ScoreOptions {
     pub lang: String,
     /// Count scored rows into the model's drift bins (files with a profile).
     pub drift: bool,
+    /// Attach a decision record ([`crate::record`]) to each scored row.
+    pub record: bool,
 }
 
 impl Default for ScoreOptions {
@@ -59,6 +61,7 @@ impl Default for ScoreOptions {
             reasons_always: false,
             lang: "en".into(),
             drift: false,
+            record: false,
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct Scored {
     pub explanation: Option<Explanation>,
     pub reasons: Vec<Reason>,
     pub breakdown: Option<(f32, Vec<f32>)>,
+    /// With [`ScoreOptions::record`]: the decision record.
+    pub record: Option<crate::views::RecordView>,
 }
 
 /// The one row-scoring path: parse → design row → score → explain →
@@ -111,6 +116,9 @@ impl<'s> RowScorer<'s> {
             Ok(mut s) => {
                 self.scored += 1;
                 s.prediction.warnings = warnings;
+                if self.opts.record {
+                    s.record = Some(crate::record::build(self.scorer, values, &s, &self.opts));
+                }
                 Ok(s)
             }
             Err(e) => {
@@ -158,6 +166,7 @@ impl<'s> RowScorer<'s> {
             explanation,
             reasons,
             breakdown,
+            record: None,
         })
     }
 
@@ -227,19 +236,31 @@ pub struct Scorer {
     index: HashMap<String, usize>,
     /// Cost of one explanation (`Kind::cost`), computed once at load.
     explain_cost: u64,
+    /// SHA-256 of the model file's body, as its header records it:
+    /// decision records name the model by it.
+    sha256: [u8; 32],
 }
 
 impl Scorer {
     /// Loads and checks a model file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Scorer, FormatError> {
         // `decode` validated the bundle.
-        Scorer::indexed(format::decode(bytes)?)
+        let (header, bundle) = format::decode_with_header(bytes)?;
+        let mut s = Scorer::indexed(bundle)?;
+        s.sha256 = header.checksum;
+        Ok(s)
     }
 
     /// Wraps an in-memory bundle (validated here too).
     pub fn new(bundle: Bundle) -> Result<Scorer, FormatError> {
         bundle.validate().map_err(FormatError::Invalid)?;
-        Scorer::indexed(bundle)
+        // Records name the body this bundle encodes to.
+        let bytes = format::encode(&bundle)?;
+        let mut s = Scorer::indexed(bundle)?;
+        if let Some(c) = bytes.get(20..format::HEADER_LEN) {
+            s.sha256.copy_from_slice(c);
+        }
+        Ok(s)
     }
 
     /// A validated bundle with its feature index and explanation cost.
@@ -260,7 +281,15 @@ impl Scorer {
             bundle,
             index,
             explain_cost,
+            sha256: [0; 32],
         })
+    }
+
+    /// Hex SHA-256 of the model file's body (the checksum its header
+    /// carries, shown by `ferrisk inspect`): the same for a signed and an
+    /// unsigned copy of the file.
+    pub fn model_sha256(&self) -> String {
+        crate::record::hex(&self.sha256)
     }
 
     pub fn bundle(&self) -> &Bundle {
@@ -517,7 +546,14 @@ impl Scorer {
 
     /// The top `k` reasons for an explanation, texts in `lang`.
     pub fn reasons(&self, e: &Explanation, k: usize, lang: &str) -> Vec<Reason> {
-        credit::reasons(e, &self.bundle.scorecard, &self.bundle.reasons, k, lang)
+        credit::reasons(
+            e,
+            &self.bundle.scorecard,
+            &self.bundle.reasons,
+            k,
+            lang,
+            self.bundle.governance.as_ref(),
+        )
     }
 
     /// Parses a label cell: `Some(true)` for the positive class.

@@ -52,7 +52,6 @@
 //! malformed block is an error that names its byte offset.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::error::FormatError;
@@ -156,7 +155,7 @@ pub struct KeyId(pub [u8; KEY_ID_LEN]);
 
 impl KeyId {
     pub fn of(public_key: &[u8; PUBLIC_KEY_LEN]) -> KeyId {
-        let digest: [u8; 32] = Sha256::digest(public_key).into();
+        let digest = crate::format::sha256(public_key);
         let mut id = [0u8; KEY_ID_LEN];
         id.copy_from_slice(&digest[..KEY_ID_LEN]);
         KeyId(id)
@@ -620,7 +619,7 @@ pub fn split(bytes: &[u8]) -> Result<(&[u8], Option<SignatureBlock>), SignatureE
 
 /// The bytes a signature covers (see the module docs).
 pub fn message(model: &[u8], block: &SignatureBlock) -> Vec<u8> {
-    let digest: [u8; 32] = Sha256::digest(model).into();
+    let digest = crate::format::sha256(model);
     let mut out = Vec::with_capacity(CONTEXT.len() + 32 + block.len());
     out.extend_from_slice(CONTEXT);
     out.extend_from_slice(&digest);

@@ -127,6 +127,12 @@ pub struct MetadataView {
     pub decision: Option<DecisionView>,
     /// The calibration applied and how it was chosen (null likewise).
     pub calibration: Option<CalibrationView>,
+    /// Protected attributes, fairness audit, proxy screening and monotone
+    /// constraints (null for files trained without them). The runtime
+    /// carries it as the file's JSON text: the wasm `metadata()`, the CLI
+    /// and the service give the parsed object.
+    #[cfg_attr(test, ts(type = "Governance | null"))]
+    pub governance: Option<String>,
 }
 
 /// A threshold policy and the figures at its cut-off.
@@ -243,6 +249,7 @@ impl MetadataView {
                 method: d.calibration.clone(),
                 chosen_by: d.calibration_chosen_by.clone(),
             }),
+            governance: b.governance.as_ref().map(|g| g.report.clone()),
         }
     }
 }
@@ -522,6 +529,38 @@ pub struct ScoredView {
     /// The principal reasons, largest first (empty without an explanation).
     pub reasons: Vec<ReasonView>,
     pub points_breakdown: Option<PointsBreakdownView>,
+    /// The decision record, when asked for (`record: true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub record: Option<RecordView>,
+}
+
+/// A decision record (see `ferrisk::record`): enough to reproduce a
+/// decision bit for bit with `ferrisk replay` and the customer's inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "DecisionRecord"))]
+pub struct RecordView {
+    /// Layout version of the record (1).
+    pub record: u32,
+    /// SHA-256 of the model file (without a signature block).
+    pub model_sha256: String,
+    /// The ferrisk version that scored the row.
+    pub ferrisk: String,
+    /// The file's threshold policy ("max-f1", "cost:FN=5,FP=1", ...).
+    pub policy: String,
+    pub threshold: f32,
+    /// SHA-256 of the inputs as parsed (schema order).
+    pub inputs_sha256: String,
+    pub probability: f32,
+    pub decision: bool,
+    pub points: f32,
+    /// The principal reasons' features, rank order.
+    pub reasons: Vec<String>,
+    /// Reasons asked for (0: no explanation).
+    pub reason_count: u32,
+    /// Reasons given whatever the decision.
+    pub all_reasons: bool,
 }
 
 impl From<&Scored> for ScoredView {
@@ -550,6 +589,7 @@ impl From<&Scored> for ScoredView {
                         .collect(),
                 },
             ),
+            record: s.record.clone(),
         }
     }
 }
@@ -635,6 +675,11 @@ mod tests {
             DecisionView::decl(&cfg),
             CutView::decl(&cfg),
             CalibrationView::decl(&cfg),
+            crate::governance::Governance::decl(&cfg),
+            crate::governance::Protected::decl(&cfg),
+            crate::governance::Group::decl(&cfg),
+            crate::governance::Proxy::decl(&cfg),
+            crate::governance::Monotone::decl(&cfg),
             ConfusionView::decl(&cfg),
             RocPointView::decl(&cfg),
             ReliabilityView::decl(&cfg),
@@ -646,6 +691,7 @@ mod tests {
             FeaturePointsView::decl(&cfg),
             PointsBreakdownView::decl(&cfg),
             ScoredView::decl(&cfg),
+            RecordView::decl(&cfg),
             PsiView::decl(&cfg),
             FeaturePsiView::decl(&cfg),
             DriftView::decl(&cfg),

@@ -402,7 +402,8 @@ function scoreNow() {
     // One call through the runtime's row scorer: the explanation, the
     // principal reasons (texts in the page's language) and the scorecard
     // points with their split by feature (the `Scored` view).
-    credit = cur.scorer.score(customer, { explain: true, reasons: 4, lang: language() });
+    // With its decision record, which `ferrisk replay` reproduces bit for bit.
+    credit = cur.scorer.score(customer, { explain: true, reasons: 4, lang: language(), record: true });
     explanation = credit.explanation;
   } catch (e) {
     explainError = errorText(e);
@@ -483,6 +484,13 @@ function renderResult() {
       ? h('div', { class: 'warnings' }, [
           h('h3', {}, t('result.warnings')),
           h('ul', {}, warnings.map((w) => h('li', {}, w))),
+        ])
+      : null,
+    r.credit && r.credit.record
+      ? h('details', { class: 'record', id: 'decision-record' }, [
+          h('summary', {}, t('result.record')),
+          h('p', { class: 'muted small' }, t('result.recordHelp')),
+          h('pre', { id: 'record-json' }, JSON.stringify(r.credit.record)),
         ])
       : null,
   );
@@ -894,6 +902,79 @@ function reliabilityBlock(m, md) {
   ]);
 }
 
+// Governance: the fair-lending audit, proxies and monotone constraints the
+// file records (metadata.governance; null for files trained without them).
+
+/** One protected attribute's table, a warning on each group below the four-fifths rule. */
+function fairnessTable(p) {
+  const cols = ['group', 'rows', 'bad', 'approval', 'ratio', 'tpr', 'fpr', 'auc', 'meanP', 'observed'];
+  return h('table', { class: 'metrics fairness', 'data-protected': p.name }, [
+    h('caption', {}, t(p.input ? 'fair.captionInput' : 'fair.captionExcluded', { name: featureLabel(p.name), bands: p.bands ? ` (${p.bands})` : '' })),
+    h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, t(`fair.col.${c}`))))),
+    h(
+      'tbody',
+      {},
+      p.groups.map((g) => {
+        const low = g.impactRatio < 0.8;
+        return h('tr', { 'data-group': g.name, 'data-ratio': String(g.impactRatio), class: low ? 'adverse' : '' }, [
+          h('th', { scope: 'row' }, [g.name, low ? h('span', { class: 'fair-warn' }, ` ⚠ ${t('fair.adverse')}`) : null]),
+          h('td', {}, fmtInt(g.rows)),
+          h('td', {}, fmtInt(g.positives)),
+          h('td', {}, pct(g.approvalRate)),
+          h('td', { class: 'ratio' }, dec(g.impactRatio)),
+          h('td', {}, dec(g.tpr)),
+          h('td', {}, dec(g.fpr)),
+          h('td', {}, g.auc == null ? '–' : dec(g.auc)),
+          h('td', {}, pct(g.meanPredicted)),
+          h('td', {}, pct(g.observed)),
+        ]);
+      }),
+    ),
+  ]);
+}
+
+function governanceBlock(cur) {
+  const g = cur.metadata.governance;
+  if (!g || typeof g !== 'object') return null;
+  const parts = [h('h3', {}, t('fair.title'))];
+  if (g.protected.length) parts.push(h('p', { class: 'help' }, t('fair.on', { on: g.evaluatedOn })));
+  for (const p of g.protected) {
+    parts.push(h('div', { class: 'table-scroll' }, fairnessTable(p)));
+    parts.push(
+      h('p', { class: 'small', 'data-gaps': p.name }, t('fair.gaps', { ratio: dec(p.minImpactRatio), tpr: dec(p.tprGap), fpr: dec(p.fprGap) })),
+    );
+    const px = g.proxies.filter((x) => x.protected === p.name).sort((a, b) => b.auc - a.auc).slice(0, 5);
+    if (px.length) {
+      parts.push(
+        h('p', { class: 'small proxies', 'data-proxies': p.name }, [
+          t('fair.proxies'),
+          ' ',
+          ...px.flatMap((x, i) => [
+            i ? ', ' : '',
+            x.flagged ? h('strong', { 'data-flagged': x.feature }, `${featureLabel(x.feature)} ${dec(x.auc)} ⚑`) : `${featureLabel(x.feature)} ${dec(x.auc)}`,
+          ]),
+        ]),
+      );
+    }
+  }
+  if (g.monotone.length) {
+    parts.push(
+      h(
+        'ul',
+        { class: 'small', id: 'monotone' },
+        g.monotone.map((m) =>
+          h(
+            'li',
+            { 'data-feature': m.feature },
+            t(m.enforced ? 'fair.monoEnforced' : 'fair.monoChecked', { name: featureLabel(m.feature), dir: m.direction > 0 ? '+1' : '−1', rows: fmtInt(m.rows), bad: fmtInt(m.violations) }),
+          ),
+        ),
+      ),
+    );
+  }
+  return h('div', { class: 'policy governance', id: 'fairness' }, parts);
+}
+
 function renderQuality() {
   const body = $('quality-body');
   const cur = state.current;
@@ -903,7 +984,7 @@ function renderQuality() {
   }
   const m = cur.metrics;
   if (!m) {
-    fill(body, policyBlock(cur), h('p', { class: 'muted' }, t('quality.none')));
+    fill(body, policyBlock(cur), governanceBlock(cur), h('p', { class: 'muted' }, t('quality.none')));
     return;
   }
   const own = cur.points[cur.modelPosition] ?? confusionPoint(m);
@@ -918,6 +999,7 @@ function renderQuality() {
     body,
     h('p', { class: 'help', id: 'quality-on' }, on),
     policyBlock(cur),
+    governanceBlock(cur),
     cur.points.length ? explorerBlock(cur) : null,
     h('div', { class: 'quality-grid' }, [
       h('div', { class: 'q-table' }, [

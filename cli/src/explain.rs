@@ -29,6 +29,10 @@ pub struct ExplainArgs {
     /// Print JSON (the shape the service's /predict and the wasm score() return).
     #[arg(long)]
     pub json: bool,
+    /// Attach a decision record (`ferrisk replay` reproduces it); with
+    /// --json it is the `record` field, else it is printed as JSON.
+    #[arg(long)]
+    pub record: bool,
     #[command(flatten)]
     pub trust: crate::sign::TrustArgs,
 }
@@ -44,6 +48,7 @@ pub fn explain(a: ExplainArgs) -> Result<ExitCode> {
         reasons_always: a.all_reasons,
         lang: a.lang.clone(),
         drift: false,
+        record: a.record,
     });
     let s = rows.score_fields(fields.iter().cloned())?;
     if a.json {
@@ -91,6 +96,9 @@ pub fn explain(a: ExplainArgs) -> Result<ExitCode> {
         for r in &s.reasons {
             outln!("  {}. {} ({:+.0} points)", r.rank, r.text, r.points);
         }
+    }
+    if let Some(r) = &s.record {
+        outln!("\ndecision record:\n{}", serde_json::to_string(r)?);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,7 @@ mod explain;
 mod import;
 mod inspect;
 mod predict;
+mod replay;
 mod sign;
 mod synth;
 mod train;
@@ -60,6 +61,9 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Import an XGBoost (JSON) or LightGBM (text) model as a model file.
     Import(import::ImportArgs),
+    /// Re-score a decision record with the customer's inputs; confirm it bit
+    /// for bit or say what differs (exit 1).
+    Replay(replay::ReplayArgs),
     /// Describe a model file: schema, model, metrics, provenance.
     Inspect(inspect::InspectArgs),
     /// Write a synthetic labelled customer CSV (for machines without real data).
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => predict::predict(a),
         Command::Explain(a) => explain::explain(a),
         Command::Import(a) => import::import(a),
+        Command::Replay(a) => replay::replay(a),
         Command::Inspect(a) => inspect::inspect(a),
         Command::Synth(a) => synth::synth_cmd(a),
         Command::Kinds => {

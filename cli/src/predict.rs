@@ -41,6 +41,11 @@ pub struct PredictArgs {
     /// Reasons also for approved rows (by default only refusals get them).
     #[arg(long)]
     pub all_reasons: bool,
+    /// Write a decision record per scored row to this file, one JSON object
+    /// a line with the row's `line` (`ferrisk replay --record FILE --line N`
+    /// reproduces it). Records carry the reasons of --explain.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub record: Option<PathBuf>,
     #[command(flatten)]
     pub trust: crate::sign::TrustArgs,
 }
@@ -132,7 +137,15 @@ fn run(a: PredictArgs) -> Result<ExitCode> {
         reasons_always: a.all_reasons,
         lang: a.lang.clone(),
         drift: true,
+        record: a.record.is_some(),
     });
+    let mut records = match &a.record {
+        Some(p) => Some((
+            BufWriter::new(TempFile::create(p)?),
+            p.display().to_string(),
+        )),
+        None => None,
+    };
     let mut warned = WarningCounts::default();
     let bar = ProgressBar::new(size);
     if let Ok(style) =
@@ -189,6 +202,11 @@ fn run(a: PredictArgs) -> Result<ExitCode> {
                                 Vec::new()
                             };
                             warned.add(&s.prediction.warnings);
+                            if let (Some((w, rname)), Some(r)) = (records.as_mut(), &s.record) {
+                                let json = serde_json::to_string(&LineRecord { line, record: r })?;
+                                writeln!(w, "{json}")
+                                    .with_context(|| format!("{rname}: cannot write"))?;
+                            }
                             let warnings: Vec<String> = s
                                 .prediction
                                 .warnings
@@ -261,6 +279,13 @@ fn run(a: PredictArgs) -> Result<ExitCode> {
         Sink::File(f) => f.commit()?,
         Sink::Stdout(mut s) => s.flush().with_context(write_err)?,
     }
+    if let Some((w, rname)) = records {
+        w.into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("{rname}: cannot write"))?
+            .commit()?;
+        eprintln!("decision records: {rname}");
+    }
     bar.finish_and_clear();
     eprintln!(
         "scored {} rows, {} failed ({})",
@@ -280,6 +305,14 @@ fn run(a: PredictArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One line of `--record`: the row's line and its record.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct LineRecord<R> {
+    pub line: usize,
+    #[serde(flatten)]
+    pub record: R,
 }
 
 /// Points and the reason texts of an explained row, as CSV cells.

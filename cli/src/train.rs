@@ -132,6 +132,35 @@ pub struct TrainArgs {
     /// Features without an entry get generated texts.
     #[arg(long, value_name = "FILE.json", help_heading = "Scorecard and reasons")]
     pub reasons: Option<PathBuf>,
+    /// Protected attributes, comma separated: a numeric column with its
+    /// bands (age_in_years:<25, or cut points age_in_years:25/40/60), any
+    /// other column by value. They are left out of the model's inputs
+    /// (unless --use-protected), never given as reasons, audited per group
+    /// on held-out rows (approval rate, adverse-impact ratio, TPR/FPR gaps,
+    /// AUC, calibration) and every input is screened as their proxy; the
+    /// file stores the audit (`ferrisk inspect`, the page).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "COL[:BANDS],...",
+        help_heading = "Governance"
+    )]
+    pub protected: Vec<String>,
+    /// Keep the --protected columns as model inputs (still never reasons).
+    #[arg(long, requires = "protected", help_heading = "Governance")]
+    pub use_protected: bool,
+    /// Monotone constraints, comma separated: COLUMN=+1 (the risk never
+    /// falls as the column rises) or COLUMN=-1; numeric inputs only. Enforced
+    /// by gbm while fitting; every kind's file is checked by sweeping each
+    /// column over its range on held-out rows (`ferrisk inspect`). Added to
+    /// the schema file's "monotone".
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "COL=±1,...",
+        help_heading = "Governance"
+    )]
+    pub monotone: Vec<String>,
     /// Print the results as JSON on stdout (tables go to stderr).
     #[arg(long)]
     pub json: bool,
@@ -192,13 +221,59 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         None => SchemaFile::default(),
     };
     let table = Table::read(&a.data)?;
+    let protected = a
+        .protected
+        .iter()
+        .map(|s| ferrisk_train::fairness::ProtectedSpec::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let mut monotone: Vec<(String, i8)> = schema
+        .monotone
+        .iter()
+        .map(|(c, &d)| (c.clone(), d))
+        .collect();
+    if let Some((c, d)) = monotone.iter().find(|(_, d)| d.abs() != 1) {
+        bail!("schema file: monotone '{c}' is {d}; use 1 or -1");
+    }
+    for (c, d) in
+        ferrisk_train::fairness::parse_monotone(&a.monotone).map_err(anyhow::Error::msg)?
+    {
+        monotone.retain(|(n, _)| *n != c);
+        monotone.push((c, d));
+    }
+    for (c, _) in &monotone {
+        if protected.iter().any(|p| p.column == *c) && !a.use_protected {
+            bail!("--monotone names '{c}', a protected column left out of the inputs (add --use-protected to keep it)");
+        }
+    }
     let mut drop = a.drop.clone();
+    for p in &protected {
+        if table.column(&p.column).is_none() {
+            bail!(
+                "--protected names column '{}', which {} does not have",
+                p.column,
+                a.data.display()
+            );
+        }
+        if !a.use_protected && !drop.contains(&p.column) {
+            drop.push(p.column.clone());
+        }
+    }
     if let Some(c) = &a.split_by {
         if !drop.contains(c) {
             drop.push(c.clone());
         }
     }
     let ds = data::prepare(&table, &a.label, &a.positive, &drop, &schema)?;
+    for (c, _) in &monotone {
+        match ds.features.iter().find(|(_, n, _)| n == c) {
+            Some((_, _, data::ColType::Numeric)) => {}
+            Some(_) => {
+                bail!("--monotone: '{c}' is categorical; constraints apply to numeric features")
+            }
+            None => bail!("--monotone: '{c}' is not a feature of {}", a.data.display()),
+        }
+    }
     let evaluation = match (&a.test_data, &a.split_by, &a.split_at) {
         (Some(p), _, _) => {
             let t = Table::read(p)?;
@@ -246,6 +321,9 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         },
         class_weight,
         threads,
+        protected,
+        use_protected: a.use_protected,
+        monotone,
     };
     let single_file = kinds.len() == 1 && a.out.extension().is_some_and(|e| e == "frk");
     if !single_file {
@@ -281,6 +359,9 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         }
         for note in &b.metadata.notes {
             eprintln!("  note: {note}");
+        }
+        if let Some(g) = &b.governance {
+            crate::inspect::print_section(g, &mut std::io::stderr());
         }
         if b.embeds_training_rows() {
             eprintln!(

@@ -719,3 +719,54 @@ fn predict_with_explain_returns_the_cli_explain_json() {
         }
     }
 }
+
+#[test]
+fn predict_records_replay_with_the_cli() {
+    let s = Server::start(1 << 20);
+    let f = fixture();
+    let (header, rows) = data_rows();
+    let customers: Vec<Value> = rows[..10]
+        .iter()
+        .map(|r| customer_json(&header, r, &f.label))
+        .collect();
+    let r = s.post(
+        "/predict",
+        &serde_json::json!({"model": "gbm", "customers": customers, "explain": true, "record": true}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("serve-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, res) in v["results"].as_array().unwrap().iter().enumerate() {
+        let record = &res["record"];
+        assert_eq!(record["probability"], res["probability"]);
+        // The CLI's `explain --record` makes the same record.
+        let cli: Value = serde_json::from_str(
+            &ok(bin()
+                .args(["explain", "--json", "--record", "--model"])
+                .arg(model_file("gbm"))
+                .arg("--customer")
+                .arg(customers[i].to_string()))
+            .0,
+        )
+        .unwrap();
+        assert_eq!(&cli["record"], record, "customer {i}");
+        let file = dir.join(format!("r{i}.json"));
+        std::fs::write(&file, record.to_string()).unwrap();
+        let (out, _) = ok(bin()
+            .args(["replay", "--model"])
+            .arg(model_file("gbm"))
+            .arg("--record")
+            .arg(&file)
+            .arg("--customer")
+            .arg(customers[i].to_string()));
+        assert!(out.starts_with("confirmed"), "{out}");
+    }
+    // Without "record", no record key at all (the shape is unchanged).
+    let r = s.post(
+        "/predict",
+        &serde_json::json!({"model": "gbm", "customers": &customers[..1]}),
+    );
+    assert!(r.json()["results"][0].get("record").is_none());
+}

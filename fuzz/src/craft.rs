@@ -396,6 +396,10 @@ pub fn random_bundle(rng: &mut Rng) -> Bundle {
         reasons,
         drift,
         decision: rng.coin().then(|| decision(rng)),
+        governance: rng.coin().then(|| ferrisk::governance::Section {
+            protected: vec!["age_in_years".into(), "été".into()],
+            report: r#"{"protected":[]}"#.into(),
+        }),
     }
 }
 
@@ -514,6 +518,7 @@ fn base_bundle(features: Vec<Feature>, model: Model, calibration: Calibration) -
         reasons: Vec::new(),
         drift: None,
         decision: None,
+        governance: None,
     }
 }
 

@@ -55,6 +55,7 @@ pub fn execute(bytes: &[u8], ctx: &Context) -> Outcome {
             .and_then(Json::as_bool)
             .unwrap_or(false),
         drift: true,
+        record: req.get("record").and_then(Json::as_bool).unwrap_or(false),
     };
     let mut out = Outcome::accepted();
     let mut rows = scorer.rows(opts);

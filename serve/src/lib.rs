@@ -477,12 +477,28 @@ struct ModelEntry<'a> {
     roc_auc: Option<f64>,
 }
 
+/// The metadata view as JSON, its governance report (the file's JSON text)
+/// parsed: the shape the wasm `metadata()` gives. Also `inspect --json`'s.
+pub fn metadata_json(b: &ferrisk::Bundle, format_version: u16) -> serde_json::Value {
+    // Through text, so f32 fields keep their shortest form (`to_value`
+    // would widen them to f64 digits).
+    let mut v: serde_json::Value = serde_json::to_string(&MetadataView::new(b, format_version))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    if let (Some(g), Some(m)) = (&b.governance, v.as_object_mut()) {
+        let parsed = serde_json::from_str(&g.report).unwrap_or(serde_json::Value::Null);
+        m.insert("governance".into(), parsed);
+    }
+    v
+}
+
 /// `GET /models/{id}`.
 #[derive(Serialize)]
 struct ModelDetail<'a> {
     id: &'a str,
     schema: SchemaView,
-    metadata: MetadataView,
+    metadata: serde_json::Value,
     metrics: Option<MetricsView>,
 }
 
@@ -521,7 +537,7 @@ async fn model_detail(State(st): State<Shared>, UrlPath(id): UrlPath<String>) ->
     json_ok(ModelDetail {
         id: &m.id,
         schema: SchemaView::new(b),
-        metadata: MetadataView::new(b, m.format_version),
+        metadata: metadata_json(b, m.format_version),
         metrics: MetricsView::report(b),
     })
 }

@@ -227,6 +227,8 @@ struct Request<'a> {
     lang: Option<String>,
     reasons: Option<u64>,
     all_reasons: Option<bool>,
+    /// A decision record per scored customer (`ferrisk::record`).
+    record: Option<bool>,
 }
 
 /// Counts of one `/predict` answer.
@@ -341,6 +343,7 @@ impl Job {
             }),
             reasons_always: req.all_reasons.unwrap_or(false),
             drift: true,
+            record: req.record.unwrap_or(false),
         };
         let mut rows = m.scorer.rows(opts);
         let mut summary = Summary {
@@ -488,6 +491,7 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 "explain" => r.explain = Some(map.next_value::<bool>().map_err(field)?),
                 "lang" => r.lang = Some(map.next_value::<String>().map_err(field)?),
                 "reasons" => r.reasons = Some(map.next_value::<u64>().map_err(field)?),
+                "record" => r.record = Some(map.next_value::<bool>().map_err(field)?),
                 "allReasons" | "all_reasons" => {
                     r.all_reasons = Some(map.next_value::<bool>().map_err(field)?)
                 }

@@ -464,6 +464,7 @@ impl TryFrom<FileV1> for Bundle {
             reasons: Vec::new(),
             drift: None,
             decision: None,
+            governance: None,
             metadata: Metadata {
                 producer: w.metadata.producer,
                 created_unix: w.metadata.created_unix,

@@ -21,6 +21,11 @@
 //!   ([`crate::explain::shapley`]). A reader without it explains such a file
 //!   against the mean row, as before.
 //!
+//! - `report/governance` (hand-coded like `report/decision`): the names of
+//!   the protected attributes and the governance report as JSON (fairness
+//!   audit, proxies, monotone constraints: [`crate::governance`]). A reader
+//!   without it loads the file without them.
+//!
 //! A reader meets a tag it does not know: for a required section (every
 //! `model/` section) it refuses the file naming the kind and the ferrisk
 //! that wrote it; an optional section is skipped, so later versions can add
@@ -33,6 +38,7 @@ use super::v2::FileV2;
 use crate::bundle::{Algorithm, Bundle};
 use crate::error::FormatError;
 use crate::explain::BackgroundSet;
+use crate::governance::Section;
 use crate::kinds::{Model, TAGS};
 use crate::metrics::{Extra, ReliabilityBin};
 use crate::policy::{CutFigures, Decision, Policy};
@@ -47,6 +53,12 @@ pub const ISOTONIC_SECTION: &str = "calibration/isotonic";
 /// Optional: the decision methodology and the test metrics' calibration
 /// figures (`Bundle::decision`, `Metrics::extra`).
 pub const DECISION_SECTION: &str = "report/decision";
+
+/// Optional: protected attributes, fairness audit, proxies, monotone
+/// constraints (`Bundle::governance`).
+pub const GOVERNANCE_SECTION: &str = "report/governance";
+/// The governance section's layout version (its first byte).
+const GOVERNANCE_LAYOUT: u8 = 1;
 
 /// The decision section's layout version (its first byte).
 const DECISION_LAYOUT: u8 = 1;
@@ -143,6 +155,15 @@ impl<'a> Reader<'a> {
         let n = u32::from_le_bytes(self.array()?) as usize;
         Some(std::str::from_utf8(self.take(n)?).ok()?.to_owned())
     }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.array()?))
+    }
+    /// A count of items of at least `min` bytes each: one the rest of the
+    /// body cannot hold is refused before anything is allocated.
+    fn count(&mut self, min: usize) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n <= self.0.len() / min.max(1)).then_some(n)
+    }
     fn cut(&mut self) -> Option<CutFigures> {
         Some(CutFigures {
             threshold: f32::from_le_bytes(self.array()?),
@@ -234,6 +255,48 @@ fn read_decision(r: &mut Reader<'_>) -> Option<(Decision, Option<Extra>)> {
     ))
 }
 
+fn put_text(w: &mut Vec<u8>, t: &str) {
+    w.extend((t.len() as u32).to_le_bytes());
+    w.extend(t.as_bytes());
+}
+
+/// The `report/governance` section, hand-coded as `report/decision` is:
+/// `layout u8 = 1, u32 count × protected name (text), report text` (texts
+/// as u32 length + UTF-8; the report is JSON the runtime does not read).
+fn governance_section(b: &Bundle) -> Option<Vec<u8>> {
+    let g = b.governance.as_ref()?;
+    let mut w = vec![GOVERNANCE_LAYOUT];
+    w.extend((g.protected.len() as u32).to_le_bytes());
+    for p in &g.protected {
+        put_text(&mut w, p);
+    }
+    put_text(&mut w, &g.report);
+    Some(w)
+}
+
+fn read_governance(r: &mut Reader<'_>) -> Option<Section> {
+    let n = r.count(4)?;
+    let mut protected = Vec::with_capacity(n);
+    for _ in 0..n {
+        protected.push(r.text()?);
+    }
+    let report = r.text()?;
+    r.0.is_empty().then_some(Section { protected, report })
+}
+
+fn apply_governance(b: &mut Bundle, body: &[u8]) -> Result<(), FormatError> {
+    if body.first() != Some(&GOVERNANCE_LAYOUT) {
+        return Ok(()); // a later layout of an optional section
+    }
+    let g = read_governance(&mut Reader(body.get(1..).unwrap_or_default())).ok_or_else(|| {
+        FormatError::Decode(format!(
+            "section {GOVERNANCE_SECTION} is damaged (truncated, padded or not UTF-8)"
+        ))
+    })?;
+    b.governance = Some(g);
+    Ok(())
+}
+
 /// Tag of the optional explanation background section.
 pub const BACKGROUND_SECTION: &str = "explain/background";
 
@@ -314,6 +377,9 @@ pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {
     if let Some(d) = decision_section(b) {
         sections.push((DECISION_SECTION.into(), false, d));
     }
+    if let Some(g) = governance_section(b) {
+        sections.push((GOVERNANCE_SECTION.into(), false, g));
+    }
     if let Some(set) = &b.background_set {
         let body = to_bytes(&BackgroundV3 {
             rows: set.rows.clone(),
@@ -389,6 +455,8 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
             b.calibration = Calibration::Isotonic(crate::calibration::Isotonic { x: w.x, y: w.y });
         } else if s.tag == DECISION_SECTION {
             apply_decision(&mut b, s.body)?;
+        } else if s.tag == GOVERNANCE_SECTION {
+            apply_governance(&mut b, s.body)?;
         } else if s.tag == BACKGROUND_SECTION {
             if b.background_set.is_some() {
                 return Err(FormatError::Invalid(format!(
@@ -552,5 +620,60 @@ mod tests {
         c.decision = None;
         assert!(apply_decision(&mut c, &other).is_ok());
         assert_eq!(c.decision, None);
+    }
+
+    fn governance() -> Section {
+        Section {
+            protected: vec!["age_in_years".into(), "été".into()],
+            report: r#"{"protected":[],"evaluatedOn":"x","proxies":[],"monotone":[]}"#.into(),
+        }
+    }
+
+    #[test]
+    fn the_governance_section_round_trips_and_files_without_it_load() {
+        let mut b = bundle_with_decision();
+        b.governance = Some(governance());
+        let back = crate::format::decode(&crate::format::encode(&b).unwrap()).unwrap();
+        assert_eq!(back.governance, b.governance);
+        // Optional: the minimum reader does not change.
+        let mut plain = b.clone();
+        plain.governance = None;
+        let (hb, hp) = (
+            crate::format::read_header(&crate::format::encode(&b).unwrap())
+                .unwrap()
+                .0,
+            crate::format::read_header(&crate::format::encode(&plain).unwrap())
+                .unwrap()
+                .0,
+        );
+        assert_eq!(hb.min_reader, hp.min_reader);
+        let back = crate::format::decode(&crate::format::encode(&plain).unwrap()).unwrap();
+        assert_eq!(back.governance, None);
+    }
+
+    #[test]
+    fn a_damaged_governance_section_is_an_error_never_a_panic() {
+        let mut b = bundle_with_decision();
+        b.governance = Some(governance());
+        let Some(body) = governance_section(&b) else {
+            panic!("no section")
+        };
+        for n in 1..body.len() {
+            let mut c = b.clone();
+            assert!(apply_governance(&mut c, &body[..n]).is_err(), "prefix {n}");
+        }
+        let mut long = body.clone();
+        long.push(0);
+        assert!(apply_governance(&mut b.clone(), &long).is_err());
+        // A huge name count is refused before allocating.
+        let mut huge = body.clone();
+        huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(apply_governance(&mut b.clone(), &huge).is_err());
+        let mut other = body;
+        other[0] = GOVERNANCE_LAYOUT + 1;
+        let mut c = b.clone();
+        c.governance = None;
+        assert!(apply_governance(&mut c, &other).is_ok());
+        assert_eq!(c.governance, None);
     }
 }

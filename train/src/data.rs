@@ -112,12 +112,17 @@ pub enum ColType {
     Categorical,
 }
 
-/// An explicit schema file: `{"types": {"column": "numeric" | "categorical"}}`.
+/// An explicit schema file: `{"types": {"column": "numeric" | "categorical"},
+/// "monotone": {"column": 1 | -1}}` (both optional).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaFile {
     #[serde(default)]
     pub types: BTreeMap<String, ColType>,
+    /// Monotone constraints: +1, the risk never falls as the column rises;
+    /// -1, never rises (`--monotone` adds to and overrides these).
+    #[serde(default)]
+    pub monotone: BTreeMap<String, i8>,
 }
 
 impl SchemaFile {
@@ -128,7 +133,7 @@ impl SchemaFile {
         })?;
         serde_json::from_str(&text).map_err(|e| DataError::Schema {
             path: path.to_path_buf(),
-            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}}})"),
+            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}, \"monotone\": {{\"name\": 1|-1}}}})"),
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod background;
 pub mod bins;
 pub mod calibrate;
 pub mod data;
+pub mod fairness;
 pub mod import;
 pub mod models;
 pub mod pipeline;

@@ -68,6 +68,13 @@ pub struct TrainConfig {
     pub class_weight: Option<crate::weights::ClassWeights>,
     /// Threads a trainer may use (`--threads`); the model does not depend on it.
     pub threads: usize,
+    /// Protected attributes (`--protected`): audited, screened for proxies,
+    /// never reasons. The caller leaves them out of the inputs unless
+    /// `use_protected`.
+    pub protected: Vec<crate::fairness::ProtectedSpec>,
+    pub use_protected: bool,
+    /// Monotone constraints (`--monotone`, schema file): feature, ±1.
+    pub monotone: Vec<(String, i8)>,
 }
 
 impl Default for TrainConfig {
@@ -83,6 +90,9 @@ impl Default for TrainConfig {
             reasons: Vec::new(),
             class_weight: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            protected: Vec::new(),
+            use_protected: false,
+            monotone: Vec::new(),
         }
     }
 }
@@ -102,6 +112,26 @@ impl TrainConfig {
         ];
         if let Some(w) = &self.class_weight {
             p.push(("class_weight".into(), w.describe()));
+        }
+        if !self.protected.is_empty() {
+            let list: Vec<String> = self
+                .protected
+                .iter()
+                .map(|s| match s.bands().as_str() {
+                    "" => s.column.clone(),
+                    b => format!("{}:{b}", s.column),
+                })
+                .collect();
+            p.push(("protected".into(), list.join(",")));
+            p.push(("use_protected".into(), self.use_protected.to_string()));
+        }
+        if !self.monotone.is_empty() {
+            let list: Vec<String> = self
+                .monotone
+                .iter()
+                .map(|(c, d)| format!("{c}={d:+}"))
+                .collect();
+            p.push(("monotone".into(), list.join(",")));
         }
         p.extend(kind.params());
         p
@@ -166,6 +196,7 @@ pub fn fit_bundle(
             seed: cfg.seed,
             threads: cfg.threads.max(1),
             progress,
+            monotone: &cfg.monotone,
         })
         .map_err(|message| TrainError::Fit {
             kind: kind.id(),
@@ -204,6 +235,7 @@ pub fn fit_bundle(
             reasons: cfg.reasons.clone(),
             drift: None,
             decision: None,
+            governance: None,
         },
         fitted.notes,
     ))
@@ -487,7 +519,12 @@ pub fn train(
         let at = policy::figures(&probs, &labels, threshold, &cfg.policy);
         let half = policy::figures(&probs, &labels, 0.5, &cfg.policy);
         eval_scores = Some(probs);
-        (m, Some((at, half)), eval_text, eval_rows.len() as u64)
+        (
+            m,
+            Some((at, half)),
+            eval_text.clone(),
+            eval_rows.len() as u64,
+        )
     };
 
     // Drift baseline from held-out predictions, never the model's own
@@ -518,8 +555,28 @@ pub fn train(
             ),
         ),
     };
+    let governance = governance(
+        kind,
+        cfg,
+        &scorer,
+        &oof,
+        &cal.probabilities,
+        (table, &train_rows),
+        (eval_table, eval_ds, &eval_rows, eval_scores.as_deref()),
+        &eval_text,
+    )?;
     let mut bundle = scorer.into_bundle();
     bundle.drift = Some(drift);
+    bundle.governance = match governance {
+        Some(g) => Some(ferrisk::governance::Section {
+            protected: {
+                g.validate().map_err(TrainError::Data)?;
+                g.protected.iter().map(|p| p.name.clone()).collect()
+            },
+            report: serde_json::to_string(&g).map_err(|e| TrainError::Data(e.to_string()))?,
+        }),
+        None => None,
+    };
     bundle
         .metadata
         .notes
@@ -544,6 +601,75 @@ pub fn train(
     });
     let bytes = format::encode(&bundle)?;
     Ok(Trained { bytes, bundle })
+}
+
+/// The governance section: the fairness audit and proxy screening of
+/// `cfg.protected` and the monotone check of `cfg.monotone`, on the
+/// evaluation rows (or, without any, the training rows' out-of-fold
+/// predictions); `None` when neither was asked for.
+#[allow(clippy::too_many_arguments)]
+fn governance(
+    kind: &dyn Trainer,
+    cfg: &TrainConfig,
+    scorer: &Scorer,
+    oof: &OutOfFold,
+    oof_probs: &[f32],
+    fit: (&Table, &[usize]),
+    eval: (&Table, &Dataset, &[usize], Option<&[f32]>),
+    eval_text: &str,
+) -> Result<Option<ferrisk::governance::Governance>, TrainError> {
+    use crate::fairness;
+    if cfg.protected.is_empty() && cfg.monotone.is_empty() {
+        return Ok(None);
+    }
+    let (eval_table, eval_ds, eval_rows, eval_probs) = eval;
+    let (held_table, held_rows, probs, labels, on): (&Table, &[usize], &[f32], Vec<bool>, String) =
+        match eval_probs {
+            Some(p) if !eval_rows.is_empty() => (
+                eval_table,
+                eval_rows,
+                p,
+                eval_rows.iter().map(|&r| eval_ds.labels[r]).collect(),
+                format!("held-out rows: {eval_text}"),
+            ),
+            _ => (
+                fit.0,
+                &oof.rows,
+                oof_probs,
+                oof.labels.clone(),
+                format!(
+                    "out-of-fold predictions of the {} training rows (no evaluation rows)",
+                    oof.rows.len()
+                ),
+            ),
+        };
+    let threshold = scorer.bundle().threshold;
+    let mut protected = Vec::new();
+    for spec in &cfg.protected {
+        let (of, names) = spec
+            .groups(held_table, held_rows)
+            .map_err(TrainError::Data)?;
+        let input = scorer.feature_index(&spec.column).is_some();
+        protected.push(fairness::audit(
+            spec, input, &of, &names, probs, &labels, threshold,
+        ));
+    }
+    let proxies = fairness::proxies(scorer, &cfg.protected, fit, (held_table, held_rows))
+        .map_err(TrainError::Data)?;
+    let monotone = fairness::check_monotone(
+        scorer,
+        &cfg.monotone,
+        kind.id() == "gbm",
+        held_table,
+        held_rows,
+    )
+    .map_err(TrainError::Data)?;
+    Ok(Some(ferrisk::governance::Governance {
+        protected,
+        evaluated_on: on,
+        proxies,
+        monotone,
+    }))
 }
 
 /// Encodes the rows of a table for a bundle (used by benches and tools).

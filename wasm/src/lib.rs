@@ -66,6 +66,9 @@ export interface ScoreOptions {
   /** Reasons also for an approved customer (default false: reason codes
    *  are given for refusals, the adverse decisions). */
   allReasons?: boolean;
+  /** Attach a decision record (`record`), which `ferrisk replay`
+   *  reproduces bit for bit with the customer's inputs (default false). */
+  record?: boolean;
 }
 
 export interface CsvPrediction {
@@ -232,6 +235,7 @@ fn score_options(options: Option<&Object>) -> Result<ScoreOptions, JsError> {
     let mut opts = ScoreOptions {
         explain: bool_option(options, "explain", false)?,
         reasons_always: bool_option(options, "allReasons", false)?,
+        record: bool_option(options, "record", false)?,
         ..ScoreOptions::default()
     };
     if let Some(v) = option(options, "reasons")? {
@@ -308,7 +312,14 @@ impl WasmScorer {
     /// Provenance and description of the model file.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Metadata")]
     pub fn metadata(&self) -> Result<JsValue, JsError> {
-        to_js(&MetadataView::new(self.inner.bundle(), self.format_version))
+        let view = to_js(&MetadataView::new(self.inner.bundle(), self.format_version))?;
+        // The governance report is the file's JSON text: handed on parsed.
+        if let Some(g) = &self.inner.bundle().governance {
+            let parsed = js_sys::JSON::parse(&g.report)
+                .map_err(|_| JsError::new("the file's governance report is not JSON"))?;
+            set(view.unchecked_ref(), "governance", &parsed)?;
+        }
+        Ok(view)
     }
 
     /// The training-time evaluation stored in the file (held-out test split),

@@ -42,7 +42,14 @@ decision: Decision | null,
 /**
  * The calibration applied and how it was chosen (null likewise).
  */
-calibration: CalibrationInfo | null, };
+calibration: CalibrationInfo | null, 
+/**
+ * Protected attributes, fairness audit, proxy screening and monotone
+ * constraints (null for files trained without them). The runtime
+ * carries it as the file's JSON text: the wasm `metadata()`, the CLI
+ * and the service give the parsed object.
+ */
+governance: Governance | null, };
 
 export type Decision = { 
 /**
@@ -77,6 +84,89 @@ evaluatedAtHalf: Cut | null, };
 export type Cut = { threshold: number, rows: number, approvalRate: number, badRateApproved: number, expectedCost: number | null, };
 
 export type CalibrationInfo = { method: string, chosenBy: string, };
+
+export type Governance = { protected: Array<ProtectedAttribute>, 
+/**
+ * The rows the audit and the proxy AUCs were computed on.
+ */
+evaluatedOn: string, proxies: Array<Proxy>, monotone: Array<MonotoneConstraint>, };
+
+export type ProtectedAttribute = { 
+/**
+ * The column.
+ */
+name: string, 
+/**
+ * How a numeric column is grouped (`"<25"`), empty for categories.
+ */
+bands: string, 
+/**
+ * True when the model takes it as an input (`--use-protected`).
+ */
+input: boolean, groups: Array<FairnessGroup>, 
+/**
+ * Lowest impact ratio, and the largest TPR and FPR differences
+ * between groups.
+ */
+minImpactRatio: number, tprGap: number, fprGap: number, };
+
+export type FairnessGroup = { 
+/**
+ * `"< 25"`, `">= 25"`, a category, or `"(missing)"`.
+ */
+name: string, rows: number, 
+/**
+ * Rows of the positive class.
+ */
+positives: number, approvalRate: number, 
+/**
+ * Approval rate / the highest group approval rate (four-fifths rule:
+ * below 0.8 is adverse impact).
+ */
+impactRatio: number, 
+/**
+ * Share of positive rows refused (equal opportunity compares these).
+ */
+tpr: number, 
+/**
+ * Share of negative rows refused (with TPR: equalised odds).
+ */
+fpr: number, 
+/**
+ * ROC AUC within the group (`None` when it holds one class only).
+ */
+auc: number | null, 
+/**
+ * Calibration in the large: mean predicted probability and observed
+ * positive rate.
+ */
+meanPredicted: number, observed: number, };
+
+export type Proxy = { feature: string, protected: string, 
+/**
+ * AUC of predicting the group from the feature alone, folded to
+ * >= 0.5 (the best one-vs-rest group for several groups).
+ */
+auc: number, 
+/**
+ * The strongest proxy of its protected attribute.
+ */
+flagged: boolean, };
+
+export type MonotoneConstraint = { feature: string, 
+/**
+ * +1: the probability never falls as the feature rises; -1: never rises.
+ */
+direction: number, 
+/**
+ * Enforced while fitting (else only checked).
+ */
+enforced: boolean, 
+/**
+ * Rows swept over the feature's training range, and those on which
+ * the probability moved against the direction.
+ */
+rows: number, violations: number, };
 
 export type Confusion = { tn: number, fp: number, fn: number, tp: number, };
 
@@ -173,7 +263,45 @@ explanation: Explanation | null,
 /**
  * The principal reasons, largest first (empty without an explanation).
  */
-reasons: Array<Reason>, pointsBreakdown: PointsBreakdown | null, };
+reasons: Array<Reason>, pointsBreakdown: PointsBreakdown | null, 
+/**
+ * The decision record, when asked for (`record: true`).
+ */
+record?: DecisionRecord, };
+
+export type DecisionRecord = { 
+/**
+ * Layout version of the record (1).
+ */
+record: number, 
+/**
+ * SHA-256 of the model file (without a signature block).
+ */
+modelSha256: string, 
+/**
+ * The ferrisk version that scored the row.
+ */
+ferrisk: string, 
+/**
+ * The file's threshold policy ("max-f1", "cost:FN=5,FP=1", ...).
+ */
+policy: string, threshold: number, 
+/**
+ * SHA-256 of the inputs as parsed (schema order).
+ */
+inputsSha256: string, probability: number, decision: boolean, points: number, 
+/**
+ * The principal reasons' features, rank order.
+ */
+reasons: Array<string>, 
+/**
+ * Reasons asked for (0: no explanation).
+ */
+reasonCount: number, 
+/**
+ * Reasons given whatever the decision.
+ */
+allReasons: boolean, };
 
 export type Psi = { psi: number, level: "stable" | "watch" | "shift", };
 

@@ -33,6 +33,20 @@
 //!   margins kept during training equal the runtime `TreeEnsemble::margin`
 //!   bit for bit (training adds the leaf values in `f32`, tree by tree, the
 //!   way the runtime does, then adds `base`).
+//! - **Monotone constraints** (`monotone`, one of -1, 0, +1 per column; the
+//!   basic method of XGBoost and LightGBM). Every node carries bounds
+//!   `[lo, hi]` on its leaf weights (the root: unbounded). With any
+//!   constraint, a candidate split's child weights `w = −G/(H+λ)` are
+//!   clamped to the node's bounds and its gain is computed at the clamped
+//!   weights (`−(2Gw + (H+λ)w²)` per side, the score at the optimum); a
+//!   split on a constrained column whose clamped children go against its
+//!   direction is rejected. After such a split the children's bounds meet
+//!   at the midpoint of their weights (left `[lo, mid]`, right `[mid, hi]`
+//!   for +1, swapped for −1) and leaf values are clamped to their bounds, so
+//!   in every tree each leaf left of a constrained split is on the right
+//!   side of each leaf right of it: the sum of trees is monotone in that
+//!   column for non-missing values (tested by sweeping the runtime margin).
+//!   Without constraints the unconstrained arithmetic runs, unchanged.
 //! - **Early stopping.** A stratified, seeded `validation_fraction` of the rows
 //!   is held out (binning sees only the training rows). After each round its
 //!   log-loss is computed from runtime margins and probabilities; training stops
@@ -94,6 +108,9 @@ pub struct GbmParams {
     pub seed: u64,
     /// Threads building histograms (the model does not depend on it).
     pub threads: usize,
+    /// Per design column: +1 (margin non-decreasing in it), -1, or 0; empty
+    /// for no constraints.
+    pub monotone: Vec<i8>,
 }
 
 impl Default for GbmParams {
@@ -113,6 +130,7 @@ impl Default for GbmParams {
             validation_fraction: 0.15,
             seed: 42,
             threads: std::thread::available_parallelism().map_or(1, |t| t.get()),
+            monotone: Vec::new(),
         }
     }
 }
@@ -133,6 +151,7 @@ impl GbmParams {
         validation_fraction: f64,
         seed: u64,
         threads: usize,
+        monotone: Vec<i8>,
     }
 
     /// Checks every parameter; [`fit`] calls this first.
@@ -177,6 +196,9 @@ impl GbmParams {
         }
         if !(self.validation_fraction >= 0.0 && self.validation_fraction < 1.0) {
             return bad("validation_fraction", "must be in [0, 1)");
+        }
+        if self.monotone.iter().any(|d| d.abs() > 1) {
+            return bad("monotone", "each direction must be -1, 0 or +1");
         }
         Ok(())
     }
@@ -287,6 +309,16 @@ pub fn fit_detailed(
     params.validate()?;
     check_data(x, y)?;
     crate::weights::check(w, x.rows)?;
+    if !params.monotone.is_empty() && params.monotone.len() != x.cols {
+        return Err(GbmError::InvalidParam {
+            name: "monotone",
+            reason: format!(
+                "{} directions for {} columns",
+                params.monotone.len(),
+                x.cols
+            ),
+        });
+    }
 
     let mut rng = SmallRng::seed_from_u64(params.seed);
     let (train_rows, valid_rows) = stratified_split(y, params.validation_fraction, &mut rng);
@@ -534,7 +566,40 @@ impl SplitRule {
             * (score(left, self.lambda) + score(right, self.lambda) - score(total, self.lambda));
         (gain > self.min_split_gain).then_some(gain)
     }
+
+    /// Leaf weight of `s` clamped to `[lo, hi]`.
+    fn weight(&self, s: Sums, (lo, hi): (f64, f64)) -> f64 {
+        (-s.g / (s.h + self.lambda)).clamp(lo, hi)
+    }
+
+    /// [`SplitRule::gain`] under a monotone constraint `dir` and the node's
+    /// weight bounds: gains at the clamped weights, and a split whose
+    /// children go against `dir` is refused.
+    fn gain_constrained(
+        &self,
+        total: Sums,
+        left: Sums,
+        dir: i8,
+        bounds: (f64, f64),
+    ) -> Option<f64> {
+        let right = total - left;
+        let min_h = self.min_child_weight.max(MIN_CHILD_HESSIAN);
+        if left.n == 0 || right.n == 0 || left.h < min_h || right.h < min_h {
+            return None;
+        }
+        let (wl, wr) = (self.weight(left, bounds), self.weight(right, bounds));
+        if (dir > 0 && wl > wr) || (dir < 0 && wl < wr) {
+            return None;
+        }
+        let obj = |s: Sums, w: f64| -(2.0 * s.g * w + (s.h + self.lambda) * w * w);
+        let gain = 0.5 * (obj(left, wl) + obj(right, wr) - obj(total, self.weight(total, bounds)));
+        (gain > self.min_split_gain).then_some(gain)
+    }
 }
+
+/// A node's monotone context: the column's direction and the node's bounds
+/// (`None`: the model has no constraints).
+type Constraint = Option<(i8, (f64, f64))>;
 
 /// The best split of one column: bins `0..=bin` go left.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -546,11 +611,20 @@ struct ColumnSplit {
 
 /// Best threshold of one column's histogram `hist` (value bins, then the
 /// missing bin last) in a node with sums `total`.
-fn best_in_column(hist: &[Sums], total: Sums, rule: &SplitRule) -> Option<ColumnSplit> {
+fn best_in_column(
+    hist: &[Sums],
+    total: Sums,
+    rule: &SplitRule,
+    con: Constraint,
+) -> Option<ColumnSplit> {
     let (&missing, values) = hist.split_last()?;
     let mut best: Option<ColumnSplit> = None;
     let mut consider = |bin: usize, left: Sums, default_left: bool| {
-        if let Some(gain) = rule.gain(total, left) {
+        let gain = match con {
+            None => rule.gain(total, left),
+            Some((dir, bounds)) => rule.gain_constrained(total, left, dir, bounds),
+        };
+        if let Some(gain) = gain {
             if best.is_none_or(|b| gain > b.gain) {
                 best = Some(ColumnSplit {
                     bin: bin as u8,
@@ -623,11 +697,21 @@ impl Layout {
         self.offsets.last().copied().unwrap_or(0)
     }
 
-    fn best_split(&self, hist: &[Sums], total: Sums, rule: &SplitRule) -> Option<Split> {
+    /// The best split of a node; `monotone` per design column (empty: no
+    /// constraints), `bounds` the node's weight bounds.
+    fn best_split(
+        &self,
+        hist: &[Sums],
+        total: Sums,
+        rule: &SplitRule,
+        monotone: &[i8],
+        bounds: (f64, f64),
+    ) -> Option<Split> {
         let mut best: Option<Split> = None;
         for (j, &col) in self.cols.iter().enumerate() {
             let part = &hist[self.offsets[j]..self.offsets[j + 1]];
-            if let Some(s) = best_in_column(part, total, rule) {
+            let con = monotone.get(col).map(|&d| (d, bounds));
+            if let Some(s) = best_in_column(part, total, rule, con) {
                 if best.is_none_or(|b| s.gain > b.gain) {
                     best = Some(Split {
                         col,
@@ -704,13 +788,15 @@ impl Grower<'_> {
             })
         };
         let mut sums = vec![sums_of(&rows)];
+        let mono = &p.monotone;
+        let mut bounds = vec![(f64::NEG_INFINITY, f64::INFINITY)];
         let mut nodes = vec![leaf()];
         let mut bins = vec![0u8];
         let mut open: Vec<Candidate> = Vec::new();
         let mut scratch = Vec::new();
 
         let root_hist = self.histogram(&layout, &rows, grad, hess);
-        if let Some(split) = layout.best_split(&root_hist, sums[0], &rule) {
+        if let Some(split) = layout.best_split(&root_hist, sums[0], &rule, mono, bounds[0]) {
             open.push(Candidate {
                 node: 0,
                 start: 0,
@@ -756,6 +842,22 @@ impl Grower<'_> {
             bins.extend([0, 0]);
             let children = [(l, cand.start, mid), (r, mid, cand.end)];
             sums.extend(children.map(|(_, a, b)| sums_of(&rows[a..b])));
+            // Monotone split: the children's bounds meet at the midpoint.
+            let (lo, hi) = bounds[cand.node];
+            let child = match mono.get(s.col).copied().unwrap_or(0) {
+                0 => [(lo, hi), (lo, hi)],
+                dir => {
+                    let wl = rule.weight(sums[l], (lo, hi));
+                    let wr = rule.weight(sums[r], (lo, hi));
+                    let m = 0.5 * (wl + wr);
+                    if dir > 0 {
+                        [(lo, m), (m, hi)]
+                    } else {
+                        [(m, hi), (lo, m)]
+                    }
+                }
+            };
+            bounds.extend(child);
             leaves += 1;
 
             let depth = cand.depth + 1;
@@ -780,7 +882,8 @@ impl Grower<'_> {
             }
             for ((node, start, end), hist) in children.into_iter().zip(hists) {
                 let Some(hist) = hist else { continue };
-                if let Some(split) = layout.best_split(&hist, sums[node], &rule) {
+                if let Some(split) = layout.best_split(&hist, sums[node], &rule, mono, bounds[node])
+                {
                     open.push(Candidate {
                         node,
                         start,
@@ -798,7 +901,9 @@ impl Grower<'_> {
         for i in (0..nodes.len()).rev() {
             let s = sums[i];
             let node = nodes[i];
-            let value = if node.is_leaf() {
+            let value = if node.is_leaf() && !mono.is_empty() {
+                rule.weight(s, bounds[i]) * lr
+            } else if node.is_leaf() {
                 -s.g / (s.h + p.lambda) * lr
             } else {
                 let (a, b) = (nodes[node.left as usize], nodes[node.right as usize]);
@@ -986,7 +1091,7 @@ mod tests {
         let g1 = 0.5 * (9.0 / 3.0 + 3.5 * 3.5 / 4.0 - parent); // L = {0,1}: (-3, 2); R: (3.5, 3)
         let g2 = 0.5 * (0.0 / 5.0 + 0.5 * 0.5 / 2.0 - parent); // L = {0,1,2}: (0, 4); R: (0.5, 1)
         assert!(g1 > g0 && g1 > g2);
-        let s = best_in_column(&hist, t, &rule(1.0, 1.0)).unwrap();
+        let s = best_in_column(&hist, t, &rule(1.0, 1.0), None).unwrap();
         assert_eq!(s.bin, 1);
         assert!((s.gain - g1).abs() < 1e-12, "{} vs {g1}", s.gain);
         // No missing rows: the default side is the one with more hessian (right: 3 > 2).
@@ -994,8 +1099,8 @@ mod tests {
 
         // Hessians per side (L/R): bin 0: 1/4, bin 1: 2/3, bin 2: 4/1. A min_child_weight
         // of 2.5 rejects all three; 2.0 admits bin 1 only.
-        assert!(best_in_column(&hist, t, &rule(1.0, 2.5)).is_none());
-        let s = best_in_column(&hist, t, &rule(1.0, 2.0)).unwrap();
+        assert!(best_in_column(&hist, t, &rule(1.0, 2.5), None).is_none());
+        let s = best_in_column(&hist, t, &rule(1.0, 2.0), None).unwrap();
         assert_eq!(s.bin, 1);
     }
 
@@ -1008,18 +1113,19 @@ mod tests {
         let right_missing = 0.5 * (9.0 / 3.0 + 0.0 / 4.0 - parent); // L (-3, 2), R (0, 3)
         let left_missing = 0.5 * (25.0 / 4.0 + 4.0 / 3.0 - parent); // L (-5, 3), R (2, 2)
         assert!(left_missing > right_missing);
-        let s = best_in_column(&hist, t, &rule(1.0, 0.0)).unwrap();
+        let s = best_in_column(&hist, t, &rule(1.0, 0.0), None).unwrap();
         assert_eq!((s.bin, s.default_left), (0, true));
         assert!((s.gain - left_missing).abs() < 1e-12);
         // Missing like bin 1 instead: it goes right.
         let hist = [sums(-3.0, 2.0, 4), sums(2.0, 2.0, 4), sums(2.0, 1.0, 2)];
-        let s = best_in_column(&hist, total(&hist), &rule(1.0, 0.0)).unwrap();
+        let s = best_in_column(&hist, total(&hist), &rule(1.0, 0.0), None).unwrap();
         assert!(!s.default_left);
         // A constant column (one value bin) has no split.
         assert!(best_in_column(
             &[sums(1.0, 1.0, 3), sums(-1.0, 1.0, 3)],
             sums(0.0, 2.0, 6),
-            &rule(1.0, 0.0)
+            &rule(1.0, 0.0),
+            None
         )
         .is_none());
     }
@@ -1242,7 +1348,13 @@ mod tests {
             let h: f64 = reach.iter().map(|&r| hess[r]).sum();
             assert_eq!(node.cover, h as f32, "node {i}");
             let hist = grower.histogram(&layout, &reach, &grad, &hess);
-            let direct = layout.best_split(&hist, sums(g, h, reach.len()), &rule);
+            let direct = layout.best_split(
+                &hist,
+                sums(g, h, reach.len()),
+                &rule,
+                &[],
+                (f64::NEG_INFINITY, f64::INFINITY),
+            );
             if node.is_leaf() {
                 assert_eq!(node.value, (-g / (h + params.lambda) * lr) as f32);
                 // Growth stopped here for a reason: depth, leaf count, or no split gains.
@@ -1457,5 +1569,59 @@ mod tests {
         one[3] = true;
         let fit = fit_detailed(&x, &one, &ones(&x), &p, &mut |_, _, _| {}).unwrap();
         assert!(fit.train_rows.contains(&3));
+    }
+
+    /// The margin of the exported trees, swept over each constrained column
+    /// on every row (other values kept), never moves against the direction,
+    /// though the data pull the other way in part of the range.
+    #[test]
+    fn monotone_constraints_hold_on_every_row() {
+        let mut rng = SmallRng::seed_from_u64(5);
+        let rows = 1500;
+        let mut data = Vec::with_capacity(rows * 3);
+        let mut y = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            let (a, b, c) = (uniform(&mut rng), uniform(&mut rng), uniform(&mut rng));
+            // Risk rises with a except in a middle band, falls with b, and
+            // depends on c in a non-monotone way.
+            let bump = if (0.4..0.6).contains(&a) { -2.0 } else { 0.0 };
+            let z = 3.0 * a + bump - 2.0 * b + (6.0 * c).sin();
+            y.push(uniform(&mut rng) < 1.0 / (1.0 + (-z).exp()));
+            data.extend([a, b, c]);
+        }
+        let x = Matrix {
+            rows,
+            cols: 3,
+            data,
+        };
+        let w = ones(&x);
+        let free = small_params()
+            .trees(80)
+            .fit(&x, &y, &w, &mut |_, _, _| {})
+            .unwrap();
+        let p = small_params().trees(80).monotone(vec![1, -1, 0]);
+        let m = p.fit(&x, &y, &w, &mut |_, _, _| {}).unwrap();
+        let grid: Vec<f32> = (0..=200).map(|k| k as f32 / 200.0).collect();
+        let violations = |e: &TreeEnsemble, col: usize, dir: f32| {
+            let mut bad = 0;
+            for r in 0..rows {
+                let mut row = x.row(r).to_vec();
+                let mut last = f32::NEG_INFINITY;
+                for &v in &grid {
+                    row[col] = v;
+                    let s = dir * e.output(&row);
+                    bad += usize::from(s < last);
+                    last = s;
+                }
+            }
+            bad
+        };
+        assert_eq!(violations(&m, 0, 1.0), 0, "increasing in column 0");
+        assert_eq!(violations(&m, 1, -1.0), 0, "decreasing in column 1");
+        // The unconstrained fit does follow the band: the test can fail.
+        assert!(violations(&free, 0, 1.0) > 0);
+        for t in &m.trees {
+            assert!(t.nodes.iter().all(|n| n.value.is_finite()));
+        }
     }
 }

@@ -318,6 +318,7 @@ pub fn build(
         reasons: opts.reasons.clone(),
         drift: None,
         decision: None,
+        governance: None,
     };
     let (_, scorer) = exported_scorer(&bundle)?;
 

@@ -115,7 +115,29 @@ impl Trainer for Params {
                 self.max_depth
             ));
         }
-        let p = self.gbm(input.seed).threads(input.threads);
+        let mut p = self.gbm(input.seed).threads(input.threads);
+        if !input.monotone.is_empty() {
+            let groups = ferrisk::kinds::groups(input.schema);
+            let mut dirs = vec![0i8; input.x.cols];
+            for (name, d) in input.monotone {
+                let i = input
+                    .schema
+                    .position(name)
+                    .ok_or_else(|| format!("--monotone: '{name}' is not an input of the model"))?;
+                if !matches!(
+                    input.schema.features[i].kind,
+                    ferrisk::schema::FeatureKind::Numeric(_)
+                ) {
+                    return Err(format!(
+                        "--monotone: '{name}' is categorical; constraints apply to numeric features"
+                    ));
+                }
+                if let Some(slot) = dirs.get_mut(groups[i].0) {
+                    *slot = *d;
+                }
+            }
+            p = p.monotone(dirs);
+        }
         input.progress.start(self.name(), p.trees as u64);
         let m = p
             .fit(input.x, input.y, input.weights, &mut |round, _, _| {

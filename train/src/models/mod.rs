@@ -35,6 +35,9 @@ pub struct FitInput<'a> {
     /// Threads the trainer may use. Results never depend on it.
     pub threads: usize,
     pub progress: &'a dyn Progress,
+    /// Monotone constraints (feature, +1 or -1): enforced by the kinds
+    /// that can (gbm); the pipeline checks every kind's file.
+    pub monotone: &'a [(String, i8)],
 }
 
 /// A fitted model with its calibration, and notes for the file's metadata.

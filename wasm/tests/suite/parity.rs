@@ -5,6 +5,7 @@
 //! result. Every wasm scoring path must give the CLI's probabilities bit
 //! for bit.
 
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::golden::check_metrics;
@@ -179,4 +180,34 @@ fn score_gives_the_json_of_cli_explain() {
             "{kind}: score() and predict() agree"
         );
     }
+}
+
+/// A decision record made by wasm (`score(c, {explain: true, record: true})`)
+/// is the record the native CLI makes of the same customer (`explain --json
+/// --record`, scripts/test-wasm.sh): same model SHA-256, inputs digest,
+/// probability, decision, points and reasons, so `ferrisk replay` confirms
+/// it (tests/e2e/governance.test.mjs replays one made by the page).
+#[wasm_bindgen_test]
+fn score_records_are_the_cli_records() {
+    let customer_text = text(fixture("customer.json"));
+    let mut checked = 0;
+    for kind in fixture_kinds() {
+        let Some(want) = fixture_opt(&format!("{kind}.record.json")) else {
+            continue;
+        };
+        let scorer = load(fixture(&format!("{kind}.frk")));
+        let opts = score_options(true, None, None);
+        js_sys::Reflect::set(&opts, &JsValue::from_str("record"), &JsValue::TRUE).unwrap();
+        let got = parse_json(&json(&ok(
+            scorer.score(parse_json(customer_text), Some(opts))
+        )));
+        let want = parse_json(text(want));
+        assert_same_json(
+            &format!("{kind}.record"),
+            &get(&got, "record"),
+            &get(&want, "record"),
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "no record fixtures");
 }
