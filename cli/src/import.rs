@@ -70,6 +70,28 @@ pub struct ImportArgs {
     /// log-loss on the calibration rows; `platt` always does.
     #[arg(long, value_enum, default_value_t = CalibrationChoice::Auto)]
     pub calibration: CalibrationChoice,
+    /// Protected attributes to audit on the evaluation rows, as for `train`
+    /// (age_in_years:<25,personal_status_and_sex): per-group approval rate,
+    /// adverse-impact ratio, TPR/FPR gaps, AUC, calibration, and every input
+    /// screened as their proxy. The imported model keeps the inputs it was
+    /// trained on; a protected one is never given as a reason.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "COL[:BANDS],...",
+        help_heading = "Governance"
+    )]
+    pub protected: Vec<String>,
+    /// Monotone directions to check (COLUMN=+1 or -1), by sweeping each
+    /// column on the evaluation rows through the imported file: a report,
+    /// since the library fitted the model.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "COL=±1,...",
+        help_heading = "Governance"
+    )]
+    pub monotone: Vec<String>,
 }
 
 pub fn import(a: ImportArgs) -> Result<ExitCode> {
@@ -95,7 +117,26 @@ fn run(a: ImportArgs) -> Result<ExitCode> {
     };
     let table = Table::read(&a.data)?;
     let ds = data::prepare(&table, &a.label, &a.positive, &[], &schema)?;
+    let protected = a
+        .protected
+        .iter()
+        .map(|s| ferrisk_train::fairness::ProtectedSpec::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("--protected: {e}"))?;
+    for p in &protected {
+        if table.column(&p.column).is_none() {
+            bail!(
+                "--protected names column '{}', which {} does not have",
+                p.column,
+                a.data.display()
+            );
+        }
+    }
+    let monotone = ferrisk_train::fairness::parse_monotone(&a.monotone)
+        .map_err(|e| anyhow::anyhow!("--monotone: {e}"))?;
     let opts = ImportOptions {
+        protected,
+        monotone,
         one_hot: a.one_hot.clone(),
         eval_share: a.eval_share,
         seed: a.seed,

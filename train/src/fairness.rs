@@ -412,6 +412,60 @@ pub fn parse_monotone(specs: &[String]) -> Result<Vec<(String, i8)>, String> {
     Ok(out)
 }
 
+/// Held-out rows for the audit: the table, its row indices, their
+/// probabilities from the exported file, their labels, and what they are.
+pub struct Held<'a> {
+    pub table: &'a Table,
+    pub rows: &'a [usize],
+    pub probs: &'a [f32],
+    pub labels: &'a [bool],
+    pub on: String,
+}
+
+/// The `report/governance` section of the exported file `scorer`: the
+/// audit of each protected attribute and the proxy screening on `held`, and
+/// the monotone check of `monotone` (`enforced` when the fitter enforced
+/// it; otherwise it is a report); `None` when neither was asked for. Used
+/// by training and by `ferrisk import` alike.
+pub fn section(
+    scorer: &Scorer,
+    protected: &[ProtectedSpec],
+    monotone: &[(String, i8)],
+    enforced: bool,
+    fit: (&Table, &[usize]),
+    held: &Held<'_>,
+) -> Result<Option<ferrisk::governance::Section>, String> {
+    if protected.is_empty() && monotone.is_empty() {
+        return Ok(None);
+    }
+    let threshold = scorer.bundle().threshold;
+    let mut audits = Vec::new();
+    for spec in protected {
+        let (of, names) = spec.groups(held.table, held.rows)?;
+        let input = scorer.feature_index(&spec.column).is_some();
+        audits.push(audit(
+            spec,
+            input,
+            &of,
+            &names,
+            held.probs,
+            held.labels,
+            threshold,
+        ));
+    }
+    let g = ferrisk::governance::Governance {
+        protected: audits,
+        evaluated_on: held.on.clone(),
+        proxies: proxies(scorer, protected, fit, (held.table, held.rows))?,
+        monotone: check_monotone(scorer, monotone, enforced, held.table, held.rows)?,
+    };
+    g.validate()?;
+    Ok(Some(ferrisk::governance::Section {
+        protected: g.protected.iter().map(|p| p.name.clone()).collect(),
+        report: serde_json::to_string(&g).map_err(|e| e.to_string())?,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -567,16 +567,7 @@ pub fn train(
     )?;
     let mut bundle = scorer.into_bundle();
     bundle.drift = Some(drift);
-    bundle.governance = match governance {
-        Some(g) => Some(ferrisk::governance::Section {
-            protected: {
-                g.validate().map_err(TrainError::Data)?;
-                g.protected.iter().map(|p| p.name.clone()).collect()
-            },
-            report: serde_json::to_string(&g).map_err(|e| TrainError::Data(e.to_string()))?,
-        }),
-        None => None,
-    };
+    bundle.governance = governance;
     bundle
         .metadata
         .notes
@@ -603,10 +594,8 @@ pub fn train(
     Ok(Trained { bytes, bundle })
 }
 
-/// The governance section: the fairness audit and proxy screening of
-/// `cfg.protected` and the monotone check of `cfg.monotone`, on the
-/// evaluation rows (or, without any, the training rows' out-of-fold
-/// predictions); `None` when neither was asked for.
+/// The governance section ([`crate::fairness::section`]) on the evaluation
+/// rows, or, without any, the training rows' out-of-fold predictions.
 #[allow(clippy::too_many_arguments)]
 fn governance(
     kind: &dyn Trainer,
@@ -617,59 +606,37 @@ fn governance(
     fit: (&Table, &[usize]),
     eval: (&Table, &Dataset, &[usize], Option<&[f32]>),
     eval_text: &str,
-) -> Result<Option<ferrisk::governance::Governance>, TrainError> {
-    use crate::fairness;
-    if cfg.protected.is_empty() && cfg.monotone.is_empty() {
-        return Ok(None);
-    }
+) -> Result<Option<ferrisk::governance::Section>, TrainError> {
     let (eval_table, eval_ds, eval_rows, eval_probs) = eval;
-    let (held_table, held_rows, probs, labels, on): (&Table, &[usize], &[f32], Vec<bool>, String) =
-        match eval_probs {
-            Some(p) if !eval_rows.is_empty() => (
-                eval_table,
-                eval_rows,
-                p,
-                eval_rows.iter().map(|&r| eval_ds.labels[r]).collect(),
-                format!("held-out rows: {eval_text}"),
+    let eval_labels: Vec<bool> = eval_rows.iter().map(|&r| eval_ds.labels[r]).collect();
+    let held = match eval_probs {
+        Some(p) if !eval_rows.is_empty() => crate::fairness::Held {
+            table: eval_table,
+            rows: eval_rows,
+            probs: p,
+            labels: &eval_labels,
+            on: format!("held-out rows: {eval_text}"),
+        },
+        _ => crate::fairness::Held {
+            table: fit.0,
+            rows: &oof.rows,
+            probs: oof_probs,
+            labels: &oof.labels,
+            on: format!(
+                "out-of-fold predictions of the {} training rows (no evaluation rows)",
+                oof.rows.len()
             ),
-            _ => (
-                fit.0,
-                &oof.rows,
-                oof_probs,
-                oof.labels.clone(),
-                format!(
-                    "out-of-fold predictions of the {} training rows (no evaluation rows)",
-                    oof.rows.len()
-                ),
-            ),
-        };
-    let threshold = scorer.bundle().threshold;
-    let mut protected = Vec::new();
-    for spec in &cfg.protected {
-        let (of, names) = spec
-            .groups(held_table, held_rows)
-            .map_err(TrainError::Data)?;
-        let input = scorer.feature_index(&spec.column).is_some();
-        protected.push(fairness::audit(
-            spec, input, &of, &names, probs, &labels, threshold,
-        ));
-    }
-    let proxies = fairness::proxies(scorer, &cfg.protected, fit, (held_table, held_rows))
-        .map_err(TrainError::Data)?;
-    let monotone = fairness::check_monotone(
+        },
+    };
+    crate::fairness::section(
         scorer,
+        &cfg.protected,
         &cfg.monotone,
         kind.id() == "gbm",
-        held_table,
-        held_rows,
+        fit,
+        &held,
     )
-    .map_err(TrainError::Data)?;
-    Ok(Some(ferrisk::governance::Governance {
-        protected,
-        evaluated_on: on,
-        proxies,
-        monotone,
-    }))
+    .map_err(TrainError::Data)
 }
 
 /// Encodes the rows of a table for a bundle (used by benches and tools).

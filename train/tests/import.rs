@@ -584,3 +584,72 @@ fn columns_the_model_needs_are_checked() {
         "{e}"
     );
 }
+
+/// An imported model gets the governance of a trained one: the fairness
+/// audit of `--protected` on the rows it was evaluated on (all of them with
+/// `eval_share` 0), recounted here from the imported file's own decisions;
+/// a protected input never given as a reason; the monotone check as a
+/// report.
+#[test]
+fn an_imported_model_is_audited_and_never_gives_a_protected_reason() {
+    let f = &FIXTURES[0];
+    let bytes = std::fs::read(dir().join(f.model)).unwrap();
+    let foreign = import::read(&bytes).unwrap();
+    let table = Table::read(&dir().join(f.data)).unwrap();
+    let ds = data::prepare(&table, f.label, f.positive, &[], &SchemaFile::default()).unwrap();
+    let opts = ImportOptions {
+        eval_share: 0.0,
+        calibration: CalibrationChoice::Own,
+        protected: vec![ferrisk_train::fairness::ProtectedSpec::parse("age_in_years:<25").unwrap()],
+        monotone: vec![("duration_in_month".into(), 1)],
+        ..ImportOptions::default()
+    };
+    let (file, _) = import::build(&foreign, &table, &ds, &opts).unwrap();
+    let s = Scorer::from_bytes(&file).unwrap();
+    let section = s
+        .bundle()
+        .governance
+        .as_ref()
+        .expect("a governance section");
+    assert_eq!(section.protected, vec!["age_in_years".to_string()]);
+    let g: ferrisk::governance::Governance = serde_json::from_str(&section.report).unwrap();
+    let audit = &g.protected[0];
+    assert!(audit.input, "the library's model takes age as an input");
+    // Recount the approval rate per band from the file's own decisions.
+    let age = table.column("age_in_years").unwrap();
+    let (mut young, mut old, mut missing) = ((0u64, 0u64), (0u64, 0u64), (0u64, 0u64));
+    let mut reasons_seen = 0;
+    let map = s.map_header(&table.header).unwrap();
+    let mut rows = s.rows(ScoreOptions {
+        explain: true,
+        reasons_always: true,
+        ..ScoreOptions::default()
+    });
+    for r in 0..table.rows.len() {
+        let scored = rows.score_cells(&map, &table.rows[r]).unwrap();
+        let approved = !scored.prediction.decision;
+        let band = match table.rows[r][age].trim() {
+            "" => &mut missing,
+            cell if cell.parse::<f64>().unwrap() < 25.0 => &mut young,
+            _ => &mut old,
+        };
+        band.0 += 1;
+        band.1 += u64::from(approved);
+        for reason in &scored.reasons {
+            reasons_seen += 1;
+            assert_ne!(reason.feature, "age_in_years", "row {r}");
+        }
+    }
+    assert!(reasons_seen > 0);
+    assert!(missing.0 > 0, "the fixture has missing ages");
+    for (name, (n, ok)) in [("< 25", young), (">= 25", old), ("(missing)", missing)] {
+        let group = audit.groups.iter().find(|g| g.name == name).unwrap();
+        assert_eq!(group.rows, n, "{name}");
+        assert!(
+            (group.approval_rate - ok as f64 / n as f64).abs() < 1e-12,
+            "{name}"
+        );
+    }
+    assert_eq!(g.monotone.len(), 1);
+    assert!(!g.monotone[0].enforced, "a report, not a constraint");
+}

@@ -45,6 +45,11 @@ pub struct ImportOptions {
     pub model_sha256: String,
     pub scorecard: ferrisk::credit::Scorecard,
     pub reasons: Vec<ferrisk::credit::ReasonText>,
+    /// Protected attributes to audit (`--protected`): the imported model
+    /// keeps whatever inputs it was trained on, but they are never reasons.
+    pub protected: Vec<crate::fairness::ProtectedSpec>,
+    /// Monotone directions to check (a report: the library fitted the model).
+    pub monotone: Vec<(String, i8)>,
 }
 
 impl Default for ImportOptions {
@@ -60,6 +65,8 @@ impl Default for ImportOptions {
             model_sha256: String::new(),
             scorecard: Default::default(),
             reasons: Vec::new(),
+            protected: Vec::new(),
+            monotone: Vec::new(),
         }
     }
 }
@@ -454,8 +461,25 @@ pub fn build(
         &drift_rows,
         &drift_probs,
     );
+    let drift_labels: Vec<bool> = drift_rows.iter().map(|&r| ds.labels[r]).collect();
+    let governance = crate::fairness::section(
+        &scorer,
+        &opts.protected,
+        &opts.monotone,
+        false,
+        (table, &cal_rows),
+        &crate::fairness::Held {
+            table,
+            rows: &drift_rows,
+            probs: &drift_probs,
+            labels: &drift_labels,
+            on: evaluated_on.clone(),
+        },
+    )
+    .map_err(TrainError::Data)?;
     let mut bundle = scorer.into_bundle();
     bundle.drift = Some(drift);
+    bundle.governance = governance;
     bundle.metadata.notes.push(format!(
         "drift baseline: {} rows not used to choose the threshold or calibration",
         drift_rows.len()
