@@ -58,11 +58,17 @@ fn fixture() -> &'static Fixture {
             rest[start..start + rest[start..].find('\'').unwrap()].to_string()
         };
         let (label, positive) = (quoted("label"), quoted("positive class"));
-        for kind in ["gbm", "svm-rbf"] {
+        // gbm for fast requests; attention (whose explanations sample
+        // permutations: tens of ms per customer) for slow ones.
+        for (kind, extra) in [
+            ("gbm", &[][..]),
+            ("attention", &["--attn-epochs", "3", "--cv", "2"][..]),
+        ] {
             ok(bin()
                 .args(["train", "--data"])
                 .arg(&data)
                 .args(["--label", &label, "--positive", &positive, "--model", kind])
+                .args(extra)
                 .args(["--seed", "3", "--out"])
                 .arg(dir.join("models")));
         }
@@ -371,7 +377,7 @@ fn cross_origin_and_non_json_posts_are_refused() {
     // Reading model files from another origin is refused too.
     let r = s.send(
         "GET",
-        "/model-files/svm-rbf.frk",
+        "/model-files/attention.frk",
         &[("Origin", "null")],
         b"",
     );
@@ -395,7 +401,7 @@ fn a_foreign_host_is_refused_and_listed_names_are_served() {
     let port = s.port().to_string();
     let evil = format!("attacker.example:{port}");
     let other_port = "127.0.0.1:1".to_string();
-    for path in ["/", "/models", "/model-files/svm-rbf.frk", "/models/gbm"] {
+    for path in ["/", "/models", "/model-files/attention.frk", "/models/gbm"] {
         for host in [&evil, &other_port] {
             let r = s.send("GET", path, &[("Host", host)], b"");
             assert_eq!(r.status, 421, "{path} {host}");
@@ -547,8 +553,8 @@ fn an_idle_flood_does_not_starve_a_well_behaved_client() {
 #[test]
 fn the_deadline_and_a_departed_client_stop_the_scoring() {
     let s = Server::start(&["--request-timeout", "300ms"]);
-    // About 5 ms per explained customer on the RBF SVM: 5 s of work.
-    let slow = json!({"model": "svm-rbf", "customers": customers(1000), "explain": true});
+    // Tens of ms per explained customer on the attention model: seconds of work.
+    let slow = json!({"model": "attention", "customers": customers(1000), "explain": true});
     let cpu0 = s.cpu();
     let t = Instant::now();
     let r = s.post(&slow);
@@ -609,7 +615,7 @@ fn busy_scoring_slots_answer_503_with_retry_after_but_small_requests_pass() {
     let s = Server::start(&["--workers", "1", "--request-timeout", "3s"]);
     let addr = s.addr.clone();
     let slow =
-        json!({"model": "svm-rbf", "customers": customers(1000), "explain": true}).to_string();
+        json!({"model": "attention", "customers": customers(1000), "explain": true}).to_string();
     let first = std::thread::spawn(move || {
         let mut c = TcpStream::connect(&addr).unwrap();
         c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
