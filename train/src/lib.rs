@@ -8,6 +8,7 @@ pub mod background;
 pub mod bins;
 pub mod calibrate;
 pub mod data;
+pub mod interrupt;
 pub mod models;
 pub mod pipeline;
 pub mod prep;
