@@ -766,7 +766,8 @@ pub fn landmarks(x: &Matrix, want: usize, seed: u64, threads: usize) -> Option<L
 
 /// Landmarks of each class separately (so the minority class gets its
 /// own): `want` split between the classes in proportion to the square
-/// root of their sizes, each cluster within one class.
+/// root of their sizes, each cluster within one class ([`landmarks`] over
+/// all rows when a class has fewer than [`MIN_MEMBERS`] rows).
 pub fn landmarks_by_class(
     x: &Matrix,
     y: &[bool],
@@ -778,6 +779,10 @@ pub fn landmarks_by_class(
         (0..x.rows).filter(|&r| !y[r]).collect(),
         (0..x.rows).filter(|&r| y[r]).collect(),
     ];
+    if idx.iter().any(|v| v.len() < MIN_MEMBERS) {
+        // A class too small for a landmark of its own: mixed clusters.
+        return landmarks(x, want, seed, threads);
+    }
     let root: Vec<f64> = idx.iter().map(|v| (v.len() as f64).sqrt()).collect();
     let total = root[0] + root[1];
     let mut centers = Vec::new();
@@ -1158,14 +1163,14 @@ mod tests {
         for t in 0..n {
             assert!(s.alpha[t] >= 0.0 && s.alpha[t] <= bounds[t]);
             let mut f = -s.rho;
-            for u in 0..n {
+            for (u, (&a_u, &s_u)) in s.alpha.iter().zip(&sign).enumerate() {
                 let d2: f64 = x
                     .row(t)
                     .iter()
                     .zip(x.row(u))
                     .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
                     .sum();
-                f += s.alpha[u] * sign[u] * (-gamma * d2).exp();
+                f += a_u * s_u * (-gamma * d2).exp();
             }
             let margin = sign[t] * f;
             let g = sign[t] * (f + s.rho) - 1.0;
