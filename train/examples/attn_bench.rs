@@ -31,7 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let threads: usize = a[5].parse()?;
     let arg = |i: usize| a.get(i).filter(|v| v.as_str() != "-");
-    let mut p = AttentionParams::default();
+    let table = Table::read(std::path::Path::new(&a[1]))?;
+    let ds = prepare(&table, &a[2], &a[3], &drop, &SchemaFile::default())?;
+    let (train, test) = split::stratified_split(&ds.labels, 0.3, 42);
+    // What `ferrisk train` uses: sized to the training rows unless given.
+    let mut p = AttentionParams::default().sized(train.len());
     if let Some(v) = arg(6) {
         p.epochs = v.parse()?;
     }
@@ -44,9 +48,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(v) = arg(9) {
         p.patience = v.parse()?;
     }
-    let table = Table::read(std::path::Path::new(&a[1]))?;
-    let ds = prepare(&table, &a[2], &a[3], &drop, &SchemaFile::default())?;
-    let (train, test) = split::stratified_split(&ds.labels, 0.3, 42);
     let enc = Encoding {
         scale: true,
         impute_numeric: true,

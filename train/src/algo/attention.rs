@@ -1234,6 +1234,48 @@ mod tests {
     }
 
     #[test]
+    fn max_time_keeps_the_best_epoch_and_says_why() {
+        let (x, y) = synthetic(200, 2);
+        let features = slots();
+        // Patience stops a long run; every epoch is reported once, in order,
+        // and the kept epoch is the one reported as best last.
+        let mut seen = Vec::new();
+        let p = small().epochs(40).patience(2);
+        let (_, out) = p
+            .fit_outcome(&x, &y, &ones(&x), &features, &mut |e| seen.push(e.clone()))
+            .unwrap();
+        assert_eq!(out.stop, Stop::Patience);
+        assert_eq!(out.epochs, seen.len());
+        assert!(seen.iter().enumerate().all(|(i, e)| e.epoch == i + 1));
+        let last_best = seen.iter().rev().find(|e| e.best).map(|e| e.epoch);
+        assert_eq!(Some(out.best_epoch), last_best);
+        assert!(seen
+            .iter()
+            .all(|e| e.valid_auc > 0.0 && e.line().contains("AUC")));
+        // A limit already passed: stopped before the first batch, the
+        // initial weights kept, no epoch reported.
+        let mut calls = 0;
+        let (m, out) = small()
+            .max_seconds(Some(1e-12))
+            .fit_outcome(&x, &y, &ones(&x), &features, &mut |_| calls += 1)
+            .unwrap();
+        assert_eq!((out.stop, out.best_epoch, calls), (Stop::Timeout, 0, 0));
+        assert!(m.check_shapes(x.cols).is_ok());
+        assert!(small().max_seconds(Some(0.0)).validate().is_err());
+    }
+
+    #[test]
+    fn sized_parameters_follow_the_table() {
+        let small_table = AttentionParams::default().sized(1000);
+        assert_eq!(small_table, AttentionParams::default());
+        let mid = AttentionParams::default().sized(8000);
+        assert_eq!((mid.batch_size, mid.patience), (256, 5));
+        let big = AttentionParams::default().sized(100_000);
+        assert_eq!((big.batch_size, big.patience), (1024, 3));
+        assert!(big.lr > mid.lr && mid.lr > small_table.lr);
+    }
+
+    #[test]
     fn learns_a_non_linear_problem() {
         let (x, y) = synthetic(1500, 3);
         let (train_rows, test_rows) = split::stratified_split(&y, 0.3, 11);

@@ -57,7 +57,8 @@ pub struct SmoParams {
     /// Stop when the maximal violating pair's gap is below this (LIBSVM's ε).
     pub tol: f64,
     pub shrinking: bool,
-    /// Kernel-row cache budget in bytes.
+    /// Kernel-row cache budget in bytes (default 1 GiB: 4,200 rows of f64
+    /// at 31,647 training rows; allocated as rows are cached).
     pub cache_bytes: usize,
     pub threads: usize,
 }
@@ -67,7 +68,7 @@ impl Default for SmoParams {
         SmoParams {
             tol: 1e-3,
             shrinking: true,
-            cache_bytes: 512 << 20,
+            cache_bytes: 1 << 30,
             threads: 1,
         }
     }
