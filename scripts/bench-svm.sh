@@ -12,7 +12,10 @@
 # rows in a venv of its own (target/bench-svm-venv, pinned from PyPI).
 # FERRISK_BENCH_CLASS_WEIGHT=balanced weighs the classes n/(2·n_c) in both;
 # FERRISK_BENCH_THREADS sets ferrisk's threads (default 2; scikit-learn's
-# libsvm uses one). Figures are printed, never asserted.
+# libsvm uses one); FERRISK_BENCH_FILE=1 also fits the svm-rbf kind itself
+# (solver, landmarks, Platt folds) into a model file and prints its size and
+# how many of its centres are training rows (0). Figures are printed, never
+# asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -155,6 +155,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ferrisk Platt folds (3 exact fits on 2/3 of the rows): {:.2} s",
         t2.elapsed().as_secs_f64()
     );
+    // FERRISK_BENCH_FILE=1: the svm-rbf kind's own fit (exact solver,
+    // landmarks, Platt folds) on the same training rows as a model file
+    // (without the pipeline's CV, test report and drift bins, which add a
+    // few KB), its size, and a check that no stored centre is a training row.
+    if std::env::var("FERRISK_BENCH_FILE").is_ok() {
+        use ferrisk_train::models::KindParams;
+        use ferrisk_train::pipeline::{fit_bundle, Quiet, TrainConfig};
+        let mut cfg = TrainConfig {
+            threads,
+            ..TrainConfig::default()
+        };
+        cfg.kinds.svm.max_rows = train.len().max(1);
+        let kind = cfg.kinds.get("svm-rbf").ok_or("no svm-rbf kind")?;
+        let t3 = Instant::now();
+        let (bundle, notes) = fit_bundle(kind.as_ref(), &table, &ds, &train, &cfg, &Quiet)?;
+        let bytes = ferrisk::format::encode(&bundle)?;
+        std::fs::write(out.join("svm-rbf.frk"), &bytes)?;
+        let ferrisk::Model::KernelSvm(k) = &bundle.model else {
+            return Err("not a kernel model".into());
+        };
+        let rows: std::collections::HashSet<Vec<u32>> = (0..x.rows)
+            .map(|r| x.row(r).iter().map(|v| v.to_bits()).collect())
+            .collect();
+        let stored = k
+            .support
+            .chunks_exact(x.cols)
+            .filter(|c| rows.contains(&c.iter().map(|v| v.to_bits()).collect::<Vec<u32>>()))
+            .count();
+        println!(
+            "model file (kind fit incl. Platt folds, {:.0} s): {} bytes, {} centres, {} of them training rows",
+            t3.elapsed().as_secs_f64(),
+            bytes.len(),
+            k.coef.len(),
+            stored
+        );
+        for n in notes {
+            println!("  note: {n}");
+        }
+    }
     std::fs::write(
         out.join("ferrisk.txt"),
         format!(
