@@ -160,7 +160,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // (without the pipeline's CV, test report and drift bins, which add a
     // few KB), its size, and a check that no stored centre is a training row.
     if std::env::var("FERRISK_BENCH_FILE").is_ok() {
-        use ferrisk_train::models::KindParams;
         use ferrisk_train::pipeline::{fit_bundle, Quiet, TrainConfig};
         let mut cfg = TrainConfig {
             threads,
