@@ -55,6 +55,14 @@ impl Progress for Bars {
             }
         }
     }
+    fn line(&self, text: &str) {
+        if let Ok(b) = self.bar.lock() {
+            match b.as_ref() {
+                Some(bar) if !bar.is_hidden() => bar.println(format!("    {text}")),
+                _ => eprintln!("    {text}"),
+            }
+        }
+    }
 }
 
 /// Reads and checks a model file; the error names the file.

@@ -331,6 +331,9 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
             .with_context(|| format!("{}: cannot create directory", a.out.display()))?;
     }
     let bars = Bars::new();
+    if kinds.iter().any(|k| k.id() == "attention") {
+        stop_attention_on_ctrl_c();
+    }
     let mut summary = Vec::new();
     for kind in kinds {
         eprintln!("\ntraining {} ...", kind.name());
@@ -427,4 +430,30 @@ struct TrainedView {
     /// The stored test metrics, CV and split sizes, at the top level.
     #[serde(flatten)]
     report: Option<MetricsView>,
+}
+
+/// Ctrl-C while training attention: the running fit (and any later one)
+/// stops at its best epoch so far and the files are written; a second
+/// Ctrl-C exits at once.
+fn stop_attention_on_ctrl_c() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                ferrisk_train::interrupt::request();
+                eprintln!(
+                    "\ninterrupted: attention training stops at its best epoch so far and the \
+                     file is written; Ctrl-C again to abort"
+                );
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+    });
 }

@@ -59,10 +59,10 @@ fn run(
     let mut epochs = 0;
     let start = Instant::now();
     let ones = vec![1.0; xt.rows];
-    let model = attention::fit(&xt, &yt, &ones, &features, p, &mut |e, max, tl, vl| {
-        epochs = e;
+    let model = attention::fit(&xt, &yt, &ones, &features, p, &mut |e| {
+        epochs = e.epoch;
         if !quiet {
-            println!("epoch {e:>3}/{max}  train {tl:.4}  valid {vl:.4}");
+            println!("{}", e.line());
         }
     })?;
     let seconds = start.elapsed().as_secs_f64();

@@ -10,6 +10,7 @@ pub mod calibrate;
 pub mod data;
 pub mod fairness;
 pub mod import;
+pub mod interrupt;
 pub mod models;
 pub mod pipeline;
 pub mod prep;

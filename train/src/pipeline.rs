@@ -157,6 +157,26 @@ pub trait Progress: Sync {
     fn start(&self, label: &str, total: u64);
     fn set(&self, done: u64);
     fn finish(&self);
+    /// One line of progress text (a trainer's epoch): above the bar on a
+    /// terminal, a plain line in a log.
+    fn line(&self, _text: &str) {}
+}
+
+/// A CV fold's fit: no bars of its own, its lines prefixed with the fold.
+struct FoldLines<'a> {
+    inner: &'a dyn Progress,
+    fold: usize,
+    folds: usize,
+}
+
+impl Progress for FoldLines<'_> {
+    fn start(&self, _: &str, _: u64) {}
+    fn set(&self, _: u64) {}
+    fn finish(&self) {}
+    fn line(&self, text: &str) {
+        self.inner
+            .line(&format!("CV fold {}/{}: {text}", self.fold, self.folds));
+    }
 }
 
 /// No progress output (tests, CV inner fits).
@@ -324,7 +344,12 @@ pub fn out_of_fold(
             .map(|j| rows[j])
             .collect();
         let held: Vec<usize> = fold.iter().map(|&j| rows[j]).collect();
-        let (bundle, _) = fit_bundle(kind, table, ds, &inner, cfg, &Quiet)?;
+        let lines = FoldLines {
+            inner: progress,
+            fold: i + 1,
+            folds: folds.len(),
+        };
+        let (bundle, _) = fit_bundle(kind, table, ds, &inner, cfg, &lines)?;
         let (_, scorer) = exported_scorer(&bundle)?;
         let (probs, outputs) = score_rows_full(&scorer, table, &held)?;
         let y: Vec<bool> = held.iter().map(|&r| ds.labels[r]).collect();

@@ -98,6 +98,10 @@ pub struct AttentionParams {
     /// on every row for `epochs` epochs.
     pub validation_fraction: f64,
     pub seed: u64,
+    /// Stop after this many seconds of training (checked between batches),
+    /// keeping the best epoch so far; `None` = no limit. A stop requested
+    /// through [`crate::interrupt`] (Ctrl-C) ends training the same way.
+    pub max_seconds: Option<f64>,
 }
 
 /// The defaults were tuned on German credit (1000 rows; 5-fold CV and
@@ -121,6 +125,7 @@ impl Default for AttentionParams {
             patience: 20,
             validation_fraction: 0.15,
             seed: 42,
+            max_seconds: None,
         }
     }
 }
@@ -140,6 +145,32 @@ impl AttentionParams {
         patience: usize,
         validation_fraction: f64,
         seed: u64,
+        max_seconds: Option<f64>,
+    }
+
+    /// Batch size, learning rate and patience for a table of `rows`
+    /// training rows (what `ferrisk train` uses unless they are given).
+    /// Small tables keep the German-credit tuning (batch 64, lr 3e-4,
+    /// patience 20). A large table's epoch is many optimiser steps, so it
+    /// needs fewer epochs and less patience, and a larger batch keeps the
+    /// cores busy (fewer, larger matrix products): from 4,000 rows the
+    /// batch is 256 with lr 1e-3, from 20,000 rows 1024 with lr 3e-3 (lr
+    /// grows about linearly with the batch), and patience falls as
+    /// 40,000 / rows, to at least 3 epochs. On Bank Marketing (31,647
+    /// rows) batch 256 / lr 1e-3 stopped at epoch 11 with test AUC 0.780,
+    /// batch 1024 / lr 3e-3 at epoch 24 with 0.789.
+    pub fn sized(mut self, rows: usize) -> Self {
+        if rows >= 20_000 {
+            self.batch_size = 1024;
+            self.lr = 3e-3;
+        } else if rows >= 4_000 {
+            self.batch_size = 256;
+            self.lr = 1e-3;
+        }
+        if rows >= 4_000 {
+            self.patience = (40_000 / rows).clamp(3, 10);
+        }
+        self
     }
 
     /// Checks every parameter; [`fit`] calls this first.
@@ -184,6 +215,12 @@ impl AttentionParams {
         if !(self.validation_fraction >= 0.0 && self.validation_fraction < 1.0) {
             return bad("validation_fraction", "must be in [0, 1)");
         }
+        if self
+            .max_seconds
+            .is_some_and(|t| !(t.is_finite() && t > 0.0))
+        {
+            return bad("max_seconds", "must be a finite number > 0");
+        }
         Ok(())
     }
 
@@ -194,10 +231,85 @@ impl AttentionParams {
         y: &[bool],
         w: &[f32],
         features: &[FeatureSlot],
-        progress: &mut dyn FnMut(usize, usize, f64, f64),
+        progress: &mut dyn FnMut(&Epoch),
     ) -> Result<Attention, AttentionError> {
         fit(x, y, w, features, self, progress)
     }
+
+    /// [`AttentionParams::fit`] with how training ended.
+    pub fn fit_outcome(
+        &self,
+        x: &Matrix,
+        y: &[bool],
+        w: &[f32],
+        features: &[FeatureSlot],
+        progress: &mut dyn FnMut(&Epoch),
+    ) -> Result<(Attention, Outcome), AttentionError> {
+        let (net, outcome) = train(x, y, w, features, self, progress)?;
+        Ok((net.export(features, self)?, outcome))
+    }
+}
+
+/// One finished epoch, as reported to the progress callback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Epoch {
+    /// 1-based.
+    pub epoch: usize,
+    pub max_epochs: usize,
+    /// Mean training loss of the epoch's batches (training mode).
+    pub train_loss: f64,
+    /// Validation log-loss and ROC AUC (eval mode); NaN without a
+    /// validation split.
+    pub valid_loss: f64,
+    pub valid_auc: f64,
+    /// Seconds since training started.
+    pub seconds: f64,
+    /// True when this epoch is the best so far (its weights are kept).
+    pub best: bool,
+}
+
+impl Epoch {
+    /// One plain line: `epoch 3/200  loss 0.3012  valid loss 0.2950 AUC 0.7712 (best)  41.2 s`.
+    pub fn line(&self) -> String {
+        let valid = if self.valid_loss.is_nan() {
+            String::new()
+        } else {
+            format!(
+                "  valid loss {:.4} AUC {:.4}{}",
+                self.valid_loss,
+                self.valid_auc,
+                if self.best { " (best)" } else { "" }
+            )
+        };
+        format!(
+            "epoch {}/{}  loss {:.4}{valid}  {:.1} s",
+            self.epoch, self.max_epochs, self.train_loss, self.seconds
+        )
+    }
+}
+
+/// How a training run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Epochs run (the last possibly cut short by a stop).
+    pub epochs: usize,
+    /// The epoch whose weights were kept (0: cut short in the first epoch,
+    /// the weights as they were).
+    pub best_epoch: usize,
+    pub stop: Stop,
+}
+
+/// Why training ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Every epoch ran.
+    Epochs,
+    /// Early stopping: `patience` epochs without a better validation loss.
+    Patience,
+    /// `max_seconds` passed.
+    Timeout,
+    /// A stop was requested ([`crate::interrupt`], Ctrl-C).
+    Interrupted,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -751,17 +863,16 @@ fn check_features(features: &[FeatureSlot], cols: usize) -> Result<(), Attention
 /// Fits the network on the scaled design rows `x` (labels `y`, `true` =
 /// positive; sample weights `w`, one per row) whose columns `features`
 /// describes (one slot per original feature, schema order).
-/// `progress(epoch, max_epochs, train_loss, valid_loss)` is called after
-/// every epoch (1-based; `valid_loss` is NaN without a validation split).
+/// `progress` is called after every epoch (see [`Epoch`]).
 pub fn fit(
     x: &Matrix,
     y: &[bool],
     w: &[f32],
     features: &[FeatureSlot],
     p: &AttentionParams,
-    progress: &mut dyn FnMut(usize, usize, f64, f64),
+    progress: &mut dyn FnMut(&Epoch),
 ) -> Result<Attention, AttentionError> {
-    let net = train(x, y, w, features, p, progress)?;
+    let (net, _) = train(x, y, w, features, p, progress)?;
     Ok(net.export(features, p)?)
 }
 
@@ -772,9 +883,14 @@ fn train(
     w: &[f32],
     features: &[FeatureSlot],
     p: &AttentionParams,
-    progress: &mut dyn FnMut(usize, usize, f64, f64),
-) -> Result<Net, AttentionError> {
+    progress: &mut dyn FnMut(&Epoch),
+) -> Result<(Net, Outcome), AttentionError> {
     p.validate()?;
+    let started = std::time::Instant::now();
+    let out_of_time = || {
+        p.max_seconds
+            .is_some_and(|t| started.elapsed().as_secs_f64() >= t)
+    };
     if x.rows != y.len() || x.data.len() != x.rows * x.cols {
         return Err(AttentionError::Data(format!(
             "{} labels for a matrix of {} rows x {} columns ({} values)",
@@ -816,11 +932,21 @@ fn train(
     let mean_w = train.iter().map(|&r| f64::from(w[r])).sum::<f64>() / train.len().max(1) as f64;
     let vars = net.all_vars();
     let mut best: Option<(f64, Vec<Tensor>)> = None;
-    let mut since_best = 0usize;
-    for epoch in 1..=p.epochs {
+    let (mut since_best, mut best_epoch, mut epochs_run) = (0usize, 0usize, 0usize);
+    let mut stop = Stop::Epochs;
+    'epochs: for epoch in 1..=p.epochs {
+        epochs_run = epoch;
         train.shuffle(&mut rng);
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         for chunk in train.chunks(p.batch_size) {
+            if crate::interrupt::requested() {
+                stop = Stop::Interrupted;
+                break 'epochs;
+            }
+            if out_of_time() {
+                stop = Stop::Timeout;
+                break 'epochs;
+            }
             let (num, cat) = inputs.batch(chunk, Some((&mut rng, p.feature_dropout)), &dev)?;
             let target: Vec<f32> = chunk
                 .iter()
@@ -853,8 +979,19 @@ fn train(
             opt_plain.step(&grads)?;
         }
         let train_loss = loss_sum / seen.max(1) as f64;
+        let mut report = Epoch {
+            epoch,
+            max_epochs: p.epochs,
+            train_loss,
+            valid_loss: f64::NAN,
+            valid_auc: f64::NAN,
+            seconds: 0.0,
+            best: false,
+        };
         if valid.is_empty() {
-            progress(epoch, p.epochs, train_loss, f64::NAN);
+            best_epoch = epoch;
+            report.seconds = started.elapsed().as_secs_f64();
+            progress(&report);
             continue;
         }
         let valid_logits = net.logits(&inputs, &valid, &dev)?;
@@ -863,30 +1000,53 @@ fn train(
         } else {
             log_loss(&valid_logits, &valid_y)
         };
-        progress(epoch, p.epochs, train_loss, valid_loss);
         if !valid_loss.is_finite() {
             return Err(AttentionError::Diverged { epoch });
         }
-        if best.as_ref().is_none_or(|(b, _)| valid_loss < *b) {
+        report.valid_loss = valid_loss;
+        report.valid_auc = crate::algo::svm::auc(
+            &valid_logits
+                .iter()
+                .map(|&z| f64::from(z))
+                .collect::<Vec<_>>(),
+            &valid_y,
+        );
+        let improved = best.as_ref().is_none_or(|(b, _)| valid_loss < *b);
+        if improved {
             let snapshot = vars
                 .iter()
                 .map(|v| v.as_tensor().copy())
                 .collect::<Result<_, _>>()?;
             best = Some((valid_loss, snapshot));
             since_best = 0;
+            best_epoch = epoch;
         } else {
             since_best += 1;
-            if p.patience > 0 && since_best >= p.patience {
-                break;
-            }
+        }
+        report.best = improved;
+        report.seconds = started.elapsed().as_secs_f64();
+        progress(&report);
+        if !improved && p.patience > 0 && since_best >= p.patience {
+            stop = Stop::Patience;
+            break;
         }
     }
     if let Some((_, snapshot)) = best {
         for (v, t) in vars.iter().zip(&snapshot) {
             v.set(t)?;
         }
+    } else if stop != Stop::Epochs && !valid.is_empty() {
+        // Stopped inside the first epoch: the weights as they are.
+        best_epoch = 0;
     }
-    Ok(net)
+    Ok((
+        net,
+        Outcome {
+            epochs: epochs_run,
+            best_epoch,
+            stop,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -925,7 +1085,7 @@ mod tests {
             }
             let xd = x.select(&idx);
             let yd: Vec<bool> = idx.iter().map(|&r| y[r]).collect();
-            let none = &mut |_: usize, _: usize, _: f64, _: f64| {};
+            let none = &mut |_: &Epoch| {};
             let f = slots();
             let steps = p.epochs * xd.rows / x.rows;
             let models = [
@@ -1029,7 +1189,7 @@ mod tests {
         let (mut x, y) = synthetic(300, 1);
         let features = slots();
         let p = small();
-        let net = train(&x, &y, &ones(&x), &features, &p, &mut |_, _, _, _| {}).unwrap();
+        let (net, _) = train(&x, &y, &ones(&x), &features, &p, &mut |_| {}).unwrap();
         let model = net.export(&features, &p).unwrap();
         assert_eq!(model.check_shapes(7), Ok(()));
         // Some rows with an unknown category (no one-hot column set), so the
@@ -1058,8 +1218,8 @@ mod tests {
         let (x, y) = synthetic(200, 2);
         let features = slots();
         let p = small().epochs(3);
-        let a = fit(&x, &y, &ones(&x), &features, &p, &mut |_, _, _, _| {}).unwrap();
-        let b = fit(&x, &y, &ones(&x), &features, &p, &mut |_, _, _, _| {}).unwrap();
+        let a = fit(&x, &y, &ones(&x), &features, &p, &mut |_| {}).unwrap();
+        let b = fit(&x, &y, &ones(&x), &features, &p, &mut |_| {}).unwrap();
         assert_eq!(a, b);
         let c = fit(
             &x,
@@ -1067,10 +1227,52 @@ mod tests {
             &ones(&x),
             &features,
             &p.clone().seed(8),
-            &mut |_, _, _, _| {},
+            &mut |_| {},
         )
         .unwrap();
         assert_ne!(a.blocks[0].wq, c.blocks[0].wq);
+    }
+
+    #[test]
+    fn max_time_keeps_the_best_epoch_and_says_why() {
+        let (x, y) = synthetic(200, 2);
+        let features = slots();
+        // Patience stops a long run; every epoch is reported once, in order,
+        // and the kept epoch is the one reported as best last.
+        let mut seen = Vec::new();
+        let p = small().epochs(40).patience(2);
+        let (_, out) = p
+            .fit_outcome(&x, &y, &ones(&x), &features, &mut |e| seen.push(e.clone()))
+            .unwrap();
+        assert_eq!(out.stop, Stop::Patience);
+        assert_eq!(out.epochs, seen.len());
+        assert!(seen.iter().enumerate().all(|(i, e)| e.epoch == i + 1));
+        let last_best = seen.iter().rev().find(|e| e.best).map(|e| e.epoch);
+        assert_eq!(Some(out.best_epoch), last_best);
+        assert!(seen
+            .iter()
+            .all(|e| e.valid_auc > 0.0 && e.line().contains("AUC")));
+        // A limit already passed: stopped before the first batch, the
+        // initial weights kept, no epoch reported.
+        let mut calls = 0;
+        let (m, out) = small()
+            .max_seconds(Some(1e-12))
+            .fit_outcome(&x, &y, &ones(&x), &features, &mut |_| calls += 1)
+            .unwrap();
+        assert_eq!((out.stop, out.best_epoch, calls), (Stop::Timeout, 0, 0));
+        assert!(m.check_shapes(x.cols).is_ok());
+        assert!(small().max_seconds(Some(0.0)).validate().is_err());
+    }
+
+    #[test]
+    fn sized_parameters_follow_the_table() {
+        let small_table = AttentionParams::default().sized(1000);
+        assert_eq!(small_table, AttentionParams::default());
+        let mid = AttentionParams::default().sized(8000);
+        assert_eq!((mid.batch_size, mid.patience), (256, 5));
+        let big = AttentionParams::default().sized(100_000);
+        assert_eq!((big.batch_size, big.patience), (1024, 3));
+        assert!(big.lr > mid.lr && mid.lr > small_table.lr);
     }
 
     #[test]
@@ -1087,8 +1289,8 @@ mod tests {
             .patience(10)
             .seed(5);
         let mut calls = Vec::new();
-        let model = fit(&xt, &yt, &ones(&xt), &slots(), &p, &mut |e, max, tl, vl| {
-            calls.push((e, max, tl, vl))
+        let model = fit(&xt, &yt, &ones(&xt), &slots(), &p, &mut |e| {
+            calls.push((e.epoch, e.max_epochs, e.train_loss, e.valid_loss))
         })
         .unwrap();
         // Progress: one call per epoch, numbered from 1, finite losses.
@@ -1136,7 +1338,7 @@ mod tests {
                     sub.row_mut(r)[j] = x.row(r)[c];
                 }
             }
-            let net = train(&sub, &y, &ones(&sub), &features, &p, &mut |_, _, _, _| {}).unwrap();
+            let (net, _) = train(&sub, &y, &ones(&sub), &features, &p, &mut |_| {}).unwrap();
             let model = net.export(&features, &p).unwrap();
             assert_eq!(model.check_shapes(cols.len()), Ok(()));
             let rows: Vec<usize> = (0..sub.rows).collect();
@@ -1153,7 +1355,7 @@ mod tests {
     fn rejects_bad_parameters_and_data() {
         let (x, y) = synthetic(50, 4);
         let f = slots();
-        let none = &mut |_: usize, _: usize, _: f64, _: f64| {};
+        let none = &mut |_: &Epoch| {};
         let err = |r: Result<Attention, AttentionError>| r.unwrap_err().to_string();
         assert!(err(fit(&x, &y, &ones(&x), &f, &small().n_heads(3), none)).contains("n_heads"));
         assert!(err(fit(&x, &y, &ones(&x), &f, &small().dropout(1.0), none)).contains("dropout"));

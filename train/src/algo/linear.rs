@@ -1,16 +1,16 @@
-//! Logistic regression and SVMs, fitted with smartcore and converted into
-//! the runtime's own inference types (never smartcore's structs: its SVC
-//! drops the kernel when serialized, and its wasm feature does not build).
-//! SVM probabilities come from Platt scaling fitted on held-out decision
-//! values (cross-validated, as LIBSVM does).
+//! Logistic regression (smartcore's L-BFGS, or Newton with sample weights)
+//! and SVMs (the linear one by dual coordinate descent, the RBF one by our
+//! own SMO solver in [`super::svm`], which replaced smartcore's SVC),
+//! converted into the runtime's own inference types. SVM probabilities come
+//! from Platt scaling fitted on held-out decision values (cross-validated,
+//! as LIBSVM does).
 
-use ferrisk::kinds::{KernelSvm, Kind, Linear};
+use ferrisk::kinds::{Kind, Linear};
 use ferrisk::Calibration;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
-use smartcore::svm::svc::{SVCParameters, SVC};
-use smartcore::svm::Kernels;
 
+use super::svm;
 use crate::bins::Matrix;
 
 #[derive(Debug, thiserror::Error)]
@@ -271,6 +271,8 @@ pub struct SvmParams {
     /// values for Platt scaling.
     pub platt_folds: usize,
     pub seed: u64,
+    /// Threads of the RBF solver (the model does not depend on it).
+    pub threads: usize,
 }
 
 impl Default for SvmParams {
@@ -282,325 +284,86 @@ impl Default for SvmParams {
             tol: 1e-3,
             platt_folds: 3,
             seed: 42,
+            threads: 1,
         }
     }
 }
 
-/// A fitted kernel expansion in f64, before conversion.
-struct RawSvm {
-    support: Vec<Vec<f64>>,
-    coef: Vec<f64>,
-    bias: f64,
-}
-
 /// The fewest rows the RBF SVM trains on with `cols` design columns and
-/// `folds` internal Platt folds (at least 2). smartcore 0.7's SVC reads
-/// each row as its first `rows` values (`get_row(i).iterator(0).take(n)`,
-/// n = number of rows), so with fewer rows than columns it fits on cut rows
-/// and returns cut support vectors. Every fit (the final one and the one
-/// on each fold's complement, of `n - ceil(n / folds)` rows) needs at
-/// least `cols` rows.
+/// `folds` internal Platt folds (at least 2): every fit (the final one and
+/// the one on each fold's complement, of `n - ceil(n / folds)` rows) needs
+/// a row per design column and enough rows for one landmark of
+/// [`svm::MIN_MEMBERS`] rows (the shipped expansion).
 pub fn min_rbf_rows(cols: usize, folds: usize) -> usize {
     let k = folds.max(2);
-    let mut n = cols.max(2);
-    while n - n.div_ceil(k) < cols {
+    let need = cols.max(svm::MIN_MEMBERS);
+    let mut n = need;
+    while n - n.div_ceil(k) < need {
         n += 1;
     }
     n
 }
 
-/// The RBF SVM with one sample weight per row: the soft-margin penalty of
-/// row `i` is `C·wᵢ`. With every weight 1 this is smartcore's SVC (the
-/// models trained before class weights existed); smartcore has one `C` for
-/// every row (no per-class or per-row penalty), so weighted rows are fitted
-/// by our own SMO solver, [`fit_smo`], on the same dual problem with
-/// per-row bounds `0 ≤ αᵢ ≤ C·wᵢ`. (The linear SVM has its own solver,
-/// [`fit_linear_svm`].)
-fn fit_svc(
+/// Figures of an RBF SVM fit, for the file's notes.
+#[derive(Debug, Clone)]
+pub struct RbfReport {
+    pub rows: usize,
+    pub support_vectors: usize,
+    pub iterations: usize,
+    pub landmarks: usize,
+    pub min_members: usize,
+    /// AUC of the exact model and of the shipped expansion on the same
+    /// out-of-fold rows (the Platt folds), and on the training rows.
+    pub oof_auc_exact: f64,
+    pub oof_auc_shipped: f64,
+    pub train_auc_exact: f64,
+    pub train_auc_shipped: f64,
+}
+
+/// One RBF fit: the exact solution by [`svm::solve`] (penalty `C·wᵢ` per
+/// row), then its landmark expansion. Returns (exact, shipped, report
+/// without the out-of-fold figures).
+fn fit_rbf(
     x: &Matrix,
     y: &[bool],
     w: &[f32],
     p: &SvmParams,
     gamma: f64,
-) -> Result<RawSvm, FitError> {
+) -> Result<(svm::Expansion, svm::Expansion, RbfReport), FitError> {
     if !(p.c > 0.0 && p.c.is_finite()) {
         return Err(FitError::Param(format!("--svm-c must be > 0, got {}", p.c)));
     }
-    if x.rows < x.cols {
-        // See min_rbf_rows: smartcore would cut every row to `x.rows` values.
-        return Err(FitError::Param(format!(
-            "the RBF SVM needs at least as many rows as design columns ({}), got {}",
-            x.cols, x.rows
-        )));
-    }
     crate::weights::check(w, x.rows).map_err(|e| FitError::Param(e.to_string()))?;
-    if !crate::weights::all_ones(w) {
-        let bounds: Vec<f64> = w.iter().map(|&v| p.c * f64::from(v)).collect();
-        return fit_smo(x, y, &bounds, gamma, p.tol);
-    }
-    let xm = dense(x)?;
-    let yv = targets(y);
-    let kernel = Kernels::rbf().with_gamma(gamma);
-    let params = SVCParameters::default()
-        .with_c(p.c)
-        .with_tol(p.tol)
-        .with_epoch(p.epochs.max(1))
-        .with_kernel(kernel)
-        .with_seed(Some(p.seed));
-    let svc = SVC::fit(&xm, &yv, &params).map_err(|e| FitError::Smartcore(e.to_string()))?;
-    // smartcore keeps the fitted expansion private; its serde form carries
-    // the support vectors, their weights and the bias.
-    let v = serde_json::to_value(&svc).map_err(|e| FitError::Smartcore(e.to_string()))?;
-    let support: Vec<Vec<f64>> = serde_json::from_value(v["instances"].clone())
-        .map_err(|e| FitError::Smartcore(format!("support vectors: {e}")))?;
-    let coef: Vec<f64> = serde_json::from_value(v["w"].clone())
-        .map_err(|e| FitError::Smartcore(format!("weights: {e}")))?;
-    let bias: f64 = serde_json::from_value(v["b"].clone())
-        .map_err(|e| FitError::Smartcore(format!("bias: {e}")))?;
-    if support.len() != coef.len() {
-        return Err(FitError::Smartcore(
-            "support vectors and weights disagree".into(),
-        ));
-    }
-    Ok(RawSvm {
-        support,
-        coef,
-        bias,
-    })
-}
-
-/// Kernel rows of the RBF kernel, computed on demand and kept up to a
-/// memory budget (oldest dropped first).
-struct KernelRows<'a> {
-    x: &'a Matrix,
-    gamma: f64,
-    rows: Vec<Option<Vec<f64>>>,
-    order: std::collections::VecDeque<usize>,
-    capacity: usize,
-}
-
-impl<'a> KernelRows<'a> {
-    /// At most 256 MiB of cached kernel values.
-    const BUDGET: usize = 256 << 20;
-
-    fn new(x: &'a Matrix, gamma: f64) -> Self {
-        let row_bytes = x.rows.max(1) * std::mem::size_of::<f64>();
-        KernelRows {
-            x,
-            gamma,
-            rows: vec![None; x.rows],
-            order: std::collections::VecDeque::new(),
-            capacity: (Self::BUDGET / row_bytes).max(2),
-        }
-    }
-
-    fn row(&mut self, i: usize) -> &[f64] {
-        if self.rows[i].is_none() {
-            if self.order.len() >= self.capacity {
-                if let Some(old) = self.order.pop_front() {
-                    self.rows[old] = None;
-                }
-            }
-            let xi = self.x.row(i);
-            let r = (0..self.x.rows)
-                .map(|j| {
-                    let d: f64 = xi
-                        .iter()
-                        .zip(self.x.row(j))
-                        .map(|(&a, &b)| {
-                            let t = f64::from(a) - f64::from(b);
-                            t * t
-                        })
-                        .sum();
-                    (-self.gamma * d).exp()
-                })
-                .collect();
-            self.rows[i] = Some(r);
-            self.order.push_back(i);
-        }
-        self.rows[i].as_deref().unwrap_or(&[])
-    }
-}
-
-/// C-SVC with the RBF kernel and a penalty per row (`bounds[i]` = C·wᵢ), by
-/// SMO with second-order working-set selection (Fan, Chen & Lin 2005, the
-/// LIBSVM solver without shrinking): minimises ½ αᵀQα − Σα subject to
-/// Σ yᵢαᵢ = 0 and 0 ≤ αᵢ ≤ boundsᵢ, `Qᵢⱼ = yᵢyⱼK(xᵢ, xⱼ)`, until the
-/// maximal violating pair is within `tol`. A row of weight k is the same
-/// problem as k copies of the row (their α summed). Sequential and
-/// deterministic.
-fn fit_smo(
-    x: &Matrix,
-    y: &[bool],
-    bounds: &[f64],
-    gamma: f64,
-    tol: f64,
-) -> Result<RawSvm, FitError> {
-    const TAU: f64 = 1e-12;
-    let n = x.rows;
-    if y.len() != n || bounds.len() != n {
-        return Err(FitError::Param(format!(
-            "{} labels and {} penalties for {n} rows",
-            y.len(),
-            bounds.len()
-        )));
-    }
-    let sign: Vec<f64> = y.iter().map(|&v| if v { 1.0 } else { -1.0 }).collect();
-    let mut alpha = vec![0.0f64; n];
-    let mut grad = vec![-1.0f64; n];
-    let mut kernel = KernelRows::new(x, gamma);
-    let upper = |a: &[f64], t: usize| a[t] >= bounds[t];
-    let lower = |a: &[f64], t: usize| a[t] <= 0.0;
-    let max_iter = (100 * n).max(10_000_000);
-    for _ in 0..max_iter {
-        // i: the most violating index of I_up.
-        let (mut gmax, mut gmax2) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-        let mut pick_i = None;
-        for t in 0..n {
-            if sign[t] > 0.0 {
-                if !upper(&alpha, t) && -grad[t] >= gmax {
-                    gmax = -grad[t];
-                    pick_i = Some(t);
-                }
-            } else if !lower(&alpha, t) && grad[t] >= gmax {
-                gmax = grad[t];
-                pick_i = Some(t);
-            }
-        }
-        let Some(i) = pick_i else { break };
-        let ki = kernel.row(i).to_vec();
-        // j: the largest second-order decrease of the objective with i.
-        let mut pick_j = None;
-        let mut best = f64::INFINITY;
-        for t in 0..n {
-            let grad_diff = if sign[t] > 0.0 {
-                if lower(&alpha, t) {
-                    continue;
-                }
-                gmax2 = gmax2.max(grad[t]);
-                gmax + grad[t]
-            } else {
-                if upper(&alpha, t) {
-                    continue;
-                }
-                gmax2 = gmax2.max(-grad[t]);
-                gmax - grad[t]
-            };
-            if grad_diff > 0.0 {
-                // K(xᵢ, xᵢ) + K(xₜ, xₜ) − 2K(xᵢ, xₜ), the RBF diagonal being 1.
-                let quad = 2.0 - 2.0 * ki[t];
-                let obj = -(grad_diff * grad_diff) / if quad > 0.0 { quad } else { TAU };
-                if obj <= best {
-                    best = obj;
-                    pick_j = Some(t);
-                }
-            }
-        }
-        let Some(j) = pick_j else { break };
-        if gmax + gmax2 < tol {
-            break;
-        }
-        let kj = kernel.row(j).to_vec();
-        let q_ij = sign[i] * sign[j] * ki[j];
-        let (ci, cj) = (bounds[i], bounds[j]);
-        let (old_i, old_j) = (alpha[i], alpha[j]);
-        if sign[i] != sign[j] {
-            let quad = (2.0 + 2.0 * q_ij).max(TAU);
-            let delta = (-grad[i] - grad[j]) / quad;
-            let diff = alpha[i] - alpha[j];
-            alpha[i] += delta;
-            alpha[j] += delta;
-            if diff > 0.0 {
-                if alpha[j] < 0.0 {
-                    alpha[j] = 0.0;
-                    alpha[i] = diff;
-                }
-            } else if alpha[i] < 0.0 {
-                alpha[i] = 0.0;
-                alpha[j] = -diff;
-            }
-            if diff > ci - cj {
-                if alpha[i] > ci {
-                    alpha[i] = ci;
-                    alpha[j] = ci - diff;
-                }
-            } else if alpha[j] > cj {
-                alpha[j] = cj;
-                alpha[i] = cj + diff;
-            }
-        } else {
-            let quad = (2.0 - 2.0 * q_ij).max(TAU);
-            let delta = (grad[i] - grad[j]) / quad;
-            let sum = alpha[i] + alpha[j];
-            alpha[i] -= delta;
-            alpha[j] += delta;
-            if sum > ci {
-                if alpha[i] > ci {
-                    alpha[i] = ci;
-                    alpha[j] = sum - ci;
-                }
-            } else if alpha[j] < 0.0 {
-                alpha[j] = 0.0;
-                alpha[i] = sum;
-            }
-            if sum > cj {
-                if alpha[j] > cj {
-                    alpha[j] = cj;
-                    alpha[i] = sum - cj;
-                }
-            } else if alpha[i] < 0.0 {
-                alpha[i] = 0.0;
-                alpha[j] = sum;
-            }
-        }
-        let (di, dj) = (alpha[i] - old_i, alpha[j] - old_j);
-        for t in 0..n {
-            grad[t] += sign[t] * (sign[i] * ki[t] * di + sign[j] * kj[t] * dj);
-        }
-    }
-    // Bias: the mean of −yᵢ∇ᵢ over free rows, else the middle of the bounds.
-    let (mut ub, mut lb, mut sum_free, mut free) =
-        (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0usize);
-    for t in 0..n {
-        let yg = sign[t] * grad[t];
-        if upper(&alpha, t) {
-            if sign[t] < 0.0 {
-                ub = ub.min(yg);
-            } else {
-                lb = lb.max(yg);
-            }
-        } else if lower(&alpha, t) {
-            if sign[t] > 0.0 {
-                ub = ub.min(yg);
-            } else {
-                lb = lb.max(yg);
-            }
-        } else {
-            free += 1;
-            sum_free += yg;
-        }
-    }
-    let rho = if free > 0 {
-        sum_free / free as f64
-    } else {
-        (ub + lb) / 2.0
+    let bounds: Vec<f64> = w.iter().map(|&v| p.c * f64::from(v)).collect();
+    let smo = svm::SmoParams {
+        tol: p.tol,
+        threads: p.threads,
+        ..svm::SmoParams::default()
     };
-    let mut support = Vec::new();
-    let mut coef = Vec::new();
-    for t in 0..n {
-        if alpha[t] > 0.0 {
-            support.push(x.row(t).iter().map(|&v| f64::from(v)).collect());
-            coef.push(sign[t] * alpha[t]);
-        }
-    }
-    if !rho.is_finite() || coef.iter().any(|c: &f64| !c.is_finite()) {
-        return Err(FitError::Param("the RBF SVM solver diverged".into()));
-    }
-    Ok(RawSvm {
-        support,
-        coef,
-        bias: -rho,
-    })
+    let s = svm::solve(x, y, &bounds, gamma, &smo)?;
+    let exact_dec = s.train_decisions(y);
+    let exact = s.expansion(x, y, gamma);
+    let want = svm::landmark_budget(x.rows, x.cols);
+    let marks = svm::landmarks_by_class(x, y, want, p.seed, p.threads).ok_or_else(|| {
+        FitError::Param(format!(
+            "the RBF SVM needs at least {} distinct training rows for its landmarks",
+            svm::MIN_MEMBERS
+        ))
+    })?;
+    let shipped = svm::approximate(x, &exact_dec, w, &marks, gamma, p.seed, p.threads)?;
+    let shipped_dec = shipped.decisions(x, p.threads);
+    let report = RbfReport {
+        rows: x.rows,
+        support_vectors: exact.coef.len(),
+        iterations: s.iterations,
+        landmarks: marks.members.len(),
+        min_members: marks.members.iter().copied().min().unwrap_or(0),
+        oof_auc_exact: f64::NAN,
+        oof_auc_shipped: f64::NAN,
+        train_auc_exact: svm::auc(&exact_dec, y),
+        train_auc_shipped: svm::auc(&shipped_dec, y),
+    };
+    Ok((exact, shipped, report))
 }
 
 /// Default RBF width, as scikit-learn's `gamma="scale"`.
@@ -620,19 +383,10 @@ pub fn default_gamma(x: &Matrix) -> f64 {
     }
 }
 
-fn to_kernel(raw: &RawSvm, gamma: f64) -> KernelSvm {
-    KernelSvm {
-        gamma: gamma as f32,
-        support: raw.support.iter().flatten().map(|&v| v as f32).collect(),
-        coef: raw.coef.iter().map(|&v| v as f32).collect(),
-        bias: raw.bias as f32,
-    }
-}
-
 /// A fitted SVM in runtime form plus its Platt calibration.
 pub enum SvmModel {
     Linear(Linear),
-    Kernel(KernelSvm),
+    Kernel(ferrisk::kinds::KernelSvm),
 }
 
 impl SvmModel {
@@ -653,8 +407,8 @@ impl SvmModel {
 /// bound on αᵢ) is the diagonal term `1 / (2·C·sᵢ)`. (With the plain hinge,
 /// the optimum on an imbalanced, hard table like Bank Marketing collapses
 /// onto a few indicator columns; the squared loss keeps every violation's
-/// size.) smartcore's SVC is a kernel solver whose cost grows quadratically
-/// with rows; the RBF SVM uses it, the linear SVM uses this solver.
+/// size.) A kernel solver's cost grows quadratically with rows; the RBF SVM
+/// uses one ([`super::svm::solve`]), the linear SVM this solver.
 pub fn fit_linear_svm(
     x: &Matrix,
     y: &[bool],
@@ -726,29 +480,31 @@ fn fit_any(
     w: &[f32],
     p: &SvmParams,
     gamma: Option<f64>,
-) -> Result<SvmModel, FitError> {
+) -> Result<(SvmModel, Option<RbfReport>), FitError> {
     match gamma {
-        Some(g) => Ok(SvmModel::Kernel(to_kernel(&fit_svc(x, y, w, p, g)?, g))),
-        None => Ok(SvmModel::Linear(fit_linear_svm(
-            x,
-            y,
-            w,
-            p.c,
-            200 * p.epochs.max(1),
-            p.seed,
-        )?)),
+        Some(g) => {
+            let (_, shipped, report) = fit_rbf(x, y, w, p, g)?;
+            Ok((SvmModel::Kernel(shipped.to_kernel()), Some(report)))
+        }
+        None => Ok((
+            SvmModel::Linear(fit_linear_svm(x, y, w, p.c, 200 * p.epochs.max(1), p.seed)?),
+            None,
+        )),
     }
 }
 
 /// Fits an SVM (linear when `rbf` is false) and its Platt scaling, both
-/// with the sample weights `w` (one per row).
+/// with the sample weights `w` (one per row). Platt is fitted on held-out
+/// decision values of the model as shipped (for the RBF SVM its landmark
+/// expansion, whose out-of-fold AUC the report sets beside the exact
+/// model's on the same rows).
 pub fn fit_svm(
     x: &Matrix,
     y: &[bool],
     w: &[f32],
     p: &SvmParams,
     rbf: bool,
-) -> Result<(SvmModel, Calibration), FitError> {
+) -> Result<(SvmModel, Calibration, Option<RbfReport>), FitError> {
     crate::weights::check(w, x.rows).map_err(|e| FitError::Param(e.to_string()))?;
     let gamma = if rbf {
         let need = min_rbf_rows(x.cols, p.platt_folds);
@@ -768,6 +524,7 @@ pub fn fit_svm(
     // Held-out decision values from internal stratified folds.
     let folds = crate::split::stratified_folds(y, p.platt_folds.max(2), p.seed ^ 0x5eed);
     let mut dec = vec![0.0f64; x.rows];
+    let mut exact_dec = vec![0.0f64; x.rows];
     for fold in &folds {
         let train = crate::split::complement(x.rows, fold);
         let ytr: Vec<bool> = train.iter().map(|&i| y[i]).collect();
@@ -775,18 +532,39 @@ pub fn fit_svm(
             continue;
         }
         let wtr: Vec<f32> = train.iter().map(|&i| w[i]).collect();
-        let m = fit_any(&x.select(&train), &ytr, &wtr, p, gamma)?;
-        for &i in fold {
-            dec[i] = m.output(x.row(i)) as f64;
+        let xtr = x.select(&train);
+        match gamma {
+            Some(g) => {
+                let (exact, shipped, _) = fit_rbf(&xtr, &ytr, &wtr, p, g)?;
+                let xf = x.select(fold);
+                let m = shipped.to_kernel();
+                let e = exact.decisions(&xf, p.threads);
+                for (k, &i) in fold.iter().enumerate() {
+                    dec[i] = f64::from(m.output(x.row(i)));
+                    exact_dec[i] = e[k];
+                }
+            }
+            None => {
+                let (m, _) = fit_any(&xtr, &ytr, &wtr, p, None)?;
+                for &i in fold {
+                    dec[i] = m.output(x.row(i)) as f64;
+                }
+            }
         }
     }
     let (a, b) = platt(&dec, y, w);
+    let (model, mut report) = fit_any(x, y, w, p, gamma)?;
+    if let Some(r) = report.as_mut() {
+        r.oof_auc_exact = svm::auc(&exact_dec, y);
+        r.oof_auc_shipped = svm::auc(&dec, y);
+    }
     Ok((
-        fit_any(x, y, w, p, gamma)?,
+        model,
         Calibration::Platt {
             a: a as f32,
             b: b as f32,
         },
+        report,
     ))
 }
 
@@ -976,74 +754,22 @@ mod tests {
         assert!((b - bu).abs() > 0.5);
     }
 
-    fn decisions(m: &RawSvm, gamma: f64, x: &Matrix) -> Vec<f32> {
-        let k = to_kernel(m, gamma);
-        (0..x.rows).map(|r| k.output(x.row(r))).collect()
-    }
-
     #[test]
-    fn smo_solves_smartcores_svc_problem() {
-        // Unit weights: our SMO and smartcore's SVC solve the same dual, so
-        // run to convergence (smartcore's online solver needs more than its
-        // default 2 epochs) their decision values agree.
-        let (x, y) = data(300, 3, 5);
-        let p = SvmParams {
-            epochs: 20,
-            tol: 1e-5,
-            ..SvmParams::default()
-        };
-        let smo = fit_smo(&x, &y, &vec![p.c; x.rows], 0.5, 1e-5).unwrap();
-        let smartcore = fit_svc(&x, &y, &ones(&x), &p, 0.5).unwrap();
-        let d = max_diff(&decisions(&smo, 0.5, &x), &decisions(&smartcore, 0.5, &x));
-        eprintln!("smo vs smartcore {d:e}");
-        assert!(d < 1e-3, "{d}");
-    }
-
-    #[test]
-    fn weighted_rbf_svm_equals_duplicated_rows() {
-        let (x, y) = data(300, 3, 6);
-        let p = SvmParams {
-            tol: 1e-5,
-            ..SvmParams::default()
-        };
-        let weighted = fit_svc(&x, &y, &positive_weight(&y, 3.0), &p, 0.5).unwrap();
-        let (xd, yd) = duplicate_positives(&x, &y, 3);
-        let copies = fit_smo(&xd, &yd, &vec![p.c; xd.rows], 0.5, 1e-5).unwrap();
-        let unweighted = fit_smo(&x, &y, &vec![p.c; x.rows], 0.5, 1e-5).unwrap();
-        let (dw, dc, du) = (
-            decisions(&weighted, 0.5, &x),
-            decisions(&copies, 0.5, &x),
-            decisions(&unweighted, 0.5, &x),
-        );
-        let d = max_diff(&dw, &dc);
-        let shift = dw.iter().zip(&du).map(|(a, b)| a - b).sum::<f32>() / x.rows as f32;
-        eprintln!("rbf weight 3 vs copies {d:e}, mean shift {shift}");
-        assert!(d < 1e-3, "{d}");
-        assert!(shift > 0.2, "{shift}");
-        // Weighted α stay within their own bound C·w: coefficients of
-        // positive rows reach 3, of negative rows at most 1.
-        assert!(weighted
-            .coef
-            .iter()
-            .all(|&c| (-1.0 - 1e-9..=3.0 + 1e-9).contains(&c)));
-        assert!(weighted.coef.iter().any(|&c| c > 1.0 + 1e-6));
-    }
-
-    #[test]
-    fn the_rbf_svm_needs_a_row_per_column_in_every_fit() {
+    fn the_rbf_svm_needs_a_row_per_column_and_a_landmark_in_every_fit() {
         for cols in [1, 2, 17, 40] {
             for folds in [2, 3, 5] {
                 let n = min_rbf_rows(cols, folds);
-                assert!(n - n.div_ceil(folds) >= cols, "{cols} {folds}");
-                assert!(n - 1 - (n - 1).div_ceil(folds) < cols, "{cols} {folds}");
+                let need = cols.max(svm::MIN_MEMBERS);
+                assert!(n - n.div_ceil(folds) >= need, "{cols} {folds}");
+                assert!(n - 1 - (n - 1).div_ceil(folds) < need, "{cols} {folds}");
             }
         }
-        assert_eq!(min_rbf_rows(17, 3), 26);
+        assert_eq!(min_rbf_rows(17, 3), 30);
+        assert_eq!(min_rbf_rows(40, 3), 60);
     }
 
     #[test]
-    fn too_few_rows_for_the_rbf_svm_are_refused_not_cut() {
-        // 10 rows, 17 columns: smartcore would return 10-value support vectors.
+    fn too_few_rows_for_the_rbf_svm_are_refused() {
         let mut x = Matrix::zeros(10, 17);
         for r in 0..10 {
             for (c, v) in x.row_mut(r).iter_mut().enumerate() {
@@ -1055,9 +781,35 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(e.contains("needs at least 26 training rows"), "{e}");
-        let raw = fit_svc(&x, &y, &ones(&x), &SvmParams::default(), 0.1).err();
-        assert!(raw.is_some());
+        assert!(e.contains("needs at least 30 training rows"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_rbf_svm_holds_landmarks_not_rows_and_reports_both_aucs() {
+        let (x, y) = data(900, 4, 21);
+        let p = SvmParams {
+            gamma: Some(0.5),
+            ..SvmParams::default()
+        };
+        let (m, cal, report) = fit_svm(&x, &y, &ones(&x), &p, true).unwrap();
+        let SvmModel::Kernel(k) = m else {
+            panic!("not a kernel model")
+        };
+        let r = report.unwrap();
+        assert_eq!(k.coef.len(), r.landmarks);
+        assert!(r.landmarks >= 1 && r.landmarks <= 900 / 20);
+        assert!(r.min_members >= svm::MIN_MEMBERS);
+        assert!(r.support_vectors > r.landmarks);
+        for c in k.support.chunks_exact(x.cols) {
+            assert!((0..x.rows).all(|t| c != x.row(t)));
+        }
+        eprintln!("{r:?}");
+        assert!((r.oof_auc_exact - r.oof_auc_shipped).abs() < 0.01, "{r:?}");
+        assert!(r.oof_auc_shipped > 0.7, "{r:?}");
+        let Calibration::Platt { a, .. } = cal else {
+            panic!("not Platt")
+        };
+        assert!(a < 0.0, "{a}");
     }
 
     #[test]

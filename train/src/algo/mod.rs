@@ -20,3 +20,4 @@ pub mod forest;
 pub mod gbm;
 pub mod linear;
 pub mod stump;
+pub mod svm;

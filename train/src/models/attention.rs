@@ -6,7 +6,7 @@ use ferrisk::schema::Encoding;
 use ferrisk::{Calibration, Model};
 
 use super::{kv, FitInput, Fitted, Flags, Trainer};
-use crate::algo::attention::AttentionParams;
+use crate::algo::attention::{AttentionParams, Stop};
 
 #[derive(clap::Args, Debug, Clone)]
 #[group(id = "attention-params")]
@@ -24,9 +24,10 @@ pub struct Params {
     /// Attention: maximum epochs (early stopping on a validation split may stop sooner).
     #[arg(id = "attn-epochs", long = "attn-epochs", default_value_t = AttentionParams::default().epochs)]
     pub epochs: usize,
-    /// Attention: AdamW learning rate.
-    #[arg(id = "attn-lr", long = "attn-lr", default_value_t = AttentionParams::default().lr)]
-    pub lr: f64,
+    /// Attention: AdamW learning rate (default: 3e-4 under 4,000 training rows, else 1e-3 with
+    /// batches of 256).
+    #[arg(id = "attn-lr", long = "attn-lr")]
+    pub lr: Option<f64>,
     /// Attention: probability of hiding each input feature while training
     /// (teaches the model what "missing" means; regularises).
     #[arg(id = "attn-feature-dropout", long = "attn-feature-dropout", default_value_t = AttentionParams::default().feature_dropout)]
@@ -37,9 +38,14 @@ pub struct Params {
     /// Attention: dropout rate while training.
     #[arg(id = "attn-dropout", long = "attn-dropout", default_value_t = AttentionParams::default().dropout)]
     pub dropout: f64,
-    /// Attention: epochs without validation improvement before stopping.
-    #[arg(id = "attn-patience", long = "attn-patience", default_value_t = AttentionParams::default().patience)]
-    pub patience: usize,
+    /// Attention: epochs without validation improvement before stopping (default: 20 under 4,000
+    /// training rows, else 40,000 / rows within 3..=10).
+    #[arg(id = "attn-patience", long = "attn-patience")]
+    pub patience: Option<usize>,
+    /// Attention: stop each fit (every CV fold and the final model) after this many seconds,
+    /// keeping its best epoch so far (Ctrl-C does the same for the running fit).
+    #[arg(id = "max-time", long = "max-time", value_name = "SECONDS")]
+    pub max_time: Option<f64>,
 }
 
 impl Default for Params {
@@ -50,28 +56,38 @@ impl Default for Params {
             heads: p.n_heads,
             blocks: p.n_blocks,
             epochs: p.epochs,
-            lr: p.lr,
+            lr: None,
             feature_dropout: p.feature_dropout,
             weight_decay: p.weight_decay,
             dropout: p.dropout,
-            patience: p.patience,
+            patience: None,
+            max_time: None,
         }
     }
 }
 
 impl Params {
-    fn attention(&self, seed: u64) -> AttentionParams {
-        AttentionParams::default()
+    /// The parameters for `rows` training rows (batch, lr and patience
+    /// sized to the table unless given).
+    fn attention(&self, seed: u64, rows: usize) -> AttentionParams {
+        let mut p = AttentionParams::default()
+            .sized(rows)
             .d_model(self.d_model)
             .n_heads(self.heads)
             .n_blocks(self.blocks)
             .epochs(self.epochs)
-            .lr(self.lr)
             .feature_dropout(self.feature_dropout)
             .weight_decay(self.weight_decay)
             .dropout(self.dropout)
-            .patience(self.patience)
-            .seed(seed)
+            .max_seconds(self.max_time)
+            .seed(seed);
+        if let Some(lr) = self.lr {
+            p.lr = lr;
+        }
+        if let Some(patience) = self.patience {
+            p.patience = patience;
+        }
+        p
     }
 }
 
@@ -98,19 +114,28 @@ impl Trainer for Params {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        let p = self.attention(0);
+        // Sized parameters are recorded as given ("auto" when not).
+        let p = self.attention(0, 0);
+        let auto = |v: Option<String>| v.unwrap_or_else(|| "auto (by training rows)".into());
         kv(&[
             ("attn_d_model", p.d_model.to_string()),
             ("attn_heads", p.n_heads.to_string()),
             ("attn_blocks", p.n_blocks.to_string()),
             ("attn_d_ffn", p.d_ffn.to_string()),
             ("attn_epochs", p.epochs.to_string()),
-            ("attn_batch_size", p.batch_size.to_string()),
-            ("attn_lr", p.lr.to_string()),
+            (
+                "attn_batch_size",
+                "auto (64 under 4,000 training rows, else 256)".into(),
+            ),
+            ("attn_lr", auto(self.lr.map(|v| v.to_string()))),
             ("attn_feature_dropout", p.feature_dropout.to_string()),
             ("attn_weight_decay", p.weight_decay.to_string()),
             ("attn_dropout", p.dropout.to_string()),
-            ("attn_patience", p.patience.to_string()),
+            ("attn_patience", auto(self.patience.map(|v| v.to_string()))),
+            (
+                "attn_max_time",
+                self.max_time.map_or("none".into(), |v| v.to_string()),
+            ),
             (
                 "attn_validation_fraction",
                 p.validation_fraction.to_string(),
@@ -119,7 +144,7 @@ impl Trainer for Params {
     }
 
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
-        let p = self.attention(input.seed);
+        let p = self.attention(input.seed, input.x.rows);
         let slots = feature_slots(input.schema);
         input.progress.start("attention (epochs)", p.epochs as u64);
         // candle's matrix products run on rayon: in a pool of `threads`.
@@ -127,20 +152,31 @@ impl Trainer for Params {
             .num_threads(input.threads.max(1))
             .build()
             .map_err(|e| format!("cannot start {} training threads: {e}", input.threads))?;
-        let m = pool.install(|| {
-            p.fit(
-                input.x,
-                input.y,
-                input.weights,
-                &slots,
-                &mut |epoch, _, _, _| input.progress.set(epoch as u64),
-            )
+        let (m, outcome) = pool.install(|| {
+            p.fit_outcome(input.x, input.y, input.weights, &slots, &mut |e| {
+                input.progress.set(e.epoch as u64);
+                input.progress.line(&e.line());
+            })
             .map_err(|e| e.to_string())
         })?;
+        let mut notes = vec![format!(
+            "attention: batch {}, lr {}, patience {}; {} epoch(s) run, kept epoch {}",
+            p.batch_size, p.lr, p.patience, outcome.epochs, outcome.best_epoch
+        )];
+        match outcome.stop {
+            Stop::Epochs | Stop::Patience => {}
+            Stop::Timeout => notes.push(format!(
+                "attention: training stopped by --max-time {} s; the best epoch so far was kept",
+                p.max_seconds.unwrap_or(0.0)
+            )),
+            Stop::Interrupted => notes.push(
+                "attention: training interrupted (Ctrl-C); the best epoch so far was kept".into(),
+            ),
+        }
         Ok(Fitted {
             model: Model::from(m),
             calibration: Calibration::Logistic,
-            notes: Vec::new(),
+            notes,
         })
     }
 }
