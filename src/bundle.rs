@@ -124,11 +124,23 @@ pub struct Bundle {
     pub governance: Option<crate::governance::Section>,
 }
 
+/// The parameter in which a file states what its RBF centres are.
+pub const CENTRES_PARAM: &str = "svm_centres";
+/// [`CENTRES_PARAM`]'s value for centres that are no customer's row.
+pub const LANDMARKS: &str = "landmarks (centroids of >= 20 training rows)";
+
 impl Bundle {
     /// True when the file embeds rows derived from training customers
-    /// (support vectors of an RBF SVM).
+    /// (support vectors of an RBF SVM), unless its writer states in the
+    /// parameters that the kernel centres are landmarks (k-means centroids
+    /// of at least 20 rows each, as the trainer ships since issue 16).
     pub fn embeds_training_rows(&self) -> bool {
         self.model.embeds_training_rows()
+            && !self
+                .metadata
+                .params
+                .iter()
+                .any(|(k, v)| k == CENTRES_PARAM && v == LANDMARKS)
     }
 
     /// What the kind sees of this file; `groups` are `kinds::groups(&self.schema)`.
@@ -247,5 +259,29 @@ impl Bundle {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_writer_stating_landmarks_clears_the_training_rows_warning() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/golden/svm-rbf.frk"
+        ))
+        .unwrap();
+        let mut b = crate::format::decode(&bytes).unwrap();
+        assert!(b.embeds_training_rows(), "support vectors are rows");
+        b.metadata
+            .params
+            .push((CENTRES_PARAM.into(), "support vectors".into()));
+        assert!(b.embeds_training_rows());
+        b.metadata
+            .params
+            .push((CENTRES_PARAM.into(), LANDMARKS.into()));
+        assert!(!b.embeds_training_rows());
     }
 }

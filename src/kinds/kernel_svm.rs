@@ -256,7 +256,7 @@ impl Kind for KernelSvm {
 
     fn summary(&self) -> String {
         format!(
-            "RBF kernel, gamma {}, {} support vectors",
+            "RBF kernel, gamma {}, {} centres",
             crate::num::F32(self.gamma),
             self.coef.len()
         )

@@ -94,6 +94,13 @@ impl Trainer for Svm<'_> {
         out.push(("svm_epochs", self.p.epochs.to_string()));
         out.push(("svm_max_rows", self.p.max_rows.to_string()));
         out.push(("platt_folds", defaults.platt_folds.to_string()));
+        if self.rbf {
+            // The file's privacy statement (`Bundle::embeds_training_rows`).
+            out.push((
+                ferrisk::bundle::CENTRES_PARAM,
+                ferrisk::bundle::LANDMARKS.to_string(),
+            ));
+        }
         kv(&out)
     }
 
