@@ -402,6 +402,29 @@ pub fn file_version(path: &Path) -> u16 {
         .unwrap_or(0)
 }
 
+/// `--protected` specs, parsed and checked against the columns of `table`
+/// (read from `data`): `train` and `import` share them.
+pub fn protected_specs(
+    specs: &[String],
+    table: &ferrisk_train::data::Table,
+    data: &Path,
+) -> Result<Vec<ferrisk_train::fairness::ProtectedSpec>> {
+    let mut out = Vec::with_capacity(specs.len());
+    for s in specs {
+        let p = ferrisk_train::fairness::ProtectedSpec::parse(s)
+            .map_err(|e| anyhow::anyhow!("--protected: {e}"))?;
+        if table.column(&p.column).is_none() {
+            anyhow::bail!(
+                "--protected names column '{}', which {} does not have",
+                p.column,
+                data.display()
+            );
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

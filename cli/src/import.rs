@@ -117,21 +117,7 @@ fn run(a: ImportArgs) -> Result<ExitCode> {
     };
     let table = Table::read(&a.data)?;
     let ds = data::prepare(&table, &a.label, &a.positive, &[], &schema)?;
-    let protected = a
-        .protected
-        .iter()
-        .map(|s| ferrisk_train::fairness::ProtectedSpec::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow::anyhow!("--protected: {e}"))?;
-    for p in &protected {
-        if table.column(&p.column).is_none() {
-            bail!(
-                "--protected names column '{}', which {} does not have",
-                p.column,
-                a.data.display()
-            );
-        }
-    }
+    let protected = crate::common::protected_specs(&a.protected, &table, &a.data)?;
     let monotone = ferrisk_train::fairness::parse_monotone(&a.monotone)
         .map_err(|e| anyhow::anyhow!("--monotone: {e}"))?;
     let opts = ImportOptions {

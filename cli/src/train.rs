@@ -221,12 +221,7 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         None => SchemaFile::default(),
     };
     let table = Table::read(&a.data)?;
-    let protected = a
-        .protected
-        .iter()
-        .map(|s| ferrisk_train::fairness::ProtectedSpec::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+    let protected = crate::common::protected_specs(&a.protected, &table, &a.data)?;
     let mut monotone: Vec<(String, i8)> = schema
         .monotone
         .iter()
@@ -248,13 +243,6 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
     }
     let mut drop = a.drop.clone();
     for p in &protected {
-        if table.column(&p.column).is_none() {
-            bail!(
-                "--protected names column '{}', which {} does not have",
-                p.column,
-                a.data.display()
-            );
-        }
         if !a.use_protected && !drop.contains(&p.column) {
             drop.push(p.column.clone());
         }

@@ -686,6 +686,17 @@ mod tests {
         )
     }
 
+    /// The customer `X` against `bg`, explained as `scale · f + offset`.
+    fn tiny_game(bg: &BackgroundSet, scale: f64, offset: f64) -> Game<'_> {
+        Game {
+            x: &X,
+            set: bg,
+            groups: &GROUPS,
+            scale,
+            offset,
+        }
+    }
+
     fn tiny_eval(rows: &[f32], out: &mut [f32]) {
         for (r, o) in rows.chunks_exact(5).zip(out) {
             *o = tiny(r);
@@ -734,13 +745,7 @@ mod tests {
     fn enumeration_matches_the_permutation_definition_on_a_tiny_model() {
         let bg = tiny_set();
         bg.validate(5).unwrap();
-        let game = Game {
-            x: &X,
-            set: &bg,
-            groups: &GROUPS,
-            scale: -1.5,
-            offset: 0.25,
-        };
+        let game = tiny_game(&bg, -1.5, 0.25);
         let e = exact(&game, &mut tiny_eval);
         let (base, want) = brute_force(&bg, -1.5, 0.25);
         assert!((e.base - base).abs() < 1e-12);
@@ -766,13 +771,7 @@ mod tests {
     #[test]
     fn a_refined_pair_moves_to_the_exact_difference_and_keeps_its_sum() {
         let bg = tiny_set();
-        let game = Game {
-            x: &X,
-            set: &bg,
-            groups: &GROUPS,
-            scale: 1.0,
-            offset: 0.0,
-        };
+        let game = tiny_game(&bg, 1.0, 0.0);
         let exact = exact(&game, &mut tiny_eval);
         let mut eval = tiny_eval;
         let (mut work, ..) = Work::start(&game, &mut eval);
@@ -828,13 +827,7 @@ mod tests {
     #[test]
     fn sampling_converges_to_the_exact_values_and_adds_up() {
         let bg = tiny_set();
-        let game = Game {
-            x: &X,
-            set: &bg,
-            groups: &GROUPS,
-            scale: 1.0,
-            offset: 0.0,
-        };
+        let game = tiny_game(&bg, 1.0, 0.0);
         let exact = exact(&game, &mut tiny_eval);
         let fx = tiny(&X) as f64;
         let mut last = f64::INFINITY;
@@ -903,13 +896,7 @@ mod tests {
         let PerPlayer::Columns(cols) = linear.per else {
             panic!()
         };
-        let game = Game {
-            x: &X,
-            set: &bg,
-            groups: &GROUPS,
-            scale: 2.0,
-            offset: 0.5,
-        };
+        let game = tiny_game(&bg, 2.0, 0.5);
         let e = exact(&game, &mut |rows: &[f32], out: &mut [f32]| {
             m.outputs(rows, 5, out)
         });

@@ -94,6 +94,28 @@ pub struct NodeV1 {
     pub default_left: bool,
 }
 
+/// Trees in their v1 wire form (also the node form of the `trees-cat`
+/// section, which shares this encoder and [`trees_from`]).
+pub(crate) fn trees_to(trees: &[Tree]) -> Vec<Vec<NodeV1>> {
+    trees
+        .iter()
+        .map(|t| {
+            t.nodes
+                .iter()
+                .map(|n| NodeV1 {
+                    feature: n.feature,
+                    threshold: n.threshold,
+                    left: n.left,
+                    right: n.right,
+                    value: n.value,
+                    cover: n.cover,
+                    default_left: n.default_left,
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Trees from their v1 wire form (also the node form of the `trees-cat`
 /// section, which shares this decoder).
 pub(crate) fn trees_from(trees: Vec<Vec<NodeV1>>) -> Vec<Tree> {
@@ -229,24 +251,7 @@ pub(crate) fn model_slot(m: &Model) -> Option<ModelV1> {
         Model::Trees(e) => ModelV1::Trees {
             base: e.base,
             average: e.average,
-            trees: e
-                .trees
-                .iter()
-                .map(|t| {
-                    t.nodes
-                        .iter()
-                        .map(|n| NodeV1 {
-                            feature: n.feature,
-                            threshold: n.threshold,
-                            left: n.left,
-                            right: n.right,
-                            value: n.value,
-                            cover: n.cover,
-                            default_left: n.default_left,
-                        })
-                        .collect()
-                })
-                .collect(),
+            trees: trees_to(&e.trees),
         },
         _ => return None,
     })

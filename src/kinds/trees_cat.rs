@@ -52,24 +52,7 @@ impl Kind for CatTrees {
         CatTreesWire {
             base: e.base,
             average: e.average,
-            trees: e
-                .trees
-                .iter()
-                .map(|t| {
-                    t.nodes
-                        .iter()
-                        .map(|n| NodeV1 {
-                            feature: n.feature,
-                            threshold: n.threshold,
-                            left: n.left,
-                            right: n.right,
-                            value: n.value,
-                            cover: n.cover,
-                            default_left: n.default_left,
-                        })
-                        .collect()
-                })
-                .collect(),
+            trees: crate::format::v1::trees_to(&e.trees),
             cats,
         }
     }

@@ -125,7 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         s.iterations,
         s.kernel_rows,
         exact.coef.len(),
-        svm::auc(&exact_test, &yt)
+        ferrisk_train::stats::auc(&exact_test, &yt).unwrap_or(f64::NAN)
     );
     println!(
         "ferrisk shipped expansion: {:.2} s (k-means + least squares), {} landmarks (min {} rows \
@@ -135,7 +135,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         marks.members.iter().min().copied().unwrap_or(0),
         shipped.gamma,
         (k.support.len() + k.coef.len()) * 4 / 1000,
-        svm::auc(&shipped_test, &yt)
+        ferrisk_train::stats::auc(&shipped_test, &yt).unwrap_or(f64::NAN)
     );
     // The Platt folds (3, as the trainer): exact fits on each complement.
     let t2 = Instant::now();
@@ -197,8 +197,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.join("ferrisk.txt"),
         format!(
             "solve_s={solve_s}\nauc_exact={}\nauc_shipped={}\n",
-            svm::auc(&exact_test, &yt),
-            svm::auc(&shipped_test, &yt)
+            ferrisk_train::stats::auc(&exact_test, &yt).unwrap_or(f64::NAN),
+            ferrisk_train::stats::auc(&shipped_test, &yt).unwrap_or(f64::NAN)
         ),
     )?;
     Ok(())

@@ -300,17 +300,18 @@ mod tests {
             .map(|&m| Calibration::Logistic.probability(m))
             .collect();
         let fold_of: Vec<usize> = (0..out.len()).map(|i| i % 5).collect();
+        let held = Held {
+            outputs: &out,
+            own: &own,
+            labels: &y,
+            fold_of: &fold_of,
+            folds: 5,
+        };
         let c = choose(
             CalibrationChoice::Auto,
             Calibration::Logistic,
             Output::Score,
-            &Held {
-                outputs: &out,
-                own: &own,
-                labels: &y,
-                fold_of: &fold_of,
-                folds: 5,
-            },
+            &held,
         )
         .unwrap();
         let Calibration::Platt { a, .. } = c.calibration else {
@@ -323,13 +324,7 @@ mod tests {
             CalibrationChoice::Own,
             Calibration::Logistic,
             Output::Score,
-            &Held {
-                outputs: &out,
-                own: &own,
-                labels: &y,
-                fold_of: &fold_of,
-                folds: 5,
-            },
+            &held,
         )
         .unwrap();
         assert_eq!(forced.calibration, Calibration::Logistic);

@@ -16,5 +16,6 @@ pub mod pipeline;
 pub mod prep;
 pub mod reproducible;
 pub mod split;
+pub mod stats;
 pub mod synth;
 pub mod weights;

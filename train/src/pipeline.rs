@@ -261,6 +261,34 @@ pub fn fit_bundle(
     ))
 }
 
+/// Scores evaluation rows once with the exported file's `scorer`: their
+/// metrics at its threshold, the policy's figures there and at 0.5, and
+/// their probabilities. `hint` ends the error of a one-class set.
+#[allow(clippy::type_complexity)]
+pub fn evaluate_held(
+    scorer: &Scorer,
+    (table, ds, rows): (&Table, &Dataset, &[usize]),
+    policy: &Policy,
+    hint: &str,
+) -> Result<
+    (
+        metrics::Metrics,
+        (policy::CutFigures, policy::CutFigures),
+        Vec<f32>,
+    ),
+    TrainError,
+> {
+    let threshold = scorer.bundle().threshold;
+    let probs = score_rows(scorer, table, rows)?;
+    let labels: Vec<bool> = rows.iter().map(|&r| ds.labels[r]).collect();
+    let m = metrics::compute(&probs, &labels, threshold).ok_or_else(|| {
+        TrainError::Data(format!("the evaluation rows have only one class; {hint}"))
+    })?;
+    let at = policy::figures(&probs, &labels, threshold, policy);
+    let half = policy::figures(&probs, &labels, 0.5, policy);
+    Ok((m, (at, half), probs))
+}
+
 /// Scores table rows through the runtime's row scorer, exactly as CSV
 /// scoring everywhere else does.
 pub fn score_rows(scorer: &Scorer, table: &Table, rows: &[usize]) -> Result<Vec<f32>, TrainError> {
@@ -533,23 +561,14 @@ pub fn train(
         );
         (m, None, text, 0)
     } else {
-        let probs = score_rows(&scorer, eval_table, &eval_rows)?;
-        let labels: Vec<bool> = eval_rows.iter().map(|&r| eval_ds.labels[r]).collect();
-        let m = metrics::compute(&probs, &labels, threshold).ok_or_else(|| {
-            TrainError::Data(
-                "the evaluation rows have only one class; use more data or a larger --test-size"
-                    .into(),
-            )
-        })?;
-        let at = policy::figures(&probs, &labels, threshold, &cfg.policy);
-        let half = policy::figures(&probs, &labels, 0.5, &cfg.policy);
+        let (m, cuts, probs) = evaluate_held(
+            &scorer,
+            (eval_table, eval_ds, &eval_rows),
+            &cfg.policy,
+            "use more data or a larger --test-size",
+        )?;
         eval_scores = Some(probs);
-        (
-            m,
-            Some((at, half)),
-            eval_text.clone(),
-            eval_rows.len() as u64,
-        )
+        (m, Some(cuts), eval_text.clone(), eval_rows.len() as u64)
     };
 
     // Drift baseline from held-out predictions, never the model's own

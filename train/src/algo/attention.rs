@@ -1004,13 +1004,14 @@ fn train(
             return Err(AttentionError::Diverged { epoch });
         }
         report.valid_loss = valid_loss;
-        report.valid_auc = crate::algo::svm::auc(
+        report.valid_auc = crate::stats::auc(
             &valid_logits
                 .iter()
                 .map(|&z| f64::from(z))
                 .collect::<Vec<_>>(),
             &valid_y,
-        );
+        )
+        .unwrap_or(f64::NAN);
         let improved = best.as_ref().is_none_or(|(b, _)| valid_loss < *b);
         if improved {
             let snapshot = vars

@@ -360,8 +360,8 @@ fn fit_rbf(
         min_members: marks.members.iter().copied().min().unwrap_or(0),
         oof_auc_exact: f64::NAN,
         oof_auc_shipped: f64::NAN,
-        train_auc_exact: svm::auc(&exact_dec, y),
-        train_auc_shipped: svm::auc(&shipped_dec, y),
+        train_auc_exact: crate::stats::auc(&exact_dec, y).unwrap_or(f64::NAN),
+        train_auc_shipped: crate::stats::auc(&shipped_dec, y).unwrap_or(f64::NAN),
     };
     Ok((exact, shipped, report))
 }
@@ -555,8 +555,8 @@ pub fn fit_svm(
     let (a, b) = platt(&dec, y, w);
     let (model, mut report) = fit_any(x, y, w, p, gamma)?;
     if let Some(r) = report.as_mut() {
-        r.oof_auc_exact = svm::auc(&exact_dec, y);
-        r.oof_auc_shipped = svm::auc(&dec, y);
+        r.oof_auc_exact = crate::stats::auc(&exact_dec, y).unwrap_or(f64::NAN);
+        r.oof_auc_shipped = crate::stats::auc(&dec, y).unwrap_or(f64::NAN);
     }
     Ok((
         model,

@@ -710,33 +710,6 @@ pub fn solve(
     })
 }
 
-/// ROC AUC of real-valued scores (ties count half).
-pub fn auc(scores: &[f64], y: &[bool]) -> f64 {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let (mut rank_sum, mut pos) = (0.0f64, 0usize);
-    let mut k = 0;
-    while k < idx.len() {
-        let mut e = k;
-        while e + 1 < idx.len() && scores[idx[e + 1]] == scores[idx[k]] {
-            e += 1;
-        }
-        let mid = (k + e) as f64 / 2.0 + 1.0;
-        for &r in &idx[k..=e] {
-            if y[r] {
-                rank_sum += mid;
-                pos += 1;
-            }
-        }
-        k = e + 1;
-    }
-    let neg = scores.len() - pos;
-    if pos == 0 || neg == 0 {
-        return f64::NAN;
-    }
-    (rank_sum - (pos * (pos + 1)) as f64 / 2.0) / (pos as f64 * neg as f64)
-}
-
 /// Landmarks of a shipped expansion: k-means centroids, each the mean of
 /// its `members` training rows (all ≥ [`MIN_MEMBERS`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -1405,7 +1378,10 @@ mod tests {
             }
         }
         let approx = e.decisions(&x, 1);
-        let (ae, aa) = (auc(&exact, &y), auc(&approx, &y));
+        let (ae, aa) = (
+            crate::stats::auc(&exact, &y).unwrap(),
+            crate::stats::auc(&approx, &y).unwrap(),
+        );
         eprintln!(
             "{} landmarks: exact AUC {ae:.4}, approximation {aa:.4}",
             marks.members.len()
@@ -1429,13 +1405,5 @@ mod tests {
             x.row_mut(r).copy_from_slice(&[1.0, 2.0]);
         }
         assert_eq!(landmarks(&x, 2, 1, 1), None);
-    }
-
-    #[test]
-    fn auc_counts_ties_as_half() {
-        let s = [0.1, 0.4, 0.35, 0.8, 0.4];
-        let y = [false, false, true, true, true];
-        // Pairs (pos, neg): 0.35>0.1, 0.35<0.4, 0.8>both, 0.4>0.1, 0.4=0.4.
-        assert!((auc(&s, &y) - 4.5 / 6.0).abs() < 1e-12);
     }
 }

@@ -23,7 +23,7 @@ use ferrisk::{metrics, Calibration};
 use super::{Foreign, ImportError};
 use crate::calibrate::{self, CalibrationChoice};
 use crate::data::{ColType, Dataset, Table};
-use crate::pipeline::{exported_scorer, score_rows, score_rows_full, TrainError};
+use crate::pipeline::{evaluate_held, exported_scorer, score_rows_full, TrainError};
 use crate::{prep, split};
 
 /// How to import.
@@ -428,16 +428,12 @@ pub fn build(
                 cal.probabilities.clone(),
             )
         } else {
-            let probs = score_rows(&scorer, table, &eval_rows)?;
-            let y: Vec<bool> = eval_rows.iter().map(|&r| ds.labels[r]).collect();
-            let m = metrics::compute(&probs, &y, threshold).ok_or_else(|| {
-                TrainError::Data(
-                "the evaluation rows have only one class; use more data or another --eval-share"
-                    .into(),
-            )
-            })?;
-            let at = policy::figures(&probs, &y, threshold, &opts.policy);
-            let half = policy::figures(&probs, &y, 0.5, &opts.policy);
+            let (m, cuts, probs) = evaluate_held(
+                &scorer,
+                (table, &ds, &eval_rows),
+                &opts.policy,
+                "use more data or another --eval-share",
+            )?;
             let text = format!(
                 "the held-out evaluation part of {} ({} rows, {} %, stratified, seed {})",
                 table.file_name(),
@@ -447,7 +443,7 @@ pub fn build(
             );
             (
                 m,
-                Some((at, half)),
+                Some(cuts),
                 text,
                 eval_rows.len() as u64,
                 eval_rows.clone(),

@@ -43,7 +43,15 @@ fn array<'a>(v: &'a Value, key: &str, at: &str) -> Result<&'a Vec<Value>, Import
         .ok_or_else(|| invalid(at, format!("'{key}' is not an array")))
 }
 
-fn numbers(v: &Value, key: &str, at: &str, len: usize) -> Result<Vec<f64>, ImportError> {
+/// Array `key` of `len` entries, each converted by `get` (`what` names the
+/// expected type in the error).
+fn entries<T>(
+    v: &Value,
+    (key, at): (&str, &str),
+    len: usize,
+    what: &str,
+    get: impl Fn(&Value) -> Option<T>,
+) -> Result<Vec<T>, ImportError> {
     let a = array(v, key, at)?;
     if a.len() != len {
         return Err(invalid(
@@ -53,28 +61,16 @@ fn numbers(v: &Value, key: &str, at: &str, len: usize) -> Result<Vec<f64>, Impor
     }
     a.iter()
         .enumerate()
-        .map(|(i, x)| {
-            x.as_f64()
-                .ok_or_else(|| invalid(format!("{at}: {key}[{i}]"), "not a number"))
-        })
+        .map(|(i, x)| get(x).ok_or_else(|| invalid(format!("{at}: {key}[{i}]"), what)))
         .collect()
 }
 
+fn numbers(v: &Value, key: &str, at: &str, len: usize) -> Result<Vec<f64>, ImportError> {
+    entries(v, (key, at), len, "not a number", Value::as_f64)
+}
+
 fn ints(v: &Value, key: &str, at: &str, len: usize) -> Result<Vec<i64>, ImportError> {
-    let a = array(v, key, at)?;
-    if a.len() != len {
-        return Err(invalid(
-            at,
-            format!("'{key}' has {} entries for {len} nodes", a.len()),
-        ));
-    }
-    a.iter()
-        .enumerate()
-        .map(|(i, x)| {
-            x.as_i64()
-                .ok_or_else(|| invalid(format!("{at}: {key}[{i}]"), "not an integer"))
-        })
-        .collect()
+    entries(v, (key, at), len, "not an integer", Value::as_i64)
 }
 
 /// `base_score` as XGBoost writes it: `"5E-1"`, or `"[5E-1]"` (3.x, one
