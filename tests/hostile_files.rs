@@ -241,6 +241,59 @@ fn an_explanation_over_budget_is_refused_with_the_figure_and_the_model_still_sco
     assert!(err.to_string().contains("units, over the budget"), "{err}");
 }
 
+/// The exact explanation of an RBF SVM with a background set costs
+/// O(centres · rows · p²): a file with enough centres is refused by the
+/// same budget, and a modest one explains exactly and adds up.
+#[test]
+fn the_exact_svm_explanation_is_charged_to_the_budget() {
+    let base = golden("svm-rbf");
+    let width = base.schema.width();
+    let set = ferrisk::explain::BackgroundSet {
+        rows: vec![0.25; 8 * width],
+        weights: vec![1.0; 8],
+    };
+    let customer = [("age", ferrisk::RawValue::Number(30.0))];
+    // 300,000 centres: one prediction is within its budget, the exact
+    // explanation is not.
+    for (centres, refused) in [(400usize, false), (300_000, true)] {
+        let mut b = base.clone();
+        b.background_set = Some(set.clone());
+        if let Model::KernelSvm(k) = &mut b.model {
+            k.coef = (0..centres)
+                .map(|i| 0.001 * (i % 7) as f32 - 0.002)
+                .collect();
+            k.support = (0..centres * width)
+                .map(|i| (i % 13) as f32 / 13.0)
+                .collect();
+        }
+        let s = load_crafted(&b).unwrap();
+        assert!(s.probability(&vec![0.0f32; width]).unwrap().is_finite());
+        match s.explain(customer.clone()) {
+            Ok(e) => {
+                assert!(!refused, "{centres} centres explained");
+                assert!(e.convergence.is_none(), "exact, not sampled");
+                let sum = e.base as f64
+                    + e.contributions
+                        .iter()
+                        .map(|c| c.contribution as f64)
+                        .sum::<f64>();
+                assert!(
+                    (sum - e.output as f64).abs() < 1e-5,
+                    "{sum} vs {}",
+                    e.output
+                );
+            }
+            Err(err) => {
+                assert!(refused, "{centres}: {err}");
+                assert!(
+                    matches!(err, ferrisk::ScoreError::ExplainBudget { cost, budget } if cost > budget),
+                    "{err:?}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_fuzzers_model_findings_are_refused_or_never_pass_nan_off_as_a_probability() {
     // fuzz/regressions: files that loaded and gave NaN reported as 0.5
