@@ -18,4 +18,5 @@ pub mod reproducible;
 pub mod split;
 pub mod stats;
 pub mod synth;
+pub mod synth_history;
 pub mod weights;
