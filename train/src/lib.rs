@@ -18,4 +18,5 @@ pub mod reproducible;
 pub mod split;
 pub mod stats;
 pub mod synth;
+pub mod table;
 pub mod weights;
