@@ -10,7 +10,7 @@ use ferrisk::csv::is_missing;
 use ferrisk::CsvError;
 use serde::Deserialize;
 
-pub use crate::table::{Cells, Column, Table, TextColumn};
+pub use crate::table::{Cells, Codes, Column, Table, TextColumn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -131,7 +131,7 @@ pub fn prepare(
     if let Some(r) = label_text
         .codes
         .iter()
-        .position(|&c| missing_label.get(c as usize).copied().unwrap_or(true))
+        .position(|c| missing_label.get(c as usize).copied().unwrap_or(true))
     {
         return Err(DataError::Value {
             path,
@@ -171,7 +171,7 @@ pub fn prepare(
     let labels = label_text
         .codes
         .iter()
-        .map(|&c| is_positive.get(c as usize).copied().unwrap_or(false))
+        .map(|c| is_positive.get(c as usize).copied().unwrap_or(false))
         .collect();
 
     let mut features = Vec::new();
@@ -193,7 +193,7 @@ pub fn prepare(
                     if let Some(r) = t
                         .codes
                         .iter()
-                        .position(|&k| bad.get(k as usize).copied().unwrap_or(false))
+                        .position(|k| bad.get(k as usize).copied().unwrap_or(false))
                     {
                         return Err(DataError::Value {
                             path,

@@ -121,7 +121,7 @@ impl ProtectedSpec {
         let mut names: BTreeMap<(u32, String), usize> = BTreeMap::new();
         let keys: Vec<&(u32, String)> = rows
             .iter()
-            .filter_map(|&r| text.codes.get(r).and_then(|&c| of_text.get(c as usize)))
+            .filter_map(|&r| text.codes.get(r).and_then(|c| of_text.get(c as usize)))
             .collect();
         for &k in &keys {
             names.entry(k.clone()).or_insert(0);

@@ -462,7 +462,7 @@ fn evaluation_rows<'a>(
                     Box::new(move |r| {
                         t.codes
                             .get(r)
-                            .and_then(|&c| numbers.get(c as usize).copied().flatten())
+                            .and_then(|c| numbers.get(c as usize).copied().flatten())
                     })
                 }
             };

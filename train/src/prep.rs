@@ -53,7 +53,7 @@ pub fn fit_schema(
                         Box::new(move |r| {
                             t.codes
                                 .get(r)
-                                .and_then(|&c| per_text.get(c as usize))
+                                .and_then(|c| per_text.get(c as usize))
                                 .copied()
                                 .unwrap_or(f64::NAN)
                         })
@@ -88,7 +88,7 @@ pub fn fit_schema(
                 let t = table.texts(*col)?;
                 let mut per_code = vec![0usize; t.dict.len()];
                 for &r in rows {
-                    if let Some(n) = t.codes.get(r).and_then(|&c| per_code.get_mut(c as usize)) {
+                    if let Some(n) = t.codes.get(r).and_then(|c| per_code.get_mut(c as usize)) {
                         *n += 1;
                     }
                 }

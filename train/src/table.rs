@@ -44,11 +44,96 @@ pub const NUMBER_TEXTS: usize = 1024;
 /// Bytes read from a file at a time.
 const CHUNK: usize = 256 * 1024;
 
+/// Dictionary codes, one per row, in the narrowest width the dictionary
+/// needs (one byte for up to 256 texts).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Codes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Self {
+        Codes::U8(Vec::new())
+    }
+}
+
+impl Codes {
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len(),
+            Codes::U32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The code of row `r`.
+    pub fn get(&self, r: usize) -> Option<u32> {
+        match self {
+            Codes::U8(v) => v.get(r).map(|&c| u32::from(c)),
+            Codes::U16(v) => v.get(r).map(|&c| u32::from(c)),
+            Codes::U32(v) => v.get(r).copied(),
+        }
+    }
+
+    /// Every row's code, in row order.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len()).map(move |r| self.get(r).unwrap_or(0))
+    }
+
+    /// Appends `code`, widening the codes when it does not fit.
+    fn push(&mut self, code: u32) {
+        match self {
+            Codes::U8(v) => match u8::try_from(code) {
+                Ok(c) => v.push(c),
+                Err(_) => {
+                    let mut w: Vec<u16> = Vec::with_capacity(v.capacity().max(v.len() + 1));
+                    w.extend(v.iter().map(|&c| u16::from(c)));
+                    *self = Codes::U16(w);
+                    self.push(code);
+                }
+            },
+            Codes::U16(v) => match u16::try_from(code) {
+                Ok(c) => v.push(c),
+                Err(_) => {
+                    let mut w: Vec<u32> = Vec::with_capacity(v.capacity().max(v.len() + 1));
+                    w.extend(v.iter().map(|&c| u32::from(c)));
+                    w.push(code);
+                    *self = Codes::U32(w);
+                }
+            },
+            Codes::U32(v) => v.push(code),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            Codes::U8(v) => v.shrink_to_fit(),
+            Codes::U16(v) => v.shrink_to_fit(),
+            Codes::U32(v) => v.shrink_to_fit(),
+        }
+    }
+
+    /// Bytes held.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.capacity(),
+            Codes::U16(v) => v.capacity() * 2,
+            Codes::U32(v) => v.capacity() * 4,
+        }
+    }
+}
+
 /// A column as dictionary codes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TextColumn {
     /// One per row: an index into `dict`.
-    pub codes: Vec<u32>,
+    pub codes: Codes,
     /// The distinct trimmed texts, in order of first appearance.
     pub dict: Vec<Box<str>>,
 }
@@ -58,7 +143,7 @@ impl TextColumn {
     pub fn text(&self, r: usize) -> &str {
         self.codes
             .get(r)
-            .and_then(|&c| self.dict.get(c as usize))
+            .and_then(|c| self.dict.get(c as usize))
             .map_or("", |s| s)
     }
 }
@@ -163,7 +248,7 @@ impl Builder {
                     let v = col
                         .codes
                         .iter()
-                        .map(|&c| values.get(c as usize).copied().unwrap_or(f64::NAN))
+                        .map(|c| values.get(c as usize).copied().unwrap_or(f64::NAN))
                         .collect();
                     *self = Builder::Numbers(v);
                 }
@@ -475,7 +560,7 @@ impl Table {
             .map(|c| match c {
                 Column::Numbers(v) => v.capacity() * 8,
                 Column::Text(t) => {
-                    t.codes.capacity() * 4 + t.dict.iter().map(|s| s.len() + 16).sum::<usize>()
+                    t.codes.heap_bytes() + t.dict.iter().map(|s| s.len() + 16).sum::<usize>()
                 }
             })
             .sum();
@@ -505,7 +590,7 @@ enum Plan<'a> {
     /// A numeric feature over a column of numbers.
     Numbers(&'a [f64]),
     /// Any feature over a column's dictionary: each entry parsed once.
-    Dict(&'a [u32], Vec<Result<Value, ScoreError>>),
+    Dict(&'a Codes, Vec<Result<Value, ScoreError>>),
 }
 
 /// Parses table cells into a schema's values exactly as
@@ -596,11 +681,39 @@ impl<'a> Cells<'a> {
                 Some(x) if !x.is_nan() => self.schema.parse_value(i, RawValue::Number(*x))?,
                 _ => Value::Missing,
             },
-            Plan::Dict(codes, values) => match codes.get(r).and_then(|&c| values.get(c as usize)) {
+            Plan::Dict(codes, values) => match codes.get(r).and_then(|c| values.get(c as usize)) {
                 Some(Ok(v)) => v.clone(),
                 Some(Err(e)) => return Err(e.clone()),
                 None => Value::Missing,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_widen_as_the_dictionary_grows_and_keep_every_code() {
+        let mut codes = Codes::default();
+        let want: Vec<u32> = (0..70_000u32)
+            .map(|i| if i % 2 == 0 { i } else { i / 3 })
+            .collect();
+        let mut widths = Vec::new();
+        for &c in &want {
+            codes.push(c);
+            let w = match &codes {
+                Codes::U8(_) => 1,
+                Codes::U16(_) => 2,
+                Codes::U32(_) => 4,
+            };
+            if widths.last() != Some(&w) {
+                widths.push(w);
+            }
+        }
+        assert_eq!(widths, [1, 2, 4]);
+        assert_eq!(codes.iter().collect::<Vec<_>>(), want);
+        assert_eq!(codes.get(want.len()), None);
     }
 }
