@@ -19,4 +19,5 @@ pub mod split;
 pub mod stats;
 pub mod synth;
 pub mod synth_history;
+pub mod table;
 pub mod weights;
