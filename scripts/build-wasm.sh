@@ -94,10 +94,11 @@ SIZE_LINE=$(printf '"opt_level": "%s", "wasm_raw": %d, "wasm_gzip": %d, "js_raw"
 # --- the npm package (www/pkg is the package directory) -----------------------
 # wasm-pack's output (the glue, the .wasm, ferrisk_wasm.d.ts) plus the
 # package's own files from wasm/npm/: the entries (index.js for browsers and
-# bundlers, node.js for Node), api.js (createScorer, FerriskError), the
-# module worker, index.d.ts, the npm README and the licences. `npm pack
+# bundlers, node.js for Node), api.js (createScorer, FerriskError),
+# csvfile.js + csvtools.js (predictCsvFile, also the page's output helpers),
+# the module worker, index.d.ts, the npm README and the licences. `npm pack
 # www/pkg` makes the tarball (scripts/test-npm.sh installs it in a sample app).
-NPM_FILES=(index.js node.js api.js worker.js index.d.ts README.md LICENSE-MIT LICENSE-APACHE)
+NPM_FILES=(index.js node.js api.js csvfile.js csvtools.js worker.js index.d.ts README.md LICENSE-MIT LICENSE-APACHE)
 for f in "${NPM_FILES[@]}"; do cp "wasm/npm/$f" "$OUT/$f"; done
 # The page's app does not use the old, unused wasm-pack .gitignore.
 rm -f "$OUT/.gitignore"
@@ -140,9 +141,11 @@ node -e '
   };
   require("fs").writeFileSync("www/pkg/package.json", JSON.stringify(pkg, null, 2) + "\n");
 ' "$VERSION" "${PKG_FILES[@]}"
-gz_entry=$(cat "$OUT/index.js" "$OUT/api.js" | gzip -9 | wc -c)
+# Reported, not budgeted: the package's JS over the glue (the entry and the
+# modules it imports), and the worker script (which imports the same modules).
+gz_entry=$(cat "$OUT/index.js" "$OUT/api.js" "$OUT/csvfile.js" "$OUT/csvtools.js" | gzip -9 | wc -c)
 gz_worker=$(gzip -9 -c "$OUT/worker.js" | wc -c)
-printf 'npm package %s in %s: entry index.js + api.js %d B gzip, worker.js %d B gzip (not in the budget above)\n' \
+printf 'npm package %s in %s: index.js + api.js + csvfile.js + csvtools.js %d B gzip, worker.js %d B gzip (not in the budget above)\n' \
   "$VERSION" "$OUT" "$gz_entry" "$gz_worker"
 printf '{%s, "npm_entry_gzip": %d, "npm_worker_gzip": %d}\n' "$SIZE_LINE" "$gz_entry" "$gz_worker" >target/wasm-size.json
 

@@ -80,7 +80,7 @@ trap 'rm -rf "$WORK"' EXIT
 TARBALL=$(ls "$WORK"/ferrisk-*.tgz)
 log "packed $(basename "$TARBALL"): $(stat -c %s "$TARBALL") bytes"
 listing=$(tar -tzf "$TARBALL")
-for f in package.json README.md LICENSE-MIT LICENSE-APACHE index.js node.js api.js worker.js index.d.ts \
+for f in package.json README.md LICENSE-MIT LICENSE-APACHE index.js node.js api.js csvfile.js csvtools.js worker.js index.d.ts \
   ferrisk_wasm.js ferrisk_wasm.d.ts ferrisk_wasm_bg.wasm; do
   grep -qx "package/$f" <<<"$listing" || fail "the tarball lacks $f"
 done

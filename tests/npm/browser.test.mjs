@@ -36,6 +36,7 @@ fs.writeFileSync(
     rows: o.customers,
     numericFeature,
     strayQuoteCsv: o.strayQuoteCsv,
+    csv: fs.readFileSync(path.join(fix, 'data.csv'), 'utf8'),
   }),
 );
 
@@ -69,7 +70,7 @@ try {
   console.log(`sample app ran in ${Date.now() - t0} ms; steps: ${r.steps.join(', ')}`);
   if (r.fatal) console.log('fatal:', r.fatal);
 
-  check('the app ran every step', () => assert.deepEqual(r.steps, ['loaded', 'explained', 'batch', 'cancelled', 'done']));
+  check('the app ran every step', () => assert.deepEqual(r.steps, ['loaded', 'explained', 'batch', 'csv file', 'cancelled', 'done']));
   check('no console error or warning, no CSP violation', () => assert.deepEqual(problems, []));
   check('the worker is the package\'s module worker, no blob: URL', () => {
     assert.ok(requests.some((u) => u.endsWith('/worker.js')), requests.join('\n'));
@@ -94,6 +95,14 @@ try {
     for (let d = 250; d < n; d += 250) want.push([d, n]);
     want.push([n, n]);
     assert.deepEqual(r.batchProgress, want);
+  });
+  check('predictCsvFile in the worker equals `ferrisk predict`, with progress per slice', () => {
+    assert.deepEqual(r.csvFile, o.cli);
+    const size = Buffer.byteLength(fs.readFileSync(path.join(fix, 'data.csv'), 'utf8'));
+    assert.deepEqual(r.csvFileProgress[0], [0, size]);
+    assert.deepEqual(r.csvFileProgress.at(-1), [size, size]);
+    assert.equal(r.csvFileProgress.length, 1 + Math.ceil(size / 16384));
+    assert.equal(r.csvFileOutput, o.cli.length + 2, 'header, one line per row, final newline');
   });
   check('an aborted batch rejects with AbortError and stops', () => {
     assert.equal(r.cancel.name, 'AbortError', JSON.stringify(r.cancel));

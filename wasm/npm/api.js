@@ -3,6 +3,7 @@
 // only in how they fetch the .wasm file. See README.md.
 
 import init, { Scorer, CsvSession, version, signatureCheck } from './ferrisk_wasm.js';
+import { scoreCsvFile } from './csvfile.js';
 
 export { Scorer, CsvSession, version, signatureCheck };
 
@@ -218,6 +219,14 @@ class AsyncScorer {
     return joinF32(parts, 'p');
   }
 
+  /** A CSV file (Blob / File) scored as `ferrisk predict` does, read in
+   *  slices: progress in bytes, cancellation between slices. */
+  predictCsvFile(file, options = {}) {
+    const { onProgress, signal, ...rest } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return this._call('predictCsvFile', [file, rest], { onProgress, signal });
+  }
+
   /** Releases the scorer (and ends its worker). */
   free() {
     return this._close();
@@ -243,7 +252,18 @@ export async function createScorer(source, options = {}) {
   if (!options.worker) {
     await ready(options.wasmUrl);
     const scorer = Scorer.load(bytes);
-    const call = async (m, args) => run(scorer, m, args);
+    const call = async (m, args, extra) => {
+      if (m !== 'predictCsvFile') return run(scorer, m, args);
+      const [file, opts] = args;
+      const signal = extra && extra.signal;
+      return scoreCsvFile(scorer, file, {
+        ...opts,
+        onProgress: extra && extra.onProgress,
+        cancelled: () => Boolean(signal?.aborted),
+      }).catch((e) => {
+        throw e && e.name === 'AbortError' && signal ? abortError(signal) : e;
+      });
+    };
     return new AsyncScorer(call, async () => scorer.free());
   }
   const worker = startWorker(options.workerUrl);
@@ -253,8 +273,13 @@ export async function createScorer(source, options = {}) {
   worker.onmessage = ({ data }) => {
     const p = pending.get(data.id);
     if (!p) return;
+    if (data.progress) {
+      p.onProgress?.(...data.progress);
+      return;
+    }
     pending.delete(data.id);
-    if (data.error) p.reject(revive(data.error));
+    p.signal?.removeEventListener('abort', p.abort);
+    if (data.error) p.reject(data.error.name === 'AbortError' && p.signal ? abortError(p.signal) : revive(data.error));
     else p.resolve(data.result);
   };
   worker.onerror = (ev) => {
@@ -263,11 +288,17 @@ export async function createScorer(source, options = {}) {
     for (const p of pending.values()) p.reject(broken);
     pending.clear();
   };
-  const call = (method, args) => {
+  const call = (method, args, extra) => {
     if (broken) return Promise.reject(broken);
     return new Promise((resolve, reject) => {
       const id = (next += 1);
-      pending.set(id, { resolve, reject });
+      const entry = { resolve, reject, onProgress: extra && extra.onProgress, signal: extra && extra.signal };
+      if (entry.signal) {
+        // Cancels in the worker, between slices of the file.
+        entry.abort = () => worker.postMessage({ cancel: id });
+        entry.signal.addEventListener('abort', entry.abort, { once: true });
+      }
+      pending.set(id, entry);
       worker.postMessage({ id, method, args });
     });
   };

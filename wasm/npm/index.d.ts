@@ -3,6 +3,7 @@
 // `tsc --strict` in scripts/test-npm.sh.
 
 import type {
+  CsvRowError,
   Customer,
   ErrorCode,
   CsvPrediction,
@@ -52,6 +53,56 @@ export interface BatchOptions {
   chunkRows?: number;
 }
 
+/** Options of `predictCsvFile`. */
+export interface CsvFileOptions {
+  /** Bytes of the file read so far, its size, and the rows scored. */
+  onProgress?: (doneBytes: number, totalBytes: number, rows: number) => void;
+  /** Aborting stops before the next slice (rejects with an AbortError). */
+  signal?: AbortSignal;
+  /** Bytes read and scored at a time (default 512 KiB). */
+  sliceBytes?: number;
+  /** Rows in `preview` (default 100). */
+  previewRows?: number;
+  /** Row errors kept in `errors` (default 200; `errorCount` counts all). */
+  maxErrors?: number;
+}
+
+/** One row of `CsvFileResult.preview`. */
+export interface CsvFilePreviewRow {
+  line: number;
+  /** As the CLI writes it ("" for a row that failed). */
+  probability: string;
+  /** null for a row that failed. */
+  decision: boolean | null;
+  /** The label cell ("" without the label column). */
+  actual: string;
+  error: string;
+}
+
+/** What `predictCsvFile` returns. */
+export interface CsvFileResult {
+  /** Data rows read (scored or failed). */
+  rows: number;
+  header: string[];
+  /** The label column's index, or -1. */
+  labelColumn: number;
+  /** One per row; NaN for rows that failed. */
+  probabilities: Float32Array;
+  preview: CsvFilePreviewRow[];
+  errors: CsvRowError[];
+  errorCount: number;
+  /** Over the labelled, scored rows (null without the label column). */
+  metrics: Metrics | null;
+  metricsError: string | null;
+  /** Rows left out of the metrics (failed, or no usable label). */
+  skippedLabels: number;
+  drift: DriftReport | null;
+  /** The scored file: the input columns plus probability, decision, error
+   *  and warnings, as `ferrisk predict` writes it. */
+  blob: Blob;
+  seconds: number;
+}
+
 export interface CreateScorerOptions {
   /** Run the scorer in the package's module Web Worker (browsers). */
   worker?: boolean;
@@ -83,6 +134,8 @@ export interface AsyncScorer extends AsyncDisposable {
   predictBatch(numeric: Float64Array, codes: Int32Array, rows: number, notes?: Uint8Array, options?: BatchOptions): Promise<Float32Array>;
   predictBatch(numeric: Float64Array, codes: Int32Array, rows: number, options?: BatchOptions): Promise<Float32Array>;
   predictCsv(text: string): Promise<CsvPrediction>;
+  /** A CSV file scored as `ferrisk predict` does, read in slices. */
+  predictCsvFile(file: Blob, options?: CsvFileOptions): Promise<CsvFileResult>;
   evaluate(csvText: string): Promise<Metrics>;
   metricsFor(probabilities: Float32Array, labels: Uint8Array): Promise<Metrics>;
   driftReport(counts: Uint32Array): Promise<DriftReport>;

@@ -51,6 +51,17 @@ async function main() {
   out.batchProgress = progress;
   step('batch');
 
+  // A CSV file scored in the worker, read in slices, with progress in bytes.
+  const csvProgress = [];
+  const file = await scorer.predictCsvFile(new Blob([fixture.csv], { type: 'text/csv' }), {
+    sliceBytes: 16384,
+    onProgress: (done, total) => csvProgress.push([done, total]),
+  });
+  out.csvFile = Array.from(file.probabilities);
+  out.csvFileProgress = csvProgress;
+  out.csvFileOutput = (await file.blob.text()).split('\n').length;
+  step('csv file');
+
   // A batch cancelled after its second chunk.
   const controller = new AbortController();
   const seen = [];
