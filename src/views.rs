@@ -659,6 +659,10 @@ pub struct RowErrorView {
     #[cfg_attr(test, ts(type = "number"))]
     pub line: usize,
     pub message: String,
+    /// The error's stable code (`crate::error::CODES`): `CSV_ROW` for a
+    /// record the reader could not split, `BAD_VALUE` for a bad value, ...
+    #[cfg_attr(test, ts(type = "ErrorCode"))]
+    pub code: &'static str,
 }
 
 #[cfg(test)]

@@ -196,6 +196,7 @@ class AsyncScorer {
     const nCat = rows ? codes.length / rows : 0;
     const width = rows && notes ? notes.length / rows : 0;
     const size = (options && options.chunkRows) || DEFAULT_CHUNK;
+    if (options?.signal?.aborted) throw abortError(options.signal);
     if (rows <= size) {
       const [p, filled] = await this._call('predictBatch', [numeric, codes, rows, notes ?? undefined]);
       if (notes && filled) notes.set(filled);

@@ -1006,6 +1006,7 @@ fn rows_object(
                 errors.push(RowErrorView {
                     line: row.line,
                     message: e.to_string(),
+                    code: e.code(),
                 });
             }
         }

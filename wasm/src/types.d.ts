@@ -315,7 +315,12 @@ export type FeatureAttention = { feature: string,
  */
 weight: number, };
 
-export type CsvRowError = { line: number, message: string, };
+export type CsvRowError = { line: number, message: string, 
+/**
+ * The error's stable code (`crate::error::CODES`): `CSV_ROW` for a
+ * record the reader could not split, `BAD_VALUE` for a bad value, ...
+ */
+code: ErrorCode, };
 
 /** The model kinds this runtime scores (`Metadata.modelKind`). */
 export type ModelKind = "linear" | "kernel-svm" | "trees" | "attention" | "stump" | "trees-cat";

@@ -200,6 +200,33 @@ fn errors_carry_stable_codes_and_fields() {
     assert_eq!(code(&e), "CSV_ROW");
     assert_eq!(field(&e, "line").as_f64(), Some(3.0));
     assert_eq!(field(&e, "column").as_f64(), Some(2.0), "{}", message(e));
+    // Rows of a CSV that are not scored carry their codes: a bad value
+    // (BAD_VALUE) and a ragged record (CSV_ROW), each with its line.
+    let delim = ferrisk::csv::detect_delimiter(&lines[0]) as char;
+    let col = table.column(num_f);
+    let mut bad_value = csv.lines().take(3).map(str::to_string).collect::<Vec<_>>();
+    let mut cells: Vec<String> = bad_value[1].split(delim).map(str::to_string).collect();
+    cells[col] = "lots".into();
+    bad_value[1] = cells.join(&delim.to_string());
+    bad_value.push("1".into());
+    let session = ok(scorer.csv_session(None));
+    let mut session = session;
+    let mut rows = ok(session.push(format!("{}\n", bad_value.join("\n")).as_bytes()));
+    let last = ok(session.finish());
+    let mut errs = array(&rows, "errors");
+    errs.extend(array(&last, "errors"));
+    let got: Vec<(f64, String)> = errs
+        .iter()
+        .map(|e| (num(e, "line"), string(e, "code")))
+        .collect();
+    assert_eq!(
+        got,
+        [(2.0, "BAD_VALUE".to_string()), (4.0, "CSV_ROW".to_string())],
+        "{}",
+        json(&last)
+    );
+    rows = ok(scorer.predict_csv(&bad_value[..3].join("\n")));
+    assert_eq!(string(&array(&rows, "errors")[0], "code"), "BAD_VALUE");
     // Bad options: BAD_ARGUMENT, still a FerriskError.
     let e = thrown(scorer.predict(JsValue::NULL));
     assert_eq!(code(&e), "BAD_ARGUMENT");
