@@ -12,10 +12,11 @@
 #    of one customer (the oracle), and a ~2 MB random forest (520 trees).
 # 2. `npm pack www/pkg`; a sample app in a temporary folder outside the
 #    repository (tests/npm/app) installs the tarball offline (it has no
-#    dependencies), is bundled by esbuild (tools/node_modules, pinned in
-#    tools/package-lock.json) and served under a strict CSP.
-# 3. tests/npm/browser.test.mjs: headless Chromium (Debian's /usr/bin/chromium)
-#    runs the app: load from a URL with progress and SHA-256, score + explain,
+#    dependencies), is bundled twice, by esbuild and by Vite with its defaults
+#    (both from tools/node_modules, pinned in tools/package-lock.json), and
+#    each bundle is served under a strict CSP.
+# 3. tests/npm/browser.test.mjs, once per bundle: headless Chromium (Debian's
+#    /usr/bin/chromium) runs the app: load from a URL with progress and SHA-256, score + explain,
 #    batch with progress in the package's worker, a cancelled batch, errors
 #    with codes and fields (BAD_VALUE, CSV_ROW, CHECKSUM, INTEGRITY), no
 #    console error.
@@ -37,7 +38,7 @@ fail() {
   exit 1
 }
 
-for tool in esbuild tsc; do
+for tool in esbuild vite tsc; do
   [ -x "tools/node_modules/.bin/$tool" ] || fail "tools/node_modules/.bin/$tool is missing; run scripts/setup.sh (npm ci in tools/)"
 done
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing (Debian package chromium)"
@@ -94,7 +95,11 @@ printf '{"name": "ferrisk-sample-app", "private": true, "type": "module"}\n' >"$
 (cd "$APP" && "$ROOT/tools/node_modules/.bin/esbuild" app.js node_modules/ferrisk/worker.js --bundle --format=esm \
   --outdir=dist --entry-names='[name]' --log-level=warning) || fail "esbuild"
 cp "$APP/index.html" "$APP/node_modules/ferrisk/ferrisk_wasm_bg.wasm" "$APP/dist/"
-lap "sample app installed and bundled in $APP"
+# The same app built by Vite with its defaults (it bundles the worker and
+# emits the wasm itself, from the package's `new URL(..., import.meta.url)`).
+"$ROOT/tools/node_modules/.bin/vite" build "$APP" --outDir "$APP/dist-vite" --logLevel warn >"$WORK/vite.log" 2>&1 ||
+  { cat "$WORK/vite.log"; fail "vite build"; }
+lap "sample app installed and bundled (esbuild: $APP/dist, Vite: $APP/dist-vite)"
 
 status=0
 run() {
@@ -109,8 +114,9 @@ run() {
 }
 
 # --- 3.-5. browser, Node, memory ---------------------------------------------------
-export NPM_ROOT=$ROOT NPM_DIST=$APP/dist NPM_FIX=$FIX
-run browser node tests/npm/browser.test.mjs
+export NPM_ROOT=$ROOT NPM_FIX=$FIX
+run "browser (esbuild bundle)" env NPM_DIST="$APP/dist" node tests/npm/browser.test.mjs
+run "browser (Vite bundle)" env NPM_DIST="$APP/dist-vite" node tests/npm/browser.test.mjs
 run node bash -c "cd '$APP' && node node.test.mjs"
 run memory bash -c "cd '$APP' && node --expose-gc memory.test.mjs '$FIX/forest.frk'"
 

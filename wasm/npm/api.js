@@ -238,9 +238,13 @@ class AsyncScorer {
   }
 }
 
-/** The Worker running the package's worker.js (overridable URL). */
+/** The Worker running the package's worker.js (overridable URL). The
+ *  literal `new Worker(new URL('./worker.js', import.meta.url), ...)` is the
+ *  pattern Vite and webpack 5 recognise to bundle the worker with its
+ *  imports; keep it literal. */
 function startWorker(url) {
-  return new Worker(url ?? new URL('./worker.js', import.meta.url), { type: 'module', name: 'ferrisk' });
+  if (url !== undefined) return new Worker(url, { type: 'module', name: 'ferrisk' });
+  return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'ferrisk' });
 }
 
 /**
