@@ -101,6 +101,12 @@ async function modelBytes(source, options) {
   }
   const bytes = await readBody(res, options.onProgress, options.signal);
   if (options.sha256 !== undefined) {
+    if (!globalThis.crypto?.subtle) {
+      throw new FerriskError(
+        `cannot check the SHA-256 of ${source}: Web Crypto needs a secure context (https or localhost)`,
+        { code: 'INTEGRITY' },
+      );
+    }
     const got = hex(await crypto.subtle.digest('SHA-256', bytes));
     if (got !== String(options.sha256).toLowerCase()) {
       throw new FerriskError(
