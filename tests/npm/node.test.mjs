@@ -20,6 +20,37 @@ await assert.rejects(scorer.predict({ ...o.customer, duration_in_month: true }),
   assert.deepEqual([e.code, e.feature], ['BAD_VALUE', 'duration_in_month']);
   return true;
 });
+// In this thread too: progress after each chunk, and an aborted signal
+// stops the batch before its next chunk.
+const controller = new AbortController();
+const seen = [];
+await assert.rejects(
+  scorer.predictRows(o.customers, {
+    chunkRows: 100,
+    signal: controller.signal,
+    onProgress: (done, total) => {
+      seen.push([done, total]);
+      if (done >= 300) controller.abort();
+    },
+  }),
+  (e) => e.name === 'AbortError',
+);
+assert.deepEqual(seen, [[100, o.cli.length], [200, o.cli.length], [300, o.cli.length]]);
+// The typed-array path, chunked: the same bits as in one piece.
+const schema = await scorer.schema();
+const n = o.customers.length;
+const numeric = schema.features.filter((f) => f.type === 'numeric');
+const categorical = schema.features.filter((f) => f.type === 'categorical');
+const num = new Float64Array(n * numeric.length);
+const codes = new Int32Array(n * categorical.length);
+numeric.forEach((f, j) => o.customers.forEach((c, i) => (num[j * n + i] = c[f.name] === '' ? NaN : Number(c[f.name]))));
+categorical.forEach((f, j) => o.customers.forEach((c, i) => (codes[j * n + i] = f.categories.indexOf(c[f.name].trim()))));
+const whole = await scorer.predictBatch(num, codes, n);
+const parts = [];
+const chunked = await scorer.predictBatch(num, codes, n, { chunkRows: 128, onProgress: (d) => parts.push(d) });
+assert.deepEqual(chunked, whole);
+assert.equal(parts.length, Math.ceil(n / 128));
+assert.deepEqual(Array.from(whole), o.cli, 'predictBatch equals the CLI');
 await scorer.free();
 
 await ready();
