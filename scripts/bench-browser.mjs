@@ -232,8 +232,8 @@ for (const [model, c] of Object.entries(results.cold)) {
   );
 }
 console.log("");
-const head = ["kind", "wasm rows/s", "native rows/s", "ratio", "wasm µs/row", "native µs/row", "ratio", "explain ms", "load ms", "parity"];
-const widths = [11, 13, 14, 6, 12, 14, 6, 11, 8, 8];
+const head = ["kind", "wasm rows/s", "native rows/s", "ratio", "wasm µs/row", "native µs/row", "ratio", "explain ms", "load ms", "parity", "objects rows/s", "JS convert ms"];
+const widths = [11, 13, 14, 6, 12, 14, 6, 11, 8, 8, 15, 14];
 const line = (cells) => cells.map((c, i) => String(c).padStart(widths[i])).join(" ");
 console.log(line(head));
 for (const m of results.models) {
@@ -254,13 +254,18 @@ for (const m of results.models) {
       fmt(m.explainMs, 3),
       fmt(m.loadMs, 1),
       m.mismatches === 0 ? "ok" : `${m.mismatches} diff`,
+      fmt(m.objectsRowsPerS),
+      fmt(m.portalConvertMs, 1),
     ]),
   );
 }
 console.log(
   "(rows/s: predictBatch on 100,000 rows, best of 5; µs/row: predict() on one customer object, median of\n" +
     " 1,000 samples of 20 calls; ratio = wasm speed / native speed; explain ms: one contributions() call\n" +
-    " (TreeSHAP for rf/gbm), median of 200; parity = predictBatch vs predictCsv, bit for bit)",
+    " (TreeSHAP for rf/gbm), median of 200; parity = predictBatch and predictRows vs predictCsv, bit for bit;\n" +
+    " objects rows/s: predictRows on the same 100,000 rows as objects of the CSV's text cells, converted in\n" +
+    " wasm, best of 3; JS convert ms: what a portal spends making predictBatch's typed arrays from those\n" +
+    " objects itself (category lookups and transpose), best of 3)",
 );
 const by = (k) => results.models.find((m) => m.kind === k);
 if (by("lightgbm-500") && by("gbm-500")) {

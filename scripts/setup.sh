@@ -38,8 +38,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WBG_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WBG_VERSION"
 fi
 
-# npm tools (binaryen's wasm-opt, playwright-core) from the committed lock file.
+# npm tools (binaryen's wasm-opt, playwright-core, tsc, esbuild and Vite for
+# the npm package's sample app) from the committed lock file.
 if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ ! -d tools/node_modules/playwright-core ] \
+   || [ ! -x tools/node_modules/.bin/esbuild ] || [ ! -x tools/node_modules/.bin/vite ] \
    || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
   log "npm ci in tools/"
   (cd tools && npm ci --no-audit --no-fund --loglevel=error)

@@ -24,6 +24,10 @@ if [ -x scripts/test-wasm.sh ] || [ -f scripts/test-wasm.sh ]; then
   bash scripts/test-wasm.sh
 fi
 
+step "npm package (packed tarball in a bundled sample app, Chromium, Node, memory, tsc)"
+# www/pkg was just built by test-wasm.sh's bundle step.
+FERRISK_NPM_SKIP_BUILD=1 bash scripts/test-npm.sh
+
 if [ -f scripts/test-e2e.sh ]; then
   step "page end-to-end tests (headless Chromium)"
   bash scripts/test-e2e.sh

@@ -108,6 +108,7 @@ pub struct MetadataView {
     /// Display name of the training algorithm.
     pub kind_name: String,
     /// The model kind the runtime scores ("linear", "trees", ...).
+    #[cfg_attr(test, ts(type = "ModelKind"))]
     pub model_kind: String,
     pub format_version: u16,
     pub producer: String,
@@ -658,6 +659,10 @@ pub struct RowErrorView {
     #[cfg_attr(test, ts(type = "number"))]
     pub line: usize,
     pub message: String,
+    /// The error's stable code (`crate::error::CODES`): `CSV_ROW` for a
+    /// record the reader could not split, `BAD_VALUE` for a bad value, ...
+    #[cfg_attr(test, ts(type = "ErrorCode"))]
+    pub code: &'static str,
 }
 
 #[cfg(test)]
@@ -707,6 +712,20 @@ mod tests {
             out.push_str(&d);
             out.push('\n');
         }
+        // Closed sets as string-literal unions: the kinds this runtime
+        // scores (a file of another kind does not load) and every error
+        // code (`ferrisk::error::CODES`).
+        let union = |name: &str, items: &mut dyn Iterator<Item = &str>| {
+            let items: Vec<String> = items.map(|i| format!("\"{i}\"")).collect();
+            format!("\nexport type {name} = {};\n", items.join(" | "))
+        };
+        out.push_str("\n/** The model kinds this runtime scores (`Metadata.modelKind`). */");
+        out.push_str(&union("ModelKind", &mut crate::kinds::TAGS.iter().copied()));
+        out.push_str("\n/** Every `FerriskError.code` (ferrisk::error::CODES). */");
+        out.push_str(&union(
+            "ErrorCode",
+            &mut crate::error::CODES.iter().map(|(c, _)| *c),
+        ));
         out
     }
 

@@ -3,11 +3,11 @@
 // Worker). The only requests are for the page's own files, the model list
 // and the model files, all from the page's origin.
 
-import init, { Scorer } from './pkg/ferrisk_wasm.js';
+import { createScorer, ready, Scorer } from './pkg/index.js';
 import { t, setLanguage, language, translatePage, featureLabel, fmtInt, kindLabel } from './i18n.js';
 import { contributionChart, rocChart, confusionChart, prChart, reliabilityChart, svg } from './charts.js';
 import { figuresAt, operatingPoints, prPoints, averagePrecision } from './tradeoff.js';
-import { f32Text } from './csvtools.js';
+import { f32Text } from './pkg/csvtools.js';
 import { checkModel } from './trust.js';
 
 const $ = (id) => document.getElementById(id);
@@ -42,7 +42,10 @@ const state = {
   result: null,
   formError: null,
   batch: null,
+  /** The batch scorer (a Promise of the package's worker scorer), its model, and the running batch's AbortController. */
   worker: null,
+  workerModel: null,
+  batchAbort: null,
   listMessage: '',
   modelMessage: null,
   /** Threshold exploration of the loaded model: {position, costFn, costFp} (never written to the file). */
@@ -1016,58 +1019,79 @@ function renderQuality() {
 }
 
 // ---------------------------------------------------------------------------
-// Batch scoring (in a module worker)
+// Batch scoring (in the npm package's module worker: createScorer with
+// {worker: true} and predictCsvFile; one worker per selected model)
 
-function stopWorker() {
+/** Releases the batch worker (its scorer). */
+function freeWorker() {
   if (state.worker) {
-    state.worker.terminate();
+    const w = state.worker;
     state.worker = null;
+    w.then((scorer) => scorer.free()).catch(() => undefined);
   }
 }
 
-function startBatch(file) {
+/** Ends the running batch (if any) and the batch worker. */
+function stopWorker() {
+  state.batchAbort?.abort();
+  state.batchAbort = null;
+  freeWorker();
+}
+
+/** The selected model's scorer in the package's worker (made once per model). */
+function batchScorer(cur) {
+  if (!state.worker || state.workerModel !== cur) {
+    freeWorker();
+    state.workerModel = cur;
+    const made = createScorer(cur.bytes.slice(), { worker: true });
+    state.worker = made;
+    // A worker that failed to start is made again for the next batch.
+    made.catch(() => {
+      if (state.worker === made) state.worker = null;
+    });
+  }
+  return state.worker;
+}
+
+async function startBatch(file) {
   const cur = state.current;
   if (!cur || !file) return;
-  stopWorker();
+  state.batchAbort?.abort();
+  const controller = new AbortController();
+  state.batchAbort = controller;
   const prev = state.batch;
   if (prev?.url) URL.revokeObjectURL(prev.url);
-  state.batch = { name: file.name, phase: 'reading', done: 0, total: 0 };
+  const b = { name: file.name, phase: 'reading', done: 0, total: 0 };
+  state.batch = b;
   renderBatch();
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  state.worker = worker;
-  worker.onmessage = (ev) => {
-    if (state.worker !== worker) return;
-    const msg = ev.data;
-    const b = state.batch;
-    if (msg.type === 'start') {
-      Object.assign(b, { phase: 'scoring', total: msg.total, done: 0, scoredRows: 0 });
-    } else if (msg.type === 'progress') {
-      b.done = msg.done;
-      b.scoredRows = msg.rows;
-    } else if (msg.type === 'done') {
-      Object.assign(b, msg, { phase: 'done', url: URL.createObjectURL(msg.blob) });
-      stopWorker();
-    } else if (msg.type === 'error') {
-      Object.assign(b, { phase: 'error', message: msg.message });
-      stopWorker();
-    }
-    renderBatch();
-  };
-  worker.onerror = (ev) => {
-    if (state.worker !== worker) return;
-    ev.preventDefault();
-    Object.assign(state.batch, { phase: 'error', message: ev.message || 'worker failed' });
-    stopWorker();
-    renderBatch();
-  };
-  const bytes = cur.bytes.slice();
-  worker.postMessage({ type: 'score', modelBytes: bytes.buffer, file }, [bytes.buffer]);
+  const current = () => state.batch === b && !controller.signal.aborted;
+  try {
+    const scorer = await batchScorer(cur);
+    const result = await scorer.predictCsvFile(file, {
+      signal: controller.signal,
+      onProgress: (done, total, rows) => {
+        if (!current()) return;
+        Object.assign(b, { phase: 'scoring', done, total, scoredRows: rows });
+        renderBatch();
+      },
+    });
+    if (!current()) return;
+    Object.assign(b, result, { phase: 'done', url: URL.createObjectURL(result.blob) });
+  } catch (e) {
+    if (!current()) return;
+    Object.assign(b, { phase: 'error', message: e && e.message ? e.message : String(e) });
+  } finally {
+    if (state.batchAbort === controller) state.batchAbort = null;
+  }
+  renderBatch();
 }
 
 function cancelBatch() {
-  if (!state.worker) return;
-  stopWorker();
-  if (state.batch) state.batch.phase = 'cancelled';
+  const b = state.batch;
+  if (!b || !(b.phase === 'reading' || b.phase === 'scoring')) return;
+  state.batchAbort?.abort();
+  state.batchAbort = null;
+  b.phase = 'cancelled';
   renderBatch();
 }
 
@@ -1293,7 +1317,7 @@ async function main() {
   renderResult();
   renderBatch();
   try {
-    await init();
+    await ready();
   } catch (e) {
     setModelStatus('model.wasmFailed', { message: errorText(e) }, 'error');
     return;

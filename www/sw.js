@@ -4,7 +4,7 @@
 // Requests go to the network first so a running server's newer files win;
 // the cache answers when the network does not.
 
-const CACHE = 'ferrisk-v1';
+const CACHE = 'ferrisk-v2';
 const SHELL = [
   './',
   './index.html',
@@ -13,11 +13,14 @@ const SHELL = [
   './i18n.js',
   './charts.js',
   './tradeoff.js',
-  './csvtools.js',
-  './worker.js',
   './trust.js',
   './trusted-keys.json',
   './icon.svg',
+  './pkg/index.js',
+  './pkg/api.js',
+  './pkg/csvfile.js',
+  './pkg/csvtools.js',
+  './pkg/worker.js',
   './pkg/ferrisk_wasm.js',
   './pkg/ferrisk_wasm_bg.wasm',
 ];

@@ -8,7 +8,7 @@
 // parses the signature block and applies the refusals (unsigned, unknown
 // key, expired); the browser's own Web Crypto Ed25519 checks the signature.
 
-import { signatureCheck } from './pkg/ferrisk_wasm.js';
+import { signatureCheck } from './pkg/index.js';
 
 let keys = null;
 

@@ -1,5 +1,5 @@
-// Unit tests of www/csvtools.js (no browser): quoteField quotes as the CLI's
-// CSV writer does, and f32Text writes exactly what Rust's `{:?}` writes for
+// Unit tests of wasm/npm/csvtools.js (the npm package's output helpers, also
+// the page's; no browser): quoteField quotes as the CLI's CSV writer does, and f32Text writes exactly what Rust's `{:?}` writes for
 // an f32 (checked against rustc itself). Reading CSV is the wasm runtime's.
 
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { f32Text, quoteField } from '../../www/csvtools.js';
+import { f32Text, quoteField } from '../../wasm/npm/csvtools.js';
 
 describe('csvtools', () => {
   test('quoteField quotes what `ferrisk predict` quotes', () => {

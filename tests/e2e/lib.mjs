@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { quoteField } from '../../www/csvtools.js';
+import { quoteField } from '../../wasm/npm/csvtools.js';
 
 function env(name) {
   const v = process.env[name];

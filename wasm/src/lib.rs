@@ -21,7 +21,8 @@
 //! `tsc --strict` over the declarations).
 //!
 //! Architecture invariants:
-//! - every export returns `Result<_, JsError>`; no path that JavaScript input
+//! - every export returns `Result<_, Fail>` (a `FerriskError` with a stable
+//!   `code`, see [`Fail`]); no path that JavaScript input
 //!   reaches can panic, and a failed call leaves the scorer unchanged;
 //! - `predictBatch` crosses the JS/wasm boundary once per batch; the runtime's
 //!   batch plan reuses one block of design-row buffers;
@@ -32,6 +33,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use ferrisk::batch::BatchPlan;
+use ferrisk::error::{Coded, Column};
 use ferrisk::schema::RawValue;
 use ferrisk::session::{CsvRow, CsvSession, RowError};
 use ferrisk::views::{
@@ -82,6 +84,20 @@ export interface CsvPrediction {
   driftCounts: Uint32Array | null;
 }
 
+/** A row of `predictRows` as an array: one value per feature, in the
+ * order of `schema().features`. */
+export type RowValues = ReadonlyArray<number | string | null | undefined>;
+
+/** What `predictRows` returns: one entry per row. */
+export interface RowsPrediction {
+  probabilities: Float32Array;
+  /** 1 when probability >= threshold, else 0. */
+  decisions: Uint8Array;
+  /** Rows scored with warnings (imputed values, unseen categories, values
+   *  outside the training range); `row` counts from 0. */
+  warnings: { row: number; warnings: string[] }[];
+}
+
 export interface CsvSessionOptions {
   /** Return each row's input fields (default true). */
   fields?: boolean;
@@ -130,7 +146,7 @@ extern "C" {
 
 /// Version of the bindings (the workspace version).
 #[wasm_bindgen(skip_jsdoc)]
-pub fn version() -> Result<String, JsError> {
+pub fn version() -> Result<String, Fail> {
     Ok(env!("CARGO_PKG_VERSION").to_string())
 }
 
@@ -138,22 +154,91 @@ pub mod trust;
 
 /// Serialises a result view into a plain JavaScript object (`None` becomes
 /// `null`, not `undefined`).
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Fail> {
     let ser = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-    value
-        .serialize(&ser)
-        .map_err(|e| JsError::new(&format!("cannot convert the result to JavaScript: {e}")))
+    value.serialize(&ser).map_err(|e| {
+        Fail::new(
+            "INTERNAL",
+            &format!("cannot convert the result to JavaScript: {e}"),
+        )
+    })
 }
 
-fn err(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
+/// A thrown error: a JavaScript `Error` whose `name` is "FerriskError",
+/// with the runtime's stable `code` ([`ferrisk::error::CODES`]) and, where
+/// the runtime knows them, `feature`, `line`, `column` and `row`. The
+/// package's `FerriskError` class recognises it (`instanceof`).
+pub struct Fail(JsValue);
+
+impl From<Fail> for JsValue {
+    fn from(f: Fail) -> JsValue {
+        f.0
+    }
+}
+
+/// The bindings' own errors (an argument of the wrong shape).
+impl From<JsError> for Fail {
+    fn from(e: JsError) -> Fail {
+        Fail::mark(e.into(), "BAD_ARGUMENT")
+    }
+}
+
+impl Fail {
+    /// An `Error` with `message`, named FerriskError, with `code`.
+    #[inline(never)]
+    fn new(code: &str, message: &str) -> Fail {
+        Fail::mark(JsError::new(message).into(), code)
+    }
+
+    #[inline(never)]
+    fn mark(v: JsValue, code: &str) -> Fail {
+        let f = Fail(v);
+        f.field("name", &JsValue::from_str("FerriskError"));
+        f.field("code", &JsValue::from_str(code));
+        f
+    }
+
+    fn field(&self, key: &str, value: &JsValue) {
+        // Setting a property of a fresh Error cannot throw.
+        let _ = Reflect::set(&self.0, &JsValue::from_str(key), value);
+    }
+
+    /// The error of a runtime error, with its code and fields.
+    #[inline(never)]
+    fn coded(e: &dyn Coded) -> Fail {
+        let p = e.place();
+        let f = Fail::new(p.code, &e.to_string());
+        if let Some(name) = p.feature {
+            f.field("feature", &JsValue::from_str(name));
+        }
+        match p.column {
+            Some(Column::Index(i)) => f.field("column", &JsValue::from_f64(i as f64)),
+            Some(Column::Name(n)) => f.field("column", &JsValue::from_str(n)),
+            None => {}
+        }
+        for (key, v) in [("line", p.line), ("row", p.row)] {
+            if let Some(v) = v {
+                f.field(key, &JsValue::from_f64(v as f64));
+            }
+        }
+        f
+    }
+}
+
+/// An argument of the wrong shape (code `BAD_ARGUMENT`).
+fn bad(message: &str) -> Fail {
+    Fail::new("BAD_ARGUMENT", message)
+}
+
+fn err<E: Coded>(e: E) -> Fail {
+    Fail::coded(&e)
 }
 
 /// Sets `obj[key] = value`.
-fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
+fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), Fail> {
     Reflect::set(obj, &JsValue::from_str(key), value)
         .map(|_| ())
-        .map_err(|_| JsError::new("cannot build the result object"))
+        .map_err(|_| Fail::new("INTERNAL", "cannot build the result object"))
 }
 
 // ---------------------------------------------------------------------------
@@ -184,6 +269,37 @@ impl Cell {
     }
 }
 
+/// One JavaScript value as a cell, with the one rule for missing values
+/// that `predict`, `score` and every batch form share: null, undefined,
+/// NaN and "" are missing (the runtime treats "" as missing). `None` for
+/// a value of another type (boolean, object, ...).
+fn cell(value: &JsValue) -> Option<Cell> {
+    if let Some(v) = value.as_f64() {
+        Some(if v.is_nan() {
+            Cell::Missing
+        } else {
+            Cell::Number(v)
+        })
+    } else if value.is_undefined() || value.is_null() {
+        Some(Cell::Missing)
+    } else {
+        value.as_string().map(Cell::Text)
+    }
+}
+
+/// A feature's value of a type no feature takes (code `BAD_VALUE`).
+fn wrong_type(name: &str, key: &JsValue, value: &JsValue) -> Fail {
+    let f = Fail::new(
+        "BAD_VALUE",
+        &format!(
+            "feature '{name}': expected a number, a string, null or undefined, got {}",
+            js_type_name(value)
+        ),
+    );
+    f.field("feature", key);
+    f
+}
+
 fn js_type_name(v: &JsValue) -> &'static str {
     if v.is_null() {
         "null"
@@ -209,20 +325,20 @@ fn js_type_name(v: &JsValue) -> &'static str {
 }
 
 /// An options object's property: `None` when absent (undefined).
-fn option(options: Option<&Object>, key: &str) -> Result<Option<JsValue>, JsError> {
+fn option(options: Option<&Object>, key: &str) -> Result<Option<JsValue>, Fail> {
     let Some(o) = options else {
         return Ok(None);
     };
     let v = Reflect::get(o, &JsValue::from_str(key))
-        .map_err(|_| JsError::new(&format!("options: reading '{key}' threw")))?;
+        .map_err(|_| bad(&format!("options: reading '{key}' threw")))?;
     Ok((!v.is_undefined()).then_some(v))
 }
 
-fn bool_option(options: Option<&Object>, key: &str, default: bool) -> Result<bool, JsError> {
+fn bool_option(options: Option<&Object>, key: &str, default: bool) -> Result<bool, Fail> {
     match option(options, key)? {
         None => Ok(default),
         Some(v) => v.as_bool().ok_or_else(|| {
-            JsError::new(&format!(
+            bad(&format!(
                 "options.{key} must be a boolean, got {}",
                 js_type_name(&v)
             ))
@@ -231,7 +347,7 @@ fn bool_option(options: Option<&Object>, key: &str, default: bool) -> Result<boo
 }
 
 /// The options of `score`, with the runtime's defaults.
-fn score_options(options: Option<&Object>) -> Result<ScoreOptions, JsError> {
+fn score_options(options: Option<&Object>) -> Result<ScoreOptions, Fail> {
     let mut opts = ScoreOptions {
         explain: bool_option(options, "explain", false)?,
         reasons_always: bool_option(options, "allReasons", false)?,
@@ -242,7 +358,7 @@ fn score_options(options: Option<&Object>) -> Result<ScoreOptions, JsError> {
         match v.as_f64() {
             Some(k) if k >= 0.0 && k.fract() == 0.0 => opts.reasons = k.min(64.0) as usize,
             _ => {
-                return Err(JsError::new(&format!(
+                return Err(bad(&format!(
                     "options.reasons must be a whole number >= 0, got {}",
                     v.as_f64()
                         .map_or_else(|| js_type_name(&v).to_string(), ferrisk::num::js)
@@ -252,7 +368,7 @@ fn score_options(options: Option<&Object>) -> Result<ScoreOptions, JsError> {
     }
     if let Some(v) = option(options, "lang")? {
         opts.lang = v.as_string().ok_or_else(|| {
-            JsError::new(&format!(
+            bad(&format!(
                 "options.lang must be a string, got {}",
                 js_type_name(&v)
             ))
@@ -281,7 +397,7 @@ impl WasmScorer {
     /// Loads a model file (the bytes of a `.frk`). Throws an `Error` naming
     /// what is wrong: truncated, bad magic, from the future, checksum, ...
     #[wasm_bindgen(skip_jsdoc)]
-    pub fn load(bytes: &[u8]) -> Result<WasmScorer, JsError> {
+    pub fn load(bytes: &[u8]) -> Result<WasmScorer, Fail> {
         let inner = Scorer::from_bytes(bytes).map_err(err)?;
         // The header was checked by `from_bytes`; its version is at offset 8.
         let format_version = match bytes.get(8..10) {
@@ -305,18 +421,18 @@ impl WasmScorer {
 
     /// The model's input features with their training statistics.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Schema")]
-    pub fn schema(&self) -> Result<JsValue, JsError> {
+    pub fn schema(&self) -> Result<JsValue, Fail> {
         to_js(&SchemaView::new(self.inner.bundle()))
     }
 
     /// Provenance and description of the model file.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Metadata")]
-    pub fn metadata(&self) -> Result<JsValue, JsError> {
+    pub fn metadata(&self) -> Result<JsValue, Fail> {
         let view = to_js(&MetadataView::new(self.inner.bundle(), self.format_version))?;
         // The governance report is the file's JSON text: handed on parsed.
         if let Some(g) = &self.inner.bundle().governance {
             let parsed = js_sys::JSON::parse(&g.report)
-                .map_err(|_| JsError::new("the file's governance report is not JSON"))?;
+                .map_err(|_| bad("the file's governance report is not JSON"))?;
             set(view.unchecked_ref(), "governance", &parsed)?;
         }
         Ok(view)
@@ -325,7 +441,7 @@ impl WasmScorer {
     /// The training-time evaluation stored in the file (held-out test split),
     /// or `null` when the file has none.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "Metrics | null")]
-    pub fn metrics(&self) -> Result<JsValue, JsError> {
+    pub fn metrics(&self) -> Result<JsValue, Fail> {
         to_js(&MetricsView::report(self.inner.bundle()))
     }
 
@@ -334,7 +450,7 @@ impl WasmScorer {
     pub fn predict(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, Fail> {
         let c = self.customer(&customer)?;
         let p = self.inner.predict(self.fields(&c)).map_err(err)?;
         to_js(&PredictionView::from(&p))
@@ -350,7 +466,7 @@ impl WasmScorer {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
         options: Option<ScoreOptionsArg>,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, Fail> {
         let opts = score_options(options.as_ref().map(|o| o.unchecked_ref()))?;
         self.scored(&customer, opts)
     }
@@ -361,7 +477,7 @@ impl WasmScorer {
     pub fn contributions(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, Fail> {
         let c = self.customer(&customer)?;
         let e = self.inner.explain(self.fields(&c)).map_err(err)?;
         to_js(&ExplanationView::from(&e))
@@ -378,7 +494,7 @@ impl WasmScorer {
         #[wasm_bindgen(unchecked_param_type = "Customer")] customer: JsValue,
         count: Option<u32>,
         lang: Option<String>,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, Fail> {
         // Asked for by name: reasons whatever the decision.
         let mut opts = ScoreOptions {
             explain: true,
@@ -409,12 +525,12 @@ impl WasmScorer {
         codes: &[i32],
         rows: u32,
         notes: Option<Uint8Array>,
-    ) -> Result<Vec<f32>, JsError> {
+    ) -> Result<Vec<f32>, Fail> {
         let mut plan = self
             .plan
             .try_borrow_mut()
-            .map_err(|_| JsError::new("predictBatch: scorer is busy"))?;
-        let fail = |e: ferrisk::batch::BatchError| JsError::new(&format!("predictBatch: {e}"));
+            .map_err(|_| bad("predictBatch: scorer is busy"))?;
+        let fail = err::<ferrisk::batch::BatchError>;
         let Some(notes) = notes else {
             return plan
                 .score(&self.inner, numeric, codes, rows as usize)
@@ -428,12 +544,69 @@ impl WasmScorer {
         Ok(p)
     }
 
+    /// Scores customers as a portal holds them: `rows` is an array whose
+    /// items are customer objects (as `predict` takes) or arrays of values
+    /// in schema order (`schema().features`), mixed freely. Values are
+    /// converted here, in wasm, by the rule `predict` uses: numbers or
+    /// numeric text, category text, and null / undefined / NaN / "" for
+    /// missing (imputed with a warning); an unseen category is scored
+    /// with a warning. A row that cannot be scored throws a FerriskError
+    /// with its `row` (from 0). Slower than `predictBatch` (typed arrays
+    /// in schema order), which stays the fastest path.
+    #[wasm_bindgen(skip_jsdoc, js_name = predictRows, unchecked_return_type = "RowsPrediction")]
+    pub fn predict_rows(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ReadonlyArray<Customer | RowValues>")] rows: JsValue,
+    ) -> Result<JsValue, Fail> {
+        let rows: Array = rows
+            .dyn_into()
+            .map_err(|_| bad("predictRows: rows must be an array"))?;
+        let n = rows.length() as usize;
+        let threshold = self.inner.bundle().threshold;
+        let mut probs = Vec::with_capacity(n);
+        let mut decisions = Vec::with_capacity(n);
+        let mut warned = String::from("[");
+        let mut scorer = self.inner.rows(ScoreOptions::default());
+        for (i, row) in rows.iter().enumerate() {
+            let at = |f: Fail| {
+                f.field("row", &JsValue::from_f64(i as f64));
+                f
+            };
+            let c = if Array::is_array(&row) {
+                self.values(row.unchecked_ref()).map_err(at)?
+            } else {
+                self.customer(&row).map_err(at)?
+            };
+            let s = self.score_cells(&mut scorer, &c).map_err(at)?;
+            let p = s.prediction.probability;
+            probs.push(p);
+            decisions.push(u8::from(p >= threshold));
+            if !s.prediction.warnings.is_empty() {
+                let w: Vec<String> = s
+                    .prediction
+                    .warnings
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect();
+                RowsText::warnings(&mut warned, "row", i, &w);
+            }
+        }
+        warned.push(']');
+        let warnings = js_sys::JSON::parse(&warned)
+            .map_err(|_| Fail::new("INTERNAL", "cannot convert the warnings to JavaScript"))?;
+        let obj = Object::new();
+        set(&obj, "probabilities", &Float32Array::from(&probs[..]))?;
+        set(&obj, "decisions", &Uint8Array::from(&decisions[..]))?;
+        set(&obj, "warnings", &warnings)?;
+        Ok(obj.into())
+    }
+
     /// Scores every row of a CSV text (header with every feature; extra
     /// columns such as the label are ignored). Bad rows are reported in
     /// `errors` and get NaN; a structural CSV problem throws. For a large
     /// file, feed its bytes to a `csvSession()` instead.
     #[wasm_bindgen(skip_jsdoc, js_name = predictCsv, unchecked_return_type = "CsvPrediction")]
-    pub fn predict_csv(&self, text: &str) -> Result<JsValue, JsError> {
+    pub fn predict_csv(&self, text: &str) -> Result<JsValue, Fail> {
         let mut session = CsvSession::new(
             Rc::clone(&self.inner),
             ScoreOptions {
@@ -449,7 +622,7 @@ impl WasmScorer {
             Err(e @ RowError::Csv(_)) => Some(e),
             _ => None,
         }) {
-            return Err(err(e));
+            return Err(Fail::coded(e));
         }
         let obj = rows_object(rows, self.inner.bundle().threshold, None)?;
         set(&obj, "driftCounts", &drift_counts(session.drift()))?;
@@ -463,7 +636,7 @@ impl WasmScorer {
     pub fn csv_session(
         &self,
         options: Option<CsvSessionOptionsArg>,
-    ) -> Result<WasmCsvSession, JsError> {
+    ) -> Result<WasmCsvSession, Fail> {
         let options = options.as_ref().map(|o| o.unchecked_ref());
         let opts = ScoreOptions {
             drift: bool_option(options, "drift", true)?,
@@ -479,7 +652,7 @@ impl WasmScorer {
     /// PSI per feature and for the score from drift counts summed over the
     /// `driftCounts` of `predictCsv` results.
     #[wasm_bindgen(skip_jsdoc, js_name = driftReport, unchecked_return_type = "DriftReport")]
-    pub fn drift_report(&self, counts: &[u32]) -> Result<JsValue, JsError> {
+    pub fn drift_report(&self, counts: &[u32]) -> Result<JsValue, Fail> {
         let r = self
             .inner
             .drift_report(&ferrisk::drift::DriftCounts {
@@ -495,7 +668,7 @@ impl WasmScorer {
     pub fn evaluate(
         &self,
         #[wasm_bindgen(js_name = csvText)] csv_text: &str,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<JsValue, Fail> {
         let m = self.inner.evaluate_csv(csv_text, |_| {}).map_err(err)?;
         to_js(&MetricsView::new(&m))
     }
@@ -504,9 +677,9 @@ impl WasmScorer {
     /// in chunks) against labels (1 = positive class, 0 = negative), at the
     /// model's threshold.
     #[wasm_bindgen(skip_jsdoc, js_name = metricsFor, unchecked_return_type = "Metrics")]
-    pub fn metrics_for(&self, probabilities: &[f32], labels: &[u8]) -> Result<JsValue, JsError> {
+    pub fn metrics_for(&self, probabilities: &[f32], labels: &[u8]) -> Result<JsValue, Fail> {
         if probabilities.len() != labels.len() {
-            return Err(JsError::new(&format!(
+            return Err(bad(&format!(
                 "metricsFor: {} probabilities but {} labels",
                 probabilities.len(),
                 labels.len()
@@ -514,7 +687,7 @@ impl WasmScorer {
         }
         if let Some(i) = probabilities.iter().position(|p| !(0.0..=1.0).contains(p)) {
             let p = probabilities.get(i).copied().unwrap_or(f32::NAN);
-            return Err(JsError::new(&format!(
+            return Err(bad(&format!(
                 "metricsFor: row {i}: probability {} is not in [0, 1]",
                 ferrisk::num::F32(p)
             )));
@@ -525,7 +698,7 @@ impl WasmScorer {
                 0 => y.push(false),
                 1 => y.push(true),
                 other => {
-                    return Err(JsError::new(&format!(
+                    return Err(bad(&format!(
                     "metricsFor: row {i}: label {other} is neither 1 (positive) nor 0 (negative)"
                 )))
                 }
@@ -533,7 +706,7 @@ impl WasmScorer {
         }
         let b = self.inner.bundle();
         let m = ferrisk::metrics::compute(probabilities, &y, b.threshold).ok_or_else(|| {
-            JsError::new(&format!(
+            bad(&format!(
                 "metricsFor: labels contain only one class; metrics need both '{}' and '{}'",
                 b.schema.positive, b.schema.negative
             ))
@@ -544,23 +717,30 @@ impl WasmScorer {
 
 impl WasmScorer {
     /// One customer through the runtime's row-scoring path, as a view.
-    fn scored(&self, customer: &JsValue, opts: ScoreOptions) -> Result<JsValue, JsError> {
+    fn scored(&self, customer: &JsValue, opts: ScoreOptions) -> Result<JsValue, Fail> {
         let c = self.customer(customer)?;
-        let s = self
-            .inner
-            .rows(opts)
-            .score_fields(self.fields(&c))
-            .map_err(err)?;
+        let s = self.score_cells(&mut self.inner.rows(opts), &c)?;
         to_js(&ScoredView::from(&s))
+    }
+
+    /// One customer's cells through the runtime's row-scoring path (one
+    /// copy of it in the bundle for `score`, `reasons` and `predictRows`).
+    #[inline(never)]
+    fn score_cells(
+        &self,
+        scorer: &mut ferrisk::RowScorer<'_>,
+        c: &Customer,
+    ) -> Result<ferrisk::Scored, Fail> {
+        scorer.score_fields(self.fields(c)).map_err(err)
     }
 
     /// Reads a customer object: one cell per schema feature (looked up with
     /// the cached key strings: one crossing per feature, no key decoding),
     /// plus the names of any other keys, which the runtime ignores with a
     /// warning (the label column silently).
-    fn customer(&self, customer: &JsValue) -> Result<Customer, JsError> {
+    fn customer(&self, customer: &JsValue) -> Result<Customer, Fail> {
         if !customer.is_object() || Array::is_array(customer) || customer.is_function() {
-            return Err(JsError::new(&format!(
+            return Err(bad(&format!(
                 "customer must be an object mapping feature names to values, got {}",
                 js_type_name(customer)
             )));
@@ -569,22 +749,9 @@ impl WasmScorer {
         let mut cells = Vec::with_capacity(features.len());
         let mut defined = 0u32;
         for (f, key) in features.iter().zip(&self.keys) {
-            let value = Reflect::get(customer, key).map_err(|_| {
-                JsError::new(&format!("feature '{}': reading the value threw", f.name))
-            })?;
-            let cell = if let Some(v) = value.as_f64() {
-                Cell::Number(v)
-            } else if value.is_undefined() || value.is_null() {
-                Cell::Missing
-            } else if let Some(t) = value.as_string() {
-                Cell::Text(t)
-            } else {
-                return Err(JsError::new(&format!(
-                    "feature '{}': expected a number, a string, null or undefined, got {}",
-                    f.name,
-                    js_type_name(&value)
-                )));
-            };
+            let value = Reflect::get(customer, key)
+                .map_err(|_| bad(&format!("feature '{}': reading the value threw", f.name)))?;
+            let cell = cell(&value).ok_or_else(|| wrong_type(&f.name, key, &value))?;
             if !value.is_undefined() {
                 defined += 1;
             }
@@ -603,6 +770,25 @@ impl WasmScorer {
             }
         }
         Ok(Customer { cells, extras })
+    }
+
+    /// Reads a row given as an array of values in schema order.
+    fn values(&self, row: &Array) -> Result<Customer, Fail> {
+        let features = &self.inner.bundle().schema.features;
+        if row.length() as usize != features.len() {
+            return Err(err(ferrisk::ScoreError::FeatureCount {
+                expected: features.len(),
+                got: row.length() as usize,
+            }));
+        }
+        let mut cells = Vec::with_capacity(features.len());
+        for (f, (value, key)) in features.iter().zip(row.iter().zip(&self.keys)) {
+            cells.push(cell(&value).ok_or_else(|| wrong_type(&f.name, key, &value))?);
+        }
+        Ok(Customer {
+            cells,
+            extras: Vec::new(),
+        })
     }
 
     /// `(name, value)` pairs of a customer for the runtime.
@@ -647,7 +833,7 @@ pub struct WasmCsvSession {
 impl WasmCsvSession {
     /// Reads the next chunk of the file; returns the rows it completed.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "CsvRows")]
-    pub fn push(&mut self, bytes: &[u8]) -> Result<JsValue, JsError> {
+    pub fn push(&mut self, bytes: &[u8]) -> Result<JsValue, Fail> {
         let rows = self.inner.push(bytes).map_err(err)?;
         Ok(rows_object(rows, self.threshold, Some(self))?.into())
     }
@@ -655,14 +841,14 @@ impl WasmCsvSession {
     /// Marks the end of the file; returns the last rows. Throws for a file
     /// without a header line.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "CsvRows")]
-    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+    pub fn finish(&mut self) -> Result<JsValue, Fail> {
         let rows = self.inner.finish().map_err(err)?;
         Ok(rows_object(rows, self.threshold, Some(self))?.into())
     }
 
     /// The column names (trimmed), once the header has been read; else null.
     #[wasm_bindgen(skip_jsdoc, unchecked_return_type = "string[] | null")]
-    pub fn header(&self) -> Result<JsValue, JsError> {
+    pub fn header(&self) -> Result<JsValue, Fail> {
         match self.inner.header() {
             Some(h) => to_js(h),
             None => Ok(JsValue::NULL),
@@ -671,20 +857,20 @@ impl WasmCsvSession {
 
     /// The label column's index in the header, when the file has it.
     #[wasm_bindgen(skip_jsdoc, js_name = labelColumn)]
-    pub fn label_column(&self) -> Result<Option<u32>, JsError> {
+    pub fn label_column(&self) -> Result<Option<u32>, Fail> {
         Ok(self.inner.label_column().map(|c| c as u32))
     }
 
     /// Drift-bin counts of the rows scored so far, or null (no drift
     /// profile in the file, or `drift: false`).
     #[wasm_bindgen(skip_jsdoc, js_name = driftCounts, unchecked_return_type = "Uint32Array | null")]
-    pub fn drift_counts(&self) -> Result<JsValue, JsError> {
+    pub fn drift_counts(&self) -> Result<JsValue, Fail> {
         Ok(drift_counts(self.inner.drift()))
     }
 
     /// PSI per feature and for the score over the rows scored so far.
     #[wasm_bindgen(skip_jsdoc, js_name = driftReport, unchecked_return_type = "DriftReport")]
-    pub fn drift_report(&self) -> Result<JsValue, JsError> {
+    pub fn drift_report(&self) -> Result<JsValue, Fail> {
         let r = self.inner.drift_report().map_err(err)?;
         to_js(&DriftView::from(&r))
     }
@@ -748,20 +934,19 @@ impl RowsText {
         RowsText::strings(&mut self.fields, fields);
     }
 
-    /// Appends `{"line":N,"warnings":[...]}` to `out`.
-    fn warnings(out: &mut String, line: usize, warnings: &[String]) {
-        out.push_str(if out.len() > 1 {
-            ",{\"line\":"
-        } else {
-            "{\"line\":"
-        });
+    /// Appends `{"<key>":N,"warnings":[...]}` to `out` (key "line" for a
+    /// CSV row, "row" for a `predictRows` row).
+    fn warnings(out: &mut String, key: &str, line: usize, warnings: &[String]) {
+        out.push_str(if out.len() > 1 { ",{\"" } else { "{\"" });
+        out.push_str(key);
+        out.push_str("\":");
         out.push_str(&line.to_string());
         out.push_str(",\"warnings\":");
         RowsText::strings(out, warnings);
         out.push('}');
     }
 
-    fn into_js(mut self) -> Result<JsValue, JsError> {
+    fn into_js(mut self) -> Result<JsValue, Fail> {
         self.fields.push(']');
         self.warnings.push(']');
         let text = format!(
@@ -769,7 +954,7 @@ impl RowsText {
             self.fields, self.warnings
         );
         js_sys::JSON::parse(&text)
-            .map_err(|_| JsError::new("cannot convert the rows to JavaScript"))
+            .map_err(|_| Fail::new("INTERNAL", "cannot convert the rows to JavaScript"))
     }
 }
 
@@ -779,7 +964,7 @@ fn rows_object(
     rows: Vec<CsvRow>,
     threshold: f32,
     session: Option<&WasmCsvSession>,
-) -> Result<Object, JsError> {
+) -> Result<Object, Fail> {
     let labelled = session.is_some_and(|s| s.inner.label_column().is_some());
     let with_fields = session.is_some_and(|s| s.fields);
     let n = rows.len();
@@ -812,7 +997,7 @@ fn rows_object(
                         .iter()
                         .map(|w| w.to_string())
                         .collect();
-                    RowsText::warnings(&mut text.warnings, row.line, &w);
+                    RowsText::warnings(&mut text.warnings, "line", row.line, &w);
                 }
             }
             Err(e) => {
@@ -821,6 +1006,7 @@ fn rows_object(
                 errors.push(RowErrorView {
                     line: row.line,
                     message: e.to_string(),
+                    code: e.code(),
                 });
             }
         }
@@ -839,7 +1025,7 @@ fn rows_object(
         // predictCsv's shape: probabilities, decisions, errors.
         for key in ["fields", "warnings"] {
             Reflect::delete_property(&obj, &JsValue::from_str(key))
-                .map_err(|_| JsError::new("cannot build the result object"))?;
+                .map_err(|_| Fail::new("INTERNAL", "cannot build the result object"))?;
         }
     }
     set(&obj, "probabilities", &Float32Array::from(&probs[..]))?;

@@ -20,7 +20,7 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::err;
+use super::{bad, err, Fail};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TRUST: &str = r#"
@@ -62,12 +62,12 @@ export interface SignatureCheck {
 "#;
 
 /// `trustedKeys`: an array of key strings or `{publicKey, keyId?}` objects.
-fn trusted_keys(list: &JsValue) -> Result<Vec<PublicKey>, JsError> {
+fn trusted_keys(list: &JsValue) -> Result<Vec<PublicKey>, Fail> {
     let Some(list) = list
         .dyn_ref::<Array>()
         .filter(|l| l.length() as usize <= MAX_KEYS)
     else {
-        return Err(JsError::new(
+        return Err(bad(
             "trustedKeys must be an array of at most 256 public keys",
         ));
     };
@@ -86,7 +86,7 @@ fn trusted_keys(list: &JsValue) -> Result<Vec<PublicKey>, JsError> {
             ),
             _ => Ok(k),
         });
-        keys.push(key.map_err(|e| err(format!("trustedKeys[{i}]: {e}")))?);
+        keys.push(key.map_err(|e| bad(&format!("trustedKeys[{i}]: {e}")))?);
     }
     Ok(keys)
 }
@@ -107,7 +107,7 @@ pub fn signature_check(
     bytes: &[u8],
     #[wasm_bindgen(js_name = trustedKeys, unchecked_param_type = "(string | TrustedKey)[]")]
     trusted: JsValue,
-) -> Result<JsValue, JsError> {
+) -> Result<JsValue, Fail> {
     let keys = trusted_keys(&trusted)?;
     let pending = signature::prepare(bytes, &keys).map_err(err)?;
     // The UTC day now; a clock before 1970 counts as day 0.

@@ -33,7 +33,7 @@ kindName: string,
 /**
  * The model kind the runtime scores ("linear", "trees", ...).
  */
-modelKind: string, formatVersion: number, producer: string, createdUnix: number, dataName: string, dataSha256: string, dataRows: number, params: Array<[string, string]>, notes: Array<string>, threshold: number, explanationMethod: string, embedsTrainingRows: boolean, 
+modelKind: ModelKind, formatVersion: number, producer: string, createdUnix: number, dataName: string, dataSha256: string, dataRows: number, params: Array<[string, string]>, notes: Array<string>, threshold: number, explanationMethod: string, embedsTrainingRows: boolean, 
 /**
  * How the threshold was chosen (null for files written before
  * threshold policies).
@@ -315,4 +315,15 @@ export type FeatureAttention = { feature: string,
  */
 weight: number, };
 
-export type CsvRowError = { line: number, message: string, };
+export type CsvRowError = { line: number, message: string, 
+/**
+ * The error's stable code (`crate::error::CODES`): `CSV_ROW` for a
+ * record the reader could not split, `BAD_VALUE` for a bad value, ...
+ */
+code: ErrorCode, };
+
+/** The model kinds this runtime scores (`Metadata.modelKind`). */
+export type ModelKind = "linear" | "kernel-svm" | "trees" | "attention" | "stump" | "trees-cat";
+
+/** Every `FerriskError.code` (ferrisk::error::CODES). */
+export type ErrorCode = "FORMAT_TRUNCATED" | "FORMAT_BAD_MAGIC" | "FORMAT_BAD_VERSION" | "FORMAT_FROM_FUTURE" | "FORMAT_LENGTH" | "FORMAT_TOO_LARGE" | "CHECKSUM" | "FORMAT_DECODE" | "FORMAT_INVALID" | "UNKNOWN_KIND" | "UNKNOWN_SECTION" | "FORMAT_ENCODE" | "BAD_VALUE" | "FEATURE_COUNT" | "NO_VALUES" | "NOT_FINITE_OUTPUT" | "UNSUPPORTED" | "EXPLAIN_BUDGET" | "CSV_EMPTY" | "CSV_ROW" | "CSV_HEADER" | "CSV_MISSING_COLUMN" | "CSV_NO_ROWS" | "CSV_LABEL" | "ONE_CLASS" | "BATCH_SHAPE" | "SIGNATURE" | "UNTRUSTED" | "INTERNAL" | "BAD_ARGUMENT" | "FETCH" | "INTEGRITY" | "WORKER";

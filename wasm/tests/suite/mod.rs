@@ -29,5 +29,6 @@ mod golden;
 mod hostile;
 mod import;
 mod parity;
+mod rows;
 mod session;
 mod trust;

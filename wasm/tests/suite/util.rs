@@ -3,7 +3,7 @@
 use ferrisk::csv::{is_missing, CsvText};
 use ferrisk_wasm::WasmScorer;
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::{JsCast, JsError, JsValue};
+use wasm_bindgen::{JsCast, JsValue};
 
 pub mod data {
     include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
@@ -86,8 +86,8 @@ pub fn text(bytes: &[u8]) -> &str {
 }
 
 /// The message of a JS `Error` thrown by the bindings.
-pub fn message(e: JsError) -> String {
-    let v = JsValue::from(e);
+pub fn message(e: impl Into<JsValue>) -> String {
+    let v: JsValue = e.into();
     assert!(
         v.is_instance_of::<js_sys::Error>(),
         "thrown value is not an Error: {v:?}"
@@ -96,7 +96,7 @@ pub fn message(e: JsError) -> String {
 }
 
 /// Unwraps a result, failing the test with the JS error's message.
-pub fn ok<T>(r: Result<T, JsError>) -> T {
+pub fn ok<T, E: Into<JsValue>>(r: Result<T, E>) -> T {
     match r {
         Ok(v) => v,
         Err(e) => panic!("unexpected error: {}", message(e)),
@@ -104,7 +104,7 @@ pub fn ok<T>(r: Result<T, JsError>) -> T {
 }
 
 /// The message of an expected error.
-pub fn fails<T>(r: Result<T, JsError>) -> String {
+pub fn fails<T, E: Into<JsValue>>(r: Result<T, E>) -> String {
     match r {
         Ok(_) => panic!("expected an error, got a result"),
         Err(e) => message(e),

@@ -10,6 +10,9 @@ import type {
   CsvRows,
   Customer,
   DriftReport,
+  ErrorCode,
+  ModelKind,
+  RowsPrediction,
   Explanation,
   Feature,
   Metadata,
@@ -51,6 +54,12 @@ export async function advise(modelBytes: Uint8Array, customer: Customer): Promis
   scorer.predict({ age: true });
 
   const batch: Float32Array = scorer.predictBatch(new Float64Array(0), new Int32Array(0), 0);
+  const rows: RowsPrediction = scorer.predictRows([customer, [1, "a", null, undefined, Number.NaN]]);
+  const rowWarnings: { row: number; warnings: string[] }[] = rows.warnings;
+  const modelKind: ModelKind = meta.modelKind;
+  const code: ErrorCode = "CSV_ROW";
+  // @ts-expect-error: model kinds are a closed union
+  const notAKind: ModelKind = "forest";
   const notes = new Uint8Array(0);
   const noted: Float32Array = scorer.predictBatch(new Float64Array(0), new Int32Array(0), 0, notes);
   const csv: CsvPrediction = scorer.predictCsv("a,b\n1,2\n");
@@ -62,6 +71,7 @@ export async function advise(modelBytes: Uint8Array, customer: Customer): Promis
     String(categories.length + (trained?.rocAuc ?? 0) + p.probability + plain.points + credit.points),
     String(reasons.length + perFeature + contributions.base + batch.length + noted.length + notes.length),
     String(unit) + String(wrong) + String(errors.length),
+    String(rows.probabilities.length + rowWarnings.length) + modelKind + code + notAKind,
   ];
 }
 

@@ -1,4 +1,5 @@
-// Output helpers for the page and the batch worker. Reading CSV (quotes,
+// Output helpers of the npm package (csvfile.js; the page imports them from
+// pkg/csvtools.js). Reading CSV (quotes,
 // line breaks in fields, BOM, `,` `;` or tab, broken records) and scoring
 // are the wasm runtime's (`CsvSession`); these helpers only write the scored
 // file the way `ferrisk predict` writes it: fields quoted when needed, and

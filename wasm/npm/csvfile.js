@@ -1,36 +1,20 @@
-// Batch scoring off the page's thread. The page sends {type: 'score',
-// modelBytes, file}; this worker loads its own scorer and feeds the file's
-// bytes, slice by slice, to the wasm runtime's CsvSession, which reads the
-// CSV (quotes, line breaks inside fields, BOM, `,` `;` or tab), scores every
-// row, reports broken records and bad values with the file's own line
-// numbers, and counts drift. There is no CSV parsing here. After each slice
-// the worker reports progress in bytes. At the end it sends the scored CSV as
-// a Blob (the input columns plus probability, decision, error and warnings,
-// as `ferrisk predict` writes them), a preview of the first rows, the row
-// errors, the metrics over the labelled rows when the file has the label
-// column, and the drift report. Cancelling is the page terminating this
-// worker.
+// Scoring a CSV file (a Blob or File) as `ferrisk predict` does, for
+// `AsyncScorer.predictCsvFile`: in the package's worker, or in the calling
+// thread without one. The file's bytes are fed slice by slice to the wasm
+// runtime's CsvSession, which reads the CSV (quotes, line breaks inside
+// fields, BOM, `,` `;` or tab), scores every row, reports broken records and
+// bad values with the file's own line numbers, and counts drift; there is
+// no CSV parsing here. Progress is reported in bytes after each slice;
+// cancellation is checked between slices. The result holds the scored CSV
+// as a Blob (the input columns plus probability, decision, error and
+// warnings, as `ferrisk predict` writes them), a preview of the first rows,
+// the row errors, the metrics over the labelled rows when the file has the
+// label column, and the drift report.
 
-import init, { Scorer } from './pkg/ferrisk_wasm.js';
 import { f32Text, quoteField } from './csvtools.js';
 
-const PREVIEW_ROWS = 100;
-const MAX_ERRORS = 200;
-/** Bytes read from the file and pushed at a time. */
-const SLICE_BYTES = 512 * 1024;
 /** `CsvRows.labels` value of a row without a usable label. */
 const NO_LABEL = 255;
-let ready = null;
-
-self.onmessage = async (ev) => {
-  const msg = ev.data;
-  if (!msg || msg.type !== 'score') return;
-  try {
-    await score(msg);
-  } catch (e) {
-    self.postMessage({ type: 'error', message: e && e.message ? e.message : String(e) });
-  }
-};
 
 /** A growable typed array. */
 class Column {
@@ -57,17 +41,20 @@ class Column {
 
 const csvLine = (cells) => `${cells.map((c) => quoteField(c, ',')).join(',')}\n`;
 
-async function score({ modelBytes, file }) {
+/**
+ * Scores `file` with `scorer` (a loaded `Scorer`). Options: `sliceBytes`
+ * (default 512 KiB), `previewRows` (100), `maxErrors` (200 kept),
+ * `onProgress(doneBytes, totalBytes, rows)`, `cancelled()` (checked between
+ * slices; true rejects with an AbortError).
+ */
+export async function scoreCsvFile(scorer, file, options = {}) {
+  const { sliceBytes = 512 * 1024, previewRows = 100, maxErrors = 200, onProgress, cancelled } = options;
   const t0 = performance.now();
-  ready ??= init();
-  await ready;
-  const scorer = Scorer.load(new Uint8Array(modelBytes));
   const session = scorer.csvSession();
   try {
     const schema = scorer.schema();
     const size = file.size;
-    self.postMessage({ type: 'start', total: size });
-
+    onProgress?.(0, size, 0);
     const probs = new Column(Float32Array);
     const labels = new Column(Uint8Array);
     const parts = [];
@@ -89,7 +76,7 @@ async function score({ modelBytes, file }) {
       for (const err of rows.errors) {
         rowError.set(err.line, err.message);
         errorCount += 1;
-        if (errors.length < MAX_ERRORS) errors.push(err);
+        if (errors.length < maxErrors) errors.push(err);
       }
       const rowWarnings = new Map();
       for (const w of rows.warnings) rowWarnings.set(w.line, w.warnings.join('; '));
@@ -107,7 +94,7 @@ async function score({ modelBytes, file }) {
         out += csvLine([...fields, pText, dText, error, rowWarnings.get(line) || '']);
         probs.push(p);
         labels.push(rows.labels ? rows.labels[i] : NO_LABEL);
-        if (preview.length < PREVIEW_ROWS) {
+        if (preview.length < previewRows) {
           const actual = labelColumn >= 0 && rows.fields[i].length ? (rows.fields[i][labelColumn] ?? '').trim() : '';
           preview.push({ line, probability: pText, decision, actual, error });
         }
@@ -115,15 +102,21 @@ async function score({ modelBytes, file }) {
       parts.push(out);
     };
 
-    for (let at = 0; at < size; at += SLICE_BYTES) {
-      const end = Math.min(size, at + SLICE_BYTES);
+    for (let at = 0; at < size; at += sliceBytes) {
+      if (cancelled?.()) throw new DOMException('the batch was cancelled', 'AbortError');
+      const end = Math.min(size, at + sliceBytes);
       const bytes = new Uint8Array(await file.slice(at, end).arrayBuffer());
       take(session.push(bytes));
-      self.postMessage({ type: 'progress', done: end, total: size, rows: probs.length });
+      onProgress?.(end, size, probs.length);
     }
     take(session.finish());
     const total = probs.length;
-    if (total === 0) throw new Error('the file has a header but no data rows');
+    if (total === 0) {
+      const e = new Error('the file has a header but no data rows');
+      e.name = 'FerriskError';
+      e.code = 'CSV_NO_ROWS';
+      throw e;
+    }
 
     let metrics = null;
     let metricsError = null;
@@ -153,15 +146,15 @@ async function score({ modelBytes, file }) {
     if (session.driftCounts()) {
       try {
         drift = session.driftReport();
-      } catch (e) {
+      } catch {
         drift = null;
       }
     }
-    const blob = new Blob(parts, { type: 'text/csv' });
-    self.postMessage({
-      type: 'done',
+    return {
       rows: total,
+      header,
       labelColumn,
+      probabilities: probs.values().slice(),
       preview,
       errors,
       errorCount,
@@ -169,11 +162,10 @@ async function score({ modelBytes, file }) {
       metricsError,
       skippedLabels,
       drift,
-      blob,
+      blob: new Blob(parts, { type: 'text/csv' }),
       seconds: (performance.now() - t0) / 1000,
-    });
+    };
   } finally {
     session.free();
-    scorer.free();
   }
 }
