@@ -67,11 +67,14 @@ def train(data: str, test: str, out_dir: str, kinds: str) -> Dict[str, str]:
     }
 
 
-def cli_predict(model: str, data: str, out: str, reasons: int) -> List[Dict[str, str]]:
+def cli_predict(model: str, data: str, out: str, reasons: int,
+                read: bool = True) -> List[Dict[str, str]]:
     """`ferrisk predict`'s output rows, as text; with `reasons` > 0 it runs
     with --explain (points and reason_1..reason_k columns)."""
     explain = ["--explain", "--reasons", str(reasons)] if reasons > 0 else []
     run(["predict", "--model", model, "--data", data, "--out", out, *explain])
+    if not read:
+        return []
     with open(out, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
