@@ -7,7 +7,8 @@ For the Python crate (host target) and the wasm crate (wasm32): the SBOM
 must have CycloneDX 1.5's required shape and name exactly the crates
 `cargo tree -e normal` prints for that crate and target (an independent
 walk of the same lock file), each with its version and licence. The
-installed wheel's `ferrisk.sbom()` must be the Python crate's SBOM.
+installed wheel's `ferrisk.sbom()` must be the Python crate's SBOM, and
+name no crate that maturin's own SBOM of the wheel (dist-info/sboms/) lacks.
 """
 
 from __future__ import annotations
@@ -142,6 +143,18 @@ def main() -> None:
         check_shape(shipped, "ferrisk-python")
         assert components(shipped) == components(docs["ferrisk-python"])
         assert "pyo3" in {c["name"] for c in shipped["components"]}
+        # maturin writes its own SBOM into the wheel's dist-info (PEP 770),
+        # from cargo metadata: an independent upper bound of ours (it also
+        # lists build-script dependencies and workspace-unified features).
+        from importlib import metadata
+
+        files = [f for f in metadata.distribution("ferrisk").files or []
+                 if "sboms" in str(f) and str(f).endswith(".json")]
+        assert files, "the wheel has no dist-info SBOM"
+        with open(files[0].locate(), encoding="utf-8") as f:
+            theirs = {(c["name"], c["version"]) for c in json.load(f)["components"]}
+        ours = {(c["name"], c["version"]) for c in shipped["components"]}
+        assert ours <= theirs, f"not in maturin's SBOM: {sorted(ours - theirs)}"
 
     try:
         import ferrisk  # noqa: F401
