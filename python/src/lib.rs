@@ -310,17 +310,22 @@ impl Scorer {
     /// Loads a model file from a path.
     #[staticmethod]
     fn from_path(path: PathBuf) -> PyResult<Scorer> {
+        use std::io::Read;
         let shown = path.display().to_string();
-        let size = std::fs::metadata(&path)
-            .map_err(|e| error(format!("{shown}: cannot read model file: {e}")))?
-            .len();
-        if size > MAX_FILE {
+        let cannot = |e: std::io::Error| error(format!("{shown}: cannot read model file: {e}"));
+        // Read at most one byte past the limit: a larger (or growing) file
+        // is refused without being read whole.
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)
+            .map_err(cannot)?
+            .take(MAX_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+        if bytes.len() as u64 > MAX_FILE {
             return Err(error(format!(
-                "{shown}: model file of {size} bytes exceeds the limit of {MAX_FILE} bytes"
+                "{shown}: model file exceeds the limit of {MAX_FILE} bytes"
             )));
         }
-        let bytes = std::fs::read(&path)
-            .map_err(|e| error(format!("{shown}: cannot read model file: {e}")))?;
         Ok(Scorer {
             inner: Runtime::from_bytes(&bytes).map_err(|e| error(format!("{shown}: {e}")))?,
         })

@@ -161,6 +161,12 @@ def main() -> None:
             f.write(good[:-7])
         raises(lambda: ferrisk.Scorer.load(cut), cut, "truncated")
         raises(lambda: ferrisk.Scorer.load(os.path.join(tmp, "absent.frk")), "absent.frk")
+        raises(lambda: ferrisk.Scorer.load(tmp), "cannot read model file")
+        big = os.path.join(tmp, "big.frk")
+        with open(big, "wb") as f:
+            f.truncate(300 * 1024 * 1024)  # sparse: over the 256 MiB body limit
+        raises(lambda: ferrisk.Scorer.load(big), "big.frk", "exceeds the limit")
+        os.remove(big)
         raises(lambda: ferrisk.Scorer.load(io.StringIO("text")), "binary")
         raises(lambda: ferrisk.Scorer.load(12), "int")
         # The same file from a path, bytes and a file object: one model.
