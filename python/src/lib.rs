@@ -154,17 +154,24 @@ impl Scorer {
         let schema = &self.inner.bundle().schema;
         let mut out = Vec::with_capacity(columns.len());
         for item in columns.iter() {
-            let (name, kind, data, uniques): (String, String, Vec<u8>, Option<Bound<'_, PyList>>) =
-                item.extract()?;
+            // The column's bytes are read in place (a Vec<u8> would be
+            // extracted element by element).
+            let (name, kind, data, uniques): (
+                String,
+                String,
+                Bound<'_, PyBytes>,
+                Option<Bound<'_, PyList>>,
+            ) = item.extract()?;
+            let data = data.as_bytes();
             let Some(feature) = self.inner.feature_index(&name) else {
                 return Err(error(format!(
                     "column '{name}' is not a feature of the model"
                 )));
             };
             let data = match (kind.as_str(), uniques) {
-                ("numbers", None) => Data::Numbers(f64s(&data, rows, &name)?),
+                ("numbers", None) => Data::Numbers(f64s(data, rows, &name)?),
                 ("codes", Some(u)) => {
-                    let codes = i32s(&data, rows, &name)?;
+                    let codes = i32s(data, rows, &name)?;
                     let mut values = Vec::with_capacity(u.len());
                     for v in u.iter() {
                         let raw = distinct(&v, &name)?;
