@@ -105,16 +105,16 @@ rm -f "$OUT/.gitignore"
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 PKG_FILES=("${NPM_FILES[@]}" ferrisk_wasm.js ferrisk_wasm.d.ts ferrisk_wasm_bg.wasm ferrisk_wasm_bg.wasm.d.ts)
 [ -f "$OUT/ferrisk_wasm_bg.wasm.d.ts" ] || unset 'PKG_FILES[${#PKG_FILES[@]}-1]'
-# >>> SBOM: a CycloneDX SBOM made by the supply-chain script (another
-# change) is shipped in the package when present. FERRISK_SBOM overrides
-# its path.
-SBOM=${FERRISK_SBOM:-target/sbom.cdx.json}
-rm -f "$OUT/sbom.cdx.json"
-if [ -f "$SBOM" ]; then
-  cp "$SBOM" "$OUT/sbom.cdx.json"
-  PKG_FILES+=(sbom.cdx.json)
+# The package's CycloneDX SBOM: the wasm crate's dependency tree for
+# wasm32 (scripts/sbom.sh, Python standard library only; checked against
+# `cargo tree` by python/tests/test_sbom.py, and the tarball's copy by
+# scripts/test-npm.sh). FERRISK_SBOM names a ready-made file instead.
+if [ -n "${FERRISK_SBOM:-}" ]; then
+  cp "$FERRISK_SBOM" "$OUT/sbom.cdx.json"
+else
+  bash scripts/sbom.sh wasm "$OUT/sbom.cdx.json"
 fi
-# <<< SBOM
+PKG_FILES+=(sbom.cdx.json)
 node -e '
   const [version, ...files] = process.argv.slice(1);
   const pkg = {

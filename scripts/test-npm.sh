@@ -82,9 +82,14 @@ TARBALL=$(ls "$WORK"/ferrisk-*.tgz)
 log "packed $(basename "$TARBALL"): $(stat -c %s "$TARBALL") bytes"
 listing=$(tar -tzf "$TARBALL")
 for f in package.json README.md LICENSE-MIT LICENSE-APACHE index.js node.js api.js csvfile.js csvtools.js worker.js index.d.ts \
-  ferrisk_wasm.js ferrisk_wasm.d.ts ferrisk_wasm_bg.wasm; do
+  ferrisk_wasm.js ferrisk_wasm.d.ts ferrisk_wasm_bg.wasm sbom.cdx.json; do
   grep -qx "package/$f" <<<"$listing" || fail "the tarball lacks $f"
 done
+# The shipped SBOM is the wasm crate's, as scripts/sbom.py makes it from the
+# lock file now (python/tests/test_sbom.py checks that against cargo tree).
+tar -xzf "$TARBALL" -C "$WORK" package/sbom.cdx.json
+python3 scripts/sbom.py --package ferrisk-wasm --target wasm32-unknown-unknown --out "$WORK/sbom-now.json" >/dev/null
+cmp -s "$WORK/package/sbom.cdx.json" "$WORK/sbom-now.json" || fail "the tarball's sbom.cdx.json is not the wasm crate's current SBOM"
 APP=$WORK/app
 mkdir -p "$APP"
 cp tests/npm/app/* tests/npm/oracle.mjs tests/npm/node.test.mjs tests/npm/memory.test.mjs "$APP/"

@@ -32,4 +32,12 @@ if [ -f scripts/test-e2e.sh ]; then
   step "page end-to-end tests (headless Chromium)"
   bash scripts/test-e2e.sh
 fi
+# --- supply chain (issue 15) ---
+step "supply chain: cargo-deny licences/bans/sources (no advisories: database unreachable), npm licences"
+bash scripts/supply-chain.sh
+
+# --- Python wheel and PySpark (issue 15) ---
+step "Python wheel (fresh venv, bit for bit against the CLI, SBOM) and PySpark local job (20,000 rows)"
+bash scripts/test-python.sh
+
 step "all tests passed"

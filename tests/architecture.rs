@@ -51,7 +51,7 @@ fn the_runtime_depends_on_no_training_code() {
 
 #[test]
 fn the_service_and_the_bindings_stand_on_the_runtime_only() {
-    for manifest in ["serve/Cargo.toml", "wasm/Cargo.toml"] {
+    for manifest in ["serve/Cargo.toml", "wasm/Cargo.toml", "python/Cargo.toml"] {
         let deps = dependencies(manifest);
         assert!(deps.contains("ferrisk"), "{manifest}");
         for training in [
