@@ -1068,6 +1068,26 @@ mod tests {
     }
 
     #[test]
+    fn same_weights_on_one_two_or_three_threads() {
+        // Batches of 32 rows are cut into 8 chunks whatever the thread
+        // count; each chunk's random stream and gradient buffer is its own
+        // and the gradients are summed in chunk order.
+        let (x, y) = synthetic(300, 9);
+        let features = slots();
+        let p = small().epochs(3).dropout(0.1);
+        let fit_on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| fit(&x, &y, &ones(&x), &features, &p, &mut |_| {}).unwrap())
+        };
+        let one = fit_on(1);
+        assert_eq!(one, fit_on(2));
+        assert_eq!(one, fit_on(3));
+    }
+
+    #[test]
     fn max_time_keeps_the_best_epoch_and_says_why() {
         let (x, y) = synthetic(200, 2);
         let features = slots();

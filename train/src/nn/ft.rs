@@ -453,6 +453,7 @@ impl Net {
                 &mut bw.p,
                 dropping.then_some(&bw.pmask[..np]),
                 &mut bw.ctx,
+                &mut ws.scratch,
             );
             // o = ctx·woᵀ + bo (dropped), into `out`; then out += x (query rows).
             let nr = r * nq;

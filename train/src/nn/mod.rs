@@ -24,6 +24,8 @@
 //! (`train/src/algo/attention.rs` tests).
 
 pub mod ft;
+#[cfg(test)]
+mod ft_tests;
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::ArrayView2;
@@ -245,12 +247,16 @@ pub fn dropout_mask(rng: &mut SmallRng, rate: f32, mask: &mut [f32]) {
     let keep = 1.0 / (1.0 - rate);
     // Drop when a uniform u32 falls below rate · 2³².
     let cut = (f64::from(rate) * 4_294_967_296.0) as u64;
-    for m in mask {
-        *m = if u64::from(rng.random::<u32>()) < cut {
-            0.0
-        } else {
-            keep
-        };
+    let pick = |u: u64| if u < cut { 0.0 } else { keep };
+    let mut pairs = mask.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        // Two uniform u32 from one u64 draw.
+        let u = rng.random::<u64>();
+        pair[0] = pick(u & 0xffff_ffff);
+        pair[1] = pick(u >> 32);
+    }
+    for m in pairs.into_remainder() {
+        *m = pick(u64::from(rng.random::<u32>()));
     }
 }
 
@@ -276,7 +282,10 @@ pub struct AttnShape {
 /// `batch × t × d` (head `h` = columns `h·dk..(h+1)·dk`). Writes the
 /// softmax probabilities `p` (`batch × heads × nq × t`), the dropout
 /// multipliers applied to them (`mask`, same shape; `None` = no dropout)
-/// and `ctx = (p ⊙ mask)·v` (`batch × nq × d`).
+/// and `ctx = (p ⊙ mask)·v` (`batch × nq × d`). `scratch` holds one
+/// head's keys transposed, so every inner loop runs over contiguous
+/// memory without a floating-point reduction (and vectorises).
+#[allow(clippy::too_many_arguments)]
 pub fn attention_forward(
     s: AttnShape,
     q: &[f32],
@@ -285,34 +294,47 @@ pub fn attention_forward(
     p: &mut [f32],
     mask: Option<&[f32]>,
     ctx: &mut [f32],
+    scratch: &mut Vec<f32>,
 ) {
     let dk = s.d / s.heads;
     let scale = 1.0 / (dk as f32).sqrt();
+    let t = s.t;
     ctx[..s.batch * s.nq * s.d].fill(0.0);
+    scratch.resize(dk * t, 0.0);
     for b in 0..s.batch {
         for h in 0..s.heads {
+            // kT[c][j] = k[b, j, h·dk + c].
+            for j in 0..t {
+                let kj = &k[(b * t + j) * s.d + h * dk..][..dk];
+                for (c, &x) in kj.iter().enumerate() {
+                    scratch[c * t + j] = x;
+                }
+            }
             for i in 0..s.nq {
                 let qi = &q[(b * s.nq + i) * s.d + h * dk..][..dk];
-                let at = ((b * s.heads + h) * s.nq + i) * s.t;
-                let pr = &mut p[at..at + s.t];
-                let mut max = f32::NEG_INFINITY;
-                for (j, pj) in pr.iter_mut().enumerate() {
-                    let kj = &k[(b * s.t + j) * s.d + h * dk..][..dk];
-                    let dot: f32 = qi.iter().zip(kj).map(|(a, c)| a * c).sum();
-                    *pj = dot * scale;
-                    max = max.max(*pj);
+                let at = ((b * s.heads + h) * s.nq + i) * t;
+                let pr = &mut p[at..at + t];
+                pr.fill(0.0);
+                for (c, &qc) in qi.iter().enumerate() {
+                    let qc = qc * scale;
+                    for (o, &x) in pr.iter_mut().zip(&scratch[c * t..(c + 1) * t]) {
+                        *o += qc * x;
+                    }
                 }
+                let max = pr.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
                 let mut sum = 0.0f32;
                 for pj in pr.iter_mut() {
                     *pj = (*pj - max).exp();
                     sum += *pj;
                 }
                 let inv = 1.0 / sum;
-                let ci = &mut ctx[(b * s.nq + i) * s.d + h * dk..][..dk];
-                for (j, pj) in pr.iter_mut().enumerate() {
+                for pj in pr.iter_mut() {
                     *pj *= inv;
-                    let w = mask.map_or(*pj, |m| *pj * m[at + j]);
-                    let vj = &v[(b * s.t + j) * s.d + h * dk..][..dk];
+                }
+                let ci = &mut ctx[(b * s.nq + i) * s.d + h * dk..][..dk];
+                for (j, &pj) in pr.iter().enumerate() {
+                    let w = mask.map_or(pj, |m| pj * m[at + j]);
+                    let vj = &v[(b * t + j) * s.d + h * dk..][..dk];
                     for (c, &x) in ci.iter_mut().zip(vj) {
                         *c += w * x;
                     }
@@ -340,37 +362,57 @@ pub fn attention_backward(
 ) {
     let dk = s.d / s.heads;
     let scale = 1.0 / (dk as f32).sqrt();
+    let t = s.t;
     dq[..s.batch * s.nq * s.d].fill(0.0);
     dk_out[..s.batch * s.t * s.d].fill(0.0);
     dv[..s.batch * s.t * s.d].fill(0.0);
-    scratch.resize(s.t, 0.0);
+    // vT (dk × t), then dp (t).
+    scratch.resize(dk * t + t, 0.0);
     for b in 0..s.batch {
         for h in 0..s.heads {
+            let (vt, dp) = scratch.split_at_mut(dk * t);
+            for j in 0..t {
+                let vj = &v[(b * t + j) * s.d + h * dk..][..dk];
+                for (c, &x) in vj.iter().enumerate() {
+                    vt[c * t + j] = x;
+                }
+            }
             for i in 0..s.nq {
-                let at = ((b * s.heads + h) * s.nq + i) * s.t;
-                let pr = &p[at..at + s.t];
+                let at = ((b * s.heads + h) * s.nq + i) * t;
+                let pr = &p[at..at + t];
                 let qo = (b * s.nq + i) * s.d + h * dk;
                 let dci = &dctx[qo..qo + dk];
-                // dp_j = mask_j · (dctx_i · v_j); dv_j += p_j·mask_j · dctx_i.
-                let mut dot_pdp = 0.0f32;
-                for j in 0..s.t {
-                    let m = mask.map_or(1.0, |m| m[at + j]);
-                    let vo = (b * s.t + j) * s.d + h * dk;
-                    let dpj: f32 = dci.iter().zip(&v[vo..vo + dk]).map(|(a, c)| a * c).sum();
-                    let w = pr[j] * m;
+                // dp_j = mask_j · (dctx_i · v_j).
+                dp.fill(0.0);
+                for (c, &g) in dci.iter().enumerate() {
+                    for (o, &x) in dp.iter_mut().zip(&vt[c * t..(c + 1) * t]) {
+                        *o += g * x;
+                    }
+                }
+                if let Some(m) = mask {
+                    for (o, &mj) in dp.iter_mut().zip(&m[at..at + t]) {
+                        *o *= mj;
+                    }
+                }
+                // dv_j += p_j·mask_j · dctx_i.
+                for j in 0..t {
+                    let w = mask.map_or(pr[j], |m| pr[j] * m[at + j]);
+                    let vo = (b * t + j) * s.d + h * dk;
                     for (g, &c) in dv[vo..vo + dk].iter_mut().zip(dci) {
                         *g += w * c;
                     }
-                    scratch[j] = dpj * m;
-                    dot_pdp += pr[j] * scratch[j];
                 }
-                // Softmax backward, then the score scale: ds_j.
-                for j in 0..s.t {
-                    let ds = pr[j] * (scratch[j] - dot_pdp) * scale;
-                    let ko = (b * s.t + j) * s.d + h * dk;
-                    for c in 0..dk {
-                        dq[qo + c] += ds * k[ko + c];
-                        dk_out[ko + c] += ds * q[qo + c];
+                let dot_pdp: f32 = pr.iter().zip(dp.iter()).map(|(a, c)| a * c).sum();
+                // Softmax backward, then the score scale: ds_j; dq, dk.
+                let qi = &q[qo..qo + dk];
+                for j in 0..t {
+                    let ds = pr[j] * (dp[j] - dot_pdp) * scale;
+                    let ko = (b * t + j) * s.d + h * dk;
+                    for (o, &x) in dq[qo..qo + dk].iter_mut().zip(&k[ko..ko + dk]) {
+                        *o += ds * x;
+                    }
+                    for (o, &x) in dk_out[ko..ko + dk].iter_mut().zip(qi) {
+                        *o += ds * x;
                     }
                 }
             }
