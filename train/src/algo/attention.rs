@@ -1,19 +1,21 @@
-//! Tabular attention (FT-Transformer style) trained with candle's autodiff
-//! (`--model attention`). The network is the one the runtime scores
+//! Tabular attention (FT-Transformer style) trained with the hand-written
+//! engine of [`crate::nn`] (`--model attention`). The network is the one the runtime scores
 //! ([`ferrisk::kinds::attention`]): one token per original feature (numeric:
 //! `value · w + b`; categorical: an embedding row, plus a reserved
 //! "none / unknown" row), a `[CLS]` token in front, `n_blocks` pre-norm
 //! blocks (`x + MHA(LN(x))`, `x + FFN(LN(x))` with ReLU), and a linear head
 //! on the final layer-normed `[CLS]` state giving the log-odds.
 //!
-//! - **Library.** candle 0.9 (`candle-core` + `candle-nn`, CPU, no default
-//!   features): autodiff over plain tensor ops, and its AdamW. Chosen over
-//!   burn 0.22 (ndarray backend + autodiff): measured cold release builds
-//!   of the bare libraries on this 2-core machine, under the same load,
-//!   were 4 min (candle) against 11 min (burn, ~40 more crates including
-//!   its GPU-compiler layer). Not candle 0.11, which depends on `tokenizers`.
-//!   candle's fused softmax and layer norm have no backward pass, so both
-//!   are written here from differentiable primitives.
+//! - **Engine.** [`crate::nn::ft`]: forward and backward passes written
+//!   out in `f32` over batched row-major buffers made once per thread and
+//!   reused by every step, matrix products by matrixmultiply's `sgemm`
+//!   (through ndarray), layer norm, softmax, ReLU and dropout fused in their
+//!   own loops. It replaced candle 0.9's autodiff (issue 16): profiled, an
+//!   epoch of that network was dominated by the backward reductions of
+//!   candle's broadcast operations and by allocating every intermediate
+//!   tensor, not by the matrix products (the model is tiny: d 32, ~17
+//!   tokens). candle stays a dev-dependency: the tests check the engine's
+//!   logits and every gradient against its autodiff.
 //! - **Optimiser.** AdamW; weight decay on the projection and head matrices
 //!   only (not on biases, layer norms, `[CLS]` or the feature tokenizer),
 //!   as FT-Transformer does.
@@ -30,14 +32,13 @@
 //!   measured, training stops `patience` epochs after the best one, and the
 //!   best epoch's weights are exported. With `validation_fraction = 0` every
 //!   epoch runs and the last weights are kept.
-//! - **Determinism.** Every random number (initial weights, validation
-//!   split, batch order, dropout masks, feature dropout) comes
-//!   from one seeded `SmallRng` in a fixed order; candle's own (unseedable)
-//!   random functions are never called. candle's CPU matrix products (the
-//!   `gemm` crate) split work over output tiles only, so the result does not
-//!   depend on the thread count: one seed gives identical weights on one
-//!   machine. (Across CPUs with different SIMD support the last bits may
-//!   differ, as gemm picks its kernels at run time.)
+//! - **Determinism.** Every random number comes from one seeded `SmallRng`
+//!   in a fixed order (initial weights, validation split, batch order, and
+//!   per batch one seed for each of its [`CHUNKS`] chunks, whose own stream
+//!   draws that chunk's feature dropout and dropout masks). One seed gives
+//!   identical weights on one machine whatever the thread count. (Across
+//!   CPUs with different SIMD support the last bits may differ, as
+//!   matrixmultiply picks its kernels at run time.)
 //! - **Sample weights.** Each row's loss is multiplied by its weight over
 //!   the mean weight of the training rows, so a batch's loss is an unbiased
 //!   estimate of the weighted mean loss Σwᵢℓᵢ / Σwᵢ (what k copies of a row
@@ -46,9 +47,12 @@
 //!   validation loss of early stopping is the weighted mean. With every
 //!   weight 1 the unweighted code path runs (bit for bit the models of
 //!   before).
-//! - **Threads.** The only threaded work is candle's matrix products
-//!   (gemm over rayon), run in the pool the caller installs; see
-//!   Determinism.
+//! - **Threads.** Each batch is cut into [`CHUNKS`] chunks (a fixed number,
+//!   not one per thread); the threads of the rayon pool the caller installs
+//!   each take a contiguous run of chunks, every chunk's gradient goes to
+//!   its own buffer, and the buffers are summed in chunk order, so the
+//!   weights do not depend on the thread count (tested). Validation rows
+//!   are scored in parts the same way.
 //! - **Export.** Weights are copied out as `f32` in the runtime's layout
 //!   (row-major, one row per output); the tests check that the runtime's
 //!   forward pass reproduces this network's eval-mode logits.
@@ -93,6 +97,10 @@ pub struct AttentionParams {
     pub weight_decay: f64,
     /// Maximum epochs.
     pub epochs: usize,
+    /// With `n > 0`, the learning rate falls step by step along a half
+    /// cosine from `lr` towards 0 over `n` epochs, and training ends there
+    /// (at most `min(epochs, n)` epochs); 0 keeps `lr` constant.
+    pub lr_decay_epochs: usize,
     pub batch_size: usize,
     /// Stop this many epochs after the best validation epoch; 0 disables.
     pub patience: usize,
@@ -123,6 +131,7 @@ impl Default for AttentionParams {
             lr: 3e-4,
             weight_decay: 1e-4,
             epochs: 200,
+            lr_decay_epochs: 0,
             batch_size: 64,
             patience: 20,
             validation_fraction: 0.15,
@@ -143,6 +152,7 @@ impl AttentionParams {
         lr: f64,
         weight_decay: f64,
         epochs: usize,
+        lr_decay_epochs: usize,
         batch_size: usize,
         patience: usize,
         validation_fraction: f64,
@@ -789,7 +799,13 @@ fn train(
     let mut best: Option<(f64, Vec<f32>)> = None;
     let (mut since_best, mut best_epoch, mut epochs_run) = (0usize, 0usize, 0usize);
     let mut stop = Stop::Epochs;
-    'epochs: for epoch in 1..=p.epochs {
+    let max_epochs = match p.lr_decay_epochs {
+        0 => p.epochs,
+        n => n.min(p.epochs),
+    };
+    let total_steps = (max_epochs * train.len().div_ceil(p.batch_size)).max(1);
+    let mut step = 0usize;
+    'epochs: for epoch in 1..=max_epochs {
         epochs_run = epoch;
         train.shuffle(&mut rng);
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
@@ -816,12 +832,17 @@ fn train(
             }
             loss_sum += value * chunk.len() as f64;
             seen += chunk.len();
+            if p.lr_decay_epochs > 0 {
+                let progress = step as f64 / total_steps as f64;
+                opt.lr = (p.lr * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())) as f32;
+            }
+            step += 1;
             opt.step(&mut params, &engine.grads);
         }
         let train_loss = loss_sum / seen.max(1) as f64;
         let mut report = Epoch {
             epoch,
-            max_epochs: p.epochs,
+            max_epochs,
             train_loss,
             valid_loss: f64::NAN,
             valid_auc: f64::NAN,

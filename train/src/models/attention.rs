@@ -1,5 +1,5 @@
 //! The attention model (FT-Transformer-style tabular transformer, trained
-//! with candle): kind `attention`, output in log-odds.
+//! with the hand-written engine of `crate::nn`): kind `attention`, output in log-odds.
 
 use ferrisk::kinds::attention::feature_slots;
 use ferrisk::schema::Encoding;
@@ -128,6 +128,7 @@ impl Trainer for Params {
                 "auto (64 under 4,000 training rows, else 256)".into(),
             ),
             ("attn_lr", auto(self.lr.map(|v| v.to_string()))),
+            ("attn_lr_decay_epochs", "auto (by training rows)".into()),
             ("attn_feature_dropout", p.feature_dropout.to_string()),
             ("attn_weight_decay", p.weight_decay.to_string()),
             ("attn_dropout", p.dropout.to_string()),
@@ -147,7 +148,7 @@ impl Trainer for Params {
         let p = self.attention(input.seed, input.x.rows);
         let slots = feature_slots(input.schema);
         input.progress.start("attention (epochs)", p.epochs as u64);
-        // candle's matrix products run on rayon: in a pool of `threads`.
+        // The trainer's threads are this rayon pool's (`--threads`).
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(input.threads.max(1))
             .build()

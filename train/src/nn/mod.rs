@@ -237,26 +237,27 @@ pub fn relu_forward(x: &mut [f32]) {
     }
 }
 
-/// Inverted-dropout multipliers: each `0` with probability `rate`, else
-/// `1/(1 − rate)`; all `1` when `rate` is 0 (no random number drawn).
+/// Inverted-dropout multipliers: each `0` with probability `rate`
+/// (rounded to a multiple of 2⁻¹⁶), else `1/(1 − rate)`; all `1` when
+/// `rate` is 0 (no random number drawn). Four 16-bit uniforms come from
+/// each 64-bit draw.
 pub fn dropout_mask(rng: &mut SmallRng, rate: f32, mask: &mut [f32]) {
     if rate <= 0.0 {
         mask.fill(1.0);
         return;
     }
     let keep = 1.0 / (1.0 - rate);
-    // Drop when a uniform u32 falls below rate · 2³².
-    let cut = (f64::from(rate) * 4_294_967_296.0) as u64;
-    let pick = |u: u64| if u < cut { 0.0 } else { keep };
-    let mut pairs = mask.chunks_exact_mut(2);
-    for pair in &mut pairs {
-        // Two uniform u32 from one u64 draw.
+    // Drop when a uniform 16-bit value falls below rate · 2¹⁶.
+    let cut = (f64::from(rate) * 65_536.0).round() as u64;
+    for quad in mask.chunks_mut(4) {
         let u = rng.random::<u64>();
-        pair[0] = pick(u & 0xffff_ffff);
-        pair[1] = pick(u >> 32);
-    }
-    for m in pairs.into_remainder() {
-        *m = pick(u64::from(rng.random::<u32>()));
+        for (i, m) in quad.iter_mut().enumerate() {
+            *m = if (u >> (16 * i)) & 0xffff < cut {
+                0.0
+            } else {
+                keep
+            };
+        }
     }
 }
 
@@ -296,7 +297,27 @@ pub fn attention_forward(
     ctx: &mut [f32],
     scratch: &mut Vec<f32>,
 ) {
-    let dk = s.d / s.heads;
+    // A head width known at compile time lets the inner loops unroll.
+    match s.d / s.heads {
+        8 => attention_forward_dk::<8>(s, q, k, v, p, mask, ctx, scratch),
+        16 => attention_forward_dk::<16>(s, q, k, v, p, mask, ctx, scratch),
+        _ => attention_forward_dk::<0>(s, q, k, v, p, mask, ctx, scratch),
+    }
+}
+
+/// [`attention_forward`] for heads `DK` wide (0: any width).
+#[allow(clippy::too_many_arguments)]
+fn attention_forward_dk<const DK: usize>(
+    s: AttnShape,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    p: &mut [f32],
+    mask: Option<&[f32]>,
+    ctx: &mut [f32],
+    scratch: &mut Vec<f32>,
+) {
+    let dk = if DK > 0 { DK } else { s.d / s.heads };
     let scale = 1.0 / (dk as f32).sqrt();
     let t = s.t;
     ctx[..s.batch * s.nq * s.d].fill(0.0);
@@ -360,7 +381,29 @@ pub fn attention_backward(
     dv: &mut [f32],
     scratch: &mut Vec<f32>,
 ) {
-    let dk = s.d / s.heads;
+    match s.d / s.heads {
+        8 => attention_backward_dk::<8>(s, q, k, v, p, mask, dctx, dq, dk_out, dv, scratch),
+        16 => attention_backward_dk::<16>(s, q, k, v, p, mask, dctx, dq, dk_out, dv, scratch),
+        _ => attention_backward_dk::<0>(s, q, k, v, p, mask, dctx, dq, dk_out, dv, scratch),
+    }
+}
+
+/// [`attention_backward`] for heads `DK` wide (0: any width).
+#[allow(clippy::too_many_arguments)]
+fn attention_backward_dk<const DK: usize>(
+    s: AttnShape,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    p: &[f32],
+    mask: Option<&[f32]>,
+    dctx: &[f32],
+    dq: &mut [f32],
+    dk_out: &mut [f32],
+    dv: &mut [f32],
+    scratch: &mut Vec<f32>,
+) {
+    let dk = if DK > 0 { DK } else { s.d / s.heads };
     let scale = 1.0 / (dk as f32).sqrt();
     let t = s.t;
     dq[..s.batch * s.nq * s.d].fill(0.0);
