@@ -250,7 +250,8 @@ pub struct Workspace {
     dctx: Vec<f32>,
     da: Vec<f32>,
     scratch: Vec<f32>,
-    training: bool,
+    /// The last forward pass applied dropout masks.
+    dropping: bool,
 }
 
 /// The network: sizes and layout (the parameters live in a flat buffer the
@@ -333,7 +334,7 @@ impl Net {
             dctx: z(r * t * d),
             da: z(r * t * f),
             scratch: Vec::new(),
-            training: false,
+            dropping: false,
         }
     }
 
@@ -351,7 +352,8 @@ impl Net {
         let l = &self.layout;
         let (t, d, f) = (s.t(), s.d, s.ffn);
         let r = rows.min(ws.rows);
-        ws.training = train.is_some();
+        // Masks are drawn (and read by the backward pass) only when they drop.
+        ws.dropping = train.as_ref().is_some_and(|(_, rate)| *rate > 0.0);
         // Tokens.
         let (num_w, num_b, cat, cls) = (
             l.num_w.of(params),
@@ -556,7 +558,7 @@ impl Net {
         let l = &self.layout;
         let (t, d, f) = (s.t(), s.d, s.ffn);
         let r = rows.min(ws.rows);
-        let dropping = ws.training;
+        let dropping = ws.dropping;
         // Head: dz = dlogit · head_w; then the final layer norm into dx.
         {
             let hw = l.head_w.of(params);

@@ -249,28 +249,31 @@ fn logits_and_gradients_match_candle_autodiff() {
         let net = tiny(blocks, heads, dk);
         let p = params(&net, 3 + blocks as u64);
         let data = rows(37, 11);
-        let mut grads = Vec::new();
-        let (_, logits) = engine_loss(&net, &p, &data, None, Some(&mut grads));
         let (want_logits, want) = candle_loss(&net, &p, &data).unwrap();
-        let worst = logits
-            .iter()
-            .zip(&want_logits)
-            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-        assert!(worst < 1e-5, "{blocks} blocks: logits differ by {worst}");
-        for (name, sp) in spans(&net) {
-            let (got, exp) = (sp.of(&grads), sp.of(&want));
-            let scale = exp.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let diff = got
+        // Eval mode, and training mode with dropout 0 (the same network).
+        for drop in [None, Some((1, 0.0))] {
+            let mut grads = Vec::new();
+            let (_, logits) = engine_loss(&net, &p, &data, drop, Some(&mut grads));
+            let worst = logits
                 .iter()
-                .zip(exp)
+                .zip(&want_logits)
                 .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-            assert!(
+            assert!(worst < 1e-5, "{blocks} blocks: logits differ by {worst}");
+            for (name, sp) in spans(&net) {
+                let (got, exp) = (sp.of(&grads), sp.of(&want));
+                let scale = exp.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let diff = got
+                    .iter()
+                    .zip(exp)
+                    .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+                assert!(
                 diff <= 1e-4 * scale + 1e-7,
                 "{blocks} blocks, dk {dk}, {name}: gradient differs by {diff} (largest {scale})"
             );
+            }
+            // Not vacuous: the gradients are not all zero.
+            assert!(grads.iter().any(|g| g.abs() > 1e-3));
         }
-        // Not vacuous: the gradients are not all zero.
-        assert!(grads.iter().any(|g| g.abs() > 1e-3));
     }
 }
 
