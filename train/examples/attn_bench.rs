@@ -5,7 +5,7 @@
 //! Used by scripts/bench-attention.sh.
 //!
 //! cargo run --release -p ferrisk-train --example attn_bench -- \
-//!   DATA.csv LABEL POSITIVE DROP(,..|-) THREADS [EPOCHS BATCH LR PATIENCE DECAY_EPOCHS DROPOUT FEATURE_DROPOUT]
+//!   DATA.csv LABEL POSITIVE DROP(,..|-) THREADS [EPOCHS BATCH LR PATIENCE DROPOUT FEATURE_DROPOUT]
 //! (omitted or `-` = the trainer's default)
 
 use std::time::Instant;
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 6 {
         return Err(
-            "usage: attn_bench DATA LABEL POSITIVE DROP THREADS [EPOCHS BATCH LR PATIENCE DECAY DROPOUT FDROP]".into(),
+            "usage: attn_bench DATA LABEL POSITIVE DROP THREADS [EPOCHS BATCH LR PATIENCE DROPOUT FDROP]".into(),
         );
     }
     let drop: Vec<String> = if a[4] == "-" {
@@ -49,12 +49,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         p.patience = v.parse()?;
     }
     if let Some(v) = arg(10) {
-        p.lr_decay_epochs = v.parse()?;
-    }
-    if let Some(v) = arg(11) {
         p.dropout = v.parse()?;
     }
-    if let Some(v) = arg(12) {
+    if let Some(v) = arg(11) {
         p.feature_dropout = v.parse()?;
     }
     let enc = Encoding {
