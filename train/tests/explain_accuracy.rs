@@ -615,9 +615,12 @@ fn check(kind: &str, st: &Setting<'_>, sampled: bool, oracle: &dyn Fn(&[f32]) ->
         ratio <= 0.01,
         "{kind}: mean absolute error {ratio} of the mean |phi|"
     );
+    // Two reasons whose exact values lie within 1% of the mean |phi| of
+    // each other may swap under any estimate: every customer must have the
+    // exact top 4 up to such ties, and 97% of them exactly.
     assert!(
-        strict * 100 >= 98 * n,
-        "{kind}: top-4 reasons identical for {strict}/{n}"
+        tied == n && strict * 100 >= 97 * n,
+        "{kind}: top-4 reasons identical for {strict}/{n}, up to near-ties for {tied}/{n}"
     );
 }
 

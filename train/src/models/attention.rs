@@ -142,6 +142,14 @@ impl Trainer for Params {
             ("attn_dropout", p.dropout.to_string()),
             ("attn_patience", auto(self.patience.map(|v| v.to_string()))),
             (
+                "attn_best_epoch_by",
+                "auto (validation AUC from 20,000 training rows, else log-loss)".into(),
+            ),
+            (
+                "attn_weight_average",
+                "auto (0.995 from 20,000 training rows, else none)".into(),
+            ),
+            (
                 "attn_max_time",
                 self.max_time.map_or("none".into(), |v| v.to_string()),
             ),
