@@ -191,8 +191,8 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
     let threads = match a.threads {
         Some(0) => bail!("--threads must be at least 1"),
         Some(n) => {
-            // candle sizes its matrix products by this variable (as rayon
-            // does its pool); set before any thread exists.
+            // A rayon pool built without an explicit size (the global one)
+            // takes its size from this variable; set before any thread exists.
             std::env::set_var("RAYON_NUM_THREADS", n.to_string());
             n
         }

@@ -46,7 +46,7 @@
 //! The head reads only the final `[CLS]` state, so the last block computes
 //! the keys and values of every token but the query, the update and the
 //! feed-forward layer of the `[CLS]` row alone (the same numbers, less work). The *trainer*
-//! (candle, with its own gemm kernels) only agrees to within ~1e-6 in the
+//! (matrixmultiply matrix·matrix products, see train/src/nn) only agrees to within ~1e-6 in the
 //! logit; that is what its tests check.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};

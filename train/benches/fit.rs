@@ -57,7 +57,7 @@ fn main() {
             let short_attention = id == "attention" && ds.labels.len() > 10_000;
             if short_attention {
                 // A full attention run on 45k rows takes minutes; time 10 epochs.
-                cfg.kinds.attention.epochs = 10;
+                cfg.kinds.attention.epochs = Some(10);
             }
             let Some(kind) = cfg.kinds.get(id) else {
                 println!("{id:<12} is not a kind (ferrisk kinds lists them)");

@@ -5,7 +5,7 @@
 //! Used by scripts/bench-attention.sh.
 //!
 //! cargo run --release -p ferrisk-train --example attn_bench -- \
-//!   DATA.csv LABEL POSITIVE DROP(,..|-) THREADS [EPOCHS BATCH LR PATIENCE]
+//!   DATA.csv LABEL POSITIVE DROP(,..|-) THREADS [EPOCHS BATCH LR PATIENCE DROPOUT FEATURE_DROPOUT WEIGHT_AVERAGE auc|loss]
 //! (omitted or `-` = the trainer's default)
 
 use std::time::Instant;
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 6 {
         return Err(
-            "usage: attn_bench DATA LABEL POSITIVE DROP THREADS [EPOCHS BATCH LR PATIENCE]".into(),
+            "usage: attn_bench DATA LABEL POSITIVE DROP THREADS [EPOCHS BATCH LR PATIENCE DROPOUT FDROP AVG BEST]".into(),
         );
     }
     let drop: Vec<String> = if a[4] == "-" {
@@ -47,6 +47,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(v) = arg(9) {
         p.patience = v.parse()?;
+    }
+    if let Some(v) = arg(10) {
+        p.dropout = v.parse()?;
+    }
+    if let Some(v) = arg(13) {
+        p.best_by_auc = v == "auc";
+    }
+    if let Some(v) = arg(12) {
+        p.weight_average = v.parse()?;
+    }
+    if let Some(v) = arg(11) {
+        p.feature_dropout = v.parse()?;
     }
     let enc = Encoding {
         scale: true,

@@ -12,6 +12,7 @@ pub mod fairness;
 pub mod import;
 pub mod interrupt;
 pub mod models;
+pub mod nn;
 pub mod pipeline;
 pub mod prep;
 pub mod reproducible;

@@ -45,7 +45,7 @@ fn balanced_weights_raise_the_minority_probability_for_every_kind() {
     // n / (2 n_c): the minority weighs more than 1, the majority less.
     assert!(balanced.positive > 2.0 && balanced.negative < 1.0);
     let mut plain = TrainConfig::default();
-    plain.kinds.attention.epochs = 20;
+    plain.kinds.attention.epochs = Some(20);
     let weighted = TrainConfig {
         class_weight: Some(balanced.clone()),
         ..plain.clone()

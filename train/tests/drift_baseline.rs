@@ -52,7 +52,7 @@ fn fresh_rows_from_the_training_population_read_as_stable_for_every_kind() {
     for id in KindParams::ids() {
         let mut cfg = TrainConfig::default();
         // Short runs of the slow kinds: PSI is about the baseline, not accuracy.
-        cfg.kinds.attention.epochs = 4;
+        cfg.kinds.attention.epochs = Some(4);
         cfg.kinds.svm.max_rows = 1500;
         cfg.folds = 3;
         let kind = cfg.kinds.get(id).expect("registered kind");

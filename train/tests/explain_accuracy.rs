@@ -615,9 +615,12 @@ fn check(kind: &str, st: &Setting<'_>, sampled: bool, oracle: &dyn Fn(&[f32]) ->
         ratio <= 0.01,
         "{kind}: mean absolute error {ratio} of the mean |phi|"
     );
+    // Issue 11's standard: the same top-4 reasons, in order, for at least
+    // 98% of customers; and every customer's up to near-ties (two exact
+    // values within 1% of the mean |phi| of each other).
     assert!(
-        strict * 100 >= 98 * n,
-        "{kind}: top-4 reasons identical for {strict}/{n}"
+        tied == n && strict * 100 >= 98 * n,
+        "{kind}: top-4 reasons identical for {strict}/{n}, up to near-ties for {tied}/{n}"
     );
 }
 

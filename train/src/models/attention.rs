@@ -1,5 +1,5 @@
 //! The attention model (FT-Transformer-style tabular transformer, trained
-//! with candle): kind `attention`, output in log-odds.
+//! with the hand-written engine of `crate::nn`): kind `attention`, output in log-odds.
 
 use ferrisk::kinds::attention::feature_slots;
 use ferrisk::schema::Encoding;
@@ -21,17 +21,19 @@ pub struct Params {
     /// Attention: transformer blocks.
     #[arg(id = "attn-blocks", long = "attn-blocks", default_value_t = AttentionParams::default().n_blocks)]
     pub blocks: usize,
-    /// Attention: maximum epochs (early stopping on a validation split may stop sooner).
-    #[arg(id = "attn-epochs", long = "attn-epochs", default_value_t = AttentionParams::default().epochs)]
-    pub epochs: usize,
+    /// Attention: maximum epochs (early stopping on a validation split may stop sooner; default:
+    /// 200, from 20,000 training rows 800,000 / rows, at most 25).
+    #[arg(id = "attn-epochs", long = "attn-epochs")]
+    pub epochs: Option<usize>,
     /// Attention: AdamW learning rate (default: 3e-4 under 4,000 training rows, else 1e-3 with
-    /// batches of 256).
+    /// batches of 256, from 20,000 rows of 128).
     #[arg(id = "attn-lr", long = "attn-lr")]
     pub lr: Option<f64>,
     /// Attention: probability of hiding each input feature while training
-    /// (teaches the model what "missing" means; regularises).
-    #[arg(id = "attn-feature-dropout", long = "attn-feature-dropout", default_value_t = AttentionParams::default().feature_dropout)]
-    pub feature_dropout: f64,
+    /// (teaches the model what "missing" means; regularises; default: 0.2, from 20,000 training
+    /// rows 0.1).
+    #[arg(id = "attn-feature-dropout", long = "attn-feature-dropout")]
+    pub feature_dropout: Option<f64>,
     /// Attention: AdamW weight decay.
     #[arg(id = "attn-weight-decay", long = "attn-weight-decay", default_value_t = AttentionParams::default().weight_decay)]
     pub weight_decay: f64,
@@ -39,7 +41,7 @@ pub struct Params {
     #[arg(id = "attn-dropout", long = "attn-dropout", default_value_t = AttentionParams::default().dropout)]
     pub dropout: f64,
     /// Attention: epochs without validation improvement before stopping (default: 20 under 4,000
-    /// training rows, else 40,000 / rows within 3..=10).
+    /// training rows, 40,000 / rows within 3..=10 under 20,000, else 5).
     #[arg(id = "attn-patience", long = "attn-patience")]
     pub patience: Option<usize>,
     /// Attention: stop each fit (every CV fold and the final model) after this many seconds,
@@ -55,9 +57,9 @@ impl Default for Params {
             d_model: p.d_model,
             heads: p.n_heads,
             blocks: p.n_blocks,
-            epochs: p.epochs,
+            epochs: None,
             lr: None,
-            feature_dropout: p.feature_dropout,
+            feature_dropout: None,
             weight_decay: p.weight_decay,
             dropout: p.dropout,
             patience: None,
@@ -75,12 +77,16 @@ impl Params {
             .d_model(self.d_model)
             .n_heads(self.heads)
             .n_blocks(self.blocks)
-            .epochs(self.epochs)
-            .feature_dropout(self.feature_dropout)
             .weight_decay(self.weight_decay)
             .dropout(self.dropout)
             .max_seconds(self.max_time)
             .seed(seed);
+        if let Some(v) = self.feature_dropout {
+            p.feature_dropout = v;
+        }
+        if let Some(epochs) = self.epochs {
+            p.epochs = epochs;
+        }
         if let Some(lr) = self.lr {
             p.lr = lr;
         }
@@ -122,16 +128,27 @@ impl Trainer for Params {
             ("attn_heads", p.n_heads.to_string()),
             ("attn_blocks", p.n_blocks.to_string()),
             ("attn_d_ffn", p.d_ffn.to_string()),
-            ("attn_epochs", p.epochs.to_string()),
+            ("attn_epochs", auto(self.epochs.map(|v| v.to_string()))),
             (
                 "attn_batch_size",
-                "auto (64 under 4,000 training rows, else 256)".into(),
+                "auto (64 under 4,000 training rows, 256 under 20,000, else 128)".into(),
             ),
             ("attn_lr", auto(self.lr.map(|v| v.to_string()))),
-            ("attn_feature_dropout", p.feature_dropout.to_string()),
+            (
+                "attn_feature_dropout",
+                auto(self.feature_dropout.map(|v| v.to_string())),
+            ),
             ("attn_weight_decay", p.weight_decay.to_string()),
             ("attn_dropout", p.dropout.to_string()),
             ("attn_patience", auto(self.patience.map(|v| v.to_string()))),
+            (
+                "attn_best_epoch_by",
+                "auto (validation AUC from 20,000 training rows, else log-loss)".into(),
+            ),
+            (
+                "attn_weight_average",
+                "auto (0.995 from 20,000 training rows, else none)".into(),
+            ),
             (
                 "attn_max_time",
                 self.max_time.map_or("none".into(), |v| v.to_string()),
@@ -147,7 +164,7 @@ impl Trainer for Params {
         let p = self.attention(input.seed, input.x.rows);
         let slots = feature_slots(input.schema);
         input.progress.start("attention (epochs)", p.epochs as u64);
-        // candle's matrix products run on rayon: in a pool of `threads`.
+        // The trainer's threads are this rayon pool's (`--threads`).
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(input.threads.max(1))
             .build()
