@@ -6,7 +6,9 @@
 # under /usr/bin/time -v and prints, per size: the CSV's size, the peak
 # resident memory, peak / CSV, wall and CPU (user + system) time, and both
 # per row. On a shared machine the CPU time is the steadier figure; the load
-# is printed with each line.
+# is printed with each line. The GBM stops early, so the trees differ by
+# size: the CPU time per row and tree is printed too. SOURCE_DATE_EPOCH is
+# set, so the model files of two binaries compare byte for byte (sha256).
 #
 #   bash scripts/bench-memory.sh [ROWS ...]      (default: 100000 1000000)
 #   FERRISK=path/to/ferrisk TAG=before bash scripts/bench-memory.sh
@@ -24,8 +26,9 @@ if [ -z "${FERRISK:-}" ]; then
     cargo build --release -q -p ferrisk-cli
     FERRISK=target/release/ferrisk
 fi
-printf '%-8s %11s %11s %8s %8s %8s %10s %10s  %s\n' \
-    rows csv_bytes peak_kb peak/csv wall_s cpu_s wall_us/row cpu_us/row load
+export SOURCE_DATE_EPOCH=1700000000
+printf '%-8s %11s %11s %8s %8s %8s %10s %10s %6s %13s %-12s %s\n' rows csv_bytes peak_kb \
+    peak/csv wall_s cpu_s wall_us/row cpu_us/row trees cpu_ns/row/tree model_sha256 load
 for n in "${sizes[@]}"; do
     csv="$work/mem-$n.csv"
     [ -s "$csv" ] || target/release/examples/mem_data "$n" 7 > "$csv"
@@ -39,8 +42,13 @@ for n in "${sizes[@]}"; do
     sys=$(awk -F': ' '/System time/ {print $2}' "$log")
     secs=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
     load=$(cut -d' ' -f1-3 /proc/loadavg)
-    awk -v n="$n" -v b="$bytes" -v r="$rss" -v s="$secs" -v u="$user" -v y="$sys" -v l="$load" 'BEGIN {
+    model="$work/gbm-$tag-$n.frk"
+    trees=$("$FERRISK" inspect "$model" 2> /dev/null | sed -n 's/^ *model: \([0-9]*\) trees.*/\1/p')
+    sha=$(sha256sum "$model" | cut -c1-12)
+    awk -v n="$n" -v b="$bytes" -v r="$rss" -v s="$secs" -v u="$user" -v y="$sys" -v l="$load" \
+        -v t="$trees" -v h="$sha" 'BEGIN {
         c = u + y
-        printf "%-8d %11d %11d %8.2f %8.1f %8.1f %10.1f %10.1f  %s\n", n, b, r, r * 1024 / b, s, c, s * 1e6 / n, c * 1e6 / n, l }'
+        printf "%-8d %11d %11d %8.2f %8.1f %8.1f %10.1f %10.1f %6d %13.1f %-12s %s\n", n, b, r,
+            r * 1024 / b, s, c, s * 1e6 / n, c * 1e6 / n, t, c * 1e9 / n / t, h, l }'
 done
 echo "(peak = Maximum resident set size of /usr/bin/time -v; logs and models in $work, tag $tag)"

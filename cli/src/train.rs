@@ -267,7 +267,10 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
             let t = Table::read(p)?;
             let d = data::prepare(&t, &a.label, &a.positive, &drop, &schema)
                 .with_context(|| format!("--test-data {}", p.display()))?;
-            Evaluation::File { table: t, ds: d }
+            Evaluation::File {
+                table: Box::new(t),
+                ds: d,
+            }
         }
         (None, Some(column), Some(cutoff)) => Evaluation::OutOfTime {
             column: column.clone(),

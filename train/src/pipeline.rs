@@ -44,7 +44,7 @@ pub enum Evaluation {
     /// stored metrics are the out-of-fold ones.
     None,
     /// Another labelled file (`--test-data`); every row of the data trains.
-    File { table: Table, ds: Dataset },
+    File { table: Box<Table>, ds: Dataset },
     /// Out of time (`--split-by COLUMN --split-at VALUE`): rows whose value
     /// is below the cut-off train, the others test. Numbers compare as
     /// numbers, anything else as text (ISO dates sort as text).
@@ -435,7 +435,7 @@ fn evaluation_rows<'a>(
         Evaluation::File { table: t, ds: d } => {
             let test: Vec<usize> = (0..d.labels.len()).collect();
             let text = format!("test file {}: {} rows", t.file_name(), test.len());
-            (all, t, d, test, text)
+            (all, &**t, d, test, text)
         }
         Evaluation::OutOfTime { column, cutoff } => {
             let col = table

@@ -347,12 +347,16 @@ fn stream(
                 }
                 CsvEvent::RowError { error, .. } => return Err(csv_err(error)),
                 CsvEvent::Fatal(error) => {
-                    if blank && !done {
-                        // A file of blank space only is "empty", whatever
-                        // the reader said about its start.
-                        let mut rest = Vec::new();
-                        input.read_to_end(&mut rest).map_err(io_err)?;
-                        blank &= rest.iter().all(u8::is_ascii_whitespace);
+                    // A file of blank space only is "empty", whatever the
+                    // reader said about its start (read on, chunk by chunk).
+                    while blank && !done {
+                        let n = input.read(&mut buf).map_err(io_err)?;
+                        done = n == 0;
+                        blank &= buf
+                            .get(..n)
+                            .unwrap_or_default()
+                            .iter()
+                            .all(u8::is_ascii_whitespace);
                     }
                     if blank {
                         return Err(DataError::Empty {
