@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ferrisk_train::synth;
+use ferrisk_train::{synth, synth_history};
 
 #[derive(Args)]
 pub struct SynthArgs {
@@ -14,6 +14,17 @@ pub struct SynthArgs {
     pub rows: usize,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Add a monthly repayment history of this many months (1 to 36):
+    /// columns status_mA (months in arrears), balance_mA and paid_mA, where
+    /// A is the month's age (1 = last month), oldest first. The history
+    /// table has its own static columns (frozen generator, version
+    /// printed); the flat table without it is unchanged.
+    #[arg(long, value_name = "MONTHS")]
+    pub histories: Option<usize>,
+    /// With --histories: this many extra numeric static columns x1, x2, ...
+    /// (noise, the first with a trace of signal), to test wider tables.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub extra_static: usize,
     /// Output CSV path.
     #[arg(long, value_name = "FILE.csv")]
     pub out: PathBuf,
@@ -22,6 +33,41 @@ pub struct SynthArgs {
 pub fn synth_cmd(a: SynthArgs) -> Result<ExitCode> {
     if a.rows == 0 {
         bail!("--rows must be at least 1");
+    }
+    if let Some(months) = a.histories {
+        if !(1..=synth_history::MAX_MONTHS).contains(&months) {
+            bail!(
+                "--histories must be in 1..={} months, got {months}",
+                synth_history::MAX_MONTHS
+            );
+        }
+        if a.extra_static > synth_history::MAX_EXTRA {
+            bail!(
+                "--extra-static must be at most {}, got {}",
+                synth_history::MAX_EXTRA,
+                a.extra_static
+            );
+        }
+        let text = synth_history::generate(a.rows, months, a.extra_static, a.seed);
+        std::fs::write(&a.out, text)
+            .with_context(|| format!("{}: cannot write", a.out.display()))?;
+        eprintln!(
+            "wrote {} synthetic customers with {months}-month repayment histories to {} \
+             (history generator version {}; label '{}', positive class '{}')",
+            a.rows,
+            a.out.display(),
+            synth_history::VERSION,
+            synth_history::LABEL,
+            synth_history::POSITIVE
+        );
+        eprintln!("their sequences, oldest month first:");
+        for s in synth_history::sequence_args(months) {
+            eprintln!("  --sequence {s}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.extra_static > 0 {
+        bail!("--extra-static applies to --histories tables only");
     }
     let text = synth::generate(a.rows, a.seed);
     std::fs::write(&a.out, text).with_context(|| format!("{}: cannot write", a.out.display()))?;

@@ -48,11 +48,9 @@ fn run(
         scale: true,
         impute_numeric: true,
     };
-    let schema = prep::fit_schema(table, ds, train, enc);
-    let xt =
-        prep::encode_rows(&schema, table, ds, train).map_err(|(l, e)| anyhow!("line {l}: {e}"))?;
-    let xv =
-        prep::encode_rows(&schema, table, ds, test).map_err(|(l, e)| anyhow!("line {l}: {e}"))?;
+    let schema = prep::fit_schema(table, ds, train, enc).map_err(|e| anyhow!("{e}"))?;
+    let xt = prep::encode_rows(&schema, table, ds, train).map_err(|e| anyhow!("{e}"))?;
+    let xv = prep::encode_rows(&schema, table, ds, test).map_err(|e| anyhow!("{e}"))?;
     let yt: Vec<bool> = train.iter().map(|&r| ds.labels[r]).collect();
     let yv: Vec<bool> = test.iter().map(|&r| ds.labels[r]).collect();
     let features = feature_slots(&schema);

@@ -58,11 +58,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         scale: true,
         impute_numeric: true,
     };
-    let schema = prep::fit_schema(&table, &ds, &train, enc);
-    let x =
-        prep::encode_rows(&schema, &table, &ds, &train).map_err(|(l, e)| format!("{l}: {e}"))?;
-    let xt =
-        prep::encode_rows(&schema, &table, &ds, &test).map_err(|(l, e)| format!("{l}: {e}"))?;
+    let schema = prep::fit_schema(&table, &ds, &train, enc).map_err(|e| format!("{e}"))?;
+    let x = prep::encode_rows(&schema, &table, &ds, &train).map_err(|e| format!("{e}"))?;
+    let xt = prep::encode_rows(&schema, &table, &ds, &test).map_err(|e| format!("{e}"))?;
     let y: Vec<bool> = train.iter().map(|&r| ds.labels[r]).collect();
     let yt: Vec<bool> = test.iter().map(|&r| ds.labels[r]).collect();
     let w = vec![1.0f32; y.len()];

@@ -102,27 +102,43 @@ impl Binned {
     /// with its weight, so a row of weight k bins as k copies of it would.
     /// With every weight 1 (or `None`) the bins are those of [`Binned::new`].
     pub fn weighted(m: &Matrix, max_bins: usize, weights: Option<&[f32]>) -> Binned {
+        let all: Vec<usize> = (0..m.rows).collect();
+        Binned::weighted_rows(m, &all, max_bins, weights)
+    }
+
+    /// [`Binned::weighted`] of `m.select(rows)` without the copy: the bins
+    /// of the rows at `rows`, in that order (`weights`, when given, one per
+    /// selected row).
+    pub fn weighted_rows(
+        m: &Matrix,
+        rows: &[usize],
+        max_bins: usize,
+        weights: Option<&[f32]>,
+    ) -> Binned {
         let max_bins = max_bins.clamp(2, MAX_BINS - 1);
-        let mut codes = vec![0u8; m.rows * m.cols];
+        let n = rows.len();
+        let mut codes = vec![0u8; n * m.cols];
         let mut split_values = Vec::with_capacity(m.cols);
-        let mut col: Vec<(f32, f64)> = Vec::with_capacity(m.rows);
-        let weight = |r: usize| {
+        let mut col: Vec<(f32, f64)> = Vec::with_capacity(n);
+        let weight = |k: usize| {
             weights
-                .and_then(|w| w.get(r))
+                .and_then(|w| w.get(k))
                 .map_or(1.0, |&v| f64::from(v))
         };
+        let value = |r: usize, c: usize| m.data.get(r * m.cols + c).copied().unwrap_or(f32::NAN);
         for c in 0..m.cols {
             col.clear();
             col.extend(
-                (0..m.rows)
-                    .map(|r| (m.data[r * m.cols + c], weight(r)))
+                rows.iter()
+                    .enumerate()
+                    .map(|(k, &r)| (value(r, c), weight(k)))
                     .filter(|(v, _)| !v.is_nan()),
             );
             col.sort_by(|a, b| a.0.total_cmp(&b.0));
             let edges = cut_points(&col, max_bins);
-            let out = &mut codes[c * m.rows..(c + 1) * m.rows];
-            for (r, code) in out.iter_mut().enumerate() {
-                let v = m.data[r * m.cols + c];
+            let out = &mut codes[c * n..(c + 1) * n];
+            for (code, &r) in out.iter_mut().zip(rows) {
+                let v = value(r, c);
                 *code = if v.is_nan() {
                     MISSING
                 } else {
@@ -133,7 +149,7 @@ impl Binned {
             split_values.push(edges);
         }
         Binned {
-            rows: m.rows,
+            rows: n,
             cols: m.cols,
             codes,
             split_values,

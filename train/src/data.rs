@@ -1,13 +1,16 @@
 //! Reading a labelled CSV for training: header, column types (inferred or
 //! from a schema file), the label with its two classes. Every error names
-//! the file, and where it applies the line and the column.
+//! the file, and where it applies the line and the column. The table itself
+//! (typed columns, one streaming pass) is `crate::table`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use ferrisk::csv::{is_missing, CsvText};
+use ferrisk::csv::is_missing;
 use ferrisk::CsvError;
 use serde::Deserialize;
+
+pub use crate::table::{Cells, Codes, Column, Table, TextColumn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -31,78 +34,6 @@ pub enum DataError {
     Label { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Schema { path: PathBuf, message: String },
-}
-
-/// A CSV file held in memory as text cells.
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub path: PathBuf,
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-    /// Line number (1-based) of each row in the file.
-    pub lines: Vec<usize>,
-    /// Hex SHA-256 of the file's bytes.
-    pub sha256: String,
-}
-
-impl Table {
-    pub fn read(path: &Path) -> Result<Table, DataError> {
-        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let sha256 = ferrisk::format::sha256_hex(&bytes);
-        if bytes.trim_ascii().is_empty() {
-            return Err(DataError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        Table::parse_bytes(path, &bytes, sha256)
-    }
-
-    pub fn parse(path: &Path, text: &str, sha256: String) -> Result<Table, DataError> {
-        Table::parse_bytes(path, text.as_bytes(), sha256)
-    }
-
-    /// Reads the CSV through the runtime's reader. Any bad row (ragged, bad
-    /// quoting, not UTF-8, over a size limit) is an error naming the file and
-    /// the line: training on silently filtered rows would mislead.
-    pub fn parse_bytes(path: &Path, bytes: &[u8], sha256: String) -> Result<Table, DataError> {
-        let csv_err = |source| DataError::Csv {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut csv = CsvText::from_bytes(bytes).map_err(csv_err)?;
-        let header = csv.header().to_vec();
-        let mut rows = Vec::new();
-        let mut lines = Vec::new();
-        for row in &mut csv {
-            let (line, fields) = row.map_err(csv_err)?;
-            rows.push(fields.into_iter().map(|f| f.trim().to_string()).collect());
-            lines.push(line);
-        }
-        if rows.is_empty() {
-            return Err(csv_err(CsvError::NoRows));
-        }
-        Ok(Table {
-            path: path.to_path_buf(),
-            header,
-            rows,
-            lines,
-            sha256,
-        })
-    }
-
-    pub fn column(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == name)
-    }
-
-    pub fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -193,19 +124,23 @@ pub fn prepare(
             });
         }
     }
-    let mut classes = BTreeSet::new();
-    for (row, &line) in table.rows.iter().zip(&table.lines) {
-        let cell = &row[label_col];
-        if is_missing(cell) {
-            return Err(DataError::Value {
-                path,
-                line,
-                column: label.to_string(),
-                message: "the label is missing".into(),
-            });
-        }
-        classes.insert(cell.as_str());
+    let label_text = table.texts(label_col)?;
+    // Every dictionary entry occurs in some row, so the classes are the
+    // dictionary's texts; a missing label is reported at its first row.
+    let missing_label: Vec<bool> = label_text.dict.iter().map(|t| is_missing(t)).collect();
+    if let Some(r) = label_text
+        .codes
+        .iter()
+        .position(|c| missing_label.get(c as usize).copied().unwrap_or(true))
+    {
+        return Err(DataError::Value {
+            path,
+            line: table.line(r),
+            column: label.to_string(),
+            message: "the label is missing".into(),
+        });
     }
+    let classes: BTreeSet<&str> = label_text.dict.iter().map(|t| &**t).collect();
     if classes.len() != 2 {
         let shown: Vec<&str> = classes.iter().take(10).copied().collect();
         return Err(DataError::Label {
@@ -232,10 +167,11 @@ pub fn prepare(
         .find(|c| **c != positive)
         .map(|c| c.to_string())
         .unwrap_or_default();
-    let labels = table
-        .rows
+    let is_positive: Vec<bool> = label_text.dict.iter().map(|t| &**t == positive).collect();
+    let labels = label_text
+        .codes
         .iter()
-        .map(|r| r[label_col] == positive)
+        .map(|c| is_positive.get(c as usize).copied().unwrap_or(false))
         .collect();
 
     let mut features = Vec::new();
@@ -243,42 +179,51 @@ pub fn prepare(
         if c == label_col || drop.contains(name) {
             continue;
         }
+        // A column of numbers holds only finite numbers and missing cells;
+        // a text column is judged by its dictionary (every entry occurs).
+        let text = match table.data(c) {
+            Some(Column::Text(t)) => Some(t),
+            _ => None,
+        };
+        let not_number = |t: &str| !is_missing(t) && !parses_as_number(t);
         let ty = match schema.types.get(name) {
             Some(ColType::Numeric) => {
-                for (row, &line) in table.rows.iter().zip(&table.lines) {
-                    let cell = &row[c];
-                    if !is_missing(cell) && !parses_as_number(cell) {
+                if let Some(t) = text {
+                    let bad: Vec<bool> = t.dict.iter().map(|d| not_number(d)).collect();
+                    if let Some(r) = t
+                        .codes
+                        .iter()
+                        .position(|k| bad.get(k as usize).copied().unwrap_or(false))
+                    {
                         return Err(DataError::Value {
                             path,
-                            line,
+                            line: table.line(r),
                             column: name.clone(),
-                            message: format!("'{cell}' is not a number, but the schema says this column is numeric"),
+                            message: format!(
+                                "'{}' is not a number, but the schema says this column is numeric",
+                                t.text(r)
+                            ),
                         });
                     }
                 }
                 ColType::Numeric
             }
-            Some(ColType::Categorical) => ColType::Categorical,
-            None => {
-                let mut any = false;
-                let mut all_numeric = true;
-                for row in &table.rows {
-                    let cell = &row[c];
-                    if is_missing(cell) {
-                        continue;
-                    }
-                    any = true;
-                    if !parses_as_number(cell) {
-                        all_numeric = false;
-                        break;
-                    }
-                }
-                if any && all_numeric {
-                    ColType::Numeric
-                } else {
-                    ColType::Categorical
-                }
+            Some(ColType::Categorical) => {
+                // Categories are texts: read them now if the column holds numbers.
+                table.texts(c)?;
+                ColType::Categorical
             }
+            None => match text {
+                None => ColType::Numeric,
+                Some(t) => {
+                    let any = t.dict.iter().any(|d| !is_missing(d));
+                    if any && !t.dict.iter().any(|d| not_number(d)) {
+                        ColType::Numeric
+                    } else {
+                        ColType::Categorical
+                    }
+                }
+            },
         };
         features.push((c, name.clone(), ty));
     }
@@ -290,18 +235,15 @@ pub fn prepare(
     }
     // A row without a single feature value is an error here as it is when
     // scoring ("no values"), so training and evaluation agree on every row.
-    for (row, &line) in table.rows.iter().zip(&table.lines) {
-        if features
-            .iter()
-            .all(|(c, _, _)| row.get(*c).is_none_or(|v| is_missing(v)))
-        {
-            return Err(DataError::Value {
-                path,
-                line,
-                column: "(every feature)".into(),
-                message: "no values: every feature is empty or missing".into(),
-            });
-        }
+    if let Some(r) =
+        (0..table.rows()).find(|&r| features.iter().all(|(c, _, _)| table.missing(r, *c)))
+    {
+        return Err(DataError::Value {
+            path,
+            line: table.line(r),
+            column: "(every feature)".into(),
+            message: "no values: every feature is empty or missing".into(),
+        });
     }
     Ok(Dataset {
         label: label.to_string(),
@@ -400,7 +342,10 @@ mod tests {
             "t.csv: line 3, column 4: stray quote, or text after a closing quote"
         );
         let t = table("x\ty\n1\ta\n\t\n2\tb\n").unwrap();
-        assert_eq!(t.lines, vec![2, 3, 4]);
-        assert_eq!(t.rows[1], vec!["", ""]);
+        assert_eq!(t.lines(), vec![2, 3, 4]);
+        assert_eq!(
+            (t.texts(0).unwrap().text(1), t.texts(1).unwrap().text(1)),
+            ("", "")
+        );
     }
 }

@@ -115,18 +115,21 @@ impl ProtectedSpec {
                 self.column
             )
         })?;
+        let text = table.texts(col).map_err(|e| e.to_string())?;
+        // Each distinct text's group, once.
+        let of_text: Vec<(u32, String)> = text.dict.iter().map(|t| self.group(t)).collect();
         let mut names: BTreeMap<(u32, String), usize> = BTreeMap::new();
-        let keys: Vec<(u32, String)> = rows
+        let keys: Vec<&(u32, String)> = rows
             .iter()
-            .map(|&r| self.group(table.rows[r].get(col).map_or("", String::as_str)))
+            .filter_map(|&r| text.codes.get(r).and_then(|c| of_text.get(c as usize)))
             .collect();
-        for k in &keys {
+        for &k in &keys {
             names.entry(k.clone()).or_insert(0);
         }
         for (i, v) in names.values_mut().enumerate() {
             *v = i;
         }
-        let of = keys.iter().map(|k| names[k]).collect();
+        let of = keys.iter().map(|&k| names[k]).collect();
         Ok((of, names.into_keys().map(|(_, n)| n).collect()))
     }
 }
@@ -229,11 +232,13 @@ pub fn proxies(
             let (Some(fc), Some(tc)) = (fit_table.column(&f.name), table.column(&f.name)) else {
                 continue;
             };
-            let parse = |t: &Table, c: usize, r: usize| {
-                schema.parse_value(
-                    fi,
-                    ferrisk::RawValue::Text(t.rows[r].get(c).map_or("", String::as_str)),
-                )
+            let cells =
+                crate::data::Cells::new(schema, table, [(fi, tc)]).map_err(|e| e.to_string())?;
+            let mut one = Vec::new();
+            let mut parse = |r: usize| {
+                cells
+                    .row(r, &mut one)
+                    .map(|()| one.get(fi).cloned().unwrap_or(Value::Missing))
             };
             let mut best: f64 = 0.5;
             for (gi, gname) in eval_names.iter().enumerate() {
@@ -244,7 +249,7 @@ pub fn proxies(
                 let scores: Vec<f64> = match &f.kind {
                     FeatureKind::Numeric(_) => rows
                         .iter()
-                        .map(|&r| match parse(table, tc, r) {
+                        .map(|&r| match parse(r) {
                             Ok(Value::Number(v)) => f64::from(v),
                             _ => f64::MIN,
                         })
@@ -254,9 +259,11 @@ pub fn proxies(
                         let fit_g = names.iter().position(|n| n == gname);
                         let mut counts: BTreeMap<String, (f64, f64)> = BTreeMap::new();
                         let mut all = (0.0f64, 0.0f64);
+                        let fit_text = fit_table.texts(fc).map_err(|e| e.to_string())?;
+                        let text = table.texts(tc).map_err(|e| e.to_string())?;
                         for (k, &r) in fit_rows.iter().enumerate() {
                             let hit = f64::from(u8::from(Some(fit_groups[k]) == fit_g));
-                            let cell = fit_table.rows[r].get(fc).map_or("", |c| c.trim());
+                            let cell = fit_text.text(r);
                             let e = counts.entry(cell.to_string()).or_default();
                             e.0 += hit;
                             e.1 += 1.0;
@@ -266,7 +273,7 @@ pub fn proxies(
                         let overall = all.0 / all.1.max(1.0);
                         rows.iter()
                             .map(|&r| {
-                                let cell = table.rows[r].get(tc).map_or("", |c| c.trim());
+                                let cell = text.text(r);
                                 counts.get(cell).map_or(overall, |&(h, n)| h / n)
                             })
                             .collect()
@@ -329,12 +336,14 @@ pub fn check_monotone(
         let grid: Vec<f32> = (0..=SWEEP_STEPS)
             .map(|k| n.min + (n.max - n.min) * k as f32 / SWEEP_STEPS as f32)
             .collect();
+        let cells = crate::data::Cells::mapped(schema, table, &map).map_err(|e| e.to_string())?;
         let mut scoring = scorer.rows(ScoreOptions::default());
         let mut violations = 0;
+        let mut values = Vec::new();
         for &r in rows {
-            let Ok(mut values) = scorer.parse_row(&map, &table.rows[r]) else {
+            if cells.row(r, &mut values).is_err() {
                 continue;
-            };
+            }
             let mut last: Option<f32> = None;
             let mut bad = false;
             for &v in &grid {

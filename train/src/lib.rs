@@ -19,4 +19,6 @@ pub mod reproducible;
 pub mod split;
 pub mod stats;
 pub mod synth;
+pub mod synth_history;
+pub mod table;
 pub mod weights;

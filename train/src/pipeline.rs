@@ -12,7 +12,7 @@ use ferrisk::{format, metrics, ScoreOptions, Scorer};
 use crate::calibrate::{self, CalibrationChoice};
 
 use crate::bins::Matrix;
-use crate::data::{Dataset, Table};
+use crate::data::{Cells, Column, Dataset, Table};
 use crate::models::{FitInput, KindParams, Trainer};
 use crate::prep;
 use crate::split;
@@ -31,6 +31,8 @@ pub enum TrainError {
     Format(#[from] ferrisk::FormatError),
     #[error("{0}")]
     Data(String),
+    #[error(transparent)]
+    Table(#[from] crate::data::DataError),
 }
 
 /// Where the evaluation rows come from.
@@ -197,13 +199,8 @@ pub fn fit_bundle(
     cfg: &TrainConfig,
     progress: &dyn Progress,
 ) -> Result<(Bundle, Vec<String>), TrainError> {
-    let schema = prep::fit_schema(table, ds, rows, kind.encoding());
-    let x =
-        prep::encode_rows(&schema, table, ds, rows).map_err(|(line, source)| TrainError::Row {
-            path: table.file_name(),
-            line,
-            source,
-        })?;
+    let schema = prep::fit_schema(table, ds, rows, kind.encoding())?;
+    let x = prep::encode_rows(&schema, table, ds, rows)?;
     let y: Vec<bool> = rows.iter().map(|&r| ds.labels[r]).collect();
     let background = x.column_means();
     let weights = crate::weights::row_weights(cfg.class_weight.as_ref(), &y);
@@ -304,17 +301,19 @@ pub fn score_rows_full(
     let map = scorer
         .map_header(&table.header)
         .map_err(|e| TrainError::Data(format!("{}: {e}", table.file_name())))?;
+    let cells = Cells::mapped(&scorer.bundle().schema, table, &map)?;
     let mut scoring = scorer.rows(ScoreOptions::default());
     let mut probs = Vec::with_capacity(rows.len());
     let mut outputs = Vec::with_capacity(rows.len());
+    let mut values = Vec::new();
     for &r in rows {
-        let s = scoring
-            .score_cells(&map, &table.rows[r])
-            .map_err(|source| TrainError::Row {
-                path: table.file_name(),
-                line: table.lines[r],
-                source,
-            })?;
+        let row_err = |source| TrainError::Row {
+            path: table.file_name(),
+            line: table.line(r),
+            source,
+        };
+        cells.row(r, &mut values).map_err(row_err)?;
+        let s = scoring.score_values(&values, Vec::new()).map_err(row_err)?;
         probs.push(s.prediction.probability);
         outputs.push(s.prediction.margin);
     }
@@ -450,20 +449,37 @@ fn evaluation_rows<'a>(
                     ))
                 })?;
             let numeric_cut = cutoff.trim().parse::<f64>().ok();
+            // The cell's number (`str::parse::<f64>` of its text) and text.
+            let numbers: Vec<Option<f64>>;
+            let number: Box<dyn Fn(usize) -> Option<f64> + '_> = match table.data(col) {
+                Some(Column::Numbers(v)) => {
+                    Box::new(move |r| v.get(r).copied().filter(|x| !x.is_nan()))
+                }
+                _ => {
+                    let t = table.texts(col)?;
+                    numbers = t.dict.iter().map(|c| c.parse::<f64>().ok()).collect();
+                    let numbers = &numbers;
+                    Box::new(move |r| {
+                        t.codes
+                            .get(r)
+                            .and_then(|c| numbers.get(c as usize).copied().flatten())
+                    })
+                }
+            };
             let mut train = Vec::new();
             let mut test = Vec::new();
             for r in all {
-                let cell = table.rows[r].get(col).map_or("", |c| c.trim());
-                let older = match (numeric_cut, cell.parse::<f64>()) {
-                    (Some(c), Ok(v)) => v < c,
-                    (Some(_), Err(_)) => {
+                let older = match (numeric_cut, number(r)) {
+                    (Some(c), Some(v)) => v < c,
+                    (Some(_), None) => {
                         return Err(TrainError::Data(format!(
-                            "{}: line {}: --split-by {column}: '{cell}' is not a number, but the cut-off {cutoff} is",
+                            "{}: line {}: --split-by {column}: '{}' is not a number, but the cut-off {cutoff} is",
                             table.file_name(),
-                            table.lines[r]
+                            table.line(r),
+                            table.texts(col)?.text(r)
                         )))
                     }
-                    (None, _) => cell < cutoff.as_str(),
+                    (None, _) => table.texts(col)?.text(r) < cutoff.as_str(),
                 };
                 if older {
                     train.push(r)
@@ -579,7 +595,7 @@ pub fn train(
     // from another file or period) the training rows' out-of-fold scores.
     let (drift, baseline) = match (&cfg.evaluation, &eval_scores) {
         (Evaluation::Split(_), Some(probs)) => (
-            prep::fit_drift(&scorer.bundle().schema, table, ds, &eval_rows, probs),
+            prep::fit_drift(&scorer.bundle().schema, table, ds, &eval_rows, probs)?,
             format!(
                 "the test split's {} rows scored by this model",
                 eval_rows.len()
@@ -592,7 +608,7 @@ pub fn train(
                 ds,
                 &oof.rows,
                 &cal.probabilities,
-            ),
+            )?,
             format!(
                 "the {} training rows' out-of-fold scores ({folds}-fold CV)",
                 oof.rows.len()
@@ -690,9 +706,5 @@ pub fn design(
     ds: &Dataset,
     rows: &[usize],
 ) -> Result<Matrix, TrainError> {
-    prep::encode_rows(&bundle.schema, table, ds, rows).map_err(|(line, source)| TrainError::Row {
-        path: table.file_name(),
-        line,
-        source,
-    })
+    prep::encode_rows(&bundle.schema, table, ds, rows)
 }

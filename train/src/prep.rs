@@ -2,13 +2,11 @@
 //! the runtime's own code path (`Schema::parse_value` + `Schema::encode`), so
 //! training sees exactly the design rows that scoring will compute.
 
-use ferrisk::schema::{
-    CategoricalFeature, Encoding, Feature, FeatureKind, NumericFeature, RawValue, Schema,
-};
-use ferrisk::ScoreError;
+use ferrisk::schema::{CategoricalFeature, Encoding, Feature, FeatureKind, NumericFeature, Schema};
 
 use crate::bins::Matrix;
-use crate::data::{ColType, Dataset, Table};
+use crate::data::{Cells, ColType, Column, DataError, Dataset, Table};
+use crate::pipeline::TrainError;
 
 fn median(sorted: &[f64]) -> f64 {
     let n = sorted.len();
@@ -23,20 +21,49 @@ fn median(sorted: &[f64]) -> f64 {
 }
 
 /// Fits imputation values, category tables and scaling on `rows` only.
-pub fn fit_schema(table: &Table, ds: &Dataset, rows: &[usize], encoding: Encoding) -> Schema {
+pub fn fit_schema(
+    table: &Table,
+    ds: &Dataset,
+    rows: &[usize],
+    encoding: Encoding,
+) -> Result<Schema, DataError> {
     let mut features = Vec::with_capacity(ds.features.len());
     for (col, name, ty) in &ds.features {
         let mut missing = 0usize;
         let kind = match ty {
             ColType::Numeric => {
+                // A number's value as `str::parse::<f64>` gives it, NaN
+                // when the cell is missing or no finite number.
+                let per_text: Vec<f64>;
+                let value: Box<dyn Fn(usize) -> f64 + '_> = match table.data(*col) {
+                    Some(Column::Numbers(v)) => {
+                        Box::new(move |r| v.get(r).copied().unwrap_or(f64::NAN))
+                    }
+                    _ => {
+                        let t = table.texts(*col)?;
+                        per_text = t
+                            .dict
+                            .iter()
+                            .map(|cell| match cell.parse::<f64>() {
+                                Ok(v) if !ferrisk::csv::is_missing(cell) && v.is_finite() => v,
+                                _ => f64::NAN,
+                            })
+                            .collect();
+                        let per_text = &per_text;
+                        Box::new(move |r| {
+                            t.codes
+                                .get(r)
+                                .and_then(|c| per_text.get(c as usize))
+                                .copied()
+                                .unwrap_or(f64::NAN)
+                        })
+                    }
+                };
                 let mut vals: Vec<f64> = Vec::with_capacity(rows.len());
                 for &r in rows {
-                    let cell = &table.rows[r][*col];
-                    match cell.parse::<f64>() {
+                    match value(r) {
                         // Round through f32 exactly as the runtime parses.
-                        Ok(v) if !ferrisk::csv::is_missing(cell) && v.is_finite() => {
-                            vals.push(v as f32 as f64)
-                        }
+                        v if v.is_finite() => vals.push(v as f32 as f64),
                         _ => missing += 1,
                     }
                 }
@@ -58,13 +85,22 @@ pub fn fit_schema(table: &Table, ds: &Dataset, rows: &[usize], encoding: Encodin
                 })
             }
             ColType::Categorical => {
-                let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+                let t = table.texts(*col)?;
+                let mut per_code = vec![0usize; t.dict.len()];
                 for &r in rows {
-                    let cell = table.rows[r][*col].as_str();
+                    if let Some(n) = t.codes.get(r).and_then(|c| per_code.get_mut(c as usize)) {
+                        *n += 1;
+                    }
+                }
+                let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+                for (cell, &n) in t.dict.iter().zip(&per_code) {
+                    if n == 0 {
+                        continue;
+                    }
                     if ferrisk::csv::is_missing(cell) {
-                        missing += 1;
+                        missing += n;
                     } else {
-                        *counts.entry(cell).or_default() += 1;
+                        *counts.entry(cell).or_default() += n;
                     }
                 }
                 let mut cats: Vec<(&str, usize)> = counts.into_iter().collect();
@@ -87,13 +123,26 @@ pub fn fit_schema(table: &Table, ds: &Dataset, rows: &[usize], encoding: Encodin
             missing_rate: (missing as f64 / rows.len().max(1) as f64) as f32,
         });
     }
-    Schema {
+    Ok(Schema {
         features,
         label: ds.label.clone(),
         positive: ds.positive.clone(),
         negative: ds.negative.clone(),
         encoding,
-    }
+    })
+}
+
+/// The cells of the dataset's features, parsed for `schema` (fitted on `ds`).
+pub fn cells<'a>(
+    schema: &'a Schema,
+    table: &'a Table,
+    ds: &Dataset,
+) -> Result<Cells<'a>, DataError> {
+    Cells::new(
+        schema,
+        table,
+        ds.features.iter().enumerate().map(|(i, (c, _, _))| (i, *c)),
+    )
 }
 
 /// Encodes `rows` of the table with the runtime's preprocessing.
@@ -102,23 +151,25 @@ pub fn encode_rows(
     table: &Table,
     ds: &Dataset,
     rows: &[usize],
-) -> Result<Matrix, (usize, ScoreError)> {
+) -> Result<Matrix, TrainError> {
+    let cells = cells(schema, table, ds)?;
+    let row_err = |r: usize| {
+        move |source| TrainError::Row {
+            path: table.file_name(),
+            line: table.line(r),
+            source,
+        }
+    };
     let width = schema.width();
     let mut m = Matrix::zeros(rows.len(), width);
     let mut values = Vec::with_capacity(ds.features.len());
     let mut warnings = Vec::new();
     for (k, &r) in rows.iter().enumerate() {
-        values.clear();
-        for (i, (col, _, _)) in ds.features.iter().enumerate() {
-            let v = schema
-                .parse_value(i, RawValue::Text(&table.rows[r][*col]))
-                .map_err(|e| (table.lines[r], e))?;
-            values.push(v);
-        }
+        cells.row(r, &mut values).map_err(row_err(r))?;
         warnings.clear();
         schema
             .encode(&values, m.row_mut(k), &mut warnings)
-            .map_err(|e| (table.lines[r], e))?;
+            .map_err(row_err(r))?;
     }
     Ok(m)
 }
@@ -183,35 +234,34 @@ pub fn fit_drift(
     ds: &Dataset,
     rows: &[usize],
     probs: &[f32],
-) -> ferrisk::drift::DriftProfile {
+) -> Result<ferrisk::drift::DriftProfile, DataError> {
     use ferrisk::drift::{Bins, DriftProfile};
-    let mut parsed: Vec<Vec<ferrisk::Value>> = Vec::with_capacity(rows.len());
+    // Two passes over the rows, one parsed row at a time: the numeric
+    // features' values for their edges, then the counts.
+    let cells = cells(schema, table, ds)?;
+    // A cell that does not parse counts as missing.
+    let parse = |r: usize, out: &mut Vec<ferrisk::Value>| cells.row_lenient(r, out);
+    let numeric: Vec<usize> = (0..schema.features.len())
+        .filter(|&i| matches!(schema.features[i].kind, FeatureKind::Numeric(_)))
+        .collect();
+    let mut vals: Vec<Vec<f32>> = numeric.iter().map(|_| Vec::new()).collect();
+    let mut row = Vec::with_capacity(schema.features.len());
     for &r in rows {
-        let v = ds
-            .features
-            .iter()
-            .enumerate()
-            .map(|(i, (col, _, _))| {
-                schema
-                    .parse_value(i, RawValue::Text(&table.rows[r][*col]))
-                    .unwrap_or(ferrisk::Value::Missing)
-            })
-            .collect();
-        parsed.push(v);
+        parse(r, &mut row);
+        for (k, &i) in numeric.iter().enumerate() {
+            if let Some(ferrisk::Value::Number(x)) = row.get(i) {
+                vals[k].push(*x);
+            }
+        }
     }
     let mut features = Vec::with_capacity(schema.features.len());
-    for (i, f) in schema.features.iter().enumerate() {
+    let mut vals = vals.into_iter();
+    for f in &schema.features {
         match &f.kind {
             FeatureKind::Numeric(_) => {
-                let mut vals: Vec<f32> = parsed
-                    .iter()
-                    .filter_map(|v| match v.get(i) {
-                        Some(ferrisk::Value::Number(x)) => Some(*x),
-                        _ => None,
-                    })
-                    .collect();
-                vals.sort_by(f32::total_cmp);
-                let edges = decile_edges(&vals);
+                let mut v = vals.next().unwrap_or_default();
+                v.sort_by(f32::total_cmp);
+                let edges = decile_edges(&v);
                 features.push(Bins {
                     expected: vec![0.0; edges.len() + 2],
                     edges,
@@ -234,8 +284,9 @@ pub fn fit_drift(
         },
     };
     let mut counts = profile.counter();
-    for (v, &p) in parsed.iter().zip(probs) {
-        profile.add(&mut counts, v, p);
+    for (&r, &p) in rows.iter().zip(probs) {
+        parse(r, &mut row);
+        profile.add(&mut counts, &row, p);
     }
     let mut offset = 0;
     for b in profile
@@ -247,7 +298,7 @@ pub fn fit_drift(
         b.expected = shares(&counts.counts[offset..offset + n]);
         offset += n;
     }
-    profile
+    Ok(profile)
 }
 
 #[cfg(test)]

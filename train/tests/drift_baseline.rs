@@ -27,8 +27,9 @@ fn score_psi(scorer: &Scorer, sample: &Table) -> f64 {
         drift: true,
         ..ScoreOptions::default()
     });
-    for r in &sample.rows {
-        let s = rows.score_cells(&map, r).expect("fresh rows score");
+    for r in 0..sample.rows() {
+        let cells = sample.row_texts(r).expect("the sample's cells");
+        let s = rows.score_cells(&map, &cells).expect("fresh rows score");
         // No clamp artefacts: every probability strictly inside (0, 1), far
         // from the scorecard's 1e-9 clamp (a pure forest leaf used to land
         // there, at ±600 points).

@@ -148,12 +148,12 @@ impl Fixture {
     }
 }
 
-fn fields<'a>(table: &'a Table, r: usize) -> Vec<(&'a str, RawValue<'a>)> {
+fn fields(table: &Table, r: usize) -> Vec<(&str, RawValue<'_>)> {
     table
         .header
         .iter()
-        .zip(&table.rows[r])
-        .map(|(h, c)| (h.as_str(), RawValue::Text(c.as_str())))
+        .enumerate()
+        .map(|(c, h)| (h.as_str(), RawValue::Text(table.texts(c).unwrap().text(r))))
         .collect()
 }
 
@@ -162,14 +162,16 @@ fn raw_probabilities_equal_the_libraries_predict() {
     for fx in &FIXTURES {
         let (_, scorer, table) = fx.import();
         let (_, oracle) = fx.oracle();
-        assert_eq!(oracle.len(), table.rows.len(), "{}", fx.model);
+        assert_eq!(oracle.len(), table.rows(), "{}", fx.model);
         assert!(oracle.len() >= 300);
         let map = scorer.map_header(&table.header).unwrap();
         let mut rows = scorer.rows(ScoreOptions::default());
         let mut worst = 0.0f64;
         let mut missing = 0;
         for (r, want) in oracle.iter().enumerate() {
-            let s = rows.score_cells(&map, &table.rows[r]).unwrap();
+            let s = rows
+                .score_cells(&map, &table.row_texts(r).unwrap())
+                .unwrap();
             // The library's own calibration: the file's probability is the
             // logistic of the raw margin, as the library computes it.
             let p = f64::from(s.prediction.probability);
@@ -183,7 +185,7 @@ fn raw_probabilities_equal_the_libraries_predict() {
                 fx.model,
                 want[0]
             );
-            missing += usize::from(table.rows[r].iter().any(|c| c.is_empty()));
+            missing += usize::from(table.row_texts(r).unwrap().iter().any(|c| c.is_empty()));
         }
         assert!(
             missing > 50,
@@ -625,10 +627,12 @@ fn an_imported_model_is_audited_and_never_gives_a_protected_reason() {
         reasons_always: true,
         ..ScoreOptions::default()
     });
-    for r in 0..table.rows.len() {
-        let scored = rows.score_cells(&map, &table.rows[r]).unwrap();
+    for r in 0..table.rows() {
+        let scored = rows
+            .score_cells(&map, &table.row_texts(r).unwrap())
+            .unwrap();
         let approved = !scored.prediction.decision;
-        let band = match table.rows[r][age].trim() {
+        let band = match table.texts(age).unwrap().text(r) {
             "" => &mut missing,
             cell if cell.parse::<f64>().unwrap() < 25.0 => &mut young,
             _ => &mut old,

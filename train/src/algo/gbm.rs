@@ -328,7 +328,7 @@ pub fn fit_detailed(
     let train_w: Vec<f64> = train_rows.iter().map(|&r| f64::from(w[r])).collect();
     let valid_w: Vec<f64> = valid_rows.iter().map(|&r| f64::from(w[r])).collect();
     let train_w32: Vec<f32> = train_rows.iter().map(|&r| w[r]).collect();
-    let binned = Binned::weighted(&x.select(&train_rows), params.max_bins, Some(&train_w32));
+    let binned = Binned::weighted_rows(x, &train_rows, params.max_bins, Some(&train_w32));
     let n = train_rows.len();
 
     // The split keeps a row of each class for training, so 0 < rate < 1.

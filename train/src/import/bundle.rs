@@ -161,10 +161,11 @@ pub fn build(
         });
         if numeric {
             if *ty == ColType::Categorical {
-                let example = table
-                    .rows
-                    .iter()
-                    .map(|r| r[*col].as_str())
+                let text = table
+                    .texts(*col)
+                    .map_err(|e| ImportError::Mapping(e.to_string()))?;
+                let example = (0..table.rows())
+                    .map(|r| text.text(r))
                     .find(|c| !ferrisk::csv::is_missing(c) && c.trim().parse::<f64>().is_err())
                     .unwrap_or("");
                 return Err(ImportError::Mapping(format!(
@@ -199,7 +200,7 @@ pub fn build(
         scale: false,
         impute_numeric: false,
     };
-    let mut schema = prep::fit_schema(table, &ds, &cal_rows, encoding);
+    let mut schema = prep::fit_schema(table, &ds, &cal_rows, encoding).map_err(TrainError::from)?;
     // Every dummy's category is a category of its source, seen or not, and
     // so is every category of a library categorical feature.
     let mut wanted: Vec<(String, String)> = Vec::new();
@@ -301,13 +302,7 @@ pub fn build(
     };
 
     // 5. The bundle, round-tripped through the file format.
-    let x = prep::encode_rows(&schema, table, &ds, &cal_rows).map_err(|(line, source)| {
-        TrainError::Row {
-            path: table.file_name(),
-            line,
-            source,
-        }
-    })?;
+    let x = prep::encode_rows(&schema, table, &ds, &cal_rows)?;
     let mut bundle = Bundle {
         algorithm: Algorithm::new(
             foreign.library.id(),
@@ -456,7 +451,8 @@ pub fn build(
         &ds,
         &drift_rows,
         &drift_probs,
-    );
+    )
+    .map_err(TrainError::from)?;
     let drift_labels: Vec<bool> = drift_rows.iter().map(|&r| ds.labels[r]).collect();
     let governance = crate::fairness::section(
         &scorer,
