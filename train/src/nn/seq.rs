@@ -102,7 +102,11 @@ impl SeqLayout {
         match s.encoder {
             Encoder::Gru => {
                 for l in 0..s.layers {
-                    gru.push(GruSpans::new(&mut a, if l == 0 { s.channels } else { h }, h));
+                    gru.push(GruSpans::new(
+                        &mut a,
+                        if l == 0 { s.channels } else { h },
+                        h,
+                    ));
                 }
             }
             Encoder::Tcn => {
@@ -271,13 +275,7 @@ impl SeqNet {
     /// Forward pass of the first `m` rows of `ws`'s inputs (at most the
     /// rows it was made for): logits to `ws.logits`. `drop` = training
     /// mode's random stream and dropout rate of the head's hidden layer.
-    pub fn forward(
-        &self,
-        p: &[f32],
-        ws: &mut SeqWs,
-        m: usize,
-        drop: Option<(&mut SmallRng, f32)>,
-    ) {
+    pub fn forward(&self, p: &[f32], ws: &mut SeqWs, m: usize, drop: Option<(&mut SmallRng, f32)>) {
         let s = &self.shape;
         let m = m.min(ws.rows);
         let (t, h, c) = (s.steps, s.hidden, s.channels);
@@ -466,10 +464,7 @@ impl SeqNet {
                         dilation: cs.dilation,
                     };
                     // dy = du ⊙ ReLU'(conv) into d2; du += conv backward.
-                    for ((g, &du), &a) in ws.d2[..m * t * h]
-                        .iter_mut()
-                        .zip(&ws.d1)
-                        .zip(&ws.act[k])
+                    for ((g, &du), &a) in ws.d2[..m * t * h].iter_mut().zip(&ws.d1).zip(&ws.act[k])
                     {
                         *g = if a > 0.0 { du } else { 0.0 };
                     }

@@ -142,7 +142,10 @@ fn ref_logit(
     );
     let mut z = b2[0];
     for o in 0..s.head {
-        let pre: f64 = b1[o] + (0..cat.len()).map(|k| w1[o * cat.len() + k] * cat[k]).sum::<f64>();
+        let pre: f64 = b1[o]
+            + (0..cat.len())
+                .map(|k| w1[o * cat.len() + k] * cat[k])
+                .sum::<f64>();
         z += w2[o] * pre.max(0.0) * drop[o];
     }
     z
@@ -247,7 +250,9 @@ fn gru_layer_gradients_with_missing_steps_match_finite_differences() {
     assert_close("dparams", &grads, &fd(&pd, &|p| loss(p, &xd)));
     assert_close("dx", &dx, &fd(&xd, &|x| loss(&pd, x)));
     // A missing step's input gets no gradient.
-    assert!(dx[(t + 1) * input..(t + 2) * input].iter().all(|&g| g == 0.0));
+    assert!(dx[(t + 1) * input..(t + 2) * input]
+        .iter()
+        .all(|&g| g == 0.0));
 }
 
 #[test]
@@ -289,9 +294,8 @@ fn causal_dilated_conv_gradients_match_finite_differences() {
                 .collect()
         };
         assert_close("conv output", &y, &run(&pd, &xd));
-        let loss = |p: &[f64], x: &[f64]| -> f64 {
-            run(p, x).iter().zip(&rd).map(|(a, b)| a * b).sum()
-        };
+        let loss =
+            |p: &[f64], x: &[f64]| -> f64 { run(p, x).iter().zip(&rd).map(|(a, b)| a * b).sum() };
         let mut grads = vec![0.0f32; a.len];
         let mut dx = vec![0.0f32; m * t * cin];
         let mut dcols = vec![0.0f32; cols.len()];

@@ -43,14 +43,7 @@ pub fn im2col(d: ConvDims, x: &[f32], cols: &mut [f32]) {
 
 /// `y` (`m × t × cout`) = the causal convolution of `x` (`m × t × cin`);
 /// `cols` receives the im2col matrix the backward pass needs.
-pub fn conv_forward(
-    d: ConvDims,
-    x: &[f32],
-    w: &[f32],
-    b: &[f32],
-    cols: &mut [f32],
-    y: &mut [f32],
-) {
+pub fn conv_forward(d: ConvDims, x: &[f32], w: &[f32], b: &[f32], cols: &mut [f32], y: &mut [f32]) {
     im2col(d, x, cols);
     linear_forward(cols, w, b, y, d.m * d.t, d.kernel * d.cin, d.cout);
 }
