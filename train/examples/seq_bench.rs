@@ -183,8 +183,8 @@ fn flat(cs: &[Customer], rows: &[usize]) -> Matrix {
     for (i, &r) in rows.iter().enumerate() {
         let c = &cs[r];
         let row = m.row_mut(i);
-        for k in 0..4 {
-            row[k] = c.num[k] as f32;
+        for (o, &v) in row.iter_mut().zip(&c.num) {
+            *o = v as f32;
         }
         row[4 + c.employment] = 1.0;
         row[4 + EMPLOYMENT.len() + c.housing] = 1.0;
