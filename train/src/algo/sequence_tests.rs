@@ -268,3 +268,32 @@ fn rejects_bad_parameters_and_data() {
     assert!(fit(&d, &y[1..], &w, &SeqParams::gru(), &mut |_| {}).is_err());
     assert!(fit(&d, &vec![true; y.len()], &w, &SeqParams::gru(), &mut |_| {}).is_err());
 }
+
+#[test]
+fn sample_weights_shift_the_model_like_copies_do() {
+    // Weight 3 on the positives raises the fitted probabilities (as three
+    // copies of each positive would); equal weights change nothing.
+    let (d, y, _) = last_step_problem(1500, 8);
+    let p = small(Encoder::Gru).epochs(5).patience(0);
+    let ones = vec![1.0f32; y.len()];
+    let (plain, _) = fit(&d, &y, &ones, &p, &mut |_| {}).unwrap();
+    let (twos, _) = fit(&d, &y, &vec![2.0; y.len()], &p, &mut |_| {}).unwrap();
+    assert_eq!(plain, twos, "uniform weights are no weights");
+    let up: Vec<f32> = y.iter().map(|&t| if t { 3.0 } else { 1.0 }).collect();
+    let (weighted, _) = fit(&d, &y, &up, &p, &mut |_| {}).unwrap();
+    let mean_p = |m: &SeqModel| {
+        let z = logits(m, &d).unwrap();
+        z.iter()
+            .map(|&v| 1.0 / (1.0 + (-f64::from(v)).exp()))
+            .sum::<f64>()
+            / z.len() as f64
+    };
+    let (a, b) = (mean_p(&plain), mean_p(&weighted));
+    let rate = y.iter().filter(|&&t| t).count() as f64 / y.len() as f64;
+    // Three copies of each positive: a positive rate of 3r / (1 + 2r).
+    let copies = 3.0 * rate / (1.0 + 2.0 * rate);
+    assert!(
+        b > a + 0.05 && (b - copies).abs() < 0.05,
+        "mean probability {a:.3} unweighted, {b:.3} weighted (copies: {copies:.3})"
+    );
+}
