@@ -42,6 +42,9 @@ use crate::split;
 const CHUNKS: usize = 8;
 /// Rows per workspace part when only evaluating.
 const EVAL_PART: usize = 256;
+/// Activation floats one thread's workspace may hold; a chunk of more rows
+/// is processed in parts (the same parts whatever the thread count).
+const WORKSPACE_FLOATS: usize = 16 << 20;
 /// Limits of the parameters (the runtime will check a model file's sizes
 /// against the same).
 pub const MAX_HIDDEN: usize = 256;
@@ -531,7 +534,8 @@ struct Engine<'a> {
 
 impl<'a> Engine<'a> {
     fn new(net: &'a SeqNet, data: &'a SeqData, batch: usize) -> Engine<'a> {
-        let part = batch.div_ceil(CHUNKS).max(EVAL_PART);
+        let cap = WORKSPACE_FLOATS / net.floats_per_row().max(1);
+        let part = batch.div_ceil(CHUNKS).max(EVAL_PART).min(cap).max(1);
         Engine {
             net,
             data,
