@@ -386,7 +386,10 @@ impl SeqModel {
     }
 
     /// The encoder's output for one row: `seq` is `steps × channels`,
-    /// `mask` `steps`. Plain loops, one row at a time.
+    /// `mask` `steps`. Plain loops, one row at a time: the reference the
+    /// runtime's forward pass is to follow. Training-side only: it trusts
+    /// the lengths (the trainer's own model and rows); the runtime's must
+    /// check a file's sizes first.
     pub fn encode(&self, seq: &[f32], mask: &[f32]) -> Vec<f32> {
         let (t, c, h) = (self.steps, self.channels, self.hidden);
         let dot = |w: &[f32], row: usize, x: &[f32]| -> f32 {
