@@ -19,5 +19,6 @@ pub mod attention;
 pub mod forest;
 pub mod gbm;
 pub mod linear;
+pub mod sequence;
 pub mod stump;
 pub mod svm;

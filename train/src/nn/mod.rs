@@ -26,6 +26,11 @@
 pub mod ft;
 #[cfg(test)]
 mod ft_tests;
+pub mod gru;
+pub mod seq;
+#[cfg(test)]
+mod seq_tests;
+pub mod tcn;
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::ArrayView2;
