@@ -375,9 +375,18 @@ impl TreeEnsemble {
         };
         let mut cols = vec![0.0f64; x.len()];
         let mut expected = 0.0f64;
+        let depth = self.trees.iter().map(|t| t.shape().0).max().unwrap_or(0);
+        let mut scratch = treeshap::Scratch::new(depth);
         for (i, t) in self.trees.iter().enumerate() {
             expected += treeshap::expected_value(t);
-            treeshap::tree_shap_in(t, cats_of(cats, i), x, &mut cols, per_tree * scale);
+            treeshap::tree_shap_in(
+                t,
+                cats_of(cats, i),
+                x,
+                &mut cols,
+                per_tree * scale,
+                &mut scratch,
+            );
         }
         let base_output = self.base as f64 + expected * per_tree;
         Attribution {
