@@ -31,6 +31,9 @@
 //! so native and wasm agree exactly. Checked against brute-force enumeration
 //! and against the recursive algorithm of the paper (`tests/explain.rs`).
 
+// Lane arithmetic indexes several arrays in step.
+#![allow(clippy::needless_range_loop)]
+
 use crate::explain::product::gauss_legendre;
 use crate::kinds::trees::{goes_left, CatSplit, MAX_DEPTH};
 use crate::kinds::{Node, Tree};
@@ -72,23 +75,31 @@ pub fn expected_value(tree: &Tree) -> f64 {
 /// `f32` covers keep above 1e-83), it only keeps `F > 0` for hostile covers.
 const TINY: f64 = 1e-200;
 
-/// Quadrature points and weights, and the per-level numbers of the walk,
-/// reused from tree to tree.
+/// Most quadrature points: `⌈MAX_DEPTH / 2⌉`, in chunks of [`LANES`]
+/// (a fixed inner loop the compiler unrolls; unused points weigh 0).
+const Q: usize = MAX_DEPTH.div_ceil(2);
+const LANES: usize = 2;
+const CHUNKS: usize = Q.div_ceil(LANES);
+type Lane = [f64; LANES];
+
+/// Quadrature points and weights, and the numbers of each level of the
+/// walk, reused from tree to tree.
 pub struct Scratch {
-    t: Vec<f64>,
-    w: Vec<f64>,
-    /// Per level: `F`, `P`, `S` (sum below), `SA` (sum below the next edges
-    /// on the same feature), `AA` (what those edges gathered): `q` each.
-    f: Vec<f64>,
-    p: Vec<f64>,
-    s: Vec<f64>,
-    sa: Vec<f64>,
-    aa: Vec<f64>,
+    /// Chunks of points in use.
+    chunks: usize,
+    t: [Lane; CHUNKS],
+    w: [Lane; CHUNKS],
     levels: Vec<Level>,
     stack: Vec<(u32, u32)>,
+    /// Per feature: the deepest open level whose edge splits on it.
+    last: Vec<usize>,
 }
 
-#[derive(Clone, Copy)]
+/// One level of the walk: the node there and, per quadrature point, `F`
+/// and `1/F` of the edge into it, `P` (the product of the path's `F`), `S`
+/// (Σ v·P over the leaves below), `SA` (the `S` of the next edges below on
+/// the same feature; then this edge's `A`) and `AA` (their `A`).
+#[derive(Clone)]
 struct Level {
     node: u32,
     /// The child `x` goes to (inner nodes).
@@ -99,6 +110,12 @@ struct Level {
     o: f64,
     /// Level of the nearest edge above on the same feature, or `NONE`.
     prev: usize,
+    f: [Lane; CHUNKS],
+    inv: [Lane; CHUNKS],
+    p: [Lane; CHUNKS],
+    s: [Lane; CHUNKS],
+    sa: [Lane; CHUNKS],
+    aa: [Lane; CHUNKS],
 }
 
 const NONE: usize = usize::MAX;
@@ -107,34 +124,39 @@ impl Scratch {
     /// Room for trees up to `depth` levels deep (capped at `MAX_DEPTH`).
     pub fn new(depth: usize) -> Scratch {
         let depth = depth.min(MAX_DEPTH);
-        let q = depth.div_ceil(2).max(1);
-        let (t, w) = gauss_legendre(q).into_iter().unzip();
-        let cells = (depth + 1) * q;
+        let q = depth.div_ceil(2).clamp(1, Q);
+        // Unused points: t = 1/2 (F stays positive), weight 0.
+        let (mut t, mut w) = ([[0.5; LANES]; CHUNKS], [[0.0; LANES]; CHUNKS]);
+        for (j, (a, b)) in gauss_legendre(q).into_iter().enumerate() {
+            if let (Some(x), Some(y)) = (
+                t.get_mut(j / LANES).and_then(|c| c.get_mut(j % LANES)),
+                w.get_mut(j / LANES).and_then(|c| c.get_mut(j % LANES)),
+            ) {
+                (*x, *y) = (a, b);
+            }
+        }
+        let level = Level {
+            node: 0,
+            hot: 0,
+            feature: 0,
+            z: 1.0,
+            o: 1.0,
+            prev: NONE,
+            f: [[1.0; LANES]; CHUNKS],
+            inv: [[1.0; LANES]; CHUNKS],
+            p: [[1.0; LANES]; CHUNKS],
+            s: [[0.0; LANES]; CHUNKS],
+            sa: [[0.0; LANES]; CHUNKS],
+            aa: [[0.0; LANES]; CHUNKS],
+        };
         Scratch {
+            chunks: q.div_ceil(LANES),
             t,
             w,
-            f: vec![0.0; cells],
-            p: vec![0.0; cells],
-            s: vec![0.0; cells],
-            sa: vec![0.0; cells],
-            aa: vec![0.0; cells],
-            levels: vec![
-                Level {
-                    node: 0,
-                    hot: 0,
-                    feature: 0,
-                    z: 1.0,
-                    o: 1.0,
-                    prev: NONE,
-                };
-                depth + 1
-            ],
+            levels: vec![level; depth + 1],
             stack: Vec::with_capacity(depth + 2),
+            last: Vec::new(),
         }
-    }
-
-    fn depth(&self) -> usize {
-        self.levels.len().saturating_sub(1)
     }
 }
 
@@ -158,162 +180,296 @@ pub fn tree_shap_in(
     s: &mut Scratch,
 ) {
     let nodes = tree.nodes.as_slice();
-    let q = s.t.len();
-    let max = s.depth();
-    s.stack.clear();
-    s.stack.push((0, 0));
+    let nc = s.chunks.min(CHUNKS);
+    let (t, w) = (&s.t, &s.w);
+    let levels = s.levels.as_mut_slice();
+    let last = &mut s.last;
+    last.clear();
+    last.resize(x.len(), NONE);
+    let stack = &mut s.stack;
+    stack.clear();
+    stack.push((0, 0));
     let mut open = 0usize;
-    while let Some((c, k)) = s.stack.pop() {
+    while let Some((c, k)) = stack.pop() {
         let k = k as usize;
-        if k > max {
+        if k >= levels.len() {
             return;
         }
         while open > k {
             open -= 1;
-            finish(nodes, s, open, q, phi, scale);
+            finish(nodes, levels, last, open, nc, w, phi, scale);
         }
         let Some(n) = nodes.get(c as usize) else {
             return;
         };
-        // Enter node c at level k.
-        let mut level = Level {
-            node: c,
-            hot: 0,
-            feature: 0,
-            z: 1.0,
-            o: 1.0,
-            prev: NONE,
+        let (above, rest) = levels.split_at_mut(k);
+        let Some(here) = rest.first_mut() else {
+            return;
         };
-        if k == 0 {
-            if let (Some(f), Some(p)) = (s.f.get_mut(..q), s.p.get_mut(..q)) {
-                f.fill(1.0);
-                p.fill(1.0);
+        here.node = c;
+        for ch in 0..nc {
+            here.s[ch] = [0.0; LANES];
+            here.sa[ch] = [0.0; LANES];
+            here.aa[ch] = [0.0; LANES];
+        }
+        match above.last() {
+            None => {
+                here.prev = NONE;
+                for ch in 0..nc {
+                    here.f[ch] = [1.0; LANES];
+                    here.inv[ch] = [1.0; LANES];
+                    here.p[ch] = [1.0; LANES];
+                }
             }
-        } else {
-            let Some(&up) = s.levels.get(k - 1) else {
-                return;
-            };
-            let Some(pn) = nodes.get(up.node as usize) else {
-                return;
-            };
-            let (Some(l), Some(r)) = (nodes.get(pn.left as usize), nodes.get(pn.right as usize))
-            else {
-                return;
-            };
-            let ratio = n.cover as f64 / (l.cover as f64 + r.cover as f64);
-            level.feature = pn.feature;
-            level.prev = (1..k)
-                .rev()
-                .find(|&j| s.levels.get(j).is_some_and(|v| v.feature == pn.feature))
-                .unwrap_or(NONE);
-            let (z0, o0) = s.levels.get(level.prev).map_or((1.0, 1.0), |v| (v.z, v.o));
-            level.z = (z0 * ratio).max(TINY);
-            level.o = if up.hot == c { o0 } else { 0.0 };
-            let (z, o) = (level.z, level.o);
-            let (parent, here) = s.p.split_at_mut(k * q);
-            let (Some(pp), Some(ph)) = (parent.get((k - 1) * q..), here.get_mut(..q)) else {
-                return;
-            };
-            let (fs, fh) = s.f.split_at_mut(k * q);
-            let Some(fh) = fh.get_mut(..q) else { return };
-            let fprev = match level.prev {
-                NONE => &[][..],
-                j => fs.get(j * q..).unwrap_or(&[]),
-            };
-            for j in 0..q {
-                let t = s.t.get(j).copied().unwrap_or(0.0);
-                let f = z * (1.0 - t) + o * t;
-                let before = fprev.get(j).copied().unwrap_or(1.0);
-                if let (Some(a), Some(b), Some(&pv)) = (fh.get_mut(j), ph.get_mut(j), pp.get(j)) {
-                    *a = f;
-                    *b = pv * f / before;
+            Some(up) => {
+                let Some(pn) = nodes.get(up.node as usize) else {
+                    return;
+                };
+                let (Some(l), Some(r)) =
+                    (nodes.get(pn.left as usize), nodes.get(pn.right as usize))
+                else {
+                    return;
+                };
+                let ratio = n.cover as f64 / (l.cover as f64 + r.cover as f64);
+                here.feature = pn.feature;
+                let slot = last.get_mut(pn.feature as usize);
+                here.prev = slot.as_deref().copied().unwrap_or(NONE);
+                if let Some(slot) = slot {
+                    *slot = k;
+                }
+                let prev = above.get(here.prev);
+                let (z0, o0) = prev.map_or((1.0, 1.0), |v| (v.z, v.o));
+                let z = (z0 * ratio).max(TINY);
+                let o = if up.hot == c { o0 } else { 0.0 };
+                (here.z, here.o) = (z, o);
+                for ch in 0..nc {
+                    for j in 0..LANES {
+                        let tt = t[ch][j];
+                        let f = z * (1.0 - tt) + o * tt;
+                        here.f[ch][j] = f;
+                        here.inv[ch][j] = 1.0 / f;
+                        here.p[ch][j] = up.p[ch][j] * f;
+                    }
+                }
+                if let Some(v) = prev {
+                    for ch in 0..nc {
+                        for j in 0..LANES {
+                            here.p[ch][j] *= v.inv[ch][j];
+                        }
+                    }
                 }
             }
         }
-        for v in [&mut s.s, &mut s.sa, &mut s.aa] {
-            if let Some(row) = v.get_mut(k * q..(k + 1) * q) {
-                row.fill(0.0);
-            }
-        }
         if !n.is_leaf() {
-            level.hot = if goes_left(n, c as usize, x, cats) {
+            here.hot = if goes_left(n, c as usize, x, cats) {
                 n.left
             } else {
                 n.right
             };
+            // Leaf children are closed here; inner ones wait on the stack.
             let k1 = k as u32 + 1;
-            s.stack.push((n.right, k1));
-            s.stack.push((n.left, k1));
-        }
-        if let Some(slot) = s.levels.get_mut(k) {
-            *slot = level;
+            for child in [n.right, n.left] {
+                match nodes.get(child as usize) {
+                    Some(leaf) if leaf.is_leaf() => {
+                        let edge = Edge {
+                            split: n,
+                            child,
+                            leaf,
+                            hot: here.hot,
+                        };
+                        leaf_edge(edge, nodes, above, here, last, nc, t, w, phi, scale);
+                    }
+                    _ => stack.push((child, k1)),
+                }
+            }
         }
         open = k + 1;
     }
     while open > 0 {
         open -= 1;
-        finish(nodes, s, open, q, phi, scale);
+        finish(nodes, levels, last, open, nc, w, phi, scale);
+    }
+}
+
+/// A split's child that is a leaf.
+struct Edge<'a> {
+    split: &'a Node,
+    child: u32,
+    leaf: &'a Node,
+    hot: u32,
+}
+
+/// The edge from the node at level `k` (`here`) to a leaf, closed at once:
+/// with `P` the path's product down to the split and `F` the edge's
+/// factor, the leaf's `A = v·P / F_prev` and `S = A·F`.
+#[allow(clippy::too_many_arguments)]
+fn leaf_edge(
+    e: Edge<'_>,
+    nodes: &[Node],
+    above: &mut [Level],
+    here: &mut Level,
+    last: &[usize],
+    nc: usize,
+    t: &[Lane; CHUNKS],
+    w: &[Lane; CHUNKS],
+    phi: &mut [f64],
+    scale: f64,
+) {
+    let nc = nc.min(CHUNKS);
+    let (Some(l), Some(r)) = (
+        nodes.get(e.split.left as usize),
+        nodes.get(e.split.right as usize),
+    ) else {
+        return;
+    };
+    let ratio = e.leaf.cover as f64 / (l.cover as f64 + r.cover as f64);
+    let feature = e.split.feature;
+    let prev = last.get(feature as usize).copied().unwrap_or(NONE);
+    // The previous edge on this feature is an open level: `here` itself or
+    // one above it.
+    let k = above.len();
+    let (z0, o0) = if prev == k {
+        (here.z, here.o)
+    } else {
+        above.get(prev).map_or((1.0, 1.0), |v| (v.z, v.o))
+    };
+    let z = (z0 * ratio).max(TINY);
+    let o = if e.hot == e.child { o0 } else { 0.0 };
+    let lanes = LeafLanes {
+        nc,
+        t,
+        w,
+        v: e.leaf.value as f64,
+        z,
+        o,
+    };
+    let total = if prev == k {
+        let Level {
+            p, s, inv, sa, aa, ..
+        } = here;
+        lanes.add(p, s, Some((inv, sa, aa)))
+    } else {
+        match above.get_mut(prev) {
+            Some(pv) => lanes.add(
+                &here.p,
+                &mut here.s,
+                Some((&pv.inv, &mut pv.sa, &mut pv.aa)),
+            ),
+            None => lanes.add(&here.p, &mut here.s, None),
+        }
+    };
+    let delta = (o - z) - (o0 - z0);
+    if let Some(p) = phi.get_mut(feature as usize) {
+        *p += scale * delta * total;
+    }
+}
+
+/// The numbers of one leaf edge.
+struct LeafLanes<'a> {
+    nc: usize,
+    t: &'a [Lane; CHUNKS],
+    w: &'a [Lane; CHUNKS],
+    v: f64,
+    z: f64,
+    o: f64,
+}
+
+type Prev<'a> = (
+    &'a [Lane; CHUNKS],
+    &'a mut [Lane; CHUNKS],
+    &'a mut [Lane; CHUNKS],
+);
+
+impl LeafLanes<'_> {
+    /// Adds the leaf's `S` to the split's sum (and its `S` and `A` to the
+    /// previous edge on its feature, whose `1/F` divides `P`); returns Σ w·A.
+    fn add(&self, p: &[Lane; CHUNKS], s: &mut [Lane; CHUNKS], prev: Option<Prev<'_>>) -> f64 {
+        let nc = self.nc.min(CHUNKS);
+        let (v, z, o) = (self.v, self.z, self.o);
+        let mut total = [0.0; LANES];
+        match prev {
+            None => {
+                for ch in 0..nc {
+                    for j in 0..LANES {
+                        let tt = self.t[ch][j];
+                        let a = v * p[ch][j];
+                        total[j] += self.w[ch][j] * a;
+                        s[ch][j] += a * (z * (1.0 - tt) + o * tt);
+                    }
+                }
+            }
+            Some((inv, sa, aa)) => {
+                for ch in 0..nc {
+                    for j in 0..LANES {
+                        let tt = self.t[ch][j];
+                        let a = v * p[ch][j] * inv[ch][j];
+                        let sv = a * (z * (1.0 - tt) + o * tt);
+                        total[j] += self.w[ch][j] * a;
+                        s[ch][j] += sv;
+                        sa[ch][j] += sv;
+                        aa[ch][j] += a;
+                    }
+                }
+            }
+        }
+        total[0] + total[1]
     }
 }
 
 /// Closes level `k`: a leaf's sum is its value × `P`; the edge into the node
 /// adds its share to its feature and hands its sums up.
-fn finish(nodes: &[Node], s: &mut Scratch, k: usize, q: usize, phi: &mut [f64], scale: f64) {
-    let Some(&level) = s.levels.get(k) else {
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    nodes: &[Node],
+    levels: &mut [Level],
+    last: &mut [usize],
+    k: usize,
+    nc: usize,
+    w: &[Lane; CHUNKS],
+    phi: &mut [f64],
+    scale: f64,
+) {
+    let nc = nc.min(CHUNKS);
+    let (above, rest) = levels.split_at_mut(k);
+    let Some(here) = rest.first_mut() else {
         return;
     };
-    let Some(n) = nodes.get(level.node as usize) else {
-        return;
-    };
-    let lo = k * q;
-    if n.is_leaf() {
+    if let Some(n) = nodes.get(here.node as usize).filter(|n| n.is_leaf()) {
         let v = n.value as f64;
-        for j in lo..lo + q {
-            if let (Some(a), Some(&p)) = (s.s.get_mut(j), s.p.get(j)) {
-                *a = v * p;
+        for ch in 0..nc {
+            for j in 0..LANES {
+                here.s[ch][j] = v * here.p[ch][j];
             }
         }
     }
-    if k == 0 {
+    let prev = here.prev;
+    let Some(up) = above.last_mut() else {
         return;
+    };
+    if let Some(slot) = last.get_mut(here.feature as usize) {
+        *slot = prev;
     }
-    // A(t) = (S − SA) / F + AA, kept in SA's row; Σ w A.
-    let mut total = 0.0;
-    for j in 0..q {
-        let i = lo + j;
-        let (Some(&sv), Some(&f), Some(&aa), Some(&w)) =
-            (s.s.get(i), s.f.get(i), s.aa.get(i), s.w.get(j))
-        else {
-            continue;
-        };
-        let Some(sa) = s.sa.get_mut(i) else { continue };
-        let a = (sv - *sa) / f + aa;
-        *sa = a;
-        total += w * a;
-    }
-    let (z0, o0) = s.levels.get(level.prev).map_or((1.0, 1.0), |v| (v.z, v.o));
-    let delta = (level.o - level.z) - (o0 - z0);
-    if let Some(p) = phi.get_mut(level.feature as usize) {
-        *p += scale * delta * total;
-    }
-    // Hand the sums up: S to the parent, S and A to the previous edge on
-    // the same feature.
-    let prev = level.prev;
-    for j in 0..q {
-        let i = lo + j;
-        let (Some(&sv), Some(&a)) = (s.s.get(i), s.sa.get(i)) else {
-            continue;
-        };
-        if let Some(up) = s.s.get_mut(i - q) {
-            *up += sv;
+    // A(t) = (S − SA) / F + AA, kept in SA; Σ w A.
+    let mut total = [0.0; LANES];
+    for ch in 0..nc {
+        for j in 0..LANES {
+            let a = (here.s[ch][j] - here.sa[ch][j]) * here.inv[ch][j] + here.aa[ch][j];
+            here.sa[ch][j] = a;
+            total[j] += w[ch][j] * a;
+            up.s[ch][j] += here.s[ch][j];
         }
-        if prev != NONE {
-            let pi = prev * q + j;
-            if let Some(x) = s.sa.get_mut(pi) {
-                *x += sv;
-            }
-            if let Some(x) = s.aa.get_mut(pi) {
-                *x += a;
+    }
+    let (z0, o0) = above.get(prev).map_or((1.0, 1.0), |v| (v.z, v.o));
+    let delta = (here.o - here.z) - (o0 - z0);
+    if let Some(p) = phi.get_mut(here.feature as usize) {
+        *p += scale * delta * (total[0] + total[1]);
+    }
+    // S and A to the previous edge on the same feature.
+    if let Some(pv) = above.get_mut(prev) {
+        for ch in 0..nc {
+            for j in 0..LANES {
+                pv.sa[ch][j] += here.s[ch][j];
+                pv.aa[ch][j] += here.sa[ch][j];
             }
         }
     }
