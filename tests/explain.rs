@@ -404,7 +404,8 @@ fn contributions_add_up_for_every_kind_on_every_golden_row() {
                         | ferrisk::Calibration::Isotonic(_) => unreachable!(),
                     }
                 }
-                Unit::Probability => p.probability as f64,
+                // A forest explains its raw average (before its calibration).
+                Unit::Probability => p.margin as f64,
             };
             assert!(
                 (sum - model_output).abs() < 1e-5,

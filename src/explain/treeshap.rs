@@ -120,43 +120,47 @@ struct Level {
 
 const NONE: usize = usize::MAX;
 
+impl Level {
+    const EMPTY: Level = Level {
+        node: 0,
+        hot: 0,
+        feature: 0,
+        z: 1.0,
+        o: 1.0,
+        prev: NONE,
+        f: [[0.0; LANES]; CHUNKS],
+        inv: [[0.0; LANES]; CHUNKS],
+        p: [[0.0; LANES]; CHUNKS],
+        s: [[0.0; LANES]; CHUNKS],
+        sa: [[0.0; LANES]; CHUNKS],
+        aa: [[0.0; LANES]; CHUNKS],
+    };
+}
+
 impl Scratch {
     /// Room for trees up to `depth` levels deep (capped at `MAX_DEPTH`).
+    #[inline(never)]
     pub fn new(depth: usize) -> Scratch {
         let depth = depth.min(MAX_DEPTH);
         let q = depth.div_ceil(2).clamp(1, Q);
         // Unused points: t = 1/2 (F stays positive), weight 0.
-        let (mut t, mut w) = ([[0.5; LANES]; CHUNKS], [[0.0; LANES]; CHUNKS]);
+        let mut s = Scratch {
+            chunks: q.div_ceil(LANES),
+            t: [[0.5; LANES]; CHUNKS],
+            w: [[0.0; LANES]; CHUNKS],
+            levels: vec![Level::EMPTY; depth + 1],
+            stack: Vec::with_capacity(depth + 2),
+            last: Vec::new(),
+        };
         for (j, (a, b)) in gauss_legendre(q).into_iter().enumerate() {
             if let (Some(x), Some(y)) = (
-                t.get_mut(j / LANES).and_then(|c| c.get_mut(j % LANES)),
-                w.get_mut(j / LANES).and_then(|c| c.get_mut(j % LANES)),
+                s.t.get_mut(j / LANES).and_then(|c| c.get_mut(j % LANES)),
+                s.w.get_mut(j / LANES).and_then(|c| c.get_mut(j % LANES)),
             ) {
                 (*x, *y) = (a, b);
             }
         }
-        let level = Level {
-            node: 0,
-            hot: 0,
-            feature: 0,
-            z: 1.0,
-            o: 1.0,
-            prev: NONE,
-            f: [[1.0; LANES]; CHUNKS],
-            inv: [[1.0; LANES]; CHUNKS],
-            p: [[1.0; LANES]; CHUNKS],
-            s: [[0.0; LANES]; CHUNKS],
-            sa: [[0.0; LANES]; CHUNKS],
-            aa: [[0.0; LANES]; CHUNKS],
-        };
-        Scratch {
-            chunks: q.div_ceil(LANES),
-            t,
-            w,
-            levels: vec![level; depth + 1],
-            stack: Vec::with_capacity(depth + 2),
-            last: Vec::new(),
-        }
+        s
     }
 }
 

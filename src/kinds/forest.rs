@@ -19,33 +19,53 @@
 //! Decoding checks every count against the bytes left before allocating,
 //! every index and offset, and [`Kind::validate`] runs the checks of
 //! [`Tree::validate`] on every tree (each node reached once, ≤ `MAX_DEPTH`
-//! levels). In memory a node is 16 bytes in four arrays (column and flags,
-//! threshold or leaf value, right child, cover); scoring walks one tree over
-//! a block of rows, [`LANE`] rows in step, a fixed number of steps (the
-//! tree's depth; a row at a leaf stays there), without branches on the
-//! data. Each row still adds the trees' values in tree order, so a forest
+//! levels). In memory a node is 12 bytes (column and flag, threshold, right
+//! child; a leaf: its cover, NaN, itself, so that every row stays at its
+//! leaf) plus its value; scoring walks one tree over a block of rows,
+//! [`LANE`] rows in step, a fixed number of steps (the tree's depth),
+//! without branches on the data. Each row still adds the trees' values in tree order, so a forest
 //! scores exactly as the same trees in the `trees` kind, and explains
 //! exactly as them too (TreeSHAP on each tree rebuilt as [`Tree`]).
 
 use serde::{Deserialize, Serialize};
 
-use super::trees::{Node, Tree, TreeEnsemble, LEAF, MAX_DEPTH, MAX_NODES};
-use super::{Attribution, Cost, Design, Kind, Output, PerPlayer};
-use crate::explain::treeshap;
+use super::trees::{explain_trees, Node, Tree, TreeEnsemble, LEAF, MAX_DEPTH, MAX_NODES};
+use super::{Attribution, Cost, Design, Kind, Output};
 
-/// Flag of a leaf in [`Forest::head`].
-const IS_LEAF: u32 = 1 << 31;
 /// Flag of a split sending missing values left.
 const GOES_LEFT: u32 = 1 << 30;
-/// The column of a split.
+/// The column of a split (the cover of a leaf).
 const COLUMN: u32 = GOES_LEFT - 1;
 /// Largest whole cover (`f32` counts every integer up to it exactly).
 const MAX_COUNT: u32 = 1 << 24;
 /// Rows walked in step through a tree.
-pub const LANE: usize = 8;
+pub const LANE: usize = 4;
 
-/// A forest of count trees, nodes of all trees in pre-order, one array per
-/// field.
+/// A node as scoring reads it. A split: `head` = column | [`GOES_LEFT`],
+/// `x <= split` goes to the next node, else to `right`. A leaf: `head` =
+/// its cover, `split` = NaN (no value is at most NaN) and `right` = itself,
+/// so a row that reached it stays.
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    head: u32,
+    split: f32,
+    right: u32,
+}
+
+/// Equal bits (a leaf's NaN equals itself).
+impl PartialEq for Packed {
+    fn eq(&self, o: &Packed) -> bool {
+        (self.head, self.split.to_bits(), self.right) == (o.head, o.split.to_bits(), o.right)
+    }
+}
+
+impl Packed {
+    fn is_leaf(&self, k: usize) -> bool {
+        self.right as usize == k
+    }
+}
+
+/// A forest of count trees, nodes of all trees in pre-order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forest {
     pub base: f32,
@@ -55,28 +75,16 @@ pub struct Forest {
     starts: Vec<u32>,
     /// Steps from each tree's root to its deepest leaf.
     depths: Vec<u8>,
-    /// Column | [`GOES_LEFT`] for a split; [`IS_LEAF`] for a leaf.
-    head: Vec<u32>,
-    /// Threshold of a split (`x <= t` goes left); value of a leaf.
-    split: Vec<f32>,
-    /// Index of a split's right child (its left child is the next node).
-    right: Vec<u32>,
-    cover: Vec<f32>,
+    nodes: Vec<Packed>,
+    /// Value of each leaf (0 for a split).
+    value: Vec<f32>,
 }
 
-/// Section `forest` (format v3). See the module documentation.
+/// Section `forest` (format v3): one byte string (see the module
+/// documentation for its layout), decoded by hand: a serde struct decoder
+/// costs the wasm bundle more than this reader.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct ForestWire {
-    pub base: f32,
-    pub average: bool,
-    pub trees: u32,
-    #[serde(deserialize_with = "crate::format::bounded::vec")]
-    pub threshold_counts: Vec<u32>,
-    #[serde(deserialize_with = "crate::format::bounded::vec")]
-    pub thresholds: Vec<f32>,
-    #[serde(deserialize_with = "crate::format::bounded::vec")]
-    pub nodes: Vec<u8>,
-}
+pub struct ForestWire(#[serde(deserialize_with = "crate::format::bounded::vec")] pub Vec<u8>);
 
 /// `value` as `positives / cover` rounded through `f64`, when it is one.
 fn positives(value: f32, cover: u32) -> Option<u32> {
@@ -104,32 +112,48 @@ fn put(out: &mut Vec<u8>, mut v: u32) {
     out.push(v as u8);
 }
 
-/// Reads LEB128 numbers, naming the byte offset of a malformed one.
+/// Reads the section's numbers; a failure says what was being read.
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl Reader<'_> {
-    fn next(&mut self) -> Result<u32, String> {
+    /// A LEB128 number of at most 32 bits.
+    fn next(&mut self) -> Result<u32, &'static str> {
         let mut v = 0u64;
         for shift in 0..5 {
             let Some(&b) = self.bytes.get(self.at) else {
-                return Err(format!("nodes end inside a number at byte {}", self.at));
+                return Err("the section ends inside a number");
             };
             self.at += 1;
             v |= u64::from(b & 0x7f) << (7 * shift);
             if b & 0x80 == 0 {
-                return u32::try_from(v)
-                    .map_err(|_| format!("number too large before byte {}", self.at));
+                return u32::try_from(v).map_err(|_| "a number above 32 bits");
             }
         }
-        Err(format!("number too long before byte {}", self.at))
+        Err("a number longer than 5 bytes")
+    }
+
+    /// Four little-endian bytes.
+    fn word(&mut self) -> Result<u32, &'static str> {
+        let b = self
+            .bytes
+            .get(self.at..self.at + 4)
+            .ok_or("the section ends inside a number")?;
+        self.at += 4;
+        Ok(b.iter().rev().fold(0, |v, &x| (v << 8) | u32::from(x)))
     }
 
     fn left(&self) -> usize {
         self.bytes.len().saturating_sub(self.at)
     }
+}
+
+/// A decoding error naming where it happened.
+#[inline(never)]
+fn fail(tree: usize, node: usize, what: &str) -> String {
+    format!("tree {tree}, node {node}: {what}")
 }
 
 impl Forest {
@@ -143,27 +167,27 @@ impl Forest {
             average: e.average,
             starts: vec![0],
             depths: Vec::with_capacity(e.trees.len()),
-            head: Vec::new(),
-            split: Vec::new(),
-            right: Vec::new(),
-            cover: Vec::new(),
+            nodes: Vec::new(),
+            value: Vec::new(),
         };
         for t in &e.trees {
-            // Pre-order: (node, index its right-child slot must get).
+            // Pre-order; splits' right children patched once numbered.
             let mut stack = vec![0u32];
             let mut fix: Vec<(usize, u32)> = Vec::new();
             let mut new_of = vec![u32::MAX; t.nodes.len()];
             while let Some(i) = stack.pop() {
                 let n = t.nodes.get(i as usize)?;
-                let here = f.head.len();
+                let here = f.nodes.len();
                 *new_of.get_mut(i as usize)? = u32::try_from(here).ok()?;
                 let c = count(n.cover)?;
-                f.cover.push(c as f32);
                 if n.is_leaf() {
                     positives(n.value, c)?;
-                    f.head.push(IS_LEAF);
-                    f.split.push(n.value);
-                    f.right.push(here as u32);
+                    f.nodes.push(Packed {
+                        head: c,
+                        split: f32::NAN,
+                        right: here as u32,
+                    });
+                    f.value.push(n.value);
                 } else {
                     let (l, r) = (
                         t.nodes.get(n.left as usize)?,
@@ -172,23 +196,134 @@ impl Forest {
                     if n.feature > COLUMN || n.threshold.is_nan() || l.cover + r.cover != n.cover {
                         return None;
                     }
-                    f.head
-                        .push(n.feature | if n.default_left { GOES_LEFT } else { 0 });
-                    f.split.push(n.threshold);
-                    f.right.push(0);
+                    f.nodes.push(Packed {
+                        head: n.feature | if n.default_left { GOES_LEFT } else { 0 },
+                        split: n.threshold,
+                        right: 0,
+                    });
+                    f.value.push(0.0);
                     fix.push((here, n.right));
                     stack.push(n.right);
                     stack.push(n.left);
                 }
             }
             for (at, old) in fix {
-                *f.right.get_mut(at)? = *new_of.get(old as usize)?;
+                f.nodes.get_mut(at)?.right = *new_of.get(old as usize)?;
             }
-            f.starts.push(u32::try_from(f.head.len()).ok()?);
+            f.starts.push(u32::try_from(f.nodes.len()).ok()?);
             let (depth, _) = t.shape();
             f.depths.push(u8::try_from(depth).ok()?);
         }
         Some(f)
+    }
+
+    /// Decodes the section; `t` and `k` follow the tree and node being
+    /// read (`t` = `usize::MAX` before the first tree) for the error.
+    fn read(r: &mut Reader<'_>, t: &mut usize, k: &mut usize) -> Result<Forest, &'static str> {
+        *t = usize::MAX;
+        let base = f32::from_bits(r.word()?);
+        let average = match r.bytes.get(r.at) {
+            Some(&b) if b <= 1 => b == 1,
+            _ => return Err("the averaging flag is not 0 or 1"),
+        };
+        r.at += 1;
+        let trees = r.next()? as usize;
+        let columns = r.next()? as usize;
+        // Every count below is bounded by the bytes left before allocating.
+        if trees > r.left() || columns > r.left() {
+            return Err("more trees or columns than bytes");
+        }
+        let mut first = Vec::with_capacity(columns + 1);
+        let mut total = 0usize;
+        for _ in 0..columns {
+            first.push(total);
+            total += r.next()? as usize;
+        }
+        first.push(total);
+        if total > r.left() / 4 {
+            return Err("more thresholds than bytes");
+        }
+        let mut thresholds = Vec::with_capacity(total);
+        for _ in 0..total {
+            thresholds.push(f32::from_bits(r.word()?));
+        }
+        let mut f = Forest {
+            base,
+            average,
+            starts: Vec::with_capacity(trees + 1),
+            depths: Vec::with_capacity(trees),
+            nodes: Vec::new(),
+            value: Vec::new(),
+        };
+        f.starts.push(0);
+        let mut depth: Vec<u8> = Vec::new();
+        for tree in 0..trees {
+            (*t, *k) = (tree, 0);
+            let n = r.next()? as usize;
+            // A node takes at least three bytes.
+            if n == 0 || n > MAX_NODES || n > r.left() / 3 {
+                return Err("more nodes than bytes left");
+            }
+            let a = f.nodes.len();
+            f.nodes.reserve(n);
+            f.value.reserve(n);
+            depth.clear();
+            depth.resize(n, 0);
+            for node in 0..n {
+                *k = node;
+                let head = r.next()?;
+                let d = depth.get(node).copied().unwrap_or(0);
+                if head == 0 {
+                    let cover = r.next()?;
+                    let pos = r.next()?;
+                    if cover == 0 || cover > MAX_COUNT || pos > cover {
+                        return Err("leaf counts out of range");
+                    }
+                    f.nodes.push(Packed {
+                        head: cover,
+                        split: f32::NAN,
+                        right: (a + node) as u32,
+                    });
+                    f.value.push(ratio(pos, cover));
+                    continue;
+                }
+                let column = ((head - 1) / 2) as usize;
+                let index = r.next()? as usize;
+                let offset = r.next()? as usize;
+                let (Some(&lo), Some(&hi)) = (first.get(column), first.get(column + 1)) else {
+                    return Err("column out of range");
+                };
+                let Some(&threshold) = thresholds.get(lo + index).filter(|_| lo + index < hi)
+                else {
+                    return Err("threshold index out of range");
+                };
+                let right = node + 1 + offset;
+                if offset == 0 || right >= n {
+                    return Err("right child out of range");
+                }
+                if d as usize >= MAX_DEPTH {
+                    return Err("deeper than the limit of 64 levels");
+                }
+                for c in [node + 1, right] {
+                    if let Some(slot) = depth.get_mut(c) {
+                        *slot = d + 1;
+                    }
+                }
+                f.nodes.push(Packed {
+                    head: column as u32 | if head % 2 == 0 { GOES_LEFT } else { 0 },
+                    split: threshold,
+                    right: (a + right) as u32,
+                });
+                f.value.push(0.0);
+            }
+            f.depths.push(depth.iter().copied().max().unwrap_or(0));
+            f.starts.push(f.nodes.len() as u32);
+        }
+        *t = usize::MAX;
+        if r.left() != 0 {
+            return Err("bytes after the last tree");
+        }
+        Ok(f)
     }
 
     pub fn trees(&self) -> usize {
@@ -203,85 +338,103 @@ impl Forest {
     }
 
     /// Tree `i` as the `trees` kind holds it (child indices local to the
-    /// tree, inner nodes valued 0: explanations use leaf values and covers).
+    /// tree, inner nodes valued 0: explanations use leaf values and covers;
+    /// a split's cover is its children's sum).
     fn tree_into(&self, i: usize, out: &mut Tree) {
         let (a, b) = self.range(i);
         out.nodes.clear();
-        for k in a..b {
-            let h = self.head.get(k).copied().unwrap_or(IS_LEAF);
-            let s = self.split.get(k).copied().unwrap_or(0.0);
-            let cover = self.cover.get(k).copied().unwrap_or(0.0);
-            let local = |j: usize| (j.wrapping_sub(a)) as u32;
-            out.nodes.push(if h & IS_LEAF != 0 {
+        let local = |j: usize| (j.wrapping_sub(a)) as u32;
+        for (k, (n, &value)) in (a..b).zip(
+            self.nodes
+                .get(a..b)
+                .unwrap_or(&[])
+                .iter()
+                .zip(self.value.get(a..b).unwrap_or(&[])),
+        ) {
+            out.nodes.push(if n.is_leaf(k) {
                 Node {
                     feature: 0,
                     threshold: 0.0,
                     left: LEAF,
                     right: LEAF,
-                    value: s,
-                    cover,
+                    value,
+                    cover: n.head as f32,
                     default_left: false,
                 }
             } else {
                 Node {
-                    feature: h & COLUMN,
-                    threshold: s,
+                    feature: n.head & COLUMN,
+                    threshold: n.split,
                     left: local(k + 1),
-                    right: local(self.right.get(k).copied().unwrap_or(0) as usize),
+                    right: local(n.right as usize),
                     value: 0.0,
-                    cover,
-                    default_left: h & GOES_LEFT != 0,
+                    cover: 0.0,
+                    default_left: n.head & GOES_LEFT != 0,
                 }
             });
         }
+        // Children follow their parent: sum covers from the back.
+        for k in (0..out.nodes.len()).rev() {
+            let Some(&n) = out.nodes.get(k) else { continue };
+            if !n.is_leaf() {
+                let c = |j: u32| out.nodes.get(j as usize).map_or(0.0, |m| m.cover as f64);
+                let sum = (c(n.left) + c(n.right)) as f32;
+                if let Some(m) = out.nodes.get_mut(k) {
+                    m.cover = sum;
+                }
+            }
+        }
+    }
+
+    /// One step of a walk: a split sends `x` to a child, a leaf keeps it.
+    #[inline(always)]
+    fn step(&self, k: u32, x: &[f32]) -> u32 {
+        match self.nodes.get(k as usize) {
+            Some(n) => {
+                let v = x.get((n.head & COLUMN) as usize).copied().unwrap_or(f32::NAN);
+                let left = (v <= n.split) | (v.is_nan() & (n.head & GOES_LEFT != 0));
+                // A mask, not a branch: the direction is unpredictable.
+                let m = 0u32.wrapping_sub(u32::from(left));
+                ((k + 1) & m) | (n.right & !m)
+            }
+            None => k,
+        }
+    }
+
+    /// Leaf value of tree `i` for one row.
+    fn leaf_value(&self, i: usize, x: &[f32]) -> f32 {
+        let mut k = self.range(i).0 as u32;
+        for _ in 0..self.depths.get(i).copied().unwrap_or(0) {
+            k = self.step(k, x);
+        }
+        self.value.get(k as usize).copied().unwrap_or(0.0)
     }
 
     /// Adds tree `i`'s leaf values for the rows of `xs` into `out`, `LANE`
-    /// rows in step: each does `depth` steps (a leaf keeps its row).
+    /// rows in step: each does `depth` steps (a leaf keeps its row); the
+    /// rows after the last full `LANE` one at a time.
+    #[inline(never)]
     fn add_tree(&self, i: usize, xs: &[f32], width: usize, out: &mut [f32]) {
-        let (a, _) = self.range(i);
+        let root = self.range(i).0 as u32;
         let depth = self.depths.get(i).copied().unwrap_or(0);
-        let (head, split, right) = (&self.head[..], &self.split[..], &self.right[..]);
-        let step = |k: u32, x: &[f32]| -> u32 {
-            let h = head.get(k as usize).copied().unwrap_or(IS_LEAF);
-            let t = split.get(k as usize).copied().unwrap_or(0.0);
-            let v = x.get((h & COLUMN) as usize).copied().unwrap_or(f32::NAN);
-            let left = v <= t || (v.is_nan() && h & GOES_LEFT != 0);
-            let next = if left {
-                k + 1
-            } else {
-                right.get(k as usize).copied().unwrap_or(k)
-            };
-            if h & IS_LEAF != 0 {
-                k
-            } else {
-                next
-            }
-        };
-        let mut rows = xs.chunks_exact(width).zip(out.iter_mut());
-        loop {
-            let mut at = [a as u32; LANE];
-            let mut xs: [&[f32]; LANE] = [&[]; LANE];
-            let mut outs: [Option<&mut f32>; LANE] = Default::default();
-            let mut n = 0;
-            for (slot, (x, o)) in xs.iter_mut().zip(outs.iter_mut()).zip(&mut rows) {
-                *slot.0 = x;
-                *slot.1 = Some(o);
-                n += 1;
-            }
-            if n == 0 {
-                return;
-            }
+        let mut blocks = xs.chunks_exact(width * LANE);
+        let mut outs = out.chunks_exact_mut(LANE);
+        for (block, o) in (&mut blocks).zip(&mut outs) {
+            let mut at = [root; LANE];
+            let rows: [&[f32]; LANE] =
+                core::array::from_fn(|r| block.get(r * width..(r + 1) * width).unwrap_or(&[]));
             for _ in 0..depth {
-                for (k, x) in at.iter_mut().zip(&xs) {
-                    *k = step(*k, x);
+                for (k, x) in at.iter_mut().zip(&rows) {
+                    *k = self.step(*k, x);
                 }
             }
-            for (k, o) in at.iter().zip(outs.iter_mut()) {
-                if let Some(o) = o {
-                    **o += split.get(*k as usize).copied().unwrap_or(0.0);
-                }
+            for (k, o) in at.iter().zip(o.iter_mut()) {
+                *o += self.value.get(*k as usize).copied().unwrap_or(0.0);
             }
+        }
+        let rest = blocks.remainder().chunks_exact(width);
+        for (x, o) in rest.zip(outs.into_remainder()) {
+            *o += self.leaf_value(i, x);
         }
     }
 }
@@ -293,14 +446,14 @@ impl Kind for Forest {
     fn to_wire(&self) -> ForestWire {
         // Per column: its distinct thresholds in increasing bit order.
         let mut columns: Vec<Vec<u32>> = Vec::new();
-        for (h, s) in self.head.iter().zip(&self.split) {
-            if h & IS_LEAF == 0 {
-                let c = (h & COLUMN) as usize;
+        for (k, n) in self.nodes.iter().enumerate() {
+            if !n.is_leaf(k) {
+                let c = (n.head & COLUMN) as usize;
                 if columns.len() <= c {
                     columns.resize(c + 1, Vec::new());
                 }
                 if let Some(list) = columns.get_mut(c) {
-                    list.push(s.to_bits());
+                    list.push(n.split.to_bits());
                 }
             }
         }
@@ -308,169 +461,52 @@ impl Kind for Forest {
             list.sort_unstable();
             list.dedup();
         }
-        let mut nodes = Vec::new();
+        let mut out = Vec::new();
         for i in 0..self.trees() {
             let (a, b) = self.range(i);
-            put(&mut nodes, (b - a) as u32);
-            for k in a..b {
-                let h = self.head.get(k).copied().unwrap_or(IS_LEAF);
-                let s = self.split.get(k).copied().unwrap_or(0.0);
-                let cover = self.cover.get(k).copied().unwrap_or(1.0) as u32;
-                if h & IS_LEAF != 0 {
-                    put(&mut nodes, 0);
-                    put(&mut nodes, cover);
-                    put(&mut nodes, positives(s, cover).unwrap_or(0));
+            put(&mut out, (b - a) as u32);
+            for (k, (n, &v)) in (a..b).zip(self.nodes.iter().skip(a).zip(self.value.iter().skip(a))) {
+                if n.is_leaf(k) {
+                    put(&mut out, 0);
+                    put(&mut out, n.head);
+                    put(&mut out, positives(v, n.head).unwrap_or(0));
                 } else {
-                    let c = h & COLUMN;
-                    put(&mut nodes, 1 + 2 * c + u32::from(h & GOES_LEFT != 0));
+                    let c = n.head & COLUMN;
+                    put(&mut out, 1 + 2 * c + u32::from(n.head & GOES_LEFT != 0));
                     let index = columns
                         .get(c as usize)
-                        .and_then(|l| l.binary_search(&s.to_bits()).ok())
+                        .and_then(|l| l.binary_search(&n.split.to_bits()).ok())
                         .unwrap_or(0);
-                    put(&mut nodes, index as u32);
-                    let r = self.right.get(k).copied().unwrap_or(0) as usize;
-                    put(&mut nodes, r.saturating_sub(k + 1) as u32);
+                    put(&mut out, index as u32);
+                    put(&mut out, (n.right as usize).saturating_sub(k + 1) as u32);
                 }
             }
         }
-        ForestWire {
-            base: self.base,
-            average: self.average,
-            trees: self.trees() as u32,
-            threshold_counts: columns.iter().map(|l| l.len() as u32).collect(),
-            thresholds: columns
-                .iter()
-                .flatten()
-                .map(|&b| f32::from_bits(b))
-                .collect(),
-            nodes,
+        let mut head = Vec::with_capacity(out.len() + 16);
+        head.extend_from_slice(&self.base.to_bits().to_le_bytes());
+        head.push(u8::from(self.average));
+        put(&mut head, self.trees() as u32);
+        put(&mut head, columns.len() as u32);
+        for list in &columns {
+            put(&mut head, list.len() as u32);
         }
+        for b in columns.iter().flatten() {
+            head.extend_from_slice(&b.to_le_bytes());
+        }
+        head.extend_from_slice(&out);
+        ForestWire(head)
     }
 
     fn from_wire(w: ForestWire) -> Result<Self, String> {
-        // Where each column's thresholds start.
-        let mut first = Vec::with_capacity(w.threshold_counts.len());
-        let mut total = 0u64;
-        for &c in &w.threshold_counts {
-            first.push(total as usize);
-            total += u64::from(c);
-        }
-        if total != w.thresholds.len() as u64 {
-            return Err(format!(
-                "threshold counts add up to {total}, the table holds {}",
-                w.thresholds.len()
-            ));
-        }
-        // Every tree takes at least one byte: the count is bounded by the bytes.
-        if w.trees as usize > w.nodes.len() {
-            return Err(format!(
-                "{} trees in {} bytes of nodes",
-                w.trees,
-                w.nodes.len()
-            ));
-        }
-        let mut r = Reader {
-            bytes: &w.nodes,
-            at: 0,
-        };
-        let mut f = Forest {
-            base: w.base,
-            average: w.average,
-            starts: Vec::with_capacity(w.trees as usize + 1),
-            depths: Vec::with_capacity(w.trees as usize),
-            head: Vec::new(),
-            split: Vec::new(),
-            right: Vec::new(),
-            cover: Vec::new(),
-        };
-        f.starts.push(0);
-        let mut depth: Vec<u8> = Vec::new();
-        for t in 0..w.trees {
-            let n = r.next()? as usize;
-            // A node takes at least three bytes.
-            if n == 0 || n > MAX_NODES || n > r.left() / 3 {
-                return Err(format!(
-                    "tree {t}: {n} nodes in the {} bytes left",
-                    r.left()
-                ));
+        let mut r = Reader { bytes: &w.0, at: 0 };
+        let (mut t, mut k) = (0usize, 0usize);
+        Forest::read(&mut r, &mut t, &mut k).map_err(|what| {
+            if t == usize::MAX {
+                format!("{what} (byte {})", r.at)
+            } else {
+                fail(t, k, what)
             }
-            let a = f.head.len();
-            for v in [&mut f.head, &mut f.right] {
-                v.reserve(n);
-            }
-            f.split.reserve(n);
-            f.cover.reserve(n);
-            depth.clear();
-            depth.resize(n, 0);
-            for k in 0..n {
-                let bad = |m: &str| format!("tree {t}, node {k}: {m}");
-                let head = r.next()?;
-                let d = depth.get(k).copied().unwrap_or(0);
-                if head == 0 {
-                    let cover = r.next()?;
-                    let pos = r.next()?;
-                    if cover == 0 || cover > MAX_COUNT || pos > cover {
-                        return Err(bad("leaf counts out of range"));
-                    }
-                    f.head.push(IS_LEAF);
-                    f.split.push(ratio(pos, cover));
-                    f.right.push((a + k) as u32);
-                    f.cover.push(cover as f32);
-                } else {
-                    let column = (head - 1) / 2;
-                    let index = r.next()? as usize;
-                    let offset = r.next()? as usize;
-                    let (Some(&count), Some(&at)) = (
-                        w.threshold_counts.get(column as usize),
-                        first.get(column as usize),
-                    ) else {
-                        return Err(bad("column has no thresholds"));
-                    };
-                    let Some(&threshold) = w
-                        .thresholds
-                        .get(at + index)
-                        .filter(|_| index < count as usize)
-                    else {
-                        return Err(bad("threshold index out of range"));
-                    };
-                    let right = k + 1 + offset;
-                    if offset == 0 || right >= n {
-                        return Err(bad("right child out of range"));
-                    }
-                    if d as usize >= MAX_DEPTH {
-                        return Err(bad("deeper than the limit"));
-                    }
-                    for c in [k + 1, right] {
-                        if let Some(slot) = depth.get_mut(c) {
-                            *slot = d + 1;
-                        }
-                    }
-                    f.head
-                        .push(column | if head % 2 == 0 { GOES_LEFT } else { 0 });
-                    f.split.push(threshold);
-                    f.right.push((a + right) as u32);
-                    f.cover.push(0.0);
-                }
-            }
-            // Inner covers: the sums of their children's (children follow
-            // their parent, so from the back).
-            for k in (a..a + n).rev() {
-                if f.head.get(k).is_some_and(|h| h & IS_LEAF == 0) {
-                    let r = f.right.get(k).copied().unwrap_or(0) as usize;
-                    let sum = f.cover.get(k + 1).copied().unwrap_or(0.0) as f64
-                        + f.cover.get(r).copied().unwrap_or(0.0) as f64;
-                    if let Some(c) = f.cover.get_mut(k) {
-                        *c = sum as f32;
-                    }
-                }
-            }
-            f.depths.push(depth.iter().copied().max().unwrap_or(0));
-            f.starts.push(f.head.len() as u32);
-        }
-        if r.left() != 0 {
-            return Err(format!("{} bytes after the last tree", r.left()));
-        }
-        Ok(f)
+        })
     }
 
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {
@@ -501,16 +537,14 @@ impl Kind for Forest {
     }
 
     fn output(&self, x: &[f32]) -> f32 {
-        let mut out = [0.0f32];
-        // No columns: every tree is a leaf; walk one row all the same.
-        let none = [f32::NAN];
-        let (xs, width) = if x.is_empty() {
-            (&none[..], 1)
-        } else {
-            (x, x.len())
-        };
-        self.outputs(xs, width, &mut out);
-        out[0]
+        let mut acc = 0.0f32;
+        for i in 0..self.trees() {
+            acc += self.leaf_value(i, x);
+        }
+        if self.average {
+            acc /= self.trees() as f32;
+        }
+        self.base + acc
     }
 
     /// Tree by tree over the block (a tree's nodes stay in cache), rows in
@@ -530,27 +564,15 @@ impl Kind for Forest {
     }
 
     fn explain(&self, _: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
-        let per_tree = if self.average {
-            1.0 / self.trees() as f64
-        } else {
-            1.0
-        };
-        let mut cols = vec![0.0f64; x.len()];
-        let mut expected = 0.0f64;
-        let depth = self.depths.iter().copied().max().unwrap_or(0);
-        let mut scratch = treeshap::Scratch::new(depth as usize);
+        let depth = self.depths.iter().copied().max().unwrap_or(0) as usize;
+        let shape = (self.trees(), depth, self.base, self.average);
         let mut t = Tree { nodes: Vec::new() };
-        for i in 0..self.trees() {
-            self.tree_into(i, &mut t);
-            expected += treeshap::expected_value(&t);
-            treeshap::tree_shap_in(&t, &[], x, &mut cols, per_tree * scale, &mut scratch);
-        }
-        let base_output = self.base as f64 + expected * per_tree;
-        Attribution {
-            base: scale * base_output + offset,
-            per: PerPlayer::Columns(cols),
-            convergence: None,
-        }
+        explain_trees(shape, x, (scale, offset), &mut |each| {
+            for i in 0..self.trees() {
+                self.tree_into(i, &mut t);
+                each(&t, &[]);
+            }
+        })
     }
 
     fn takes_missing(&self) -> bool {
@@ -578,7 +600,7 @@ impl Kind for Forest {
         format!(
             "{} trees, {} nodes ({}, compact)",
             self.trees(),
-            self.head.len(),
+            self.nodes.len(),
             if self.average {
                 "averaged"
             } else {
