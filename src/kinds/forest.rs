@@ -256,6 +256,10 @@ impl Forest {
             value: Vec::new(),
         };
         f.starts.push(0);
+        // A node takes three bytes or more: room for all at once (growing
+        // tree by tree would double the peak).
+        f.nodes.reserve_exact(r.left() / 3);
+        f.value.reserve_exact(r.left() / 3);
         let mut depth: Vec<u8> = Vec::new();
         for tree in 0..trees {
             (*t, *k) = (tree, 0);
@@ -265,8 +269,6 @@ impl Forest {
                 return Err("more nodes than bytes left");
             }
             let a = f.nodes.len();
-            f.nodes.reserve(n);
-            f.value.reserve(n);
             depth.clear();
             depth.resize(n, 0);
             for node in 0..n {
@@ -324,6 +326,22 @@ impl Forest {
             return Err("bytes after the last tree");
         }
         Ok(f)
+    }
+
+    /// The trees as the `trees` kind holds them (inner nodes valued 0).
+    pub fn unpack(&self) -> TreeEnsemble {
+        let trees = (0..self.trees())
+            .map(|i| {
+                let mut t = Tree { nodes: Vec::new() };
+                self.tree_into(i, &mut t);
+                t
+            })
+            .collect();
+        TreeEnsemble {
+            trees,
+            base: self.base,
+            average: self.average,
+        }
     }
 
     pub fn trees(&self) -> usize {
@@ -391,7 +409,10 @@ impl Forest {
     fn step(&self, k: u32, x: &[f32]) -> u32 {
         match self.nodes.get(k as usize) {
             Some(n) => {
-                let v = x.get((n.head & COLUMN) as usize).copied().unwrap_or(f32::NAN);
+                let v = x
+                    .get((n.head & COLUMN) as usize)
+                    .copied()
+                    .unwrap_or(f32::NAN);
                 let left = (v <= n.split) | (v.is_nan() & (n.head & GOES_LEFT != 0));
                 // A mask, not a branch: the direction is unpredictable.
                 let m = 0u32.wrapping_sub(u32::from(left));
@@ -465,7 +486,8 @@ impl Kind for Forest {
         for i in 0..self.trees() {
             let (a, b) = self.range(i);
             put(&mut out, (b - a) as u32);
-            for (k, (n, &v)) in (a..b).zip(self.nodes.iter().skip(a).zip(self.value.iter().skip(a))) {
+            for (k, (n, &v)) in (a..b).zip(self.nodes.iter().skip(a).zip(self.value.iter().skip(a)))
+            {
                 if n.is_leaf(k) {
                     put(&mut out, 0);
                     put(&mut out, n.head);
@@ -607,5 +629,188 @@ impl Kind for Forest {
                 "summed, log-odds"
             }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::PerPlayer;
+    use crate::schema::{Encoding, Schema};
+
+    fn next(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+
+    /// A count tree as the trainer grows it: children appended after their
+    /// parent (not in pre-order), whole covers, leaf values positives /
+    /// cover through f64, a split's cover the sum of its children's.
+    fn count_tree(s: &mut u64, width: u32, depth: u32) -> Tree {
+        fn grow(
+            nodes: &mut Vec<Node>,
+            at: usize,
+            s: &mut u64,
+            width: u32,
+            depth: u32,
+        ) -> (u32, u32) {
+            let r = next(s);
+            if depth == 0 || r % 5 == 0 {
+                let cover = 1 + (r >> 8) as u32 % 40;
+                let k = (r >> 20) as u32 % (cover + 1);
+                nodes[at] = Node {
+                    feature: 0,
+                    threshold: 0.0,
+                    left: LEAF,
+                    right: LEAF,
+                    value: ratio(k, cover),
+                    cover: cover as f32,
+                    default_left: true,
+                };
+                return (cover, k);
+            }
+            let l = nodes.len();
+            nodes.push(nodes[at]);
+            nodes.push(nodes[at]);
+            let (cl, kl) = grow(nodes, l, s, width, depth - 1);
+            let (cr, kr) = grow(nodes, l + 1, s, width, depth - 1);
+            let (cover, k) = (cl + cr, kl + kr);
+            nodes[at] = Node {
+                feature: (r >> 8) as u32 % width,
+                // A few thresholds, so rows land on them exactly.
+                threshold: ((r >> 16) % 9) as f32 / 4.0 - 1.0,
+                left: l as u32,
+                right: l as u32 + 1,
+                value: ratio(k, cover),
+                cover: cover as f32,
+                default_left: (r >> 40) % 2 == 0,
+            };
+            (cover, k)
+        }
+        let mut nodes = vec![Node {
+            feature: 0,
+            threshold: 0.0,
+            left: LEAF,
+            right: LEAF,
+            value: 0.0,
+            cover: 1.0,
+            default_left: true,
+        }];
+        grow(&mut nodes, 0, s, width, depth);
+        Tree { nodes }
+    }
+
+    fn design(width: usize) -> (Schema, Vec<f32>) {
+        let schema = Schema {
+            features: Vec::new(),
+            label: String::new(),
+            positive: String::new(),
+            negative: String::new(),
+            encoding: Encoding {
+                scale: false,
+                impute_numeric: true,
+            },
+        };
+        (schema, vec![0.0; width])
+    }
+
+    fn rows(s: &mut u64, n: usize, width: usize) -> Vec<f32> {
+        (0..n * width)
+            .map(|_| {
+                let r = next(s);
+                match r % 13 {
+                    0 => f32::NAN,
+                    // On a threshold exactly.
+                    1 => ((r >> 16) % 9) as f32 / 4.0 - 1.0,
+                    _ => ((r >> 8) % 1000) as f32 / 250.0 - 2.0,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_packed_forest_scores_and_explains_as_its_trees_bit_for_bit() {
+        let mut s = 0x5eed_1234_u64;
+        for case in 0..40u32 {
+            let width = 1 + case as usize % 7;
+            let trees = (0..1 + case % 9)
+                .map(|_| count_tree(&mut s, width as u32, 1 + case % 13))
+                .collect();
+            let e = TreeEnsemble {
+                trees,
+                base: 0.0,
+                average: true,
+            };
+            let (schema, bg) = design(width);
+            let d = Design {
+                schema: &schema,
+                width,
+                background: &bg,
+                groups: &[],
+                background_set: None,
+            };
+            e.validate(&d).unwrap();
+            let f = Forest::pack(&e).expect("a count forest packs");
+            f.validate(&d).unwrap();
+            // The file form decodes to the same forest.
+            assert_eq!(Forest::from_wire(f.to_wire()).unwrap(), f, "case {case}");
+            assert_eq!(f.cost(&d).predict, e.cost(&d).predict);
+            // 37 rows: blocks of LANE and a remainder.
+            let xs = rows(&mut s, 37, width);
+            let mut block = vec![f32::NAN; 37];
+            f.outputs(&xs, width, &mut block);
+            for (x, b) in xs.chunks_exact(width).zip(&block) {
+                let want = e.output(x);
+                assert_eq!(f.output(x).to_bits(), want.to_bits(), "case {case}");
+                assert_eq!(b.to_bits(), want.to_bits(), "case {case}");
+                let (a, b) = (f.explain(&d, x, 2.0, 0.5), e.explain(&d, x, 2.0, 0.5));
+                assert_eq!(a.base.to_bits(), b.base.to_bits(), "case {case}");
+                let (PerPlayer::Columns(a), PerPlayer::Columns(b)) = (a.per, b.per) else {
+                    panic!("columns")
+                };
+                let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+                assert_eq!(bits(a), bits(b), "case {case}");
+            }
+        }
+    }
+
+    #[test]
+    fn trees_the_layout_cannot_reproduce_stay_trees() {
+        let mut s = 7u64;
+        let t = count_tree(&mut s, 3, 4);
+        let pack = |f: &dyn Fn(&mut Tree)| {
+            let mut t = t.clone();
+            f(&mut t);
+            Forest::pack(&TreeEnsemble {
+                trees: vec![t],
+                base: 0.0,
+                average: true,
+            })
+        };
+        assert!(pack(&|_| {}).is_some());
+        let leaf = t.nodes.iter().position(Node::is_leaf).unwrap();
+        let inner = t.nodes.iter().position(|n| !n.is_leaf()).unwrap();
+        // A cover that is not a whole number, a leaf value that is no count
+        // ratio, a split whose cover is not its children's sum.
+        assert!(pack(&|t| t.nodes[leaf].cover += 0.5).is_none());
+        assert!(pack(&|t| t.nodes[leaf].value = 0.123_456_79).is_none());
+        assert!(pack(&|t| t.nodes[inner].cover += 1.0).is_none());
+        assert!(pack(&|t| t.nodes[leaf].value = -0.0 - 1.0).is_none());
+    }
+
+    #[test]
+    fn the_file_is_several_times_smaller_than_the_trees_section() {
+        let mut s = 99u64;
+        let e = TreeEnsemble {
+            trees: (0..20).map(|_| count_tree(&mut s, 12, 10)).collect(),
+            base: 0.0,
+            average: true,
+        };
+        let f = Forest::pack(&e).unwrap();
+        let packed = postcard::to_allocvec(&f.to_wire()).unwrap().len();
+        let plain = postcard::to_allocvec(&e.to_wire()).unwrap().len();
+        assert!(4 * packed < plain, "{packed} vs {plain} bytes");
     }
 }
