@@ -605,7 +605,7 @@ fn a_forest_section_that_is_not_a_tree_is_refused() {
         chain.push(N::Split(0, true, 0, (70 - i) + 69 - i));
     }
     let mut deep = chain.clone();
-    deep.extend(std::iter::repeat(N::Leaf(1, 0)).take(71));
+    deep.extend(std::iter::repeat_n(N::Leaf(1, 0), 71));
     forest_refused(&section(&[(&deep, None)], &[]), &["deeper than the limit"]);
     // A NaN threshold in the table.
     forest_refused(

@@ -101,7 +101,7 @@ fn ratio(k: u32, cover: u32) -> f32 {
 /// `c` as a whole count in `1..=MAX_COUNT`.
 fn count(c: f32) -> Option<u32> {
     let n = c as u32;
-    (n >= 1 && n <= MAX_COUNT && n as f32 == c).then_some(n)
+    ((1..=MAX_COUNT).contains(&n) && n as f32 == c).then_some(n)
 }
 
 fn put(out: &mut Vec<u8>, mut v: u32) {
