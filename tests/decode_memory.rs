@@ -110,7 +110,7 @@ fn many_empty_trees() {
 fn a_large_legitimate_forest_loads_within_the_bound() {
     let _g = ONE_AT_A_TIME.lock().unwrap();
     // The trees kind (the frozen forest file of before the forest kind).
-    let mut b = golden("v3/rf");
+    let mut b = golden("v3-trees/rf");
     let Model::Trees(e) = &mut b.model else {
         panic!("a trees model")
     };

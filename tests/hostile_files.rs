@@ -91,7 +91,7 @@ fn a_deep_chain_is_refused() {
 fn non_finite_parameters_are_refused() {
     // An RF with a NaN base scored NaN ("decision: no"); an LR with one NaN
     // weight or NaN Platt parameters scored 0.5 for everyone.
-    let mut b = golden("v3/rf");
+    let mut b = golden("v3-trees/rf");
     trees(&mut b).base = f32::NAN;
     refused(&b, "base value is not a finite number");
     let mut b = golden("lr");
@@ -127,7 +127,7 @@ fn a_calibration_or_encoding_that_does_not_fit_the_kind_is_refused() {
     let mut b = golden("lr");
     b.calibration = Calibration::Identity;
     refused(&b, "does not fit a 'linear' model");
-    let mut b = golden("v3/rf");
+    let mut b = golden("v3-trees/rf");
     b.calibration = Calibration::Logistic;
     refused(&b, "does not fit a 'trees' model");
     let mut b = golden("lr");
