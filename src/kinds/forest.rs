@@ -237,7 +237,7 @@ impl Forest {
         let mut total = 0usize;
         for _ in 0..columns {
             first.push(total);
-            total += r.next()? as usize;
+            total = total.saturating_add(r.next()? as usize);
         }
         first.push(total);
         if total > r.left() / 4 {
@@ -295,7 +295,9 @@ impl Forest {
                 let (Some(&lo), Some(&hi)) = (first.get(column), first.get(column + 1)) else {
                     return Err("column out of range");
                 };
-                let Some(&threshold) = thresholds.get(lo + index).filter(|_| lo + index < hi)
+                let Some(&threshold) = (index < hi.saturating_sub(lo))
+                    .then(|| thresholds.get(lo + index))
+                    .flatten()
                 else {
                     return Err("threshold index out of range");
                 };
@@ -572,6 +574,10 @@ impl Kind for Forest {
     /// Tree by tree over the block (a tree's nodes stay in cache), rows in
     /// step; each row adds the trees' values in tree order, then averages.
     fn outputs(&self, xs: &[f32], width: usize, out: &mut [f32]) {
+        if width == 0 {
+            out.fill(self.output(&[]));
+            return;
+        }
         out.fill(0.0);
         for i in 0..self.trees() {
             self.add_tree(i, xs, width, out);
