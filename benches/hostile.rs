@@ -99,7 +99,7 @@ fn main() {
         &format::encode(&b).unwrap_or_default(),
     );
     // Forest: full trees of the maximum depth the budget allows, filling 1 MB.
-    let mut b = golden("rf");
+    let mut b = golden("v3-trees/rf");
     let depth = 14u32;
     let per_tree = (1usize << (depth + 1)) - 1;
     let trees = (MB / (per_tree * 20)).max(1);

@@ -9,7 +9,10 @@
 //!   3 runs);
 //! - single: `Scorer::predict` on one customer given as text fields (parse,
 //!   encode, score — the work of the JS `predict`), median of 1,000 samples
-//!   of 20 calls each, in µs per call.
+//!   of 20 calls each, in µs per call;
+//! - explain: `Scorer::explain_encoded` on one design row (TreeSHAP for
+//!   trees, Shapley sampling for the RBF SVM and attention), median of 200,
+//!   in ms per explanation.
 //!
 //! Models: the golden files (tests/golden/, on synthetic.csv) and the German
 //! credit models that scripts/test-wasm.sh trains into target/wasm-fixtures/
@@ -41,6 +44,7 @@ struct Figures {
     detail: String,
     rows_per_s: f64,
     single_us: f64,
+    explain_ms: f64,
 }
 
 fn read_rows(scorer: &Scorer, csv: &str) -> Result<Vec<Row>, String> {
@@ -126,6 +130,37 @@ fn single_us(scorer: &Scorer, rows: &[Row]) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// One explanation (`Scorer::explain_encoded`: TreeSHAP for trees), median
+/// of 200 after 20 warm-up calls, in ms. Models whose explanation is over
+/// the budget give NaN.
+fn explain_ms(scorer: &Scorer, rows: &[Row]) -> f64 {
+    let mut x = Vec::with_capacity(scorer.width());
+    let mut warnings = Vec::new();
+    let mut samples = Vec::with_capacity(200);
+    for s in 0..220 {
+        let row = &rows[s % rows.len()];
+        warnings.clear();
+        if scorer
+            .design_row(&row.values, &mut x, &mut warnings)
+            .is_err()
+        {
+            continue;
+        }
+        let start = Instant::now();
+        let e = scorer.explain_encoded(&row.values, &x);
+        let t = start.elapsed().as_secs_f64() * 1e3;
+        if e.is_err() {
+            return f64::NAN;
+        }
+        black_box(e.ok());
+        if s >= 20 {
+            samples.push(t);
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 fn bench_set(set: &'static str, dir: &Path, data: &str, out: &mut Vec<Figures>) {
     let csv_path = dir.join(data);
     let Ok(csv) = std::fs::read_to_string(&csv_path) else {
@@ -171,9 +206,10 @@ fn bench_set(set: &'static str, dir: &Path, data: &str, out: &mut Vec<Figures>) 
         let detail = scorer.bundle().model.summary();
         let rows_per_s = batch_rows_per_s(&scorer, &rows);
         let single = single_us(&scorer, &rows);
+        let explain = explain_ms(&scorer, &rows);
         println!(
-            "{set:<8} {kind:<11} {detail:<28} {:>12.0} rows/s {:>9.2} µs/row single",
-            rows_per_s, single
+            "{set:<8} {kind:<11} {detail:<28} {:>12.0} rows/s {:>9.2} µs/row single {:>9.3} ms/explanation",
+            rows_per_s, single, explain
         );
         out.push(Figures {
             set,
@@ -181,6 +217,7 @@ fn bench_set(set: &'static str, dir: &Path, data: &str, out: &mut Vec<Figures>) 
             detail,
             rows_per_s,
             single_us: single,
+            explain_ms: explain,
         });
     }
 }
@@ -213,12 +250,17 @@ fn main() {
     for (i, f) in figures.iter().enumerate() {
         let _ = writeln!(
             json,
-            "    {{\"set\": \"{}\", \"kind\": \"{}\", \"detail\": \"{}\", \"rows_per_s\": {:.1}, \"single_us\": {:.4}}}{}",
+            "    {{\"set\": \"{}\", \"kind\": \"{}\", \"detail\": \"{}\", \"rows_per_s\": {:.1}, \"single_us\": {:.4}, \"explain_ms\": {}}}{}",
             f.set,
             f.kind,
             f.detail,
             f.rows_per_s,
             f.single_us,
+            if f.explain_ms.is_finite() {
+                format!("{:.4}", f.explain_ms)
+            } else {
+                "null".into()
+            },
             if i + 1 < figures.len() { "," } else { "" }
         );
     }

@@ -109,18 +109,103 @@ fn many_empty_trees() {
 #[test]
 fn a_large_legitimate_forest_loads_within_the_bound() {
     let _g = ONE_AT_A_TIME.lock().unwrap();
-    let mut b = golden("rf");
-    if let Model::Trees(e) = &mut b.model {
-        let one = e.trees.clone();
-        for _ in 0..200 {
-            e.trees.extend(one.iter().cloned());
-        }
+    // The trees kind (the frozen forest file of before the forest kind).
+    let mut b = golden("v3-trees/rf");
+    let Model::Trees(e) = &mut b.model else {
+        panic!("a trees model")
+    };
+    let one = e.trees.clone();
+    for _ in 0..200 {
+        e.trees.extend(one.iter().cloned());
     }
     let bytes = format::encode(&b).unwrap();
     let (peak, loaded) = peak_while_loading(&bytes);
     assert!(loaded, "a large forest must load");
-    check("large forest", &bytes);
+    check("large forest (trees kind)", &bytes);
     assert!(peak > bytes.len(), "the measurement sees the decoded trees");
+}
+
+/// The forest kind's nodes take 3 bytes or more in the file and 16 in
+/// memory (a 12-byte scoring node and its leaf value): its bound is
+/// 8 × file + 8 MiB.
+fn check_forest(name: &str, bytes: &[u8]) -> bool {
+    let (peak, loaded) = peak_while_loading(bytes);
+    let limit = 8 * bytes.len() + 8 * MIB;
+    println!(
+        "{name}: file {} bytes, peak {} bytes ({:.2}x), loaded: {loaded}",
+        bytes.len(),
+        peak,
+        peak as f64 / bytes.len() as f64
+    );
+    assert!(peak <= limit, "{name}: peak {peak} over {limit}");
+    assert!(peak > bytes.len(), "the measurement sees the decoded trees");
+    loaded
+}
+
+#[test]
+fn a_large_legitimate_forest_in_the_forest_kind_loads_within_its_bound() {
+    let _g = ONE_AT_A_TIME.lock().unwrap();
+    let mut b = golden("rf");
+    let Model::Forest(f) = &b.model else {
+        panic!("a forest model")
+    };
+    let mut e = f.unpack();
+    let one = e.trees.clone();
+    for _ in 0..200 {
+        e.trees.extend(one.iter().cloned());
+    }
+    b.model = Model::from(ferrisk::kinds::Forest::pack(&e).unwrap());
+    let bytes = format::encode(&b).unwrap();
+    assert!(
+        check_forest("large forest (forest kind)", &bytes),
+        "it must load"
+    );
+}
+
+#[test]
+fn the_densest_forest_file_stays_within_its_bound() {
+    let _g = ONE_AT_A_TIME.lock().unwrap();
+    // Two million stumps of 3-byte nodes: the most nodes a byte can buy.
+    let mut b = golden("rf");
+    let stump = Tree {
+        nodes: vec![
+            ferrisk::kinds::Node {
+                feature: 0,
+                threshold: 30.0,
+                left: 1,
+                right: 2,
+                value: 0.5,
+                cover: 2.0,
+                default_left: true,
+            },
+            ferrisk::kinds::Node {
+                feature: 0,
+                threshold: 0.0,
+                left: ferrisk::kinds::LEAF,
+                right: ferrisk::kinds::LEAF,
+                value: 0.0,
+                cover: 1.0,
+                default_left: true,
+            },
+            ferrisk::kinds::Node {
+                feature: 0,
+                threshold: 0.0,
+                left: ferrisk::kinds::LEAF,
+                right: ferrisk::kinds::LEAF,
+                value: 1.0,
+                cover: 1.0,
+                default_left: true,
+            },
+        ],
+    };
+    let e = ferrisk::kinds::TreeEnsemble {
+        trees: vec![stump; 2_000_000],
+        base: 0.0,
+        average: true,
+    };
+    b.model = Model::from(ferrisk::kinds::Forest::pack(&e).unwrap());
+    let body = format::v3::encode(&b).unwrap();
+    check_forest("densest forest", &frame(3, 3, &body));
 }
 
 #[test]

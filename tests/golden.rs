@@ -92,6 +92,14 @@ fn frozen_v2_files_still_load_and_reproduce_their_probabilities() {
 }
 
 #[test]
+fn the_frozen_v3_forest_in_the_trees_kind_still_loads_and_reproduces_its_probabilities() {
+    check_version("v3-trees", 3);
+    let bytes = std::fs::read(dir("v3-trees").join("rf.frk")).unwrap();
+    let s = Scorer::from_bytes(&bytes).unwrap();
+    assert_eq!(s.bundle().model.tag(), "trees");
+}
+
+#[test]
 fn current_golden_files_load_and_reproduce_recorded_probabilities() {
     check_version("current", ferrisk::format::FORMAT_VERSION);
 }

@@ -91,7 +91,7 @@ fn a_deep_chain_is_refused() {
 fn non_finite_parameters_are_refused() {
     // An RF with a NaN base scored NaN ("decision: no"); an LR with one NaN
     // weight or NaN Platt parameters scored 0.5 for everyone.
-    let mut b = golden("rf");
+    let mut b = golden("v3-trees/rf");
     trees(&mut b).base = f32::NAN;
     refused(&b, "base value is not a finite number");
     let mut b = golden("lr");
@@ -127,7 +127,7 @@ fn a_calibration_or_encoding_that_does_not_fit_the_kind_is_refused() {
     let mut b = golden("lr");
     b.calibration = Calibration::Identity;
     refused(&b, "does not fit a 'linear' model");
-    let mut b = golden("rf");
+    let mut b = golden("v3-trees/rf");
     b.calibration = Calibration::Logistic;
     refused(&b, "does not fit a 'trees' model");
     let mut b = golden("lr");
@@ -412,4 +412,210 @@ fn a_bad_explanation_background_is_refused_naming_it() {
     let doubled = reframed(&twice);
     let err = Scorer::from_bytes(&doubled).unwrap_err();
     assert!(err.to_string().contains("more than one"), "{err}");
+}
+
+/// The golden forest file with its `model/forest` section's bytes replaced
+/// (the section is the postcard bytes of one byte string).
+fn forest_file_with(section: &[u8]) -> Vec<u8> {
+    let good = golden("rf");
+    assert_eq!(good.model.tag(), "forest");
+    let body = format::v3::encode(&good).unwrap();
+    let (v2, ext) = body.split_at(format::v2::encode(&good).unwrap().len());
+    let mut ext: format::v3::ExtV3 = postcard::from_bytes(ext).unwrap();
+    let wrapped =
+        postcard::to_allocvec(&ferrisk::kinds::forest::ForestWire(section.to_vec())).unwrap();
+    let slot = ext
+        .sections
+        .iter_mut()
+        .find(|s| s.tag == "model/forest")
+        .expect("a forest section");
+    slot.body = &wrapped;
+    let mut b = v2.to_vec();
+    b.extend_from_slice(&postcard::to_allocvec(&ext).unwrap());
+    frame(3, 3, &b)
+}
+
+fn leb(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A node of a hand-written forest section.
+#[derive(Clone, Copy)]
+enum N {
+    /// cover, positives
+    Leaf(u32, u32),
+    /// column, default left, threshold index, right-child offset
+    Split(u32, bool, u32, u32),
+}
+
+/// A forest section: base 0, averaged, the golden file's 17 design columns
+/// each with thresholds 0.5 and 1.5 (column 0 with `extra` besides), then
+/// `trees` (each written with `count` as its node count when given).
+fn section(trees: &[(&[N], Option<u32>)], extra: &[f32]) -> Vec<u8> {
+    let mut out = 0f32.to_le_bytes().to_vec();
+    out.push(1);
+    leb(&mut out, trees.len() as u32);
+    leb(&mut out, 17);
+    leb(&mut out, 2 + extra.len() as u32);
+    for _ in 1..17 {
+        leb(&mut out, 2);
+    }
+    for c in 0..17 {
+        let mut t = vec![0.5f32, 1.5];
+        if c == 0 {
+            t.extend_from_slice(extra);
+        }
+        for v in t {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    for (nodes, count) in trees {
+        leb(&mut out, count.unwrap_or(nodes.len() as u32));
+        for n in *nodes {
+            match *n {
+                N::Leaf(cover, pos) => {
+                    leb(&mut out, 0);
+                    leb(&mut out, cover);
+                    leb(&mut out, pos);
+                }
+                N::Split(col, left, index, offset) => {
+                    leb(&mut out, 1 + 2 * col + u32::from(left));
+                    leb(&mut out, index);
+                    leb(&mut out, offset);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn forest_refused(section: &[u8], needles: &[&str]) {
+    match Scorer::from_bytes(&forest_file_with(section)) {
+        Ok(_) => panic!("a crafted forest loaded; expected {needles:?}"),
+        Err(e) => {
+            let e = e.to_string();
+            for n in needles {
+                assert!(e.contains(n), "{e} (expected '{n}')");
+            }
+        }
+    }
+}
+
+const STUMP: &[N] = &[N::Split(2, true, 1, 1), N::Leaf(3, 1), N::Leaf(5, 5)];
+
+#[test]
+fn a_hand_written_forest_section_loads_and_scores() {
+    let s = Scorer::from_bytes(&forest_file_with(&section(&[(STUMP, None)], &[]))).unwrap();
+    let x = |v: f32| {
+        let mut x = vec![0.0f32; s.width()];
+        x[2] = v;
+        x
+    };
+    // Column 2 at most 1.5 goes left: 1 of 3; else 5 of 5; missing goes left.
+    let m = &s.bundle().model;
+    assert_eq!(m.output(&x(1.5)), (1.0f64 / 3.0) as f32);
+    assert_eq!(m.output(&x(1.500_000_1)), 1.0);
+    assert_eq!(m.output(&x(f32::NAN)), (1.0f64 / 3.0) as f32);
+}
+
+#[test]
+fn a_damaged_forest_section_is_refused_naming_the_section_tree_and_node() {
+    let good = section(&[(STUMP, None), (STUMP, None)], &[]);
+    // Every truncation is refused, none panics.
+    for cut in 0..good.len() {
+        forest_refused(&good[..cut], &["model section 'forest'"]);
+    }
+    forest_refused(
+        &[good.as_slice(), &[0]].concat(),
+        &["bytes after the last tree"],
+    );
+    let mut flag = good.clone();
+    flag[4] = 2;
+    forest_refused(&flag, &["averaging flag"]);
+    // Counts beyond the bytes are refused before anything is allocated.
+    forest_refused(
+        &section(&[(STUMP, Some(1_000_000))], &[]),
+        &["tree 0, node 0", "more nodes than bytes"],
+    );
+    let mut many = good[..5].to_vec();
+    leb(&mut many, u32::MAX);
+    leb(&mut many, 17);
+    many.extend_from_slice(&good[7..]);
+    forest_refused(&many, &["more trees or columns than bytes"]);
+    // Indices out of range.
+    let bad = |n: N| {
+        section(
+            &[(STUMP, None), (&[n, N::Leaf(3, 1), N::Leaf(5, 5)], None)],
+            &[],
+        )
+    };
+    forest_refused(
+        &bad(N::Split(2, true, 2, 1)),
+        &["tree 1, node 0", "threshold index"],
+    );
+    forest_refused(
+        &bad(N::Split(17, true, 0, 1)),
+        &["tree 1, node 0", "column out of range"],
+    );
+    forest_refused(
+        &bad(N::Split(2, true, 0, 2)),
+        &["tree 1, node 0", "right child"],
+    );
+    forest_refused(
+        &bad(N::Split(2, true, 0, 0)),
+        &["tree 1, node 0", "right child"],
+    );
+    // Leaf counts: no cover, more positives than draws.
+    let leaf = |cover, pos| {
+        section(
+            &[(
+                &[N::Split(2, true, 0, 1), N::Leaf(cover, pos), N::Leaf(5, 5)],
+                None,
+            )],
+            &[],
+        )
+    };
+    forest_refused(&leaf(0, 0), &["tree 0, node 1", "leaf counts"]);
+    forest_refused(&leaf(3, 4), &["tree 0, node 1", "leaf counts"]);
+    forest_refused(&leaf(1 << 25, 1), &["tree 0, node 1", "leaf counts"]);
+}
+
+#[test]
+fn a_forest_section_that_is_not_a_tree_is_refused() {
+    // Right offsets that land inside the left subtree: node 3 is both node
+    // 1's right child and node 0's, node 4 is nobody's.
+    let shared: &[N] = &[
+        N::Split(0, true, 0, 2),
+        N::Split(1, true, 0, 1),
+        N::Leaf(1, 0),
+        N::Leaf(1, 1),
+        N::Leaf(1, 1),
+    ];
+    forest_refused(
+        &section(&[(shared, None)], &[]),
+        &["tree 0", "more than one parent"],
+    );
+    // A chain deeper than the limit (every split's left child a split).
+    let mut chain = Vec::new();
+    for i in 0..70u32 {
+        chain.push(N::Split(0, true, 0, (70 - i) + 69 - i));
+    }
+    let mut deep = chain.clone();
+    deep.extend(std::iter::repeat_n(N::Leaf(1, 0), 71));
+    forest_refused(&section(&[(&deep, None)], &[]), &["deeper than the limit"]);
+    // A NaN threshold in the table.
+    forest_refused(
+        &section(
+            &[(
+                &[N::Split(0, true, 2, 1), N::Leaf(1, 0), N::Leaf(1, 1)],
+                None,
+            )],
+            &[f32::NAN],
+        ),
+        &["threshold is NaN"],
+    );
 }

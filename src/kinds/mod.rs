@@ -27,6 +27,7 @@
 pub mod attention;
 #[cfg(test)]
 mod block_tests;
+pub mod forest;
 pub mod kernel_svm;
 pub mod linear;
 pub mod stump;
@@ -34,6 +35,7 @@ pub mod trees;
 pub mod trees_cat;
 
 pub use attention::Attention;
+pub use forest::Forest;
 pub use kernel_svm::KernelSvm;
 pub use linear::Linear;
 pub use stump::Stump;
@@ -376,6 +378,7 @@ registry! {
     Attention => attention::Attention,
     Stump => stump::Stump,
     CatTrees => trees_cat::CatTrees,
+    Forest => forest::Forest,
 }
 
 fn encode_wire<K: Kind>(m: &K) -> Result<Vec<u8>, FormatError> {

@@ -368,23 +368,45 @@ impl TreeEnsemble {
         offset: f64,
         cats: &[Vec<CatSplit>],
     ) -> Attribution {
-        let per_tree = if self.average && !self.trees.is_empty() {
-            1.0 / self.trees.len() as f64
-        } else {
-            1.0
-        };
-        let mut cols = vec![0.0f64; x.len()];
-        let mut expected = 0.0f64;
-        for (i, t) in self.trees.iter().enumerate() {
-            expected += treeshap::expected_value(t);
-            treeshap::tree_shap_in(t, cats_of(cats, i), x, &mut cols, per_tree * scale);
-        }
-        let base_output = self.base as f64 + expected * per_tree;
-        Attribution {
-            base: scale * base_output + offset,
-            per: PerPlayer::Columns(cols),
-            convergence: None,
-        }
+        let depth = self.trees.iter().map(|t| t.shape().0).max().unwrap_or(0);
+        let shape = (self.trees.len(), depth, self.base, self.average);
+        explain_trees(shape, x, (scale, offset), &mut |each| {
+            for (i, t) in self.trees.iter().enumerate() {
+                each(t, cats_of(cats, i));
+            }
+        })
+    }
+}
+
+/// A visitor of an ensemble's trees (with their categorical splits).
+pub(crate) type Visit<'a> = dyn FnMut(&mut dyn FnMut(&Tree, &[CatSplit])) + 'a;
+
+/// TreeSHAP of an ensemble of `count` trees at most `depth` deep with a
+/// `base` value, averaged or summed, whose trees `visit` hands over in
+/// order (shared by the `trees`, `trees-cat` and `forest` kinds).
+pub(crate) fn explain_trees(
+    (count, depth, base, average): (usize, usize, f32, bool),
+    x: &[f32],
+    (scale, offset): (f64, f64),
+    visit: &mut Visit<'_>,
+) -> Attribution {
+    let per_tree = if average && count > 0 {
+        1.0 / count as f64
+    } else {
+        1.0
+    };
+    let mut cols = vec![0.0f64; x.len()];
+    let mut expected = 0.0f64;
+    let mut scratch = treeshap::Scratch::new(depth);
+    visit(&mut |t, cats| {
+        expected += treeshap::expected_value(t);
+        treeshap::tree_shap_in(t, cats, x, &mut cols, per_tree * scale, &mut scratch);
+    });
+    let base_output = base as f64 + expected * per_tree;
+    Attribution {
+        base: scale * base_output + offset,
+        per: PerPlayer::Columns(cols),
+        convergence: None,
     }
 }
 

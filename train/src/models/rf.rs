@@ -93,8 +93,14 @@ impl Trainer for Params {
             input.progress.set(d as u64)
         })
         .map_err(|e| e.to_string())?;
+        // The compact `forest` kind when it reproduces the trees exactly
+        // (every forest this trainer grows), else the `trees` kind.
+        let model = match ferrisk::kinds::Forest::pack(&m) {
+            Some(f) => Model::from(f),
+            None => Model::from(m),
+        };
         Ok(Fitted {
-            model: Model::from(m),
+            model,
             calibration: Calibration::Identity,
             notes: Vec::new(),
         })
