@@ -323,7 +323,7 @@ export type CsvRowError = { line: number, message: string,
 code: ErrorCode, };
 
 /** The model kinds this runtime scores (`Metadata.modelKind`). */
-export type ModelKind = "linear" | "kernel-svm" | "trees" | "attention" | "stump" | "trees-cat";
+export type ModelKind = "linear" | "kernel-svm" | "trees" | "attention" | "stump" | "trees-cat" | "forest";
 
 /** Every `FerriskError.code` (ferrisk::error::CODES). */
 export type ErrorCode = "FORMAT_TRUNCATED" | "FORMAT_BAD_MAGIC" | "FORMAT_BAD_VERSION" | "FORMAT_FROM_FUTURE" | "FORMAT_LENGTH" | "FORMAT_TOO_LARGE" | "CHECKSUM" | "FORMAT_DECODE" | "FORMAT_INVALID" | "UNKNOWN_KIND" | "UNKNOWN_SECTION" | "FORMAT_ENCODE" | "BAD_VALUE" | "FEATURE_COUNT" | "NO_VALUES" | "NOT_FINITE_OUTPUT" | "UNSUPPORTED" | "EXPLAIN_BUDGET" | "CSV_EMPTY" | "CSV_ROW" | "CSV_HEADER" | "CSV_MISSING_COLUMN" | "CSV_NO_ROWS" | "CSV_LABEL" | "ONE_CLASS" | "BATCH_SHAPE" | "SIGNATURE" | "UNTRUSTED" | "INTERNAL" | "BAD_ARGUMENT" | "FETCH" | "INTEGRITY" | "WORKER";
