@@ -59,7 +59,7 @@ export async function advise(modelBytes: Uint8Array, customer: Customer): Promis
   const modelKind: ModelKind = meta.modelKind;
   const code: ErrorCode = "CSV_ROW";
   // @ts-expect-error: model kinds are a closed union
-  const notAKind: ModelKind = "forest";
+  const notAKind: ModelKind = "neural-net";
   const notes = new Uint8Array(0);
   const noted: Float32Array = scorer.predictBatch(new Float64Array(0), new Int32Array(0), 0, notes);
   const csv: CsvPrediction = scorer.predictCsv("a,b\n1,2\n");
