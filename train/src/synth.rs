@@ -14,7 +14,8 @@ const EMPLOYMENT: [&str; 4] = ["permanent", "temporary", "self-employed", "unemp
 const HOUSING: [&str; 3] = ["own", "rent", "free"];
 const PURPOSE: [&str; 5] = ["car", "home", "education", "business", "other"];
 
-fn pick<'a>(rng: &mut SmallRng, items: &[&'a str], weights: &[f64]) -> &'a str {
+/// One of `items`, drawn with the given weights.
+pub(crate) fn pick<'a>(rng: &mut SmallRng, items: &[&'a str], weights: &[f64]) -> &'a str {
     let total: f64 = weights.iter().sum();
     let mut u = rng.random::<f64>() * total;
     for (item, w) in items.iter().zip(weights) {

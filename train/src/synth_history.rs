@@ -34,6 +34,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal, Normal};
 
+use crate::synth::pick;
 pub use crate::synth::{LABEL, POSITIVE};
 
 /// The generator's version; printed by `ferrisk synth --histories`.
@@ -71,18 +72,6 @@ pub fn sequence_args(months: usize) -> Vec<String> {
             format!("{c}={}", cols.join(","))
         })
         .collect()
-}
-
-fn pick<'a>(rng: &mut SmallRng, items: &[&'a str], weights: &[f64]) -> &'a str {
-    let total: f64 = weights.iter().sum();
-    let mut u = rng.random::<f64>() * total;
-    for (item, w) in items.iter().zip(weights) {
-        if u < *w {
-            return item;
-        }
-        u -= w;
-    }
-    items.last().copied().unwrap_or("")
 }
 
 fn sigmoid(z: f64) -> f64 {
