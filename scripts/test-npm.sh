@@ -9,7 +9,8 @@
 # 1. Fixtures (target/npm-fixtures/): a gradient-boosting model trained by the
 #    native CLI on German credit (../shared/data; tests/golden/synthetic.csv
 #    without it), its `ferrisk predict` probabilities and the `explain --json`
-#    of one customer (the oracle), and a ~2 MB random forest (520 trees).
+#    of one customer (the oracle), and a ~2 MB random forest (3,400 trees: the compact
+#    forest kind of issue 16 takes ~580 B a tree on German credit).
 # 2. `npm pack www/pkg`; a sample app in a temporary folder outside the
 #    repository (tests/npm/app) installs the tarball offline (it has no
 #    dependencies), is bundled twice, by esbuild and by Vite with its defaults
@@ -62,13 +63,15 @@ cp "$DATA" "$FIX/data.csv"
 printf '%s\n' "$CUSTOMER" >"$FIX/customer.json"
 "$CLI" train --data "$DATA" --label "$LABEL" --positive "$POSITIVE" --model gbm --out "$FIX/gbm" --seed 7 >"$FIX/train.log" 2>&1 ||
   { cat "$FIX/train.log"; fail "training gbm"; }
-"$CLI" train --data "$DATA" --label "$LABEL" --positive "$POSITIVE" --model rf --rf-trees 520 --out "$FIX/rf" --seed 7 >>"$FIX/train.log" 2>&1 ||
+"$CLI" train --data "$DATA" --label "$LABEL" --positive "$POSITIVE" --model rf --rf-trees 3400 --out "$FIX/rf" --seed 7 >>"$FIX/train.log" 2>&1 ||
   { cat "$FIX/train.log"; fail "training rf"; }
 cp "$FIX/gbm/gbm.frk" "$FIX/model.frk"
 cp "$FIX/rf/rf.frk" "$FIX/forest.frk"
 "$CLI" predict --model "$FIX/model.frk" --data "$DATA" --out "$FIX/model.pred.csv" 2>>"$FIX/train.log"
 "$CLI" explain --model "$FIX/model.frk" --customer "$CUSTOMER" --json >"$FIX/model.explain.json" 2>>"$FIX/train.log"
 lap "fixtures in $FIX (forest: $(stat -c %s "$FIX/forest.frk") bytes)"
+# The memory test is about a large model: at least 1.8 MB.
+[ "$(stat -c %s "$FIX/forest.frk")" -ge 1800000 ] || fail "the forest for the memory test is under 1.8 MB"
 
 # --- 2. package, sample app, bundle -----------------------------------------------
 if [ "${FERRISK_NPM_SKIP_BUILD:-}" != 1 ] || [ ! -f www/pkg/package.json ]; then

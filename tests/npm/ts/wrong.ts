@@ -4,5 +4,5 @@ import type { ErrorCode, ModelKind } from 'ferrisk';
 import { createScorer } from 'ferrisk';
 
 export const code: ErrorCode = 'CHECKSUMS';
-export const kind: ModelKind = 'forest';
+export const kind: ModelKind = 'neural-net';
 export const scorer = createScorer('m.frk', { worker: 'yes' });
