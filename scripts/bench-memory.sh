@@ -11,6 +11,9 @@
 # set, so the model files of two binaries compare byte for byte (sha256).
 #
 #   bash scripts/bench-memory.sh [ROWS ...]      (default: 100000 1000000)
+#   TRAIN_ARGS="--gbm-trees 150 --gbm-early-stopping 0" bash scripts/bench-memory.sh
+#       the same model size at every row count (early stopping keeps more
+#       trees on more rows), so the time per row compares directly.
 #   FERRISK=path/to/ferrisk TAG=before bash scripts/bench-memory.sh
 #       measures another binary (e.g. a build of an older commit); TAG
 #       names its logs and model files in BENCH_DIR (default: a temp dir).
@@ -35,7 +38,7 @@ for n in "${sizes[@]}"; do
     bytes=$(stat -c %s "$csv")
     log="$work/time-$tag-$n.txt"
     /usr/bin/time -v "$FERRISK" train --data "$csv" --label default --positive yes \
-        --model gbm --out "$work/gbm-$tag-$n.frk" > /dev/null 2> "$log"
+        --model gbm ${TRAIN_ARGS:-} --out "$work/gbm-$tag-$n.frk" > /dev/null 2> "$log"
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
     user=$(awk -F': ' '/User time/ {print $2}' "$log")
