@@ -65,6 +65,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::bins::Matrix;
+use crate::nn::chunks::{bce_row, run_split, sum_chunks, threads, weighted_log_loss, CHUNKS};
 use crate::nn::ft::{self, Workspace};
 use crate::nn::{AdamW, Span};
 use crate::split;
@@ -72,7 +73,6 @@ use crate::split;
 /// Chunks each batch is cut into, each with its own random stream and
 /// gradient buffer (summed in chunk order): fixed, so the weights do not
 /// depend on the thread count. Also the most threads used.
-const CHUNKS: usize = 8;
 /// Rows per part when only evaluating (no gradients kept).
 const EVAL_PART: usize = 256;
 
@@ -551,38 +551,6 @@ impl Trained {
     }
 }
 
-/// Threads to use: the rayon pool's (the caller installs one of
-/// `--threads`), at most [`CHUNKS`].
-fn threads() -> usize {
-    rayon::current_num_threads().clamp(1, CHUNKS)
-}
-
-/// Runs `job(k, state)` for `k` in `0..n` on up to `states.len()` threads,
-/// each thread taking a contiguous run of `k` with its own state. What each
-/// `k` computes must not depend on which thread runs it.
-fn run_split<S: Send, F>(states: &mut [S], n: usize, job: F)
-where
-    F: Fn(usize, &mut S) + Sync,
-{
-    let threads = states.len().clamp(1, n.max(1));
-    if threads <= 1 {
-        if let Some(s) = states.first_mut() {
-            (0..n).for_each(|k| job(k, s));
-        }
-        return;
-    }
-    rayon::scope(|scope| {
-        for (t, s) in states.iter_mut().take(threads).enumerate() {
-            let job = &job;
-            scope.spawn(move |_| {
-                for k in t * n / threads..(t + 1) * n / threads {
-                    job(k, s);
-                }
-            });
-        }
-    });
-}
-
 /// Per-thread buffers of the engine.
 struct Worker {
     ws: Workspace,
@@ -661,27 +629,16 @@ impl<'a> Engine<'a> {
                 inputs.fill(sub, ws, Some((&mut crng, feature_dropout)));
                 net.forward(params, ws, sub.len(), Some((&mut crng, dropout as f32)));
                 for (i, &r) in sub.iter().enumerate() {
-                    let z = ws.logits[i];
-                    let t = if y[r] { 1.0 } else { 0.0 };
                     let w = rel.map_or(1.0, |rel| f64::from(rel[r]));
-                    let zf = f64::from(z);
-                    **loss += w * (zf.max(0.0) - zf * t + (-zf.abs()).exp().ln_1p());
-                    let sig = 1.0 / (1.0 + (-zf).exp());
-                    ws.dlogits[i] = ((sig - t) * w * scale) as f32;
+                    let (l, d) = bce_row(ws.logits[i], y[r], w, scale);
+                    **loss += l;
+                    ws.dlogits[i] = d;
                 }
                 net.backward(params, ws, sub.len(), grads);
             }
         });
         drop(slots);
-        self.grads.fill(0.0);
-        let mut loss = 0.0;
-        for (g, l) in self.chunk_grads.iter().zip(&self.chunk_loss) {
-            for (a, &b) in self.grads.iter_mut().zip(g) {
-                *a += b;
-            }
-            loss += l;
-        }
-        loss * scale
+        sum_chunks(&mut self.grads, &self.chunk_grads, &self.chunk_loss) * scale
     }
 
     /// Eval-mode logits of `rows`, in order.
@@ -718,21 +675,6 @@ fn log_loss(logits: &[f32], y: &[bool]) -> f64 {
         })
         .sum();
     total / logits.len().max(1) as f64
-}
-
-/// Weighted mean log-loss `Σ wᵢℓᵢ / Σ wᵢ`.
-fn weighted_log_loss(logits: &[f32], y: &[bool], w: &[f64]) -> f64 {
-    let mut total = 0.0;
-    for ((&z, &t), &s) in logits.iter().zip(y).zip(w) {
-        let z = z as f64;
-        total += s * (z.max(0.0) - if t { z } else { 0.0 } + (-z.abs()).exp().ln_1p());
-    }
-    let weight: f64 = w.iter().sum();
-    if weight > 0.0 {
-        total / weight
-    } else {
-        0.0
-    }
 }
 
 /// Checks that `features` tile the design row in order (the runtime's rule).

@@ -32,6 +32,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 pub use crate::algo::attention::{Epoch, Outcome, Stop};
+use crate::nn::chunks::{bce_row, run_split, sum_chunks, threads, weighted_log_loss, CHUNKS};
 pub use crate::nn::seq::Encoder;
 use crate::nn::seq::{SeqNet, SeqShape, SeqWs};
 use crate::nn::AdamW;
@@ -39,7 +40,6 @@ use crate::split;
 
 /// Chunks each batch is cut into (each with its own random stream and
 /// gradient buffer, summed in chunk order); also the most threads used.
-const CHUNKS: usize = 8;
 /// Rows per workspace part when only evaluating.
 const EVAL_PART: usize = 256;
 /// Activation floats one thread's workspace may hold; a chunk of more rows
@@ -485,36 +485,6 @@ impl SeqModel {
     }
 }
 
-/// Threads to use: the rayon pool's, at most [`CHUNKS`].
-fn threads() -> usize {
-    rayon::current_num_threads().clamp(1, CHUNKS)
-}
-
-/// Runs `job(k, state)` for `k` in `0..n` on up to `states.len()` threads,
-/// each thread taking a contiguous run of `k` with its own state.
-fn run_split<S: Send, F>(states: &mut [S], n: usize, job: F)
-where
-    F: Fn(usize, &mut S) + Sync,
-{
-    let threads = states.len().clamp(1, n.max(1));
-    if threads <= 1 {
-        if let Some(s) = states.first_mut() {
-            (0..n).for_each(|k| job(k, s));
-        }
-        return;
-    }
-    rayon::scope(|scope| {
-        for (t, s) in states.iter_mut().take(threads).enumerate() {
-            let job = &job;
-            scope.spawn(move |_| {
-                for k in t * n / threads..(t + 1) * n / threads {
-                    job(k, s);
-                }
-            });
-        }
-    });
-}
-
 /// Copies `rows` of `d` into the first rows of `ws`.
 fn fill(d: &SeqData, rows: &[usize], ws: &mut SeqWs) {
     let (tc, t, s) = (d.steps * d.channels, d.steps, d.statics);
@@ -586,26 +556,16 @@ impl<'a> Engine<'a> {
                 fill(data, sub, ws);
                 net.forward(params, ws, sub.len(), Some((&mut crng, dropout as f32)));
                 for (i, &r) in sub.iter().enumerate() {
-                    let zf = f64::from(ws.logits[i]);
-                    let t = if y[r] { 1.0 } else { 0.0 };
                     let w = rel.map_or(1.0, |rel| f64::from(rel[r]));
-                    **loss += w * (zf.max(0.0) - zf * t + (-zf.abs()).exp().ln_1p());
-                    let sig = 1.0 / (1.0 + (-zf).exp());
-                    ws.dlogits[i] = ((sig - t) * w * scale) as f32;
+                    let (l, d) = bce_row(ws.logits[i], y[r], w, scale);
+                    **loss += l;
+                    ws.dlogits[i] = d;
                 }
                 net.backward(params, ws, sub.len(), grads);
             }
         });
         drop(slots);
-        self.grads.fill(0.0);
-        let mut loss = 0.0;
-        for (g, l) in self.chunk_grads.iter().zip(&self.chunk_loss) {
-            for (a, &b) in self.grads.iter_mut().zip(g) {
-                *a += b;
-            }
-            loss += l;
-        }
-        loss * scale
+        sum_chunks(&mut self.grads, &self.chunk_grads, &self.chunk_loss) * scale
     }
 
     /// Eval-mode logits of `rows`, in order.
@@ -628,21 +588,6 @@ impl<'a> Engine<'a> {
         });
         drop(parts);
         out
-    }
-}
-
-/// Weighted mean log-loss `Σ wᵢℓᵢ / Σ wᵢ`.
-fn log_loss(logits: &[f32], y: &[bool], w: &[f64]) -> f64 {
-    let mut total = 0.0;
-    for ((&z, &t), &s) in logits.iter().zip(y).zip(w) {
-        let z = f64::from(z);
-        total += s * (z.max(0.0) - if t { z } else { 0.0 } + (-z.abs()).exp().ln_1p());
-    }
-    let weight: f64 = w.iter().sum();
-    if weight > 0.0 {
-        total / weight
-    } else {
-        0.0
     }
 }
 
@@ -791,7 +736,7 @@ pub fn fit(
             continue;
         }
         let valid_logits = engine.logits(&params, &valid);
-        let valid_loss = log_loss(&valid_logits, &valid_y, &valid_w);
+        let valid_loss = weighted_log_loss(&valid_logits, &valid_y, &valid_w);
         if !valid_loss.is_finite() {
             return Err(SeqError::Diverged { epoch });
         }

@@ -23,6 +23,7 @@
 //! built from these layers, against the candle implementation it replaced
 //! (`train/src/algo/attention.rs` tests).
 
+pub mod chunks;
 pub mod ft;
 #[cfg(test)]
 mod ft_tests;
