@@ -130,6 +130,9 @@ try {
     assert.deepEqual([e.checksum.isFerrisk, e.checksum.code], [true, 'CHECKSUM']);
     assert.deepEqual([e.integrity.isFerrisk, e.integrity.code], [true, 'INTEGRITY']);
   });
+  check('a download past maxBytes stops with FORMAT_TOO_LARGE', () => {
+    assert.deepEqual([e.tooLarge.isFerrisk, e.tooLarge.code], [true, 'FORMAT_TOO_LARGE']);
+  });
 } finally {
   await browser.close();
   server.close();

@@ -61,10 +61,26 @@ export function ready(wasm) {
 
 const hex = (bytes) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
 
-/** Reads a response body, reporting progress; throws on abort. */
-async function readBody(res, onProgress, signal) {
+/** The largest model file a URL may deliver: the runtime's body limit
+ *  (256 MiB, `ferrisk::format::MAX_BODY`) plus room for the header. A
+ *  server that sends more is cut off there, never buffered whole. */
+const MAX_MODEL_BYTES = 256 * 1024 * 1024 + 4096;
+
+const tooLarge = (source, limit) =>
+  new FerriskError(`the model ${source} is larger than ${limit} bytes: not loaded`, {
+    code: 'FORMAT_TOO_LARGE',
+  });
+
+/** Reads a response body of at most `limit` bytes, reporting progress;
+ *  throws on abort and as soon as the body passes the limit. */
+async function readBody(res, source, limit, onProgress, signal) {
   const total = Number(res.headers.get('content-length')) || null;
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  if (total !== null && total > limit) throw tooLarge(source, limit);
+  if (!res.body) {
+    const all = new Uint8Array(await res.arrayBuffer());
+    if (all.length > limit) throw tooLarge(source, limit);
+    return all;
+  }
   const reader = res.body.getReader();
   const parts = [];
   let loaded = 0;
@@ -72,8 +88,12 @@ async function readBody(res, onProgress, signal) {
     signal?.throwIfAborted();
     const { done, value } = await reader.read();
     if (done) break;
-    parts.push(value);
     loaded += value.length;
+    if (loaded > limit) {
+      await reader.cancel();
+      throw tooLarge(source, limit);
+    }
+    parts.push(value);
     onProgress?.(loaded, total);
   }
   const out = new Uint8Array(loaded);
@@ -99,7 +119,8 @@ async function modelBytes(source, options) {
   if (!res.ok) {
     throw new FerriskError(`cannot fetch the model ${source}: HTTP ${res.status}`, { code: 'FETCH' });
   }
-  const bytes = await readBody(res, options.onProgress, options.signal);
+  const limit = Math.min(Number(options.maxBytes ?? MAX_MODEL_BYTES), MAX_MODEL_BYTES);
+  const bytes = await readBody(res, source, limit, options.onProgress, options.signal);
   if (options.sha256 !== undefined) {
     if (!globalThis.crypto?.subtle) {
       throw new FerriskError(

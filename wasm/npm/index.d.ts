@@ -112,6 +112,9 @@ export interface CreateScorerOptions {
   sha256?: string;
   /** With a URL: bytes downloaded so far, and the total when known. */
   onProgress?: (loaded: number, total: number | null) => void;
+  /** With a URL: stop downloading (code `FORMAT_TOO_LARGE`) past this many
+   *  bytes; at most, and by default, `MAX_MODEL_BYTES` (256 MiB + 4 KiB). */
+  maxBytes?: number;
   /** Cancels the download. */
   signal?: AbortSignal;
   /** Where the .wasm file is served, if not next to the package's modules. */

@@ -112,6 +112,11 @@ async function main() {
   } catch (e) {
     out.errors.integrity = caught(e);
   }
+  try {
+    await createScorer('./models/model.frk', { maxBytes: 1000 });
+  } catch (e) {
+    out.errors.tooLarge = caught(e);
+  }
   // The same API in this thread (no worker) gives the same numbers.
   const local = await createScorer(await (await fetch('./models/model.frk')).arrayBuffer());
   out.localBatch = Array.from((await local.predictRows(rows)).probabilities);
