@@ -612,3 +612,296 @@ fn damaged_sequence_sections_never_panic() {
         }
     }
 }
+
+/// Exact Shapley values by the definition: every coalition's value against
+/// the weighted background rows, `players[i]` the design columns of player
+/// `i` (written out by hand, not taken from the runtime).
+fn oracle(
+    f: &dyn Fn(&[f32]) -> f32,
+    x: &[f32],
+    set: &BackgroundSet,
+    players: &[Vec<usize>],
+) -> (f64, Vec<f64>) {
+    let p = players.len();
+    let width = x.len();
+    let total: f64 = set.weights.iter().map(|&w| w as f64).sum();
+    let value = |mask: usize| -> f64 {
+        let mut v = 0.0;
+        for (b, &w) in set.weights.iter().enumerate() {
+            let mut z = set.rows[b * width..(b + 1) * width].to_vec();
+            for (i, cols) in players.iter().enumerate() {
+                if mask >> i & 1 == 1 {
+                    for &c in cols {
+                        z[c] = x[c];
+                    }
+                }
+            }
+            v += w as f64 / total * f(&z) as f64;
+        }
+        v
+    };
+    let v: Vec<f64> = (0..1usize << p).map(value).collect();
+    let fact = |n: usize| (1..=n).map(|k| k as f64).product::<f64>();
+    let mut phi = vec![0.0; p];
+    for (i, f) in phi.iter_mut().enumerate() {
+        for mask in 0..1usize << p {
+            if mask >> i & 1 == 0 {
+                let s = mask.count_ones() as usize;
+                *f += fact(s) * fact(p - s - 1) / fact(p) * (v[mask | 1 << i] - v[mask]);
+            }
+        }
+    }
+    (v[0], phi)
+}
+
+#[test]
+fn exact_step_shapley_values_equal_brute_force_on_8_statics_and_6_steps() {
+    // Statics s0..s7 and the steps h0..h5 (one numeric channel), interleaved.
+    let mut features = Vec::new();
+    for i in 0..6 {
+        features.push(num(&format!("s{i}"), 1.0, 2.0));
+        features.push(num(&format!("h{i}"), 5.0, 3.0));
+    }
+    features.push(num("s6", 0.0, 1.0));
+    features.push(num("s7", -2.0, 0.5));
+    let s = schema(features);
+    let h = History {
+        name: "history".into(),
+        unit: "month".into(),
+        steps: 6,
+        channels: vec![Channel {
+            name: "balance".into(),
+            features: (0..6).map(|t| 2 * t + 1).collect(),
+            input: ChannelInput::Numeric {
+                mean: 5.0,
+                std: 3.0,
+            },
+        }],
+    };
+    let mut players: Vec<Vec<usize>> = (0..6).map(|i| vec![2 * i]).collect();
+    players.push(vec![12]);
+    players.push(vec![13]);
+    players.extend((0..6).map(|t| vec![2 * t + 1]));
+    let mut r = Lcg(41);
+    let set = BackgroundSet {
+        rows: r.vec(2 * 14, 6.0),
+        weights: vec![3.0, 5.0],
+    };
+    for m in [
+        Model::from(gru(&s, h.clone(), 4, 1, 8)),
+        Model::from(tcn(&s, h.clone(), 3, 2, 2, 9)),
+    ] {
+        let inputs = m.sequence().unwrap();
+        assert_eq!(inputs.players().len(), 14);
+        let mut x = r.vec(14, 8.0);
+        x[3] = f32::NAN; // a missing month
+        let game = Game {
+            x: &x,
+            set: &set,
+            groups: Players::Sets(inputs.players()),
+            scale: 1.0,
+            offset: 0.0,
+        };
+        let mut eval = |xs: &[f32], out: &mut [f32]| m.outputs(xs, 14, out);
+        let e = shapley::exact(&game, &mut eval);
+        let (base, phi) = oracle(&|z| m.output(z), &x, &set, &players);
+        let scale: f64 = phi.iter().map(|v| v.abs()).sum();
+        assert!(scale > 0.1, "{}: the game is not trivial", m.tag());
+        assert!((e.base - base).abs() < 1e-9, "{}", m.tag());
+        for (a, b) in e.phi.iter().zip(&phi) {
+            assert!((a - b).abs() < 1e-9 * scale, "{}: {a} vs {b}", m.tag());
+        }
+        let sum: f64 = e.phi.iter().sum::<f64>() + e.base;
+        assert!((sum - m.output(&x) as f64).abs() < 1e-5);
+    }
+}
+
+fn customer() -> Vec<(&'static str, RawValue<'static>)> {
+    vec![
+        ("age", RawValue::Number(35.0)),
+        ("status_3", RawValue::Text("2")),
+        ("purpose", RawValue::Text("tv")),
+        ("status_2", RawValue::Text("9")),
+        ("bal_3", RawValue::Missing),
+        ("status_1", RawValue::Text("0")),
+        ("bal_2", RawValue::Number(250.0)),
+        ("income", RawValue::Number(2.5)),
+        ("bal_1", RawValue::Number(300.0)),
+    ]
+}
+
+#[test]
+fn explanations_list_statics_then_steps_and_equal_brute_force() {
+    // Players of `mixed` by hand: age, purpose, income; each step's status
+    // columns and balance column.
+    let players = vec![
+        vec![0],
+        vec![4, 5],
+        vec![13],
+        vec![1, 2, 3, 9],
+        vec![6, 7, 8, 12],
+        vec![10, 11, 14],
+    ];
+    for (m, s) in models() {
+        let tag = m.tag();
+        let b = bundle(m, s, true);
+        let sc = Scorer::from_bytes(&format::encode(&b).unwrap()).unwrap();
+        let e = sc.explain(customer()).unwrap();
+        let names: Vec<&str> = e.contributions.iter().map(|c| c.feature.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "age",
+                "purpose",
+                "income",
+                "history 3 months ago",
+                "history 2 months ago",
+                "history 1 month ago"
+            ],
+            "{tag}"
+        );
+        let steps: Vec<_> = e.contributions[3..]
+            .iter()
+            .map(|c| c.step.clone().unwrap())
+            .collect();
+        assert_eq!(
+            steps.iter().map(|s| s.age).collect::<Vec<_>>(),
+            [3, 2, 1],
+            "{tag}"
+        );
+        assert_eq!(
+            steps[0].values,
+            [
+                ("status".to_string(), "2".to_string()),
+                ("balance".to_string(), "missing".to_string())
+            ]
+        );
+        assert_eq!(e.contributions[4].value, "status 9, balance 250");
+        assert!(e.contributions[..3].iter().all(|c| c.step.is_none()));
+        // Additive, and every coalition's value by brute force.
+        let x = {
+            let (values, mut w) = sc.parse_record(customer()).unwrap();
+            let mut x = Vec::new();
+            sc.design_row(&values, &mut x, &mut w).unwrap();
+            x
+        };
+        let raw = b.model.output(&x) as f64;
+        let sum: f64 = e.base as f64
+            + e.contributions
+                .iter()
+                .map(|c| c.contribution as f64)
+                .sum::<f64>();
+        assert!((sum - raw).abs() < 1e-5, "{tag}: {sum} vs {raw}");
+        let set = b.background_set.as_ref().unwrap();
+        let (base, phi) = oracle(&|z| b.model.output(z), &x, set, &players);
+        assert!((e.base as f64 - base).abs() < 1e-6, "{tag}");
+        for (c, want) in e.contributions.iter().zip(&phi) {
+            assert!(
+                (c.contribution as f64 - want).abs() < 1e-6,
+                "{tag} {}: {} vs {want}",
+                c.feature,
+                c.contribution
+            );
+        }
+        // Files without a background set: the sampler against the mean row,
+        // still additive.
+        let plain = bundle(b.model.clone(), b.schema.clone(), false);
+        let sc = Scorer::from_bytes(&format::encode(&plain).unwrap()).unwrap();
+        let e = sc.explain(customer()).unwrap();
+        let sum: f64 = e.base as f64
+            + e.contributions
+                .iter()
+                .map(|c| c.contribution as f64)
+                .sum::<f64>();
+        assert!((sum - raw).abs() < 1e-5, "{tag}: {sum} vs {raw}");
+        assert_eq!(e.contributions.len(), 6);
+    }
+}
+
+#[test]
+fn step_reasons_read_like_a_lender_s() {
+    use ferrisk::credit::{reasons, ReasonText, Scorecard};
+    use ferrisk::explain::{Contribution, Explanation, Step, Unit};
+    let step = |age: u32, status: &str, balance: &str, c: f32| Contribution {
+        feature: format!("history {age} months ago"),
+        value: String::new(),
+        contribution: c,
+        step: Some(Step {
+            sequence: "history".into(),
+            unit: "month".into(),
+            age,
+            values: vec![
+                ("status".into(), status.into()),
+                ("balance".into(), balance.into()),
+            ],
+        }),
+    };
+    let e = Explanation {
+        base: -1.0,
+        output: 0.5,
+        unit: Unit::LogOdds,
+        method: "",
+        convergence: None,
+        contributions: vec![
+            Contribution {
+                feature: "age".into(),
+                value: "23".into(),
+                contribution: 0.2,
+                step: None,
+            },
+            step(2, "3", "1200", 0.9),
+            step(1, "0", "800", 0.4),
+        ],
+        probability: 0.6,
+        warnings: Vec::new(),
+    };
+    let texts = |catalogue: &[ReasonText]| -> Vec<String> {
+        reasons(&e, &Scorecard::default(), catalogue, 4, "en", None)
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    };
+    assert_eq!(
+        texts(&[]),
+        [
+            "status 3, balance 1200 2 months ago",
+            "status 0, balance 800 1 month ago",
+            "Age: 23 increases the risk"
+        ]
+    );
+    let catalogue = [
+        ReasonText {
+            feature: "status".into(),
+            lang: "en".into(),
+            text: "status {value} (in arrears) {age}".into(),
+        },
+        ReasonText {
+            feature: "balance".into(),
+            lang: "en".into(),
+            text: "a balance of {value}".into(),
+        },
+    ];
+    assert_eq!(
+        texts(&catalogue)[..2],
+        [
+            "status 3 (in arrears) 2 months ago, a balance of 1200",
+            "status 0 (in arrears) 1 month ago, a balance of 800"
+        ]
+    );
+}
+
+#[test]
+fn the_metadata_view_describes_the_history() {
+    for (m, s) in models() {
+        let b = bundle(m, s, true);
+        let v = ferrisk::views::MetadataView::new(&b, 3);
+        let h = v.history.unwrap();
+        assert_eq!(
+            (h.name.as_str(), h.unit.as_str(), h.steps),
+            ("history", "month", 3)
+        );
+        assert_eq!(h.channels[0].kind, "categorical");
+        assert_eq!(h.channels[1].kind, "numeric");
+        assert_eq!(h.channels[1].features, ["bal_3", "bal_2", "bal_1"]);
+    }
+}
