@@ -77,6 +77,9 @@ pub struct TrainConfig {
     pub use_protected: bool,
     /// Monotone constraints (`--monotone`, schema file): feature, ±1.
     pub monotone: Vec<(String, i8)>,
+    /// The customer's history (`--sequence`, schema file), checked against
+    /// the data: the sequence kinds' input; flat kinds ignore it.
+    pub history: Option<crate::history::HistorySpec>,
 }
 
 impl Default for TrainConfig {
@@ -95,6 +98,7 @@ impl Default for TrainConfig {
             protected: Vec::new(),
             use_protected: false,
             monotone: Vec::new(),
+            history: None,
         }
     }
 }
@@ -214,6 +218,7 @@ pub fn fit_bundle(
             threads: cfg.threads.max(1),
             progress,
             monotone: &cfg.monotone,
+            history: cfg.history.as_ref(),
         })
         .map_err(|message| TrainError::Fit {
             kind: kind.id(),

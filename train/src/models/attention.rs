@@ -160,6 +160,10 @@ impl Trainer for Params {
         ])
     }
 
+    fn stops_on_interrupt(&self) -> bool {
+        true
+    }
+
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
         let p = self.attention(input.seed, input.x.rows);
         let slots = feature_slots(input.schema);

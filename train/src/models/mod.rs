@@ -38,6 +38,9 @@ pub struct FitInput<'a> {
     /// Monotone constraints (feature, +1 or -1): enforced by the kinds
     /// that can (gbm); the pipeline checks every kind's file.
     pub monotone: &'a [(String, i8)],
+    /// The customer's history (`--sequence`): what the sequence kinds read;
+    /// the flat kinds ignore it (its columns are plain features to them).
+    pub history: Option<&'a crate::history::HistorySpec>,
 }
 
 /// A fitted model with its calibration, and notes for the file's metadata.
@@ -59,6 +62,15 @@ pub trait Trainer {
     fn params(&self) -> Vec<(String, String)>;
     /// Fits it on the training split.
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String>;
+    /// Whether it reads the customer's history (`--sequence`) and cannot
+    /// train without one (the sequence kinds).
+    fn needs_history(&self) -> bool {
+        false
+    }
+    /// Whether Ctrl-C and `--max-time` end its fit at the best epoch so far.
+    fn stops_on_interrupt(&self) -> bool {
+        false
+    }
 }
 
 /// A group of `ferrisk train` flags and the kinds it parameterises (the
