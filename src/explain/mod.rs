@@ -154,6 +154,7 @@ pub(crate) fn explain(
     let folded = match per {
         PerPlayer::Columns(cols) => fold(b, &cols),
         PerPlayer::Features(f) => f,
+        PerPlayer::Players(p) => p,
     };
     let output = base + folded.iter().sum::<f64>();
     let contributions = folded

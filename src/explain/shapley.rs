@@ -210,11 +210,41 @@ pub struct Game<'a> {
     /// The customer's design row.
     pub x: &'a [f32],
     pub set: &'a BackgroundSet,
-    /// Design-column range of each player.
-    pub groups: &'a [(usize, usize)],
+    /// The design columns of each player.
+    pub groups: Players<'a>,
     /// The value explained is `scale · output + offset`.
     pub scale: f64,
     pub offset: f64,
+}
+
+/// The design columns each player holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Players<'a> {
+    /// One range per player (an original feature's columns).
+    Ranges(&'a [(usize, usize)]),
+    /// Several ranges per player (a history's step: each channel's columns).
+    Sets(&'a [Vec<(usize, usize)>]),
+}
+
+impl Players<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Players::Ranges(r) => r.len(),
+            Players::Sets(s) => s.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ranges of player `i` (none outside).
+    fn ranges(&self, i: usize) -> &[(usize, usize)] {
+        match self {
+            Players::Ranges(r) => r.get(i..i + 1).unwrap_or(&[]),
+            Players::Sets(s) => s.get(i).map_or(&[], |v| v.as_slice()),
+        }
+    }
 }
 
 /// Shapley values with their base.
@@ -290,7 +320,7 @@ impl<'g, 'e, 'f> Work<'g, 'e, 'f> {
         self.rows
             .extend_from_slice(g.set.rows.get(b * width..(b + 1) * width).unwrap_or(&[]));
         for i in take {
-            if let Some(&(start, end)) = g.groups.get(i) {
+            for &(start, end) in g.groups.ranges(i) {
                 if let (Some(dst), Some(src)) =
                     (self.rows.get_mut(at + start..at + end), g.x.get(start..end))
                 {
@@ -699,7 +729,7 @@ mod tests {
         Game {
             x: &X,
             set: bg,
-            groups: &GROUPS,
+            groups: Players::Ranges(&GROUPS),
             scale,
             offset,
         }
@@ -969,7 +999,7 @@ mod tests {
             let game = Game {
                 x,
                 set: &bg,
-                groups: &GROUPS,
+                groups: Players::Ranges(&GROUPS),
                 scale: 1.0,
                 offset: 0.0,
             };
@@ -993,7 +1023,7 @@ mod tests {
         let game = Game {
             x: &[1.0, 1.0, 0.0],
             set: &bg,
-            groups: &[(0, 1), (1, 3)],
+            groups: Players::Ranges(&[(0, 1), (1, 3)]),
             scale: 1.0,
             offset: 0.0,
         };
@@ -1019,7 +1049,7 @@ mod tests {
         let game = Game {
             x: &[1.0, 1.0, 0.0],
             set: &mean,
-            groups: &[(0, 1), (1, 3)],
+            groups: Players::Ranges(&[(0, 1), (1, 3)]),
             scale: 1.0,
             offset: 0.0,
         };
@@ -1036,7 +1066,7 @@ mod tests {
         let game = Game {
             x: &[2.0, 3.0],
             set: &zero,
-            groups: &[(0, 1), (1, 2)],
+            groups: Players::Ranges(&[(0, 1), (1, 2)]),
             scale: 1.0,
             offset: 0.0,
         };

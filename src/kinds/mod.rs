@@ -28,17 +28,21 @@ pub mod attention;
 #[cfg(test)]
 mod block_tests;
 pub mod forest;
+pub mod gru;
 pub mod kernel_svm;
 pub mod linear;
 pub mod stump;
+pub mod tcn;
 pub mod trees;
 pub mod trees_cat;
 
 pub use attention::Attention;
 pub use forest::Forest;
+pub use gru::{Gru, GruLayer};
 pub use kernel_svm::KernelSvm;
 pub use linear::Linear;
 pub use stump::Stump;
+pub use tcn::{ConvLayer, Tcn};
 pub use trees::{CatSplit, Node, Tree, TreeEnsemble, LEAF};
 pub use trees_cat::CatTrees;
 
@@ -93,6 +97,9 @@ pub struct Attribution {
 pub enum PerPlayer {
     Columns(Vec<f64>),
     Features(Vec<f64>),
+    /// A sequence kind's players: its statics (schema order), then the
+    /// steps of its history, oldest first ([`crate::sequence`]).
+    Players(Vec<f64>),
 }
 
 /// What one prediction and one explanation cost, in units of roughly one
@@ -168,7 +175,7 @@ pub(crate) fn model_agnostic(
     let game = shapley::Game {
         x,
         set,
-        groups: d.groups,
+        groups: shapley::Players::Ranges(d.groups),
         scale,
         offset,
     };
@@ -379,6 +386,8 @@ registry! {
     Stump => stump::Stump,
     CatTrees => trees_cat::CatTrees,
     Forest => forest::Forest,
+    Gru => gru::Gru,
+    Tcn => tcn::Tcn,
 }
 
 fn encode_wire<K: Kind>(m: &K) -> Result<Vec<u8>, FormatError> {
@@ -404,6 +413,15 @@ impl Model {
     pub fn as_attention(&self) -> Option<&Attention> {
         match self {
             Model::Attention(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The history and statics of a sequence kind.
+    pub fn sequence(&self) -> Option<&crate::sequence::SeqInputs> {
+        match self {
+            Model::Gru(m) => Some(&m.inputs),
+            Model::Tcn(m) => Some(&m.inputs),
             _ => None,
         }
     }

@@ -211,7 +211,7 @@ impl<'a> Setting<'a> {
         Game {
             x,
             set: self.set,
-            groups: &self.groups,
+            groups: ferrisk::explain::shapley::Players::Ranges(&self.groups),
             scale: self.scale,
             offset: self.offset,
         }
