@@ -132,6 +132,11 @@ pub struct TrainArgs {
     /// it: with SOURCE_DATE_EPOCH set, any --threads writes the same bytes.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Epoch-trained kinds (attention, gru, tcn): stop each fit (every CV fold
+    /// and the final model) after this many seconds, keeping its best epoch
+    /// so far (Ctrl-C does the same for the running fit).
+    #[arg(long, value_name = "SECONDS")]
+    pub max_time: Option<f64>,
     /// Every model kind's own flags (declared with the kind, in `ferrisk_train::models`).
     #[command(flatten)]
     pub kinds: KindParams,
@@ -229,6 +234,9 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
             Policy::parse(&a.threshold_by).map_err(|e| anyhow::anyhow!("--threshold-by: {e}"))?
         }
     };
+    if a.max_time.is_some_and(|t| !(t.is_finite() && t > 0.0)) {
+        bail!("--max-time must be a number of seconds above 0");
+    }
     if a.cv < 2 {
         bail!("--cv needs at least 2 folds, got {}", a.cv);
     }
@@ -363,6 +371,7 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         use_protected: a.use_protected,
         monotone,
         history,
+        max_time: a.max_time,
     };
     let single_file = kinds.len() == 1 && a.out.extension().is_some_and(|e| e == "frk");
     if !single_file {

@@ -12,11 +12,14 @@
 //! from those design rows of the rows the kind is fitted on (the training
 //! split, or a CV fold's training rows), never from evaluation rows.
 
+use ferrisk::kinds::{ConvLayer, Gru, GruLayer, Tcn};
 use ferrisk::schema::{FeatureKind, Schema};
+use ferrisk::{Calibration, Channel, ChannelInput, Head, History, Model, SeqInputs};
 
-use crate::algo::sequence::{MAX_CHANNELS, MAX_STEPS};
+use crate::algo::sequence::{self, Encoder, SeqData, SeqParams, Stop, MAX_CHANNELS, MAX_STEPS};
 use crate::bins::Matrix;
 use crate::data::{ColType, Dataset};
+use crate::models::{FitInput, Fitted};
 
 /// The history's name when none is given (`--history-name`).
 pub const DEFAULT_NAME: &str = "history";
@@ -404,6 +407,169 @@ pub fn fit_channels(
             }
         })
         .collect()
+}
+
+/// The runtime's history of `spec` for `schema`, with the channel
+/// statistics fitted on the design rows `x` (the rows the kind is fitted on).
+pub fn runtime_history(
+    spec: &HistorySpec,
+    schema: &Schema,
+    x: &Matrix,
+) -> Result<History, HistoryError> {
+    let features = spec.features(schema)?;
+    let stats = fit_channels(schema, x, &features)?;
+    Ok(History {
+        name: spec.name.clone(),
+        unit: spec.unit.clone(),
+        steps: u32::try_from(spec.steps())
+            .map_err(|_| HistoryError(format!("{}: too many steps", spec.source)))?,
+        channels: spec
+            .channels
+            .iter()
+            .zip(features)
+            .zip(stats)
+            .map(|((c, features), st)| Channel {
+                name: c.name.clone(),
+                features,
+                input: match st {
+                    ChannelStats::Numeric { mean, std } => ChannelInput::Numeric { mean, std },
+                    ChannelStats::Categorical { categories } => {
+                        ChannelInput::Categorical { categories }
+                    }
+                },
+            })
+            .collect(),
+    })
+}
+
+/// The network inputs of every design row of `x`, each made by the
+/// runtime's own [`SeqInputs::inputs`] (no second copy of the transform).
+pub fn seq_data(inputs: &SeqInputs, x: &Matrix) -> SeqData {
+    let (t, c, s) = (
+        inputs.steps(),
+        inputs.input_channels(),
+        inputs.static_inputs(),
+    );
+    let mut d = SeqData {
+        rows: x.rows,
+        steps: t,
+        channels: c,
+        statics: s,
+        seq: vec![0.0; x.rows * t * c],
+        mask: vec![0.0; x.rows * t],
+        stat: vec![0.0; x.rows * s],
+    };
+    for r in 0..x.rows {
+        inputs.inputs(
+            x.row(r),
+            &mut d.seq[r * t * c..(r + 1) * t * c],
+            &mut d.mask[r * t..(r + 1) * t],
+            &mut d.stat[r * s..(r + 1) * s],
+        );
+    }
+    d
+}
+
+/// Fits a sequence kind (`gru`, `tcn`) on `input`: the history's runtime
+/// description (channel statistics from `input.x`), its [`SeqData`], the
+/// network ([`sequence::fit`], on `input.threads` threads, one progress line
+/// per epoch), then the runtime model through the kind's constructor.
+pub fn fit_sequence(p: SeqParams, input: &FitInput<'_>) -> Result<Fitted, String> {
+    let id = match p.encoder {
+        Encoder::Gru => "gru",
+        Encoder::Tcn => "tcn",
+    };
+    let spec = input.history.ok_or_else(|| {
+        format!(
+            "{id} reads a customer's history: give its columns with --sequence NAME=COL,COL,... \
+             (oldest first; one flag per channel) or a schema file's \"history\""
+        )
+    })?;
+    let history = runtime_history(spec, input.schema, input.x).map_err(|e| e.0)?;
+    let inputs = SeqInputs::new(input.schema, history)?;
+    let data = seq_data(&inputs, input.x);
+    input
+        .progress
+        .start(&format!("{id} (epochs)"), p.epochs as u64);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(input.threads.max(1))
+        .build()
+        .map_err(|e| format!("cannot start {} training threads: {e}", input.threads))?;
+    let mut last = 0.0f64;
+    let (m, outcome) = pool.install(|| {
+        sequence::fit(&data, input.y, input.weights, &p, &mut |e| {
+            input.progress.set(e.epoch as u64);
+            input.progress.line(&format!(
+                "{id} {}  ({:.1} s/epoch)",
+                e.line(),
+                e.seconds - last
+            ));
+            last = e.seconds;
+        })
+        .map_err(|e| e.to_string())
+    })?;
+    let mut notes = vec![
+        format!("{id}: {}", spec.describe()),
+        format!(
+            "{id}: {} inputs per step, {} static inputs; batch {}, lr {}, patience {}; {} \
+             epoch(s) run, kept epoch {}",
+            inputs.input_channels(),
+            inputs.static_inputs(),
+            p.batch_size,
+            p.lr,
+            p.patience,
+            outcome.epochs,
+            outcome.best_epoch
+        ),
+    ];
+    match outcome.stop {
+        Stop::Epochs | Stop::Patience => {}
+        Stop::Timeout => notes.push(format!(
+            "{id}: training stopped by --max-time {} s; the best epoch so far was kept",
+            p.max_seconds.unwrap_or(0.0)
+        )),
+        Stop::Interrupted => notes.push(format!(
+            "{id}: training interrupted (Ctrl-C); the best epoch so far was kept"
+        )),
+    }
+    let head = Head {
+        w1: m.head_w1,
+        b1: m.head_b1,
+        w2: m.head_w2,
+        b2: m.head_b2,
+    };
+    let model = match m.encoder {
+        Encoder::Gru => Model::from(Gru::new(
+            inputs,
+            m.hidden,
+            m.gru
+                .into_iter()
+                .map(|l| GruLayer {
+                    w: l.w,
+                    u: l.u,
+                    bi: l.bi,
+                    bh: l.bh,
+                })
+                .collect(),
+            head,
+        )?),
+        Encoder::Tcn => Model::from(Tcn::new(
+            inputs,
+            m.hidden,
+            m.kernel,
+            (m.tcn_in_w, m.tcn_in_b),
+            m.conv
+                .into_iter()
+                .map(|c| ConvLayer { w: c.w, b: c.b })
+                .collect(),
+            head,
+        )?),
+    };
+    Ok(Fitted {
+        model,
+        calibration: Calibration::Logistic,
+        notes,
+    })
 }
 
 #[cfg(test)]

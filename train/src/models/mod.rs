@@ -11,10 +11,12 @@
 
 pub mod attention;
 pub mod gbm;
+pub mod gru;
 pub mod lr;
 pub mod rf;
 pub mod stump;
 pub mod svm;
+pub mod tcn;
 
 use ferrisk::schema::{Encoding, Schema};
 use ferrisk::{Calibration, Model};
@@ -41,6 +43,9 @@ pub struct FitInput<'a> {
     /// The customer's history (`--sequence`): what the sequence kinds read;
     /// the flat kinds ignore it (its columns are plain features to them).
     pub history: Option<&'a crate::history::HistorySpec>,
+    /// `--max-time`: the epoch-trained kinds stop each fit after this many
+    /// seconds, keeping their best epoch so far.
+    pub max_time: Option<f64>,
 }
 
 /// A fitted model with its calibration, and notes for the file's metadata.
@@ -108,6 +113,8 @@ registry! {
     gbm: gbm::Params,
     attention: attention::Params,
     stump: stump::Params,
+    gru: gru::Params,
+    tcn: tcn::Params,
 }
 
 impl KindParams {
