@@ -68,6 +68,22 @@ log "training every model kind into $TMP/models"
 "$BIN" train --data "$DATA" --label "$LABEL" --positive "$POSITIVE" --model all --cv 3 --seed 7 \
   "${GOVERNANCE[@]}" --out "$TMP/models" >"$TMP/train.log" 2>&1 || { cat "$TMP/train.log" >&2; exit 1; }
 
+# Repayment histories (sequence models): German credit has none, so the page's
+# history tests use the frozen synthetic generator, served beside the others
+# as history-gru and history-tcn.
+HIST=$TMP/histories.csv
+"$BIN" synth --rows 3000 --histories 12 --seed 5 --out "$HIST" 2>"$TMP/synth-histories.log"
+HLABEL=$(sed -n "s/.*label '\([^']*\)'.*/\1/p" "$TMP/synth-histories.log")
+HPOSITIVE=$(sed -n "s/.*positive class '\([^']*\)'.*/\1/p" "$TMP/synth-histories.log")
+mapfile -t HSEQ < <(sed -n 's/^  --sequence \(.*\)$/--sequence\n\1/p' "$TMP/synth-histories.log")
+log "training history models (gru, tcn) on $(basename "$HIST"): ${#HSEQ[@]} sequence arguments"
+for kind in gru tcn; do
+  "$BIN" train --data "$HIST" --label "$HLABEL" --positive "$HPOSITIVE" --model "$kind" --seed 7 \
+    "${HSEQ[@]}" --out "$TMP/history-$kind" >"$TMP/train-$kind.log" 2>&1 || { cat "$TMP/train-$kind.log" >&2; exit 1; }
+  cp "$TMP/history-$kind/$kind.frk" "$TMP/models/history-$kind.frk"
+done
+export E2E_HISTORY_MODELS=history-gru,history-tcn E2E_HISTORY_DATA=$HIST
+
 log "starting ferrisk serve --port 0"
 "$BIN" serve --models "$TMP/models" --www www --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVER_PID=$!

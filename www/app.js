@@ -5,7 +5,7 @@
 
 import { createScorer, ready, Scorer } from './pkg/index.js';
 import { t, setLanguage, language, translatePage, featureLabel, fmtInt, kindLabel } from './i18n.js';
-import { contributionChart, rocChart, confusionChart, prChart, reliabilityChart, svg } from './charts.js';
+import { contributionChart, rocChart, confusionChart, prChart, reliabilityChart, sparkline, stepChart, svg } from './charts.js';
 import { figuresAt, operatingPoints, prPoints, averagePrecision } from './tradeoff.js';
 import { f32Text } from './pkg/csvtools.js';
 import { checkModel } from './trust.js';
@@ -288,7 +288,10 @@ function renderForm(values) {
     fill(fields, h('p', { class: 'muted' }, t('form.noModel')));
     return;
   }
+  const history = cur.metadata.history || null;
+  const inHistory = historyFeatures(history);
   const items = cur.schema.features.map((f, i) => {
+    if (inHistory.has(f.name)) return null;
     const id = fieldId(i);
     const value = values && f.name in values ? values[f.name] : String(f.typical);
     const hintId = `${id}-hint`;
@@ -323,7 +326,101 @@ function renderForm(values) {
       h('p', { id: msgId, class: 'field-msg' }),
     ]);
   });
+  if (history) items.push(historyTable(history, values));
   fill(fields, ...items);
+}
+
+// ---------------------------------------------------------------------------
+// A customer's history (sequence models): a month-by-month table, one row per
+// channel, oldest month first, each row with a sparkline; prefilled with the
+// typical value of every month (the training median or most frequent value).
+
+/** Names of the schema features a history reads. */
+function historyFeatures(history) {
+  const names = new Set();
+  for (const ch of history?.channels || []) for (const f of ch.features) names.add(f);
+  return names;
+}
+
+/** "12 months ago" … "last month" as a short column heading. */
+function ageText(history, age) {
+  return age === 1 ? t('history.last', { unit: history.unit }) : t('history.ago', { n: age, unit: history.unit });
+}
+
+function historyTable(history, values) {
+  const cur = state.current;
+  const byName = new Map(cur.schema.features.map((f, i) => [f.name, [f, i]]));
+  const ages = Array.from({ length: history.steps }, (_, k) => history.steps - k);
+  const head = h('tr', {}, [
+    h('th', { scope: 'col' }, t('history.channel')),
+    ...ages.map((a) => h('th', { scope: 'col', class: 'age' }, ageText(history, a))),
+    h('th', { scope: 'col' }, t('history.trend')),
+  ]);
+  const rows = history.channels.map((ch) => {
+    const cells = ch.features.map((name, k) => {
+      const [f, i] = byName.get(name) || [null, -1];
+      const id = fieldId(i);
+      const value = values && name in values ? values[name] : f ? String(f.typical) : '';
+      const label = `${featureLabel(ch.name)}, ${ageText(history, ages[k])}`;
+      let control;
+      if (f && f.type === 'categorical') {
+        const cats = f.categories.slice();
+        if (value !== '' && !cats.includes(value)) cats.push(value);
+        control = h(
+          'select',
+          { id, 'data-feature': name, title: name },
+          cats.map((c) => h('option', { value: c, selected: c === value }, c)),
+        );
+      } else {
+        control = h('input', {
+          id,
+          type: 'text',
+          inputmode: 'decimal',
+          spellcheck: 'false',
+          value,
+          'data-feature': name,
+          title: name,
+        });
+      }
+      return h('td', { class: 'field cell', 'data-field': name }, [
+        h('label', { for: id, class: 'visually-hidden' }, label),
+        control,
+        h('p', { class: 'field-msg' }),
+      ]);
+    });
+    return h('tr', { 'data-channel': ch.name }, [
+      h('th', { scope: 'row' }, featureLabel(ch.name)),
+      ...cells,
+      h('td', { class: 'spark', 'data-spark': ch.name }),
+    ]);
+  });
+  const block = h('fieldset', { class: 'history', id: 'history' }, [
+    h('legend', {}, t('history.title', { name: featureLabel(history.name), unit: history.unit })),
+    h('p', { class: 'muted small' }, t('history.help')),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'history-table' }, [h('thead', {}, head), h('tbody', {}, rows)])),
+  ]);
+  updateSparklines(block, history);
+  return block;
+}
+
+/** Redraws each channel's sparkline from the values in the table. */
+function updateSparklines(root = $('fields'), history = state.current?.metadata.history) {
+  if (!history) return;
+  for (const ch of history.channels) {
+    const cell = root.querySelector(`[data-spark="${CSS.escape(ch.name)}"]`);
+    if (!cell) continue;
+    const vals = ch.features.map((name) => {
+      const el = root.querySelector(`[data-feature="${CSS.escape(name)}"]`);
+      if (!el) return null;
+      if (ch.kind === 'categorical') {
+        // Categories by their position in the option list (most frequent first).
+        return el.selectedIndex >= 0 ? -el.selectedIndex : null;
+      }
+      const v = el.value.trim();
+      return v === '' ? null : Number(v);
+    });
+    fill(cell, sparkline(vals, { title: t('history.spark', { channel: featureLabel(ch.name) }) }));
+  }
 }
 
 /** The customer object given to the scorer: numbers as typed text, empty = missing. */
@@ -374,6 +471,9 @@ function fieldMessage(message, feature) {
   return message;
 }
 
+/** Numbers the explanations asked of the worker; an answer to an older one is dropped. */
+let explainSeq = 0;
+
 function scoreNow() {
   const cur = state.current;
   if (!cur) return;
@@ -398,6 +498,31 @@ function scoreNow() {
     $('result').classList.add('stale');
     return;
   }
+  const scoreOptions = { explain: true, reasons: 4, lang: language(), record: true };
+  if (cur.metadata.history) {
+    // A history model's explanation (a Shapley value per static feature and
+    // per month) runs in the package's worker, so typing never waits for it.
+    state.formError = null;
+    renderFormError();
+    state.result = { prediction, explanation: null, explainError: null, credit: null, customer, pending: true };
+    $('result').classList.remove('stale');
+    renderResult();
+    const seq = ++explainSeq;
+    const started = performance.now();
+    batchScorer(cur)
+      .then((ws) => ws.score(customer, scoreOptions))
+      .then(
+        (credit) => ({ credit, explanation: credit.explanation, explainError: null }),
+        (e) => ({ credit: null, explanation: null, explainError: errorText(e) }),
+      )
+      .then((done) => {
+        if (seq !== explainSeq || state.current !== cur) return;
+        state.result = { ...state.result, ...done, pending: false, explainMs: performance.now() - started };
+        renderResult();
+      });
+    return;
+  }
+  explainSeq++;
   let explanation = null;
   let explainError = null;
   let credit = null;
@@ -406,7 +531,7 @@ function scoreNow() {
     // principal reasons (texts in the page's language) and the scorecard
     // points with their split by feature (the `Scored` view).
     // With its decision record, which `ferrisk replay` reproduces bit for bit.
-    credit = cur.scorer.score(customer, { explain: true, reasons: 4, lang: language(), record: true });
+    credit = cur.scorer.score(customer, scoreOptions);
     explanation = credit.explanation;
   } catch (e) {
     explainError = errorText(e);
@@ -497,6 +622,15 @@ function renderResult() {
         ])
       : null,
   );
+  $('result').dataset.explained = r.pending ? 'pending' : 'done';
+  if (r.pending) {
+    fill(reasons, h('p', { class: 'muted', id: 'explaining' }, t('result.explaining')));
+    return;
+  }
+  if (!r.explanation && r.explainError && cur.metadata.history) {
+    fill(reasons, h('p', { class: 'muted', id: 'explain-error' }, r.explainError));
+    return;
+  }
   if (!r.explanation) {
     fill(reasons, h('p', { class: 'muted', id: 'no-explain' }, t('result.noExplain', { kind: kindLabel(cur.metadata.kind, cur.metadata.kindName) })));
     return;
@@ -507,17 +641,43 @@ function renderResult() {
   const format = inProbability
     ? (v) => signed(v, `${(Math.abs(v) * 100).toFixed(1)} pp`)
     : (v) => signed(v, dec(Math.abs(v), 2));
+  const steps = e.contributions.filter((c) => c.step);
+  const history = cur.metadata.history;
+  const monthBlock =
+    steps.length && history
+      ? h('div', { class: 'months', id: 'month-effects' }, [
+          h('h3', {}, t('history.moved', { unit: history.unit })),
+          h('p', { class: 'help' }, t('history.movedHelp', { positive: s.positive })),
+          h(
+            'div',
+            { class: 'chart-wrap' },
+            stepChart(
+              steps.map((c) => ({
+                age: c.step.age,
+                short: c.step.age === 1 ? t('history.lastShort') : `−${c.step.age}`,
+                label: c.step.ago,
+                detail: c.step.channels.map((v) => `${featureLabel(v.channel)} ${v.value}`).join(', '),
+                value: c.contribution,
+              })),
+              { title: t('history.moved', { unit: history.unit }), raisesText: t('result.raises'), lowersText: t('result.lowers'), format },
+            ),
+          ),
+          r.explainMs !== undefined ? h('p', { class: 'muted small', id: 'explain-ms' }, t('history.explainTime', { ms: Math.round(r.explainMs) })) : null,
+        ])
+      : null;
+  const labelOf = (c) => (c.step ? `${featureLabel(c.step.sequence)}, ${c.step.ago}` : featureLabel(c.feature));
   const sorted = e.contributions.slice().sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
   const top = sorted.slice(0, 10);
   const rest = sorted.slice(10);
   const restSum = rest.reduce((acc, c) => acc + c.contribution, 0);
   const chart = contributionChart(
-    top.map((c) => ({ label: featureLabel(c.feature), detail: c.value, value: c.contribution })),
+    top.map((c) => ({ label: labelOf(c), detail: c.value, value: c.contribution })),
     { title: t('result.reasons'), raisesText: t('result.raises'), lowersText: t('result.lowers'), format },
   );
   fill(
     reasons,
     h('p', { class: 'help' }, t(inProbability ? 'result.reasonsHelpProb' : 'result.reasonsHelp', { positive: s.positive })),
+    monthBlock,
     h('div', { class: 'chart-wrap', id: 'contributions' }, chart),
     rest.length ? h('p', { class: 'muted small' }, t('result.others', { n: rest.length, sum: format(restSum) })) : null,
     h(
@@ -1270,6 +1430,7 @@ function wireEvents() {
   let timer = 0;
   const form = $('customer-form');
   form.addEventListener('input', () => {
+    updateSparklines();
     clearTimeout(timer);
     timer = setTimeout(scoreNow, 120);
   });

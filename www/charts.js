@@ -305,3 +305,88 @@ export function reliabilityChart(bins, { title, predictedText, observedText, per
   });
   return root;
 }
+
+/**
+ * A small line over a history's steps (oldest first); `values` are numbers or
+ * null (missing: a gap in the line, a hollow mark on the axis).
+ */
+export function sparkline(values, { title }) {
+  const w = 120;
+  const h = 28;
+  const pad = 3;
+  const nums = values.filter((v) => Number.isFinite(v));
+  const lo = nums.length ? Math.min(...nums) : 0;
+  const hi = nums.length ? Math.max(...nums) : 1;
+  const span = hi - lo || 1;
+  const n = Math.max(values.length - 1, 1);
+  const X = (i) => pad + (i / n) * (w - 2 * pad);
+  const Y = (v) => h - pad - ((v - lo) / span) * (h - 2 * pad);
+  const root = svg('svg', { viewBox: `0 0 ${w} ${h}`, class: 'sparkline', role: 'img', 'aria-label': title });
+  root.append(svg('title', {}, title));
+  let run = [];
+  const flush = () => {
+    if (run.length > 1) root.append(svg('polyline', { points: run.join(' '), class: 'spark-line' }));
+    run = [];
+  };
+  values.forEach((v, i) => {
+    if (Number.isFinite(v)) {
+      run.push(`${X(i).toFixed(1)},${Y(v).toFixed(1)}`);
+      root.append(svg('circle', { cx: X(i).toFixed(1), cy: Y(v).toFixed(1), r: 1.6, class: 'spark-dot' }));
+    } else {
+      flush();
+      root.append(svg('circle', { cx: X(i).toFixed(1), cy: h - pad, r: 1.6, class: 'spark-missing' }));
+    }
+  });
+  flush();
+  return root;
+}
+
+/**
+ * Vertical bars, one per step of a history (oldest left), around a zero line:
+ * which months moved the score. `items`: [{label, detail, value}].
+ */
+export function stepChart(items, { title, raisesText, lowersText, format = (v) => fixed(v, 2) }) {
+  const colW = 40;
+  const left = 8;
+  const top = 22;
+  const plotH = 150;
+  const labelH = 34;
+  const width = left * 2 + colW * Math.max(items.length, 1);
+  const height = top + plotH + labelH;
+  const maxAbs = Math.max(1e-9, ...items.map((d) => Math.abs(d.value)));
+  const half = plotH / 2 - 4;
+  const zero = top + plotH / 2;
+  const root = svg('svg', {
+    viewBox: `0 0 ${Math.max(width, 260)} ${height}`,
+    class: 'chart step-chart',
+    role: 'img',
+    'aria-label': title,
+    preserveAspectRatio: 'xMinYMin meet',
+  });
+  root.append(svg('title', {}, title));
+  root.append(
+    svg('text', { x: left, y: 12, class: 'legend raises' }, `↑ ${raisesText}`),
+    svg('text', { x: left, y: height - 2, class: 'legend lowers' }, `↓ ${lowersText}`),
+    svg('line', { x1: left, x2: width - left, y1: zero, y2: zero, class: 'zero-line' }),
+  );
+  items.forEach((d, i) => {
+    const x = left + i * colW;
+    const hgt = (Math.abs(d.value) / maxAbs) * half;
+    const up = d.value >= 0;
+    const g = svg('g', { class: 'step-bar', 'data-age': d.age, 'data-value': String(d.value) });
+    g.append(svg('title', {}, `${d.label}: ${d.detail} — ${format(d.value)}`));
+    g.append(
+      svg('rect', {
+        x: x + 6,
+        y: up ? zero - hgt : zero,
+        width: colW - 12,
+        height: Math.max(hgt, 1),
+        rx: 3,
+        class: up ? 'bar raises' : 'bar lowers',
+      }),
+      svg('text', { x: x + colW / 2, y: top + plotH + 14, 'text-anchor': 'middle', class: 'bar-label' }, d.short),
+    );
+    root.append(g);
+  });
+  return root;
+}
