@@ -153,13 +153,17 @@ fn humanize(name: &str) -> String {
 /// slicing: `str::replace` brings core's slicing panic and its Unicode
 /// tables into the wasm bundle).
 fn fill_value(text: &str, value: &str) -> String {
-    const SLOT: &[u8] = b"{value}";
+    fill(text, b"{value}", value)
+}
+
+/// `text` with every `slot` replaced by `value` (see [`fill_value`]).
+fn fill(text: &str, slot: &[u8], value: &str) -> String {
     let mut out = String::with_capacity(text.len() + value.len());
     let mut rest = text;
-    while let Some(i) = rest.as_bytes().windows(SLOT.len()).position(|w| w == SLOT) {
+    while let Some(i) = rest.as_bytes().windows(slot.len()).position(|w| w == slot) {
         out.push_str(rest.get(..i).unwrap_or_default());
         out.push_str(value);
-        rest = rest.get(i + SLOT.len()..).unwrap_or_default();
+        rest = rest.get(i + slot.len()..).unwrap_or_default();
     }
     out.push_str(rest);
     out
@@ -171,6 +175,38 @@ pub fn default_text(feature: &str, value: &str, lang: &str) -> String {
         "zh" | "zh-CN" | "zh-Hans" => format!("{feature} = {value}，提高了违约风险"),
         _ => format!("{}: {value} increases the risk", humanize(feature)),
     }
+}
+
+/// The reason text of a history's step: per channel its catalogue text
+/// (the entry whose feature is the channel's name; `{value}` the step's
+/// value, `{age}` e.g. "2 months ago") or "channel value", joined by ", ";
+/// the age is appended unless a text placed it: "status 3, balance 1200
+/// 2 months ago".
+fn step_text(s: &crate::explain::Step, find: &dyn Fn(&str) -> Option<String>) -> String {
+    let ago = s.ago();
+    let mut out = String::new();
+    let mut placed = false;
+    for (k, (ch, v)) in s.values.iter().enumerate() {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        match find(ch) {
+            Some(t) => {
+                placed |= t.as_bytes().windows(5).any(|w| w == b"{age}");
+                out.push_str(&fill(&fill_value(&t, v), b"{age}", &ago));
+            }
+            None => {
+                out.push_str(ch);
+                out.push(' ');
+                out.push_str(v);
+            }
+        }
+    }
+    if !placed {
+        out.push(' ');
+        out.push_str(&ago);
+    }
+    out
 }
 
 /// Points below this (in magnitude) show as 0 and are never a reason.
@@ -214,10 +250,13 @@ pub fn reasons(
         .enumerate()
         .map(|(rank, i)| {
             let c = &e.contributions[i];
-            let text = lookup(&c.feature, lang)
-                .or_else(|| lookup(&c.feature, "en"))
-                .map(|t| fill_value(&t, &c.value))
-                .unwrap_or_else(|| default_text(&c.feature, &c.value, lang));
+            let find = |f: &str| lookup(f, lang).or_else(|| lookup(f, "en"));
+            let text = match &c.step {
+                Some(step) => step_text(step, &find),
+                None => find(&c.feature)
+                    .map(|t| fill_value(&t, &c.value))
+                    .unwrap_or_else(|| default_text(&c.feature, &c.value, lang)),
+            };
             Reason {
                 rank: rank as u32 + 1,
                 feature: c.feature.clone(),
@@ -295,6 +334,7 @@ mod tests {
                     feature: format!("f_{i}"),
                     value: format!("v{i}"),
                     contribution: v,
+                    step: None,
                 })
                 .collect(),
             probability: 0.5,

@@ -134,6 +134,10 @@ pub struct MetadataView {
     /// and the service give the parsed object.
     #[cfg_attr(test, ts(type = "Governance | null"))]
     pub governance: Option<String>,
+    /// The history a sequence kind reads (absent for other kinds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub history: Option<HistoryView>,
 }
 
 /// A threshold policy and the figures at its cut-off.
@@ -251,6 +255,7 @@ impl MetadataView {
                 chosen_by: d.calibration_chosen_by.clone(),
             }),
             governance: b.governance.as_ref().map(|g| g.report.clone()),
+            history: HistoryView::new(b),
         }
     }
 }
@@ -423,6 +428,83 @@ pub struct ContributionView {
     /// The customer's value as display text (after imputation).
     pub value: String,
     pub contribution: f32,
+    /// Present when the player is a step of a history (sequence kinds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub step: Option<StepView>,
+}
+
+/// A step of a history as an explanation player.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "Step"))]
+pub struct StepView {
+    /// The history's name.
+    pub sequence: String,
+    /// 1 = the most recent step.
+    pub age: u32,
+    /// "2 months ago".
+    pub ago: String,
+    /// Each channel's display value at this step.
+    pub channels: Vec<StepValueView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "StepValue"))]
+pub struct StepValueView {
+    pub channel: String,
+    pub value: String,
+}
+
+/// A history the model reads (sequence kinds): enough to build its table.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "History"))]
+pub struct HistoryView {
+    pub name: String,
+    /// "month".
+    pub unit: String,
+    pub steps: u32,
+    pub channels: Vec<ChannelView>,
+}
+
+/// One channel of a history.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "HistoryChannel"))]
+pub struct ChannelView {
+    pub name: String,
+    #[cfg_attr(test, ts(type = "\"numeric\" | \"categorical\""))]
+    pub kind: &'static str,
+    /// The schema feature of each step, oldest first.
+    pub features: Vec<String>,
+}
+
+impl HistoryView {
+    pub fn new(b: &Bundle) -> Option<HistoryView> {
+        let h = &b.model.sequence()?.history;
+        let name = |f: &u32| {
+            b.schema
+                .features
+                .get(*f as usize)
+                .map(|f| f.name.clone())
+                .unwrap_or_default()
+        };
+        Some(HistoryView {
+            name: h.name.clone(),
+            unit: h.unit.clone(),
+            steps: h.steps,
+            channels: h
+                .channels
+                .iter()
+                .map(|c| ChannelView {
+                    name: c.name.clone(),
+                    kind: match c.input {
+                        crate::sequence::ChannelInput::Numeric { .. } => "numeric",
+                        crate::sequence::ChannelInput::Categorical { .. } => "categorical",
+                    },
+                    features: c.features.iter().map(name).collect(),
+                })
+                .collect(),
+        })
+    }
 }
 
 /// Per-feature contributions: `base + Σ contributions = output` in `unit`.
@@ -459,6 +541,19 @@ impl From<&Explanation> for ExplanationView {
                     feature: c.feature.clone(),
                     value: c.value.clone(),
                     contribution: c.contribution,
+                    step: c.step.as_ref().map(|s| StepView {
+                        sequence: s.sequence.clone(),
+                        age: s.age,
+                        ago: s.ago(),
+                        channels: s
+                            .values
+                            .iter()
+                            .map(|(channel, value)| StepValueView {
+                                channel: channel.clone(),
+                                value: value.clone(),
+                            })
+                            .collect(),
+                    }),
                 })
                 .collect(),
             warnings: texts(&e.warnings),
@@ -691,6 +786,10 @@ mod tests {
             MetricsView::decl(&cfg),
             PredictionView::decl(&cfg),
             ContributionView::decl(&cfg),
+            StepView::decl(&cfg),
+            StepValueView::decl(&cfg),
+            HistoryView::decl(&cfg),
+            ChannelView::decl(&cfg),
             ExplanationView::decl(&cfg),
             ReasonView::decl(&cfg),
             FeaturePointsView::decl(&cfg),

@@ -70,6 +70,29 @@ pub struct Contribution {
     /// The customer's value as display text (after imputation).
     pub value: String,
     pub contribution: f32,
+    /// Set when the player is a step of a history (sequence kinds).
+    pub step: Option<Step>,
+}
+
+/// A step of a history as an explanation player.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The history's name.
+    pub sequence: String,
+    /// Its unit ("month").
+    pub unit: String,
+    /// 1 = the most recent step.
+    pub age: u32,
+    /// `(channel, display value)` of each channel at this step.
+    pub values: Vec<(String, String)>,
+}
+
+impl Step {
+    /// "1 month ago", "3 months ago".
+    pub fn ago(&self) -> String {
+        let s = if self.age == 1 { "" } else { "s" };
+        format!("{} {}{s} ago", self.age, self.unit)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +177,19 @@ pub(crate) fn explain(
     let folded = match per {
         PerPlayer::Columns(cols) => fold(b, &cols),
         PerPlayer::Features(f) => f,
-        PerPlayer::Players(p) => p,
+        PerPlayer::Players(p) => {
+            let output = base + p.iter().sum::<f64>();
+            return Ok(Explanation {
+                base: base as f32,
+                output: output as f32,
+                unit,
+                method: method(b),
+                convergence: convergence.map(|c| c as f32),
+                contributions: players(b, values, &p),
+                probability,
+                warnings,
+            });
+        }
     };
     let output = base + folded.iter().sum::<f64>();
     let contributions = folded
@@ -172,6 +207,7 @@ pub(crate) fn explain(
                 .map(|v| display_value(b, i, v))
                 .unwrap_or_default(),
             contribution: c as f32,
+            step: None,
         })
         .collect();
     Ok(Explanation {
@@ -184,4 +220,68 @@ pub(crate) fn explain(
         probability,
         warnings,
     })
+}
+
+/// The contributions of a sequence kind's players: its statics under their
+/// names, then one entry per step of the history, oldest first.
+fn players(b: &Bundle, values: &[Value], phi: &[f64]) -> Vec<Contribution> {
+    let Some(inputs) = b.model.sequence() else {
+        return Vec::new();
+    };
+    let h = &inputs.history;
+    let shown = |i: usize| {
+        values
+            .get(i)
+            .map(|v| display_value(b, i, v))
+            .unwrap_or_default()
+    };
+    let mut out = Vec::with_capacity(phi.len());
+    for (st, &c) in inputs.statics.iter().zip(phi) {
+        let i = st.feature as usize;
+        out.push(Contribution {
+            feature: b
+                .schema
+                .features
+                .get(i)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            value: shown(i),
+            contribution: c as f32,
+            step: None,
+        });
+    }
+    for (t, &c) in phi.iter().skip(inputs.statics.len()).enumerate() {
+        let step = Step {
+            sequence: h.name.clone(),
+            unit: h.unit.clone(),
+            age: h.steps.saturating_sub(t as u32),
+            values: h
+                .channels
+                .iter()
+                .map(|ch| {
+                    let v = ch
+                        .features
+                        .get(t)
+                        .map_or(String::new(), |&f| shown(f as usize));
+                    (ch.name.clone(), v)
+                })
+                .collect(),
+        };
+        let mut value = String::new();
+        for (k, (ch, v)) in step.values.iter().enumerate() {
+            if k > 0 {
+                value.push_str(", ");
+            }
+            value.push_str(ch);
+            value.push(' ');
+            value.push_str(v);
+        }
+        out.push(Contribution {
+            feature: format!("{} {}", h.name, step.ago()),
+            value,
+            contribution: c as f32,
+            step: Some(step),
+        });
+    }
+    out
 }

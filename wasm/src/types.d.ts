@@ -49,7 +49,11 @@ calibration: CalibrationInfo | null,
  * carries it as the file's JSON text: the wasm `metadata()`, the CLI
  * and the service give the parsed object.
  */
-governance: Governance | null, };
+governance: Governance | null, 
+/**
+ * The history a sequence kind reads (absent for other kinds).
+ */
+history?: History, };
 
 export type Decision = { 
 /**
@@ -219,7 +223,43 @@ export type Contribution = { feature: string,
 /**
  * The customer's value as display text (after imputation).
  */
-value: string, contribution: number, };
+value: string, contribution: number, 
+/**
+ * Present when the player is a step of a history (sequence kinds).
+ */
+step?: Step, };
+
+export type Step = { 
+/**
+ * The history's name.
+ */
+sequence: string, 
+/**
+ * 1 = the most recent step.
+ */
+age: number, 
+/**
+ * "2 months ago".
+ */
+ago: string, 
+/**
+ * Each channel's display value at this step.
+ */
+channels: Array<StepValue>, };
+
+export type StepValue = { channel: string, value: string, };
+
+export type History = { name: string, 
+/**
+ * "month".
+ */
+unit: string, steps: number, channels: Array<HistoryChannel>, };
+
+export type HistoryChannel = { name: string, kind: "numeric" | "categorical", 
+/**
+ * The schema feature of each step, oldest first.
+ */
+features: Array<string>, };
 
 export type Explanation = { base: number, output: number, unit: "log-odds" | "probability", method: string, 
 /**
@@ -323,7 +363,7 @@ export type CsvRowError = { line: number, message: string,
 code: ErrorCode, };
 
 /** The model kinds this runtime scores (`Metadata.modelKind`). */
-export type ModelKind = "linear" | "kernel-svm" | "trees" | "attention" | "stump" | "trees-cat" | "forest";
+export type ModelKind = "linear" | "kernel-svm" | "trees" | "attention" | "stump" | "trees-cat" | "forest" | "gru" | "tcn";
 
 /** Every `FerriskError.code` (ferrisk::error::CODES). */
 export type ErrorCode = "FORMAT_TRUNCATED" | "FORMAT_BAD_MAGIC" | "FORMAT_BAD_VERSION" | "FORMAT_FROM_FUTURE" | "FORMAT_LENGTH" | "FORMAT_TOO_LARGE" | "CHECKSUM" | "FORMAT_DECODE" | "FORMAT_INVALID" | "UNKNOWN_KIND" | "UNKNOWN_SECTION" | "FORMAT_ENCODE" | "BAD_VALUE" | "FEATURE_COUNT" | "NO_VALUES" | "NOT_FINITE_OUTPUT" | "UNSUPPORTED" | "EXPLAIN_BUDGET" | "CSV_EMPTY" | "CSV_ROW" | "CSV_HEADER" | "CSV_MISSING_COLUMN" | "CSV_NO_ROWS" | "CSV_LABEL" | "ONE_CLASS" | "BATCH_SHAPE" | "SIGNATURE" | "UNTRUSTED" | "INTERNAL" | "BAD_ARGUMENT" | "FETCH" | "INTEGRITY" | "WORKER";
