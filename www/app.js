@@ -352,52 +352,45 @@ function historyTable(history, values) {
   const byName = new Map(cur.schema.features.map((f, i) => [f.name, [f, i]]));
   const ages = Array.from({ length: history.steps }, (_, k) => history.steps - k);
   const head = h('tr', {}, [
-    h('th', { scope: 'col' }, t('history.channel')),
-    ...ages.map((a) => h('th', { scope: 'col', class: 'age' }, ageText(history, a))),
-    h('th', { scope: 'col' }, t('history.trend')),
+    h('th', { scope: 'col' }, featureLabel(history.unit)),
+    ...history.channels.map((ch) => h('th', { scope: 'col', 'data-channel': ch.name }, featureLabel(ch.name))),
   ]);
-  const rows = history.channels.map((ch) => {
-    const cells = ch.features.map((name, k) => {
-      const [f, i] = byName.get(name) || [null, -1];
-      const id = fieldId(i);
-      const value = values && name in values ? values[name] : f ? String(f.typical) : '';
-      const label = `${featureLabel(ch.name)}, ${ageText(history, ages[k])}`;
-      let control;
-      if (f && f.type === 'categorical') {
-        const cats = f.categories.slice();
-        if (value !== '' && !cats.includes(value)) cats.push(value);
-        control = h(
-          'select',
-          { id, 'data-feature': name, title: name },
-          cats.map((c) => h('option', { value: c, selected: c === value }, c)),
-        );
-      } else {
-        control = h('input', {
-          id,
-          type: 'text',
-          inputmode: 'decimal',
-          spellcheck: 'false',
-          value,
-          'data-feature': name,
-          title: name,
-        });
-      }
-      return h('td', { class: 'field cell', 'data-field': name }, [
-        h('label', { for: id, class: 'visually-hidden' }, label),
-        control,
-        h('p', { class: 'field-msg' }),
-      ]);
-    });
-    return h('tr', { 'data-channel': ch.name }, [
-      h('th', { scope: 'row' }, featureLabel(ch.name)),
-      ...cells,
-      h('td', { class: 'spark', 'data-spark': ch.name }),
+  const cell = (ch, k) => {
+    const name = ch.features[k];
+    const [f, i] = byName.get(name) || [null, -1];
+    const id = fieldId(i);
+    const value = values && name in values ? values[name] : f ? String(f.typical) : '';
+    const label = `${featureLabel(ch.name)}, ${ageText(history, ages[k])}`;
+    let control;
+    if (f && f.type === 'categorical') {
+      const cats = f.categories.slice();
+      if (value !== '' && !cats.includes(value)) cats.push(value);
+      control = h(
+        'select',
+        { id, 'data-feature': name, title: name },
+        cats.map((c) => h('option', { value: c, selected: c === value }, c)),
+      );
+    } else {
+      control = h('input', { id, type: 'text', inputmode: 'decimal', spellcheck: 'false', value, 'data-feature': name, title: name });
+    }
+    return h('td', { class: 'field cell', 'data-field': name }, [
+      h('label', { for: id, class: 'visually-hidden' }, label),
+      control,
+      h('p', { class: 'field-msg' }),
     ]);
-  });
+  };
+  // One row per month, oldest first; one column per channel.
+  const rows = ages.map((age, k) =>
+    h('tr', { 'data-age': age }, [h('th', { scope: 'row', class: 'age' }, ageText(history, age)), ...history.channels.map((ch) => cell(ch, k))]),
+  );
+  const trend = h('tr', { class: 'trend' }, [
+    h('th', { scope: 'row' }, t('history.trend')),
+    ...history.channels.map((ch) => h('td', { class: 'spark', 'data-spark': ch.name })),
+  ]);
   const block = h('fieldset', { class: 'history', id: 'history' }, [
     h('legend', {}, t('history.title', { name: featureLabel(history.name), unit: history.unit })),
     h('p', { class: 'muted small' }, t('history.help')),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'history-table' }, [h('thead', {}, head), h('tbody', {}, rows)])),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'history-table' }, [h('thead', {}, [head, trend]), h('tbody', {}, rows)])),
   ]);
   updateSparklines(block, history);
   return block;

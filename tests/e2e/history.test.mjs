@@ -56,26 +56,34 @@ describe('repayment histories in the page', () => {
       const s = await openPage(browser);
       await waitForProbability(s.page);
       await selectModel(s.page, id);
-      const md = JSON.parse(cli(['inspect', '--json', '--model', modelPath(id)]));
+      const md = JSON.parse(cli(['inspect', '--json', modelPath(id)]));
       const history = md.metadata?.history ?? md.history;
       assert.ok(history && history.steps === 12 && history.channels.length === 3, `inspect gives the history: ${JSON.stringify(history)}`);
 
       // The table: one row per channel, one cell per month, oldest first, prefilled; a sparkline per channel.
-      const table = await s.page.evaluate(() =>
-        [...document.querySelectorAll('#history tbody tr')].map((tr) => ({
-          channel: tr.dataset.channel,
+      const table = await s.page.evaluate(() => {
+        const channels = [...document.querySelectorAll('#history thead tr:first-child th[data-channel]')].map((th) => th.dataset.channel);
+        const months = [...document.querySelectorAll('#history tbody tr')].map((tr) => ({
+          age: Number(tr.dataset.age),
           cells: [...tr.querySelectorAll('[data-feature]')].map((el) => ({ name: el.dataset.feature, value: el.value, labelled: el.labels.length === 1 })),
-          spark: tr.querySelectorAll('svg.sparkline polyline, svg.sparkline circle').length,
-        })),
-      );
+        }));
+        const sparks = channels.map((c) => document.querySelectorAll(`#history [data-spark="${c}"] svg.sparkline circle`).length);
+        return { channels, months, sparks };
+      });
+      assert.deepEqual(table.channels, history.channels.map((c) => c.name));
       assert.deepEqual(
-        table.map((r) => [r.channel, r.cells.map((c) => c.name)]),
-        history.channels.map((c) => [c.name, c.features]),
+        table.months.map((m) => m.age),
+        Array.from({ length: 12 }, (_, k) => 12 - k),
+        'one row per month, oldest first',
       );
-      for (const r of table) {
-        assert.ok(r.cells.every((c) => c.value !== '' && c.labelled), `${r.channel}: every month is prefilled and labelled`);
-        assert.ok(r.spark >= 12, `${r.channel}: a sparkline with a mark per month`);
-      }
+      table.months.forEach((m, k) => {
+        assert.deepEqual(
+          m.cells.map((c) => c.name),
+          history.channels.map((c) => c.features[k]),
+        );
+        assert.ok(m.cells.every((c) => c.value !== '' && c.labelled), `month ${m.age}: every value is prefilled and labelled`);
+      });
+      assert.deepEqual(table.sparks, [12, 12, 12], 'a sparkline with a mark per month for each channel');
       // History columns are not repeated among the plain fields.
       const plain = await s.page.evaluate(() => [...document.querySelectorAll('#fields > .field [data-feature]')].map((el) => el.dataset.feature));
       assert.ok(plain.length > 0 && plain.every((n) => !history.channels.some((c) => c.features.includes(n))));
