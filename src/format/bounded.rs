@@ -32,7 +32,7 @@ pub(crate) fn with_budget<T>(bytes: u64, f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn charge(bytes: u64) -> bool {
+pub(crate) fn charge(bytes: u64) -> bool {
     LEFT.with(|l| match l.get() {
         None => true,
         Some(left) if bytes <= left => {
@@ -43,7 +43,7 @@ fn charge(bytes: u64) -> bool {
     })
 }
 
-const TOO_BIG: &str = "a list needs more memory than a file of this size may use";
+pub(crate) const TOO_BIG: &str = "a list needs more memory than a file of this size may use";
 
 /// A vector read under the budget.
 pub struct Bounded<T>(pub Vec<T>);

@@ -26,6 +26,7 @@ pub mod bounded;
 pub mod v1;
 pub mod v2;
 pub mod v3;
+pub(crate) mod wire;
 
 use sha2::{Digest, Sha256};
 
@@ -134,8 +135,10 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8]), FormatError> {
     ))
 }
 
-/// Decodes a whole wire body of type `T`; trailing bytes are an error (a
-/// reader that skips bytes it does not understand would hide damage).
+/// Decodes a whole wire body of type `T` with serde; trailing bytes are an
+/// error. The runtime reads by hand ([`wire`]); the tests use this as the
+/// reference decoder.
+#[cfg(test)]
 pub(crate) fn decode_exact<'a, T: serde::Deserialize<'a>>(
     body: &'a [u8],
 ) -> Result<T, FormatError> {

@@ -34,7 +34,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::v1;
-use super::v2::FileV2;
+use super::wire::{Wire, R};
 use crate::bundle::{Algorithm, Bundle};
 use crate::error::FormatError;
 use crate::explain::BackgroundSet;
@@ -407,27 +407,60 @@ fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>, FormatError> {
     postcard::to_allocvec(v).map_err(|e| FormatError::Encode(e.to_string()))
 }
 
-fn split(body: &[u8]) -> Result<(FileV2, &[u8]), FormatError> {
-    postcard::take_from_bytes::<FileV2>(body)
-        .map_err(|e| FormatError::Decode(format!("{e} (body of {} bytes)", body.len())))
-}
-
 /// Decodes a whole v3 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (v2, rest) = split(body)?;
-    let ext = super::decode_exact::<ExtV3>(rest)?;
-    apply(Bundle::try_from(v2)?, ext)
+    read(body, true)
 }
 
 /// Decodes the v3 part at the start of a newer body (see `format::decode`).
 pub fn decode_prefix(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (v2, rest) = split(body)?;
-    let (ext, _) = postcard::take_from_bytes::<ExtV3>(rest)
-        .map_err(|e| FormatError::Decode(format!("{e} (body of {} bytes)", body.len())))?;
-    apply(Bundle::try_from(v2)?, ext)
+    read(body, false)
 }
 
-fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
+/// The v2 body and the extension, read by hand ([`super::wire`]); `exact`:
+/// nothing may follow.
+fn read(body: &[u8], exact: bool) -> Result<Bundle, FormatError> {
+    let mut w = Wire::new(body);
+    let (code, mut b, ext) = super::v2::read(&mut w)
+        .and_then(|(code, b)| {
+            let ext = read_ext(&mut w)?;
+            if exact {
+                w.end()?;
+            }
+            Ok((code, b, ext))
+        })
+        .map_err(|f| w.error("body", f))?;
+    b.algorithm = v1::algorithm_from(code)?;
+    apply(b, ext)
+}
+
+/// [`ExtV3`] read by hand.
+fn read_ext<'a>(w: &mut Wire<'a>) -> R<ExtV3<'a>> {
+    Ok(ExtV3 {
+        algorithm: (w.str()?, w.str()?),
+        sections: w.list(|w| {
+            Ok(SectionV3 {
+                tag: w.str()?,
+                required: w.bool()?,
+                body: w.bytes()?,
+            })
+        })?,
+    })
+}
+
+/// Reads a section's body with `f`, which must read all of it.
+fn section<T>(
+    tag: &str,
+    body: &[u8],
+    f: impl FnOnce(&mut Wire<'_>) -> R<T>,
+) -> Result<T, FormatError> {
+    let mut w = Wire::new(body);
+    f(&mut w)
+        .and_then(|v| w.end().map(|()| v))
+        .map_err(|e| w.error(&format!("section '{tag}'"), e))
+}
+
+pub(super) fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
     let (id, name) = ext.algorithm;
     b.algorithm = Algorithm::new(id, name);
     let mut model_seen = false;
@@ -448,11 +481,11 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
                 }
             };
         } else if s.tag == PLATT_LOGIT_SECTION {
-            let (a, c) = super::decode_exact::<(f32, f32)>(s.body)?;
+            let (a, c) = section(s.tag, s.body, |w| Ok((w.f32()?, w.f32()?)))?;
             b.calibration = Calibration::PlattLogit { a, b: c };
         } else if s.tag == ISOTONIC_SECTION {
-            let w = super::decode_exact::<IsotonicV3>(s.body)?;
-            b.calibration = Calibration::Isotonic(crate::calibration::Isotonic { x: w.x, y: w.y });
+            let (x, y) = section(s.tag, s.body, |w| Ok((w.f32s()?, w.f32s()?)))?;
+            b.calibration = Calibration::Isotonic(crate::calibration::Isotonic { x, y });
         } else if s.tag == DECISION_SECTION {
             apply_decision(&mut b, s.body)?;
         } else if s.tag == GOVERNANCE_SECTION {
@@ -463,24 +496,8 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
                     "more than one '{BACKGROUND_SECTION}' section"
                 )));
             }
-            let w = match postcard::take_from_bytes::<BackgroundV3>(s.body) {
-                Ok((w, [])) => w,
-                Ok((_, rest)) => {
-                    return Err(FormatError::Decode(format!(
-                        "section '{BACKGROUND_SECTION}': {} unexpected bytes after it",
-                        rest.len()
-                    )))
-                }
-                Err(e) => {
-                    return Err(FormatError::Decode(format!(
-                        "section '{BACKGROUND_SECTION}': {e}"
-                    )))
-                }
-            };
-            b.background_set = Some(BackgroundSet {
-                rows: w.rows,
-                weights: w.weights,
-            });
+            let (rows, weights) = section(s.tag, s.body, |w| Ok((w.f32s()?, w.f32s()?)))?;
+            b.background_set = Some(BackgroundSet { rows, weights });
         } else if s.required {
             return Err(FormatError::UnknownSection {
                 tag: s.tag.to_string(),

@@ -1,0 +1,390 @@
+//! A hand-written reader of the postcard encoding the frozen wire structs
+//! of formats 1–3 use (`v1::FileV1`, `v2::ExtV2`, `v3::ExtV3` and the v3
+//! sections), decoding straight into the model types.
+//!
+//! Why not serde's derived decoders: they are the same bytes read through
+//! generic visitors, and cost the wasm bundle ~4× this reader (measured in
+//! the size pass, ARCHITECTURE.md). The derived `Deserialize` impls stay on
+//! the wire structs: the tests decode every golden file and thousands of
+//! damaged ones both ways and require the same bundle or the same refusal
+//! (`format::tests`).
+//!
+//! The postcard encoding (1.0 specification), as these structs use it:
+//! `u8` one byte; `bool` and an `Option`'s tag one byte, 0 or 1; `u32`,
+//! `u64`, lengths and enum variants as LEB128 varints (at most 5 or 10
+//! bytes, no bits beyond the type); `f32`/`f64` little-endian bytes;
+//! strings and byte strings a length and the bytes (strings UTF-8); a
+//! sequence its length and its items; structs, tuples and arrays their
+//! fields in order, nothing else.
+//!
+//! Every list is charged to the decode's memory budget before it is
+//! allocated, as [`super::bounded`] does for serde.
+
+use crate::error::FormatError;
+
+/// A decoding failure: what was wrong.
+pub(crate) type Fail = &'static str;
+pub(crate) type R<T> = Result<T, Fail>;
+
+pub(crate) struct Wire<'a> {
+    bytes: &'a [u8],
+    pub(crate) at: usize,
+}
+
+const END: Fail = "the body ends inside a value";
+
+impl<'a> Wire<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Wire<'a> {
+        Wire { bytes, at: 0 }
+    }
+
+    /// The bytes not read yet.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.at..).unwrap_or_default()
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> R<&'a [u8]> {
+        let out = self.rest().get(..n).ok_or(END)?;
+        self.at += n;
+        Ok(out)
+    }
+
+    #[inline(never)]
+    pub(crate) fn u8(&mut self) -> R<u8> {
+        let b = *self.rest().first().ok_or(END)?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    /// A `bool` or an `Option`'s tag.
+    #[inline(never)]
+    pub(crate) fn bool(&mut self) -> R<bool> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err("a flag or option tag that is not 0 or 1"),
+        }
+    }
+
+    /// A varint of at most `bits` bits.
+    #[inline(never)]
+    fn varint(&mut self, bits: u32) -> R<u64> {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                // The last byte holds no bits beyond the type.
+                return if shift + 7 > bits && u32::from(b) >> (bits - shift) != 0 {
+                    Err("a varint out of range")
+                } else {
+                    Ok(v)
+                };
+            }
+            shift += 7;
+            if shift >= bits {
+                return Err("a varint out of range");
+            }
+        }
+    }
+
+    #[inline(never)]
+    pub(crate) fn u32(&mut self) -> R<u32> {
+        Ok(self.varint(32)? as u32)
+    }
+
+    #[inline(never)]
+    pub(crate) fn u64(&mut self) -> R<u64> {
+        self.varint(64)
+    }
+
+    #[inline(never)]
+    pub(crate) fn f32(&mut self) -> R<f32> {
+        Ok(f32::from_bits(self.u32_le()?))
+    }
+
+    fn u32_le(&mut self) -> R<u32> {
+        let b = self.take(4)?;
+        Ok(b.iter().rev().fold(0, |v, &x| (v << 8) | u32::from(x)))
+    }
+
+    #[inline(never)]
+    pub(crate) fn f64(&mut self) -> R<f64> {
+        let b = self.take(8)?;
+        Ok(f64::from_bits(
+            b.iter().rev().fold(0, |v, &x| (v << 8) | u64::from(x)),
+        ))
+    }
+
+    /// A length or count.
+    fn len(&mut self) -> R<usize> {
+        usize::try_from(self.u64()?).map_err(|_| END)
+    }
+
+    #[inline(never)]
+    pub(crate) fn bytes(&mut self) -> R<&'a [u8]> {
+        let n = self.len()?;
+        self.take(n)
+    }
+
+    #[inline(never)]
+    pub(crate) fn str(&mut self) -> R<&'a str> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| "a text that is not UTF-8")
+    }
+
+    #[inline(never)]
+    pub(crate) fn string(&mut self) -> R<String> {
+        Ok(self.str()?.to_owned())
+    }
+
+    /// The length of a list of `T`, charged to the decoding budget.
+    pub(crate) fn count<T>(&mut self) -> R<usize> {
+        let n = self.len()?;
+        let each = std::mem::size_of::<T>().max(1) as u64;
+        if !super::bounded::charge(each.saturating_mul(n as u64)) {
+            return Err(super::bounded::TOO_BIG);
+        }
+        Ok(n)
+    }
+
+    /// A list read by `item`.
+    pub(crate) fn list<T>(&mut self, item: impl Fn(&mut Self) -> R<T>) -> R<Vec<T>> {
+        let n = self.count::<T>()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(item(self)?);
+        }
+        Ok(out)
+    }
+
+    #[inline(never)]
+    pub(crate) fn f32s(&mut self) -> R<Vec<f32>> {
+        self.list(Self::f32)
+    }
+
+    #[inline(never)]
+    pub(crate) fn strings(&mut self) -> R<Vec<String>> {
+        self.list(Self::string)
+    }
+
+    /// An `Option`: its tag, then the value read by `item`.
+    pub(crate) fn option<T>(&mut self, item: impl FnOnce(&mut Self) -> R<T>) -> R<Option<T>> {
+        Ok(if self.bool()? {
+            Some(item(self)?)
+        } else {
+            None
+        })
+    }
+
+    /// The end of the value: every byte read.
+    #[inline(never)]
+    pub(crate) fn end(&self) -> R<()> {
+        if self.at == self.bytes.len() {
+            Ok(())
+        } else {
+            Err("unexpected bytes after it")
+        }
+    }
+
+    /// A decoding error naming where: `what` was being read (`body`, a
+    /// section) and the byte offset in it.
+    #[inline(never)]
+    pub(crate) fn error(&self, what: &str, fail: Fail) -> FormatError {
+        FormatError::Decode(format!(
+            "{what}: {fail} (byte {} of {})",
+            self.at,
+            self.bytes.len()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Bundle;
+    use crate::format::{bounded, decode_exact, frame, read_header, v1, v2, v3};
+
+    /// The reference: serde's derived decoders and the wire structs'
+    /// conversions, as the runtime read files before the size pass (v3
+    /// sections then go through `v3::apply`, whose three small section
+    /// readers `sections_match_serde` checks).
+    fn decode_serde(bytes: &[u8]) -> Result<Bundle, FormatError> {
+        let (header, body) = read_header(bytes)?;
+        let b = bounded::with_budget(bounded::budget_for(body.len()), || match header.version {
+            1 => Bundle::try_from(decode_exact::<v1::FileV1>(body)?),
+            2 => Bundle::try_from(decode_exact::<v2::FileV2>(body)?),
+            v => {
+                let (file, rest) = postcard::take_from_bytes::<v2::FileV2>(body)
+                    .map_err(|e| FormatError::Decode(e.to_string()))?;
+                let ext = if v == 3 {
+                    decode_exact::<v3::ExtV3>(rest)?
+                } else {
+                    postcard::take_from_bytes::<v3::ExtV3>(rest)
+                        .map_err(|e| FormatError::Decode(e.to_string()))?
+                        .0
+                };
+                v3::apply(Bundle::try_from(file)?, ext)
+            }
+        })?;
+        b.validate().map_err(FormatError::Invalid)?;
+        Ok(b)
+    }
+
+    fn same(bytes: &[u8], what: &str) {
+        let (a, b) = (crate::format::decode(bytes), decode_serde(bytes));
+        match (&a, &b) {
+            (Ok(a), Ok(b)) => assert!(a == b, "{what}: different bundles"),
+            (Err(FormatError::Decode(_)), Err(FormatError::Decode(_))) => {}
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}"),
+            _ => panic!("{what}: hand {a:?} vs serde {b:?}"),
+        }
+    }
+
+    fn next(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+
+    /// Every golden file of every format version, whole, truncated and
+    /// with bytes changed (reframed, so the checksum holds): the hand
+    /// reader gives the bundle serde gives, or refuses what serde refuses
+    /// (decoding errors may word it differently; validation errors are
+    /// the same text).
+    #[test]
+    fn golden_and_damaged_files_decode_as_with_serde() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+        let mut files = Vec::new();
+        for dir in ["", "/v1", "/v2", "/v3-trees"] {
+            for e in std::fs::read_dir(format!("{root}{dir}")).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "frk") {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(files.len() >= 20, "{files:?}");
+        let mut s = 0x00c0_ffee_u64;
+        let mut loaded = 0;
+        for p in &files {
+            let bytes = std::fs::read(p).unwrap();
+            let name = p.display().to_string();
+            assert!(crate::format::decode(&bytes).is_ok(), "{name}");
+            same(&bytes, &name);
+            let (h, body) = read_header(&bytes).unwrap();
+            let reframe = |body: &[u8]| frame(h.version, h.min_reader, body);
+            for _ in 0..150 {
+                let r = next(&mut s);
+                let mut b = body.to_vec();
+                match r % 4 {
+                    0 => b.truncate((r >> 8) as usize % body.len()),
+                    1 => b.push((r >> 8) as u8),
+                    _ => {
+                        for k in 0..1 + (r >> 2) % 3 {
+                            let at = (next(&mut s) >> 3) as usize % b.len();
+                            // Small values hit lengths, tags and flags.
+                            b[at] = if k % 2 == 0 {
+                                (r >> 16) as u8 % 4
+                            } else {
+                                (r >> 24) as u8
+                            };
+                        }
+                    }
+                }
+                let f = reframe(&b);
+                same(&f, &format!("{name} damaged {r:x}"));
+                loaded += usize::from(crate::format::decode(&f).is_ok());
+            }
+            // A newer format that promises compatibility: the v3 prefix.
+            if h.version == 3 {
+                let mut b = body.to_vec();
+                b.extend_from_slice(b"later");
+                same(&frame(4, h.min_reader, &b), &name);
+            }
+        }
+        // Some damaged files still load (a changed value), most are refused.
+        assert!(loaded > 0);
+    }
+
+    /// The v3 sections the reader decodes by hand (`calibration/platt-logit`,
+    /// `calibration/isotonic`, `explain/background`) against serde.
+    #[test]
+    fn sections_match_serde() {
+        let mut s = 5u64;
+        let iso = postcard::to_allocvec(&v3::IsotonicV3 {
+            x: vec![0.0, 0.25, 1.0],
+            y: vec![0.1, 0.5, 0.9],
+        })
+        .unwrap();
+        let platt = postcard::to_allocvec(&(-0.5f32, 0.25f32)).unwrap();
+        for body in [iso, platt] {
+            for _ in 0..500 {
+                let r = next(&mut s);
+                let mut b = body.clone();
+                if r % 3 == 0 {
+                    b.truncate((r >> 8) as usize % b.len());
+                } else {
+                    let at = (r >> 8) as usize % b.len();
+                    b[at] = (r >> 20) as u8 % 5;
+                }
+                let hand = |w: &mut Wire<'_>| -> R<(Vec<f32>, Vec<f32>)> {
+                    let v = (w.f32s()?, w.f32s()?);
+                    w.end().map(|()| v)
+                };
+                let a = hand(&mut Wire::new(&b)).ok();
+                let c = decode_exact::<v3::IsotonicV3>(&b).ok().map(|w| (w.x, w.y));
+                assert_eq!(a, c, "{b:?}");
+                let pair = |w: &mut Wire<'_>| -> R<(f32, f32)> {
+                    let v = (w.f32()?, w.f32()?);
+                    w.end().map(|()| v)
+                };
+                let a = pair(&mut Wire::new(&b))
+                    .ok()
+                    .map(|(x, y)| (x.to_bits(), y.to_bits()));
+                let c = decode_exact::<(f32, f32)>(&b)
+                    .ok()
+                    .map(|(x, y)| (x.to_bits(), y.to_bits()));
+                assert_eq!(a, c, "{b:?}");
+            }
+        }
+    }
+
+    /// Varints as postcard reads them: the same values, the same refusals.
+    #[test]
+    fn varints_match_postcard() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            vec![0],
+            vec![0x7f],
+            vec![0x80, 0x01],
+            vec![0x80],
+            vec![0xff, 0xff, 0xff, 0xff, 0x0f],
+            vec![0xff, 0xff, 0xff, 0xff, 0x10],
+            vec![0xff, 0xff, 0xff, 0xff, 0x8f, 0x00],
+            vec![0x80, 0x80, 0x80, 0x80, 0x00],
+            vec![0xff; 9],
+            [vec![0xff; 9], vec![0x01]].concat(),
+            [vec![0xff; 9], vec![0x02]].concat(),
+            [vec![0x80; 9], vec![0x00]].concat(),
+            vec![0xff; 11],
+        ];
+        let mut s = 0x1234_5678_9abc_def0_u64;
+        for _ in 0..2000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let n = 1 + (s % 11) as usize;
+            cases.push((0..n).map(|i| (s >> (i * 5)) as u8 | 0x80).collect());
+            cases.last_mut().unwrap()[n - 1] &= 0x7f | (s >> 60) as u8;
+        }
+        for c in &cases {
+            let a = Wire::new(c).u32().ok();
+            let b = postcard::take_from_bytes::<u32>(c).ok().map(|(v, _)| v);
+            assert_eq!(a, b, "u32 {c:x?}");
+            let a = Wire::new(c).u64().ok();
+            let b = postcard::take_from_bytes::<u64>(c).ok().map(|(v, _)| v);
+            assert_eq!(a, b, "u64 {c:x?}");
+        }
+    }
+}
