@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::v1::FileV1;
-use super::wire::{Wire, R};
+use super::wire::Wire;
 use crate::bundle::Bundle;
 use crate::credit::{ReasonText, Scorecard};
 use crate::drift::{Bins, DriftProfile};
@@ -289,94 +289,87 @@ impl TryFrom<FileV2> for Bundle {
 /// Decodes a whole v2 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
     let mut w = Wire::new(body);
-    let (code, mut b) = read(&mut w)
-        .and_then(|b| w.end().map(|()| b))
-        .map_err(|f| w.error("body", f))?;
+    let mut b = super::v1::empty();
+    let code = read(&mut w, &mut b);
+    w.end();
+    w.check("body")?;
     b.algorithm = super::v1::algorithm_from(code)?;
     Ok(b)
 }
 
-/// Reads a v2 body ([`FileV2`]) by hand, as [`super::v1::read`] does.
-pub(crate) fn read(w: &mut Wire<'_>) -> R<(u8, Bundle)> {
-    let (code, mut b) = super::v1::read(w)?;
+/// Reads a v2 body ([`FileV2`]) into `b` by hand, as [`super::v1::read`] does.
+pub(crate) fn read(w: &mut Wire<'_>, b: &mut Bundle) -> u8 {
+    let code = super::v1::read(w, b);
     b.scorecard = Scorecard {
-        base_score: w.f32()?,
-        base_odds: w.f32()?,
-        pdo: w.f32()?,
+        base_score: w.f32(),
+        base_odds: w.f32(),
+        pdo: w.f32(),
     };
-    b.reasons = w.list(|w| {
-        Ok(ReasonText {
-            feature: w.string()?,
-            lang: w.string()?,
-            text: w.string()?,
-        })
-    })?;
-    b.drift = w.option(|w| {
-        Ok(DriftProfile {
-            features: w.list(read_bins)?,
-            score: read_bins(w)?,
-        })
-    })?;
-    if let Some(a) = w.option(read_attention)? {
+    b.reasons = w.list(|w| ReasonText {
+        feature: w.string(),
+        lang: w.string(),
+        text: w.string(),
+    });
+    b.drift = w.option(|w| DriftProfile {
+        features: w.list(read_bins),
+        score: read_bins(w),
+    });
+    if let Some(a) = w.option(read_attention) {
         b.model = Model::from(a);
     }
-    Ok((code, b))
+    code
 }
 
-fn read_bins(w: &mut Wire<'_>) -> R<Bins> {
-    Ok(Bins {
-        edges: w.f32s()?,
-        expected: w.f32s()?,
-    })
+fn read_bins(w: &mut Wire<'_>) -> Bins {
+    Bins {
+        edges: w.f32s(),
+        expected: w.f32s(),
+    }
 }
 
-fn read_ln(w: &mut Wire<'_>) -> R<LayerNorm> {
-    Ok(LayerNorm {
-        gamma: w.f32s()?,
-        beta: w.f32s()?,
-    })
+fn read_ln(w: &mut Wire<'_>) -> LayerNorm {
+    LayerNorm {
+        gamma: w.f32s(),
+        beta: w.f32s(),
+    }
 }
 
 /// [`AttentionV2`] read by hand.
-fn read_attention(w: &mut Wire<'_>) -> R<Attention> {
-    Ok(Attention {
-        d_model: w.u32()? as usize,
-        n_heads: w.u32()? as usize,
-        n_blocks: w.u32()? as usize,
-        d_ffn: w.u32()? as usize,
-        features: w.list(|w| {
-            Ok(FeatureSlot {
-                start: w.u32()?,
-                width: w.u32()?,
-                numeric: w.bool()?,
-            })
-        })?,
-        num_weight: w.f32s()?,
-        num_bias: w.f32s()?,
-        cat_embed: w.f32s()?,
-        cls: w.f32s()?,
-        blocks: w.list(|w| {
-            Ok(Block {
-                ln_attn: read_ln(w)?,
-                wq: w.f32s()?,
-                bq: w.f32s()?,
-                wk: w.f32s()?,
-                bk: w.f32s()?,
-                wv: w.f32s()?,
-                bv: w.f32s()?,
-                wo: w.f32s()?,
-                bo: w.f32s()?,
-                ln_ffn: read_ln(w)?,
-                w1: w.f32s()?,
-                b1: w.f32s()?,
-                w2: w.f32s()?,
-                b2: w.f32s()?,
-            })
-        })?,
-        final_ln: read_ln(w)?,
-        head_w: w.f32s()?,
-        head_b: w.f32()?,
-    })
+fn read_attention(w: &mut Wire<'_>) -> Attention {
+    Attention {
+        d_model: w.u32() as usize,
+        n_heads: w.u32() as usize,
+        n_blocks: w.u32() as usize,
+        d_ffn: w.u32() as usize,
+        features: w.list(|w| FeatureSlot {
+            start: w.u32(),
+            width: w.u32(),
+            numeric: w.bool(),
+        }),
+        num_weight: w.f32s(),
+        num_bias: w.f32s(),
+        cat_embed: w.f32s(),
+        cls: w.f32s(),
+        blocks: w.list(|w| Block {
+            ln_attn: read_ln(w),
+            wq: w.f32s(),
+            bq: w.f32s(),
+            wk: w.f32s(),
+            bk: w.f32s(),
+            wv: w.f32s(),
+            bv: w.f32s(),
+            wo: w.f32s(),
+            bo: w.f32s(),
+            ln_ffn: read_ln(w),
+            w1: w.f32s(),
+            b1: w.f32s(),
+            w2: w.f32s(),
+            b2: w.f32s(),
+        }),
+        final_ln: read_ln(w),
+        head_w: w.f32s(),
+        head_b: w.f32(),
+    }
 }
 
 /// Encodes the v2 part of a newer body (format v3 appends to it).

@@ -34,7 +34,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::v1;
-use super::wire::{Wire, R};
+use super::wire::Wire;
 use crate::bundle::{Algorithm, Bundle};
 use crate::error::FormatError;
 use crate::explain::BackgroundSet;
@@ -421,43 +421,35 @@ pub fn decode_prefix(body: &[u8]) -> Result<Bundle, FormatError> {
 /// nothing may follow.
 fn read(body: &[u8], exact: bool) -> Result<Bundle, FormatError> {
     let mut w = Wire::new(body);
-    let (code, mut b, ext) = super::v2::read(&mut w)
-        .and_then(|(code, b)| {
-            let ext = read_ext(&mut w)?;
-            if exact {
-                w.end()?;
-            }
-            Ok((code, b, ext))
-        })
-        .map_err(|f| w.error("body", f))?;
+    let mut b = v1::empty();
+    let code = super::v2::read(&mut w, &mut b);
+    let ext = ExtV3 {
+        algorithm: (w.str(), w.str()),
+        sections: w.list(|w| SectionV3 {
+            tag: w.str(),
+            required: w.bool(),
+            body: w.bytes(),
+        }),
+    };
+    if exact {
+        w.end();
+    }
+    w.check("body")?;
     b.algorithm = v1::algorithm_from(code)?;
     apply(b, ext)
-}
-
-/// [`ExtV3`] read by hand.
-fn read_ext<'a>(w: &mut Wire<'a>) -> R<ExtV3<'a>> {
-    Ok(ExtV3 {
-        algorithm: (w.str()?, w.str()?),
-        sections: w.list(|w| {
-            Ok(SectionV3 {
-                tag: w.str()?,
-                required: w.bool()?,
-                body: w.bytes()?,
-            })
-        })?,
-    })
 }
 
 /// Reads a section's body with `f`, which must read all of it.
 fn section<T>(
     tag: &str,
     body: &[u8],
-    f: impl FnOnce(&mut Wire<'_>) -> R<T>,
+    f: impl FnOnce(&mut Wire<'_>) -> T,
 ) -> Result<T, FormatError> {
     let mut w = Wire::new(body);
-    f(&mut w)
-        .and_then(|v| w.end().map(|()| v))
-        .map_err(|e| w.error(&format!("section '{tag}'"), e))
+    let v = f(&mut w);
+    w.end();
+    w.check(&format!("section '{tag}'"))?;
+    Ok(v)
 }
 
 pub(super) fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
@@ -481,10 +473,10 @@ pub(super) fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError
                 }
             };
         } else if s.tag == PLATT_LOGIT_SECTION {
-            let (a, c) = section(s.tag, s.body, |w| Ok((w.f32()?, w.f32()?)))?;
+            let (a, c) = section(s.tag, s.body, |w| (w.f32(), w.f32()))?;
             b.calibration = Calibration::PlattLogit { a, b: c };
         } else if s.tag == ISOTONIC_SECTION {
-            let (x, y) = section(s.tag, s.body, |w| Ok((w.f32s()?, w.f32s()?)))?;
+            let (x, y) = section(s.tag, s.body, |w| (w.f32s(), w.f32s()))?;
             b.calibration = Calibration::Isotonic(crate::calibration::Isotonic { x, y });
         } else if s.tag == DECISION_SECTION {
             apply_decision(&mut b, s.body)?;
@@ -496,7 +488,7 @@ pub(super) fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError
                     "more than one '{BACKGROUND_SECTION}' section"
                 )));
             }
-            let (rows, weights) = section(s.tag, s.body, |w| Ok((w.f32s()?, w.f32s()?)))?;
+            let (rows, weights) = section(s.tag, s.body, |w| (w.f32s(), w.f32s()))?;
             b.background_set = Some(BackgroundSet { rows, weights });
         } else if s.required {
             return Err(FormatError::UnknownSection {

@@ -2,12 +2,13 @@
 //! of formats 1–3 use (`v1::FileV1`, `v2::ExtV2`, `v3::ExtV3` and the v3
 //! sections), decoding straight into the model types.
 //!
-//! Why not serde's derived decoders: they are the same bytes read through
-//! generic visitors, and cost the wasm bundle ~4× this reader (measured in
-//! the size pass, ARCHITECTURE.md). The derived `Deserialize` impls stay on
-//! the wire structs: the tests decode every golden file and thousands of
-//! damaged ones both ways and require the same bundle or the same refusal
-//! (`format::tests`).
+//! Why not serde's derived decoders: they read the same bytes through
+//! generic visitors, with a branch and the drop of everything read so far
+//! after every value; with them, decoding was ~60 KB of the wasm before
+//! wasm-opt, with this reader ~8 KB (the size pass, ARCHITECTURE.md). The
+//! derived `Deserialize` impls stay on the wire structs as the reference:
+//! the tests below decode every golden file and thousands of damaged ones
+//! both ways and require the same bundle or the same refusal.
 //!
 //! The postcard encoding (1.0 specification), as these structs use it:
 //! `u8` one byte; `bool` and an `Option`'s tag one byte, 0 or 1; `u32`,
@@ -24,178 +25,228 @@ use crate::error::FormatError;
 
 /// A decoding failure: what was wrong.
 pub(crate) type Fail = &'static str;
-pub(crate) type R<T> = Result<T, Fail>;
 
+/// A reader whose first failure sticks: it is recorded with its offset,
+/// the rest of the bytes are dropped, and every later read returns zero,
+/// `false` or empty (so every list after it is empty). Decoders therefore
+/// read straight on, without a branch and a drop of what was read so far
+/// per value (the code that cost the bundle most), and [`Wire::check`]
+/// turns the first failure into the error at the end.
 pub(crate) struct Wire<'a> {
     bytes: &'a [u8],
-    pub(crate) at: usize,
+    at: usize,
+    failed: Option<(Fail, usize)>,
 }
 
 const END: Fail = "the body ends inside a value";
+/// An enum variant the wire struct does not have.
+const BAD_VARIANT: Fail = "an unknown variant";
 
 impl<'a> Wire<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Wire<'a> {
-        Wire { bytes, at: 0 }
+        Wire {
+            bytes,
+            at: 0,
+            failed: None,
+        }
     }
 
-    /// The bytes not read yet.
-    pub(crate) fn rest(&self) -> &'a [u8] {
-        self.bytes.get(self.at..).unwrap_or_default()
-    }
-
-    pub(crate) fn take(&mut self, n: usize) -> R<&'a [u8]> {
-        let out = self.rest().get(..n).ok_or(END)?;
-        self.at += n;
-        Ok(out)
+    /// Records the first failure and drops the bytes left.
+    #[inline(never)]
+    pub(crate) fn fail(&mut self, what: Fail) {
+        if self.failed.is_none() {
+            self.failed = Some((what, self.at));
+        }
+        self.at = self.bytes.len();
     }
 
     #[inline(never)]
-    pub(crate) fn u8(&mut self) -> R<u8> {
-        let b = *self.rest().first().ok_or(END)?;
-        self.at += 1;
-        Ok(b)
+    pub(crate) fn take(&mut self, n: usize) -> &'a [u8] {
+        match self.bytes.get(self.at..).and_then(|r| r.get(..n)) {
+            Some(out) => {
+                self.at += n;
+                out
+            }
+            None => {
+                self.fail(END);
+                &[]
+            }
+        }
+    }
+
+    #[inline(never)]
+    pub(crate) fn u8(&mut self) -> u8 {
+        self.take(1).first().copied().unwrap_or(0)
     }
 
     /// A `bool` or an `Option`'s tag.
     #[inline(never)]
-    pub(crate) fn bool(&mut self) -> R<bool> {
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err("a flag or option tag that is not 0 or 1"),
+    pub(crate) fn bool(&mut self) -> bool {
+        match self.u8() {
+            0 => false,
+            1 => true,
+            _ => {
+                self.fail("a flag or option tag that is not 0 or 1");
+                false
+            }
         }
     }
 
     /// A varint of at most `bits` bits.
     #[inline(never)]
-    fn varint(&mut self, bits: u32) -> R<u64> {
+    fn varint(&mut self, bits: u32) -> u64 {
         let mut v = 0u64;
         let mut shift = 0;
         loop {
-            let b = self.u8()?;
+            let Some(&b) = self.bytes.get(self.at) else {
+                self.fail(END);
+                return 0;
+            };
+            self.at += 1;
             v |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
                 // The last byte holds no bits beyond the type.
-                return if shift + 7 > bits && u32::from(b) >> (bits - shift) != 0 {
-                    Err("a varint out of range")
-                } else {
-                    Ok(v)
-                };
+                if shift + 7 > bits && u32::from(b) >> (bits - shift) != 0 {
+                    break;
+                }
+                return v;
             }
             shift += 7;
             if shift >= bits {
-                return Err("a varint out of range");
+                break;
             }
         }
+        self.fail("a varint out of range");
+        0
     }
 
     #[inline(never)]
-    pub(crate) fn u32(&mut self) -> R<u32> {
-        Ok(self.varint(32)? as u32)
+    pub(crate) fn u32(&mut self) -> u32 {
+        self.varint(32) as u32
     }
 
     #[inline(never)]
-    pub(crate) fn u64(&mut self) -> R<u64> {
+    pub(crate) fn u64(&mut self) -> u64 {
         self.varint(64)
     }
 
-    #[inline(never)]
-    pub(crate) fn f32(&mut self) -> R<f32> {
-        Ok(f32::from_bits(self.u32_le()?))
+    /// An enum's variant index, below `n`; 0 (with a failure) otherwise.
+    pub(crate) fn variant(&mut self, n: u32) -> u32 {
+        let v = self.u32();
+        if v >= n {
+            self.fail(BAD_VARIANT);
+            return 0;
+        }
+        v
     }
 
-    fn u32_le(&mut self) -> R<u32> {
-        let b = self.take(4)?;
-        Ok(b.iter().rev().fold(0, |v, &x| (v << 8) | u32::from(x)))
+    #[inline(never)]
+    pub(crate) fn f32(&mut self) -> f32 {
+        let b = self.take(4);
+        f32::from_bits(b.iter().rev().fold(0, |v, &x| (v << 8) | u32::from(x)))
     }
 
     #[inline(never)]
-    pub(crate) fn f64(&mut self) -> R<f64> {
-        let b = self.take(8)?;
-        Ok(f64::from_bits(
-            b.iter().rev().fold(0, |v, &x| (v << 8) | u64::from(x)),
-        ))
+    pub(crate) fn f64(&mut self) -> f64 {
+        let b = self.take(8);
+        f64::from_bits(b.iter().rev().fold(0, |v, &x| (v << 8) | u64::from(x)))
     }
 
     /// A length or count.
-    fn len(&mut self) -> R<usize> {
-        usize::try_from(self.u64()?).map_err(|_| END)
+    fn len(&mut self) -> usize {
+        let n = self.u64();
+        usize::try_from(n).unwrap_or_else(|_| {
+            self.fail(END);
+            0
+        })
     }
 
     #[inline(never)]
-    pub(crate) fn bytes(&mut self) -> R<&'a [u8]> {
-        let n = self.len()?;
+    pub(crate) fn bytes(&mut self) -> &'a [u8] {
+        let n = self.len();
         self.take(n)
     }
 
     #[inline(never)]
-    pub(crate) fn str(&mut self) -> R<&'a str> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| "a text that is not UTF-8")
+    pub(crate) fn str(&mut self) -> &'a str {
+        let b = self.bytes();
+        std::str::from_utf8(b).unwrap_or_else(|_| {
+            self.fail("a text that is not UTF-8");
+            ""
+        })
     }
 
     #[inline(never)]
-    pub(crate) fn string(&mut self) -> R<String> {
-        Ok(self.str()?.to_owned())
+    pub(crate) fn string(&mut self) -> String {
+        self.str().to_owned()
     }
 
     /// The length of a list of `T`, charged to the decoding budget.
-    pub(crate) fn count<T>(&mut self) -> R<usize> {
-        let n = self.len()?;
-        let each = std::mem::size_of::<T>().max(1) as u64;
-        if !super::bounded::charge(each.saturating_mul(n as u64)) {
-            return Err(super::bounded::TOO_BIG);
+    #[inline(never)]
+    fn count(&mut self, each: usize) -> usize {
+        let n = self.len();
+        if !super::bounded::charge((each.max(1) as u64).saturating_mul(n as u64)) {
+            self.fail(super::bounded::TOO_BIG);
+            return 0;
         }
-        Ok(n)
+        n
     }
 
     /// A list read by `item`.
-    pub(crate) fn list<T>(&mut self, item: impl Fn(&mut Self) -> R<T>) -> R<Vec<T>> {
-        let n = self.count::<T>()?;
-        let mut out = Vec::with_capacity(n);
+    pub(crate) fn list<T>(&mut self, item: impl Fn(&mut Self) -> T) -> Vec<T> {
+        let n = self.count(std::mem::size_of::<T>());
+        // Every item takes a byte or more: no more room than bytes left,
+        // even outside a budget.
+        let mut out = Vec::with_capacity(n.min(self.bytes.len() - self.at.min(self.bytes.len())));
         for _ in 0..n {
-            out.push(item(self)?);
+            out.push(item(self));
         }
-        Ok(out)
+        out
     }
 
     #[inline(never)]
-    pub(crate) fn f32s(&mut self) -> R<Vec<f32>> {
+    pub(crate) fn f32s(&mut self) -> Vec<f32> {
         self.list(Self::f32)
     }
 
     #[inline(never)]
-    pub(crate) fn strings(&mut self) -> R<Vec<String>> {
+    pub(crate) fn strings(&mut self) -> Vec<String> {
         self.list(Self::string)
     }
 
     /// An `Option`: its tag, then the value read by `item`.
-    pub(crate) fn option<T>(&mut self, item: impl FnOnce(&mut Self) -> R<T>) -> R<Option<T>> {
-        Ok(if self.bool()? {
-            Some(item(self)?)
+    pub(crate) fn option<T>(&mut self, item: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        if self.bool() {
+            Some(item(self))
         } else {
             None
-        })
+        }
     }
 
     /// The end of the value: every byte read.
     #[inline(never)]
-    pub(crate) fn end(&self) -> R<()> {
-        if self.at == self.bytes.len() {
-            Ok(())
-        } else {
-            Err("unexpected bytes after it")
+    pub(crate) fn end(&mut self) {
+        if self.at != self.bytes.len() {
+            self.fail("unexpected bytes after it");
         }
     }
 
-    /// A decoding error naming where: `what` was being read (`body`, a
-    /// section) and the byte offset in it.
+    /// The first failure as a decoding error naming where: `what` was
+    /// being read (`body`, a section) and the byte offset in it.
     #[inline(never)]
-    pub(crate) fn error(&self, what: &str, fail: Fail) -> FormatError {
-        FormatError::Decode(format!(
-            "{what}: {fail} (byte {} of {})",
-            self.at,
-            self.bytes.len()
-        ))
+    pub(crate) fn check(&self, what: &str) -> Result<(), FormatError> {
+        match self.failed {
+            None => Ok(()),
+            Some((fail, at)) => Err(FormatError::Decode(format!(
+                "{what}: {fail} (byte {at} of {})",
+                self.bytes.len()
+            ))),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn ok(&self) -> bool {
+        self.failed.is_none()
     }
 }
 
@@ -329,20 +380,20 @@ mod tests {
                     let at = (r >> 8) as usize % b.len();
                     b[at] = (r >> 20) as u8 % 5;
                 }
-                let hand = |w: &mut Wire<'_>| -> R<(Vec<f32>, Vec<f32>)> {
-                    let v = (w.f32s()?, w.f32s()?);
-                    w.end().map(|()| v)
+                let hand = |w: &mut Wire<'_>| {
+                    let v = (w.f32s(), w.f32s());
+                    w.end();
+                    w.ok().then_some(v)
                 };
-                let a = hand(&mut Wire::new(&b)).ok();
+                let a = hand(&mut Wire::new(&b));
                 let c = decode_exact::<v3::IsotonicV3>(&b).ok().map(|w| (w.x, w.y));
                 assert_eq!(a, c, "{b:?}");
-                let pair = |w: &mut Wire<'_>| -> R<(f32, f32)> {
-                    let v = (w.f32()?, w.f32()?);
-                    w.end().map(|()| v)
+                let pair = |w: &mut Wire<'_>| {
+                    let v = (w.f32().to_bits(), w.f32().to_bits());
+                    w.end();
+                    w.ok().then_some(v)
                 };
-                let a = pair(&mut Wire::new(&b))
-                    .ok()
-                    .map(|(x, y)| (x.to_bits(), y.to_bits()));
+                let a = pair(&mut Wire::new(&b));
                 let c = decode_exact::<(f32, f32)>(&b)
                     .ok()
                     .map(|(x, y)| (x.to_bits(), y.to_bits()));
@@ -379,10 +430,12 @@ mod tests {
             cases.last_mut().unwrap()[n - 1] &= 0x7f | (s >> 60) as u8;
         }
         for c in &cases {
-            let a = Wire::new(c).u32().ok();
+            let mut w = Wire::new(c);
+            let a = Some(w.u32()).filter(|_| w.ok());
             let b = postcard::take_from_bytes::<u32>(c).ok().map(|(v, _)| v);
             assert_eq!(a, b, "u32 {c:x?}");
-            let a = Wire::new(c).u64().ok();
+            let mut w = Wire::new(c);
+            let a = Some(w.u64()).filter(|_| w.ok());
             let b = postcard::take_from_bytes::<u64>(c).ok().map(|(v, _)| v);
             assert_eq!(a, b, "u64 {c:x?}");
         }
