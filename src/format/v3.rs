@@ -436,7 +436,7 @@ fn read(body: &[u8], exact: bool) -> Result<Bundle, FormatError> {
     }
     w.check("body")?;
     b.algorithm = v1::algorithm_from(code)?;
-    apply(b, ext)
+    apply(b, ext, Model::decode_section)
 }
 
 /// Reads a section's body with `f`, which must read all of it.
@@ -452,7 +452,14 @@ fn section<T>(
     Ok(v)
 }
 
-pub(super) fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
+/// The model-section decoder `apply` uses (the tests give serde's).
+pub(super) type SectionDecoder = fn(&str, &[u8]) -> Option<Result<Model, FormatError>>;
+
+pub(super) fn apply(
+    mut b: Bundle,
+    ext: ExtV3<'_>,
+    decode: SectionDecoder,
+) -> Result<Bundle, FormatError> {
     let (id, name) = ext.algorithm;
     b.algorithm = Algorithm::new(id, name);
     let mut model_seen = false;
@@ -462,7 +469,7 @@ pub(super) fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError
                 return Err(FormatError::Invalid("more than one model section".into()));
             }
             model_seen = true;
-            b.model = match Model::decode_section(kind, s.body) {
+            b.model = match decode(kind, s.body) {
                 Some(m) => m?,
                 None => {
                     return Err(FormatError::UnknownKind {

@@ -257,9 +257,9 @@ mod tests {
     use crate::format::{bounded, decode_exact, frame, read_header, v1, v2, v3};
 
     /// The reference: serde's derived decoders and the wire structs'
-    /// conversions, as the runtime read files before the size pass (v3
-    /// sections then go through `v3::apply`, whose three small section
-    /// readers `sections_match_serde` checks).
+    /// conversions, as the runtime read files before the size pass (model
+    /// sections too; the other v3 sections then go through `v3::apply`,
+    /// whose three small section readers `sections_match_serde` checks).
     fn decode_serde(bytes: &[u8]) -> Result<Bundle, FormatError> {
         let (header, body) = read_header(bytes)?;
         let b = bounded::with_budget(bounded::budget_for(body.len()), || match header.version {
@@ -275,7 +275,11 @@ mod tests {
                         .map_err(|e| FormatError::Decode(e.to_string()))?
                         .0
                 };
-                v3::apply(Bundle::try_from(file)?, ext)
+                v3::apply(
+                    Bundle::try_from(file)?,
+                    ext,
+                    crate::kinds::Model::decode_section_serde,
+                )
             }
         })?;
         b.validate().map_err(FormatError::Invalid)?;
