@@ -152,6 +152,38 @@ impl<'a> Wire<'a> {
         f64::from_bits(b.iter().rev().fold(0, |v, &x| (v << 8) | u64::from(x)))
     }
 
+    /// A little-endian `u64` (the hand-coded v3 sections).
+    #[inline(never)]
+    pub(crate) fn u64_le(&mut self) -> u64 {
+        self.f64().to_bits()
+    }
+
+    /// A text of the hand-coded v3 sections: a little-endian `u32` length,
+    /// then UTF-8 bytes.
+    #[inline(never)]
+    pub(crate) fn text(&mut self) -> String {
+        let n = self.f32().to_bits() as usize;
+        let b = self.take(n);
+        std::str::from_utf8(b)
+            .unwrap_or_else(|_| {
+                self.fail("a text that is not UTF-8");
+                ""
+            })
+            .to_owned()
+    }
+
+    /// A little-endian `u32` count of items of `each` bytes or more; one
+    /// the bytes left cannot hold is a failure (and 0), before anything is
+    /// allocated or looped over.
+    pub(crate) fn fixed_count(&mut self, each: usize) -> usize {
+        let n = self.f32().to_bits() as usize;
+        if n > self.bytes.len().saturating_sub(self.at) / each {
+            self.fail(END);
+            return 0;
+        }
+        n
+    }
+
     /// A length or count.
     fn len(&mut self) -> usize {
         let n = self.u64();
