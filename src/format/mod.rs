@@ -171,15 +171,31 @@ pub fn decode_with_header(bytes: &[u8]) -> Result<(Header, Bundle), FormatError>
 }
 
 fn decode_body(header: Header, body: &[u8]) -> Result<Bundle, FormatError> {
-    Ok(match header.version {
-        1 => v1::decode(body)?,
-        2 => v2::decode(body)?,
-        3 => v3::decode(body)?,
-        // A newer file that declares a minimum reader we satisfy: by that
-        // promise its body starts with a body we can read; the rest is
-        // ignored.
-        _ => v3::decode_prefix(body)?,
-    })
+    read_body(body, header.version)
+}
+
+/// Reads a body of format `version` by hand ([`wire`]): the v1 body, the
+/// v2 extension from version 2, the v3 extension from version 3. Nothing
+/// may follow, except in a newer file that declares a minimum reader we
+/// satisfy: by that promise its body starts with a body we can read, and
+/// the rest is ignored.
+pub(crate) fn read_body(body: &[u8], version: u16) -> Result<Bundle, FormatError> {
+    let mut w = wire::Wire::new(body);
+    let mut b = v1::empty();
+    let code = v1::read(&mut w, &mut b);
+    if version >= 2 {
+        v2::read(&mut w, &mut b);
+    }
+    let ext = (version >= 3).then(|| v3::read_ext(&mut w));
+    if version <= 3 {
+        w.end();
+    }
+    w.check("body")?;
+    b.algorithm = v1::algorithm_from(code)?;
+    match ext {
+        Some(ext) => v3::apply(b, ext, crate::kinds::Model::decode_section),
+        None => Ok(b),
+    }
 }
 
 /// Encodes a bundle as a current-version model file.

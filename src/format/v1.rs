@@ -486,13 +486,7 @@ impl TryFrom<FileV1> for Bundle {
 
 /// Decodes a whole v1 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    let mut w = Wire::new(body);
-    let mut b = empty();
-    let code = read(&mut w, &mut b);
-    w.end();
-    w.check("body")?;
-    b.algorithm = algorithm_from(code)?;
-    Ok(b)
+    super::read_body(body, 1)
 }
 
 /// A bundle with nothing in it, for [`read`] to fill.

@@ -288,18 +288,12 @@ impl TryFrom<FileV2> for Bundle {
 
 /// Decodes a whole v2 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    let mut w = Wire::new(body);
-    let mut b = super::v1::empty();
-    let code = read(&mut w, &mut b);
-    w.end();
-    w.check("body")?;
-    b.algorithm = super::v1::algorithm_from(code)?;
-    Ok(b)
+    super::read_body(body, 2)
 }
 
-/// Reads a v2 body ([`FileV2`]) into `b` by hand, as [`super::v1::read`] does.
-pub(crate) fn read(w: &mut Wire<'_>, b: &mut Bundle) -> u8 {
-    let code = super::v1::read(w, b);
+/// Reads the v2 extension ([`ExtV2`], after the v1 body) into `b` by
+/// hand, as [`super::v1::read`] reads the v1 body.
+pub(crate) fn read(w: &mut Wire<'_>, b: &mut Bundle) {
     b.scorecard = Scorecard {
         base_score: w.f32(),
         base_odds: w.f32(),
@@ -317,7 +311,6 @@ pub(crate) fn read(w: &mut Wire<'_>, b: &mut Bundle) -> u8 {
     if let Some(a) = w.option(read_attention) {
         b.model = Model::from(a);
     }
-    code
 }
 
 fn read_bins(w: &mut Wire<'_>) -> Bins {

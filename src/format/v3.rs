@@ -366,34 +366,24 @@ fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>, FormatError> {
 
 /// Decodes a whole v3 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    read(body, true)
+    super::read_body(body, 3)
 }
 
 /// Decodes the v3 part at the start of a newer body (see `format::decode`).
 pub fn decode_prefix(body: &[u8]) -> Result<Bundle, FormatError> {
-    read(body, false)
+    super::read_body(body, u16::MAX)
 }
 
-/// The v2 body and the extension, read by hand ([`super::wire`]); `exact`:
-/// nothing may follow.
-fn read(body: &[u8], exact: bool) -> Result<Bundle, FormatError> {
-    let mut w = Wire::new(body);
-    let mut b = v1::empty();
-    let code = super::v2::read(&mut w, &mut b);
-    let ext = ExtV3 {
+/// The extension ([`ExtV3`], after the v2 body), read by hand.
+pub(crate) fn read_ext<'a>(w: &mut Wire<'a>) -> ExtV3<'a> {
+    ExtV3 {
         algorithm: (w.str(), w.str()),
         sections: w.list(|w| SectionV3 {
             tag: w.str(),
             required: w.bool(),
             body: w.bytes(),
         }),
-    };
-    if exact {
-        w.end();
     }
-    w.check("body")?;
-    b.algorithm = v1::algorithm_from(code)?;
-    apply(b, ext, Model::decode_section)
 }
 
 /// Reads a section's body with `f`, which must read all of it.
