@@ -1,7 +1,9 @@
 //! Decoding with a memory budget. A postcard body is dense: an empty string
 //! or an empty vector costs one byte in the file but 24 in memory, so a
 //! hostile file of 64 MB of empty notes used to decode into 1.5 GB. Every
-//! vector of the wire structs is therefore read through [`vec`] (or
+//! vector is therefore charged before it is allocated: by the runtime's
+//! reader (`format::wire`, through `charge`) and, where serde decodes
+//! (a kind's default `Kind::decode`, the tests' reference), by [`vec()`] (or
 //! [`nested`]), which charges its elements' in-memory size to a per-thread
 //! budget *before* allocating, preallocates exactly (no growth slack), and
 //! fails the decode when the budget is spent. `format::decode` sets the

@@ -11,10 +11,12 @@
 //! ```
 //!
 //! Why postcard: a documented, stable wire format (1.0 spec), compact varint
-//! encoding, `no_std`, and a small decoder in the wasm bundle. The body's
-//! size is bounded before decoding, and every vector is decoded under a
-//! memory budget proportional to the body ([`bounded`]), so a hostile file
-//! cannot cause a huge allocation (tested with a counting allocator:
+//! encoding, `no_std`. Files are written with serde and read by hand
+//! (`wire`: the derived decoders cost the wasm bundle several times more;
+//! they stay as the tests' reference). The body's size is bounded before
+//! decoding, and every vector is decoded under a memory budget
+//! proportional to the body (`wire`, [`bounded`] for serde), so a hostile
+//! file cannot cause a huge allocation (tested with a counting allocator:
 //! `tests/decode_memory.rs`).
 //!
 //! Compatibility: a reader of version N reads every format version

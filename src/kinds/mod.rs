@@ -208,7 +208,7 @@ pub trait Kind: Sized {
 
     /// Decodes the section's bytes. The default reads [`Kind::Wire`] with
     /// serde (postcard) and converts it; a kind may read its frozen wire by
-    /// hand instead ([`read_section`]: smaller in the wasm bundle), tested
+    /// hand instead (`read_section`: smaller in the wasm bundle), tested
     /// equal to the default.
     fn decode(body: &[u8]) -> Result<Self, FormatError> {
         decode_wire::<Self>(body)
