@@ -213,10 +213,17 @@ impl<'a> Wire<'a> {
         self.str().to_owned()
     }
 
-    /// The length of a list of `T`, charged to the decoding budget.
+    /// The length of a list of items of `each` bytes in memory, charged
+    /// to the decoding budget. Every item takes a byte or more of the body,
+    /// so a count above the bytes left is a failure at once (and no list
+    /// is longer than the body, even outside a budget).
     #[inline(never)]
     fn count(&mut self, each: usize) -> usize {
         let n = self.len();
+        if n > self.bytes.len().saturating_sub(self.at) {
+            self.fail(END);
+            return 0;
+        }
         if !super::bounded::charge((each.max(1) as u64).saturating_mul(n as u64)) {
             self.fail(super::bounded::TOO_BIG);
             return 0;
@@ -227,9 +234,7 @@ impl<'a> Wire<'a> {
     /// A list read by `item`.
     pub(crate) fn list<T>(&mut self, item: impl Fn(&mut Self) -> T) -> Vec<T> {
         let n = self.count(std::mem::size_of::<T>());
-        // Every item takes a byte or more: no more room than bytes left,
-        // even outside a budget.
-        let mut out = Vec::with_capacity(n.min(self.bytes.len() - self.at.min(self.bytes.len())));
+        let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             out.push(item(self));
         }
@@ -393,6 +398,28 @@ mod tests {
         }
         // Some damaged files still load (a changed value), most are refused.
         assert!(loaded > 0);
+    }
+
+    /// A list longer than the bytes left is refused at its count, with or
+    /// without a decoding budget (no loop over a count the body cannot
+    /// hold, no allocation for it).
+    #[test]
+    fn a_count_beyond_the_body_is_refused_at_once() {
+        // Kind code 0, then 2^60 - 1 features, and nothing else.
+        let body = [0u8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
+        for version in [1, 2, 3] {
+            let err = crate::format::read_body(&body, version).unwrap_err();
+            assert!(
+                err.to_string().contains("ends inside a value (byte 10"),
+                "{err}"
+            );
+        }
+        let mut w = Wire::new(&[3, 1, 2]);
+        assert_eq!(w.f32s(), Vec::<f32>::new());
+        assert!(!w.ok());
+        let mut w = Wire::new(&[2, 1, 2]);
+        assert_eq!(w.list(Wire::u8), vec![1, 2]);
+        assert!(w.ok());
     }
 
     /// The v3 sections the reader decodes by hand (`calibration/platt-logit`,
