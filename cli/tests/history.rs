@@ -147,6 +147,7 @@ fn one_command_line_trains_every_kind_on_a_history_table() {
             _ => None,
         };
         assert_eq!(inputs.is_some(), kind == "gru" || kind == "tcn", "{kind}");
+        assert!(!s.bundle().embeds_training_rows(), "{kind}");
         if let Some(inputs) = inputs {
             let h = &inputs.history;
             assert_eq!(
