@@ -270,6 +270,35 @@ fn channel_statistics_come_from_the_training_rows_only() {
 }
 
 #[test]
+fn max_time_keeps_the_best_so_far_and_writes_the_file() {
+    let dir = tmp("max-time");
+    let (csv, _, flags) = synth(&dir, "300", "8");
+    for model in ["gru", "tcn"] {
+        let file = dir.join(format!("{model}.frk"));
+        // A limit that has passed before the first batch: training stops at
+        // once, keeps what it has and the file is written and loads.
+        let (_, err) = ok(train(&csv)
+            .args(["--model", model, "--max-time", "0.000001", "--out"])
+            .arg(&file)
+            .args(&flags));
+        assert!(
+            err.contains(&format!(
+                "{model}: training stopped by --max-time 0.000001 s; the best epoch so far was kept"
+            )),
+            "{err}"
+        );
+        let s = load(&file);
+        let params = &s.bundle().metadata.params;
+        assert!(
+            params
+                .iter()
+                .any(|(k, v)| k == "max_time" && v == "0.000001"),
+            "{params:?}"
+        );
+    }
+}
+
+#[test]
 fn wrong_histories_are_refused_naming_flag_and_column() {
     let dir = tmp("errors");
     let (csv, _, flags) = synth(&dir, "100", "7");

@@ -289,12 +289,16 @@ impl HistorySpec {
             .collect()
     }
 
-    /// `status=a,b,c; balance=d,e,f` (for notes and metadata).
+    /// `history (12 months): status = s12 .. s1; balance = b12 .. b1` (for
+    /// notes and metadata; the file holds every column by its feature).
     pub fn describe(&self) -> String {
         let chans: Vec<String> = self
             .channels
             .iter()
-            .map(|c| format!("{}={}", c.name, c.columns.join(",")))
+            .map(|c| match (c.columns.first(), c.columns.last()) {
+                (Some(a), Some(z)) => format!("{} = {a} .. {z}", c.name),
+                _ => c.name.clone(),
+            })
             .collect();
         format!(
             "{} ({} {}s): {}",
