@@ -83,6 +83,7 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
     // Chinese texts, and a bad customer throws and leaves the scorer usable.
     let s = load(golden("gbm.frk"));
     let feats = features(&s);
+    let table = Table::read(golden_data("", "gbm"));
     let c = customer(&table, &table.rows[0], &feats, true);
     let zh = ok(s.reasons(c.clone(), None, Some("zh".into())));
     for r in array(&zh, "reasons") {
