@@ -51,7 +51,12 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
             // reasons() is score() with an explanation: the Scored shape.
             let breakdown = get(&credit, "pointsBreakdown");
             let per = array(&breakdown, "features");
-            assert_eq!(per.len(), feats.len(), "{kind}: points per feature");
+            let (statics, steps) = statics_and_steps(&s, &feats);
+            assert_eq!(
+                per.len(),
+                statics.len() + steps,
+                "{kind}: points per feature (or per step of a history)"
+            );
             let total: f64 =
                 num(&breakdown, "base") + per.iter().map(|f| num(f, "points")).sum::<f64>();
             assert!(

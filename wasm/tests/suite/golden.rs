@@ -373,13 +373,17 @@ fn contributions(set: &str, table: &Table, kind: &str) {
         );
         assert_eq!(string(&e, "method"), method);
         let contribs = array(&e, "contributions");
+        let (statics, steps) = statics_and_steps(&scorer, &feats);
         assert_eq!(
             contribs.len(),
-            feats.len(),
-            "{set}{kind}: one contribution per feature"
+            statics.len() + steps,
+            "{set}{kind}: one contribution per feature (or per step of a history)"
         );
-        for (c, f) in contribs.iter().zip(&feats) {
-            assert_eq!(string(c, "feature"), f.name);
+        for (i, c) in contribs.iter().enumerate() {
+            match statics.get(i) {
+                Some(f) => assert_eq!(string(c, "feature"), *f),
+                None => assert!(get(c, "step").is_object(), "{set}{kind}: a step"),
+            }
             string(c, "value");
             assert!(num(c, "contribution").is_finite());
         }
