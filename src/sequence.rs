@@ -98,10 +98,6 @@ const NONE: u32 = u32::MAX;
 struct Bound {
     /// `cells[channel][step]`.
     cells: Vec<Vec<Cell>>,
-    /// Offset of each channel in a step's `C` inputs.
-    offsets: Vec<usize>,
-    /// Design range of each static.
-    statics: Vec<(usize, usize)>,
     c: usize,
     s: usize,
     /// Design ranges of each explanation player (statics, then steps).
@@ -126,6 +122,7 @@ impl PartialEq for SeqInputs {
 
 /// The statics of `history` in `schema`: every feature in no channel, in
 /// schema order, numeric ones with their schema's `(mean, std)`.
+#[inline(never)]
 pub fn statics_of(schema: &Schema, history: &History) -> Vec<Static> {
     let mut used = vec![false; schema.features.len()];
     for c in &history.channels {
@@ -150,18 +147,26 @@ pub fn statics_of(schema: &Schema, history: &History) -> Vec<Static> {
     out
 }
 
-fn text_ok(what: &str, s: &str) -> Result<(), String> {
+/// Names, units and category texts: 1 to [`MAX_TEXT`] bytes.
+fn text_ok(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > MAX_TEXT {
-        return Err(format!("{what} must have 1 to {MAX_TEXT} bytes"));
+        return Err(format!(
+            "history: a name, unit or category of 0 or more than {MAX_TEXT} bytes"
+        ));
     }
     Ok(())
 }
 
-fn scale_ok(what: &str, mean: f32, std: f32) -> Result<(), String> {
+fn scale_ok(mean: f32, std: f32) -> Result<(), String> {
     if !(mean.is_finite() && std.is_finite() && std > 0.0) {
-        return Err(format!("{what}: mean and std must be finite, std > 0"));
+        return Err("history: a mean or std that is not finite, or std <= 0".into());
     }
     Ok(())
+}
+
+#[inline(never)]
+fn named(what: &str, name: &str) -> String {
+    format!("history: {what} '{name}'")
 }
 
 impl SeqInputs {
@@ -209,85 +214,70 @@ impl SeqInputs {
     fn resolve(&self, schema: &Schema) -> Result<Bound, String> {
         let h = &self.history;
         let t = h.steps as usize;
-        if t == 0 || t > MAX_STEPS {
-            return Err(format!("history: steps must be in 1..={MAX_STEPS}"));
+        if t == 0 || t > MAX_STEPS || h.channels.is_empty() || h.channels.len() > MAX_CHANNELS {
+            return Err(format!(
+                "history: steps must be in 1..={MAX_STEPS}, channels in 1..={MAX_CHANNELS}"
+            ));
         }
-        text_ok("history name", &h.name)?;
-        text_ok("history unit", &h.unit)?;
-        if h.channels.is_empty() || h.channels.len() > MAX_CHANNELS {
-            return Err(format!("history: 1 to {MAX_CHANNELS} channels"));
-        }
-        let mut starts = Vec::with_capacity(schema.features.len());
+        text_ok(&h.name)?;
+        text_ok(&h.unit)?;
+        let mut starts = Vec::with_capacity(schema.features.len() + 1);
         let mut at = 0usize;
         for f in &schema.features {
             starts.push(at);
             at += f.width();
         }
+        starts.push(at);
+        // Design range of feature `i`.
+        let range = |i: usize| Some((*starts.get(i)?, *starts.get(i + 1)?));
         let mut used = vec![false; schema.features.len()];
         let mut cells = Vec::with_capacity(h.channels.len());
-        let mut offsets = Vec::with_capacity(h.channels.len());
         let mut c = 0usize;
         for ch in &h.channels {
-            text_ok("channel name", &ch.name)?;
             let name = &ch.name;
-            if ch.features.len() != t {
-                return Err(format!("channel '{name}': {t} step features expected"));
+            text_ok(name)?;
+            let table: &[String] = match &ch.input {
+                ChannelInput::Numeric { mean, std } => {
+                    scale_ok(*mean, *std)?;
+                    &[]
+                }
+                ChannelInput::Categorical { categories } => categories,
+            };
+            for (i, k) in table.iter().enumerate() {
+                text_ok(k)?;
+                if table.get(..i).is_some_and(|p| p.contains(k)) {
+                    return Err(named("a category appears twice in channel", name));
+                }
             }
-            offsets.push(c);
+            c += table.len().max(1);
+            if ch.features.len() != t || (c > MAX_CHANNELS) {
+                return Err(named(
+                    "wrong step count or too many inputs in channel",
+                    name,
+                ));
+            }
             let mut row = Vec::with_capacity(t);
             for &fi in &ch.features {
-                let (Some(f), Some(&start)) =
-                    (schema.features.get(fi as usize), starts.get(fi as usize))
+                let fi = fi as usize;
+                let (Some(f), Some((start, _)), Some(u)) =
+                    (schema.features.get(fi), range(fi), used.get_mut(fi))
                 else {
-                    return Err(format!(
-                        "channel '{name}': feature {fi} is not in the schema"
-                    ));
+                    return Err(named("a feature outside the schema in channel", name));
                 };
-                match used.get_mut(fi as usize) {
-                    Some(u) if !*u => *u = true,
-                    _ => return Err(format!("feature '{}' is used twice", f.name)),
+                if *u {
+                    return Err(named("a feature used twice:", &f.name));
                 }
-                let map = match (&ch.input, &f.kind) {
-                    (ChannelInput::Numeric { .. }, FeatureKind::Numeric(_)) => Vec::new(),
-                    (ChannelInput::Categorical { categories }, FeatureKind::Categorical(fc)) => fc
+                *u = true;
+                let map = match (&f.kind, table.is_empty()) {
+                    (FeatureKind::Numeric(_), true) => Vec::new(),
+                    (FeatureKind::Categorical(fc), false) => fc
                         .categories
                         .iter()
-                        .map(|s| {
-                            categories
-                                .iter()
-                                .position(|k| k == s)
-                                .map_or(NONE, |k| k as u32)
-                        })
+                        .map(|s| table.iter().position(|k| k == s).map_or(NONE, |k| k as u32))
                         .collect(),
-                    _ => {
-                        return Err(format!(
-                            "channel '{name}': feature '{}' is of another type",
-                            f.name
-                        ))
-                    }
+                    _ => return Err(named("a feature of another type:", &f.name)),
                 };
                 row.push(Cell { start, map });
-            }
-            match &ch.input {
-                ChannelInput::Numeric { mean, std } => {
-                    scale_ok(&format!("channel '{name}'"), *mean, *std)?;
-                    c += 1;
-                }
-                ChannelInput::Categorical { categories } => {
-                    if categories.is_empty() {
-                        return Err(format!("channel '{name}': no categories"));
-                    }
-                    for (i, k) in categories.iter().enumerate() {
-                        text_ok("category", k)?;
-                        if categories.get(..i).is_some_and(|p| p.contains(k)) {
-                            return Err(format!("channel '{name}': a category appears twice"));
-                        }
-                    }
-                    c += categories.len();
-                }
-            }
-            if c > MAX_CHANNELS {
-                return Err(format!("history: more than {MAX_CHANNELS} input channels"));
             }
             cells.push(row);
         }
@@ -300,39 +290,27 @@ impl SeqInputs {
         {
             return Err("the statics are not the features outside the history".into());
         }
-        let mut statics = Vec::with_capacity(self.statics.len());
-        let mut s = 0usize;
         let mut players = Vec::with_capacity(self.statics.len() + t);
+        let mut s = 0usize;
         for st in &self.statics {
             if let Some((mean, std)) = st.scale {
-                scale_ok("static", mean, std)?;
+                scale_ok(mean, std)?;
             }
-            let i = st.feature as usize;
-            let (Some(&start), Some(f)) = (starts.get(i), schema.features.get(i)) else {
-                return Err("static feature outside the schema".into());
-            };
-            statics.push((start, start + f.width()));
-            players.push(vec![(start, start + f.width())]);
-            s += f.width();
+            let r = range(st.feature as usize).unwrap_or((0, 0));
+            s += r.1 - r.0;
+            players.push(vec![r]);
         }
         for step in 0..t {
             let mut ranges = Vec::with_capacity(cells.len());
-            for (row, ch) in cells.iter().zip(&h.channels) {
-                if let (Some(cell), Some(f)) = (
-                    row.get(step),
-                    ch.features
-                        .get(step)
-                        .and_then(|&f| schema.features.get(f as usize)),
-                ) {
-                    ranges.push((cell.start, cell.start + f.width()));
+            for ch in &h.channels {
+                if let Some(r) = ch.features.get(step).and_then(|&f| range(f as usize)) {
+                    ranges.push(r);
                 }
             }
             players.push(ranges);
         }
         Ok(Bound {
             cells,
-            offsets,
-            statics,
             c,
             s,
             players,
@@ -383,7 +361,9 @@ impl SeqInputs {
         if !numeric {
             mask.fill(1.0);
         }
-        for ((ch, row), &off) in self.history.channels.iter().zip(&b.cells).zip(&b.offsets) {
+        let mut off = 0;
+        for (ch, row) in self.history.channels.iter().zip(&b.cells) {
+            let mut width = 1;
             for (t, cell) in row.iter().enumerate() {
                 let base = t * b.c + off;
                 match ch.input {
@@ -398,7 +378,8 @@ impl SeqInputs {
                             }
                         }
                     }
-                    ChannelInput::Categorical { .. } => {
+                    ChannelInput::Categorical { ref categories } => {
+                        width = categories.len();
                         for (j, &k) in cell.map.iter().enumerate() {
                             if k != NONE {
                                 if let Some(o) = seq.get_mut(base + k as usize) {
@@ -409,9 +390,11 @@ impl SeqInputs {
                     }
                 }
             }
+            off += width;
         }
         let mut at = 0;
-        for (st, &(a, z)) in self.statics.iter().zip(&b.statics) {
+        for (st, r) in self.statics.iter().zip(&b.players) {
+            let (a, z) = r.first().copied().unwrap_or((0, 0));
             match st.scale {
                 Some((mean, std)) => {
                     let v = get(a);
@@ -446,13 +429,32 @@ pub struct Head {
 }
 
 /// `Σ w[i]·x[i]` from 0, in order.
-#[inline]
+#[inline(never)]
 pub(crate) fn dot(w: &[f32], x: &[f32]) -> f32 {
     let mut s = 0.0f32;
     for (a, b) in w.iter().zip(x) {
         s += a * b;
     }
     s
+}
+
+/// Checks each vector's length and that every value is finite.
+#[inline(never)]
+pub(crate) fn sized(what: &str, parts: &[(&[f32], usize)]) -> Result<(), String> {
+    for (i, &(v, n)) in parts.iter().enumerate() {
+        if v.len() != n {
+            return Err(format!(
+                "{what}: weight vector {i} holds {} values, not {n}",
+                v.len()
+            ));
+        }
+        if let Some(j) = v.iter().position(|x| !x.is_finite()) {
+            return Err(format!(
+                "{what}: weight vector {i}, value {j} is not finite"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Row `r` of a row-major matrix of rows `n` wide (empty when outside).
@@ -464,19 +466,18 @@ pub(crate) fn row(w: &[f32], r: usize, n: usize) -> &[f32] {
 impl Head {
     pub(crate) fn check(&self, inputs: usize) -> Result<(), String> {
         let u = self.b1.len();
-        if u == 0
-            || u > MAX_HIDDEN
-            || self.w2.len() != u
-            || Some(self.w1.len()) != u.checked_mul(inputs)
-        {
-            return Err(format!(
-                "head: sizes do not make 1 to {MAX_HIDDEN} units of {inputs} inputs"
-            ));
+        if u == 0 || u > MAX_HIDDEN {
+            return Err(format!("head: units must be in 1..={MAX_HIDDEN}"));
         }
-        crate::kinds::all_finite("head w1", &self.w1)?;
-        crate::kinds::all_finite("head b1", &self.b1)?;
-        crate::kinds::all_finite("head w2", &self.w2)?;
-        crate::kinds::all_finite("head b2", &[self.b2])
+        sized(
+            "head",
+            &[
+                (&self.w1, u * inputs),
+                (&self.b1, u),
+                (&self.w2, u),
+                (&[self.b2], 1),
+            ],
+        )
     }
 
     /// The logit of `cat` = `[encoding, statics]`.
@@ -495,37 +496,388 @@ impl Head {
     }
 }
 
-/// Buffers of one row's forward pass, reused over a block of rows.
+/// Buffers of one row's forward pass, reused over a block of rows. `enc`
+/// keeps the last encoding with the inputs it came from (`pseq`, `pmask`).
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    pub seq: Vec<f32>,
-    pub mask: Vec<f32>,
-    pub stat: Vec<f32>,
-    pub a: Vec<f32>,
-    pub b: Vec<f32>,
-    pub v: Vec<f32>,
-    pub w: Vec<f32>,
-}
-
-impl Scratch {
-    /// Sized for `inputs` and fills the network inputs of `x`.
-    pub(crate) fn load(&mut self, inputs: &SeqInputs, x: &[f32]) {
-        let (t, c, s) = (
-            inputs.steps(),
-            inputs.input_channels(),
-            inputs.static_inputs(),
-        );
-        self.seq.resize(t * c, 0.0);
-        self.mask.resize(t, 0.0);
-        self.stat.resize(s, 0.0);
-        inputs.inputs(x, &mut self.seq, &mut self.mask, &mut self.stat);
-    }
+    seq: Vec<f32>,
+    mask: Vec<f32>,
+    stat: Vec<f32>,
+    pseq: Vec<f32>,
+    pmask: Vec<f32>,
+    a: Vec<f32>,
+    b: Vec<f32>,
+    v: Vec<f32>,
+    w: Vec<f32>,
+    gx: Vec<f32>,
+    gh: Vec<f32>,
 }
 
 /// `1 / (1 + e^−v)`.
 #[inline]
-pub(crate) fn sigmoid(v: f32) -> f32 {
+fn sigmoid(v: f32) -> f32 {
     1.0 / (1.0 + libm::expf(-v))
+}
+
+/// Equal bits.
+fn same(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// A sequence network, what both kinds are: the history's inputs, an
+/// encoder (a GRU, or a TCN when `kernel > 0`) and the head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Net {
+    pub inputs: SeqInputs,
+    /// GRU state width / TCN channels.
+    pub hidden: usize,
+    /// TCN kernel width; 0 for a GRU.
+    pub kernel: usize,
+    /// The encoder's weight vectors in the trainer's layouts: per GRU
+    /// layer `w`, `u`, `bi`, `bh`; for a TCN `in_w`, `in_b`, then per block
+    /// `w`, `b`.
+    pub weights: Vec<Vec<f32>>,
+    pub head: Head,
+}
+
+impl Net {
+    /// The lengths `weights` must have.
+    fn shapes(&self) -> Result<Vec<usize>, String> {
+        let (h, k, n) = (self.hidden, self.kernel, self.weights.len());
+        let c = self.inputs.input_channels();
+        let (fixed, per) = if k == 0 { (0, 4) } else { (2, 2) };
+        let layers = n.saturating_sub(fixed) / per;
+        if h == 0
+            || h > MAX_HIDDEN
+            || k == 1
+            || k > MAX_KERNEL
+            || layers == 0
+            || layers > MAX_LAYERS
+            || n != fixed + per * layers
+        {
+            return Err(format!(
+                "hidden must be in 1..={MAX_HIDDEN}, kernel in 2..={MAX_KERNEL}, \
+                 layers in 1..={MAX_LAYERS} (each with all its weights)"
+            ));
+        }
+        let mut out = Vec::with_capacity(n);
+        if k == 0 {
+            let mut input = c;
+            for _ in 0..layers {
+                out.extend([3 * h * input, 3 * h * h, 3 * h, 3 * h]);
+                input = h;
+            }
+        } else {
+            out.extend([h * (c + 1), h]);
+            for _ in 0..layers {
+                out.extend([h * k * h, h]);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everything but the schema (checked by binding the inputs).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let parts: Vec<(&[f32], usize)> = self
+            .weights
+            .iter()
+            .map(Vec::as_slice)
+            .zip(self.shapes()?)
+            .collect();
+        sized("encoder", &parts)?;
+        self.head.check(self.hidden + self.inputs.static_inputs())
+    }
+
+    #[inline(never)]
+    pub(crate) fn validate(&self, d: &crate::kinds::Design<'_>) -> Result<(), String> {
+        if d.schema.encoding.scale {
+            return Err(
+                "a sequence model reads unscaled numbers: the schema must not scale".into(),
+            );
+        }
+        self.inputs.bind(d.schema)?;
+        self.check()
+    }
+
+    /// The output of each row of `xs` (`width` values each) into `out`.
+    /// Consecutive rows with the same history inputs (explanation
+    /// coalitions that differ in statics only) reuse the encoding: the
+    /// same bits, computed once.
+    #[inline(never)]
+    pub(crate) fn outputs(&self, xs: &[f32], width: usize, out: &mut [f32]) {
+        let mut s = Scratch::default();
+        let (t, c, st) = (
+            self.inputs.steps(),
+            self.inputs.input_channels(),
+            self.inputs.static_inputs(),
+        );
+        s.seq.resize(t * c, 0.0);
+        s.mask.resize(t, 0.0);
+        s.stat.resize(st, 0.0);
+        let mut fresh = false;
+        for (x, o) in xs.chunks_exact(width.max(1)).zip(out) {
+            self.inputs.inputs(x, &mut s.seq, &mut s.mask, &mut s.stat);
+            if !(fresh && same(&s.seq, &s.pseq) && same(&s.mask, &s.pmask)) {
+                if self.kernel == 0 {
+                    self.gru(&mut s);
+                } else {
+                    self.tcn(&mut s);
+                }
+                std::mem::swap(&mut s.seq, &mut s.pseq);
+                std::mem::swap(&mut s.mask, &mut s.pmask);
+                s.seq.resize(t * c, 0.0);
+                s.mask.resize(t, 0.0);
+                fresh = true;
+            }
+            // `v` holds the encoding; the head reads it with the statics.
+            s.w.clear();
+            s.w.extend_from_slice(&s.v);
+            s.w.extend_from_slice(&s.stat);
+            *o = self.head.logit(&s.w);
+        }
+    }
+
+    #[inline(never)]
+    pub(crate) fn output(&self, x: &[f32]) -> f32 {
+        let mut o = [0.0];
+        self.outputs(x, x.len(), &mut o);
+        o[0]
+    }
+
+    /// The GRU over `s.seq`, `s.mask`; the top state into `s.v`.
+    fn gru(&self, s: &mut Scratch) {
+        let h = self.hidden;
+        let mut input = self.inputs.input_channels();
+        // `a`: this layer's input sequence, `b`: its output, `v`: the state,
+        // `w`: the next state.
+        s.a.clear();
+        s.a.extend_from_slice(&s.seq);
+        s.w.clear();
+        s.w.resize(h, 0.0);
+        for l in self.weights.chunks_exact(4) {
+            let [w, u, bi, bh] = l else { return };
+            s.b.clear();
+            s.v.clear();
+            s.v.resize(h, 0.0);
+            for (step, &m) in s.mask.iter().enumerate() {
+                if m != 0.0 {
+                    mat(&mut s.gx, w, row(&s.a, step, input), 3 * h);
+                    mat(&mut s.gh, u, &s.v, 3 * h);
+                    // The reference's order: ((Wx + b_i) + Uh) + b_h, and
+                    // (Wx + b_i) + r·(Uh + b_h) for n.
+                    let gate = |k: usize| at(&s.gx, k) + at(bi, k) + at(&s.gh, k) + at(bh, k);
+                    for j in 0..h {
+                        let z = sigmoid(gate(j));
+                        let r = sigmoid(gate(h + j));
+                        let k = 2 * h + j;
+                        let n =
+                            libm::tanhf(at(&s.gx, k) + at(bi, k) + r * (at(&s.gh, k) + at(bh, k)));
+                        if let Some(o) = s.w.get_mut(j) {
+                            *o = (1.0 - z) * n + z * at(&s.v, j);
+                        }
+                    }
+                    std::mem::swap(&mut s.v, &mut s.w);
+                }
+                s.b.extend_from_slice(&s.v);
+            }
+            std::mem::swap(&mut s.a, &mut s.b);
+            input = h;
+        }
+    }
+
+    /// The TCN over `s.seq`, `s.mask`; its last step's output into `s.v`.
+    fn tcn(&self, s: &mut Scratch) {
+        let (h, k) = (self.hidden, self.kernel);
+        let c = self.inputs.input_channels();
+        let t = s.mask.len();
+        let (Some(in_w), Some(in_b)) = (self.weights.first(), self.weights.get(1)) else {
+            return;
+        };
+        // `a`: the sequence (t × h), `b`: the next block's, `v`: a step's
+        // input or window.
+        s.a.clear();
+        for step in 0..t {
+            s.v.clear();
+            s.v.extend_from_slice(row(&s.seq, step, c));
+            s.v.push(at(&s.mask, step));
+            mat(&mut s.gx, in_w, &s.v, h);
+            for o in 0..h {
+                s.a.push(at(in_b, o) + at(&s.gx, o));
+            }
+        }
+        for (i, blk) in self
+            .weights
+            .get(2..)
+            .unwrap_or(&[])
+            .chunks_exact(2)
+            .enumerate()
+        {
+            let [w, b] = blk else { return };
+            let dil = 1usize << i;
+            s.b.clear();
+            s.b.extend_from_slice(&s.a);
+            for step in 0..t {
+                s.v.clear();
+                s.v.resize(k * h, 0.0);
+                for j in 0..k {
+                    let back = (k - 1 - j) * dil;
+                    if back <= step {
+                        if let Some(win) = s.v.get_mut(j * h..(j + 1) * h) {
+                            win.copy_from_slice(row(&s.a, step - back, h));
+                        }
+                    }
+                }
+                mat(&mut s.gx, w, &s.v, h);
+                for o in 0..h {
+                    if let Some(n) = s.b.get_mut(step * h + o) {
+                        *n += (at(b, o) + at(&s.gx, o)).max(0.0);
+                    }
+                }
+            }
+            std::mem::swap(&mut s.a, &mut s.b);
+        }
+        s.v.clear();
+        s.v.extend_from_slice(row(&s.a, t.saturating_sub(1), h));
+    }
+
+    /// Cost of one prediction (the encoder is counted for every row).
+    #[inline(never)]
+    pub(crate) fn predict_cost(&self) -> u64 {
+        let (t, h, k) = (
+            self.inputs.steps() as u64,
+            self.hidden as u64,
+            self.kernel as u64,
+        );
+        let c = self.inputs.input_channels() as u64;
+        let w: u64 = self.weights.iter().map(|v| v.len() as u64).sum();
+        let gates = if k == 0 {
+            self.weights.len() as u64 / 4 * 2 * h * crate::kinds::EXP_COST
+        } else {
+            0
+        };
+        let cells: u64 = self.inputs.bound().map_or(0, |b| {
+            b.cells
+                .iter()
+                .flatten()
+                .map(|c| 1 + c.map.len() as u64)
+                .sum()
+        });
+        t.saturating_mul(w.saturating_add(gates).saturating_add(c + 4 * h + 2))
+            .saturating_add(cells)
+            .saturating_add(2 * self.inputs.static_inputs() as u64)
+            .saturating_add(self.head.cost())
+    }
+
+    #[inline(never)]
+    pub(crate) fn cost(&self, d: &crate::kinds::Design<'_>) -> crate::kinds::Cost {
+        let predict = self.predict_cost();
+        crate::kinds::Cost {
+            predict,
+            explain: explain_cost(&self.inputs, d, predict),
+        }
+    }
+
+    #[inline(never)]
+    pub(crate) fn explain(
+        &self,
+        d: &crate::kinds::Design<'_>,
+        x: &[f32],
+        scale: f64,
+        offset: f64,
+    ) -> crate::kinds::Attribution {
+        let mut eval = |xs: &[f32], out: &mut [f32]| self.outputs(xs, d.width, out);
+        explain(
+            &self.inputs,
+            d,
+            x,
+            (scale, offset),
+            self.predict_cost(),
+            &mut eval,
+        )
+    }
+
+    /// "gru: 1 layers, hidden 16, head 32; history 'history': 12 months of status, balance".
+    #[inline(never)]
+    pub(crate) fn summary(&self, tag: &str) -> String {
+        let h = &self.inputs.history;
+        let mut names = String::new();
+        for (i, c) in h.channels.iter().enumerate() {
+            if i > 0 {
+                names.push_str(", ");
+            }
+            names.push_str(&c.name);
+        }
+        format!(
+            "{tag}: {} weight vectors, hidden {}, kernel {}, head {}; history '{}': {} {}s of {names}",
+            self.weights.len(),
+            self.hidden,
+            self.kernel,
+            self.head.b1.len(),
+            h.name,
+            h.steps,
+            h.unit
+        )
+    }
+
+    #[inline(never)]
+    pub(crate) fn to_wire(&self) -> SeqWire {
+        let mut w = Writer(Vec::new());
+        w.inputs(&self.inputs);
+        w.n(self.hidden);
+        w.n(self.kernel);
+        w.n(self.weights.len());
+        for v in &self.weights {
+            w.fs(v);
+        }
+        w.head(&self.head);
+        SeqWire(w.0)
+    }
+
+    #[inline(never)]
+    pub(crate) fn from_wire(wire: &SeqWire) -> Result<Net, String> {
+        let mut r = Reader {
+            bytes: &wire.0,
+            at: 0,
+        };
+        let read = |r: &mut Reader<'_>| -> Read<Net> {
+            let inputs = r.inputs()?;
+            let hidden = r.n()?;
+            let kernel = r.n()?;
+            let n = r.count(1)?;
+            if n > 2 + 4 * MAX_LAYERS {
+                return Err("too many weight vectors");
+            }
+            let mut weights = Vec::with_capacity(n);
+            for _ in 0..n {
+                weights.push(r.fs()?);
+            }
+            let head = r.head()?;
+            r.end()?;
+            Ok(Net {
+                inputs,
+                hidden,
+                kernel,
+                weights,
+                head,
+            })
+        };
+        read(&mut r).map_err(|e| format!("byte {}: {e}", r.at))
+    }
+}
+
+/// `out` = the first `rows` rows of `w` (rows as wide as `x`) times `x`.
+#[inline(never)]
+fn mat(out: &mut Vec<f32>, w: &[f32], x: &[f32], rows: usize) {
+    out.clear();
+    for k in 0..rows {
+        out.push(dot(row(w, k, x.len()), x));
+    }
+}
+
+/// `v[i]`, 0 outside.
+#[inline]
+fn at(v: &[f32], i: usize) -> f32 {
+    v.get(i).copied().unwrap_or(0.0)
 }
 
 // ---------------------------------------------------------------------------
@@ -656,6 +1008,7 @@ impl Reader<'_> {
         ))
     }
 
+    #[inline(never)]
     pub fn fs(&mut self) -> Read<Vec<f32>> {
         let k = self.count(4)?;
         let mut v = Vec::with_capacity(k);
@@ -665,6 +1018,7 @@ impl Reader<'_> {
         Ok(v)
     }
 
+    #[inline(never)]
     pub fn text(&mut self) -> Read<String> {
         let k = self.count(1)?;
         let b = self
@@ -679,6 +1033,7 @@ impl Reader<'_> {
         self.n().map(|v| v as u32)
     }
 
+    #[inline(never)]
     pub fn inputs(&mut self) -> Read<SeqInputs> {
         let name = self.text()?;
         let unit = self.text()?;
@@ -737,6 +1092,7 @@ impl Reader<'_> {
         ))
     }
 
+    #[inline(never)]
     pub fn head(&mut self) -> Read<Head> {
         Ok(Head {
             w1: self.fs()?,
@@ -764,29 +1120,6 @@ pub const METHOD: &str = "Shapley values of the statics and of each step of the 
 
 /// Sampling pairs against the mean row for files without a background set.
 const LEGACY_PAIRS: u32 = 16;
-
-/// Checks the inputs against the file's schema and resolves them: the
-/// design row must hold raw numbers (no scaling).
-pub(crate) fn check_design(inputs: &SeqInputs, d: &crate::kinds::Design<'_>) -> Result<(), String> {
-    if d.schema.encoding.scale {
-        return Err("a sequence model reads unscaled numbers: the schema must not scale".into());
-    }
-    inputs.bind(d.schema)
-}
-
-/// Cost of [`SeqInputs::inputs`].
-pub(crate) fn inputs_cost(inputs: &SeqInputs) -> u64 {
-    let t = inputs.steps() as u64;
-    let c = inputs.input_channels() as u64;
-    let cells: u64 = inputs.bound().map_or(0, |b| {
-        b.cells
-            .iter()
-            .flatten()
-            .map(|c| 1 + c.map.len() as u64)
-            .sum()
-    });
-    t * (c + 1) + cells + 2 * inputs.static_inputs() as u64
-}
 
 /// Shapley values of the players of [`SeqInputs::players`] (see
 /// [`crate::kinds::model_agnostic`], of which this is the version with
@@ -843,17 +1176,4 @@ pub(crate) fn explain_cost(inputs: &SeqInputs, d: &crate::kinds::Design<'_>, pre
         }
         None => call.saturating_mul((2 * LEGACY_PAIRS as u64).saturating_mul(p as u64 + 1) + 1),
     }
-}
-
-/// "history 'history': 12 months of status, balance".
-pub(crate) fn describe(inputs: &SeqInputs) -> String {
-    let h = &inputs.history;
-    let mut names = String::new();
-    for (i, c) in h.channels.iter().enumerate() {
-        if i > 0 {
-            names.push_str(", ");
-        }
-        names.push_str(&c.name);
-    }
-    format!("history '{}': {} {}s of {names}", h.name, h.steps, h.unit)
 }
