@@ -51,8 +51,12 @@ fi
 log "building the native CLI (release)"
 cargo build --release -q -p ferrisk-cli
 CLI=${CARGO_TARGET_DIR:-target}/release/ferrisk
-# The kind registry: one id per line (`ferrisk kinds` prints id<TAB>name).
-KINDS=$("$CLI" kinds | cut -f1)
+# The kind registry: one id per line (`ferrisk kinds` prints id<TAB>name, and
+# a third field `history` for the kinds that need a --sequence history, which
+# German credit has not: `--model all` skips them; their golden files,
+# trained on tests/golden/histories.csv, are checked against the native
+# probabilities by the golden suite).
+KINDS=$("$CLI" kinds | awk -F'\t' '$3 != "history" {print $1}')
 [ -n "$KINDS" ] || { echo "test-wasm: ferrisk kinds listed no kinds" >&2; exit 1; }
 
 log "training every kind on $DATA (seed 7) into $FIX/"

@@ -68,7 +68,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Write a synthetic labelled customer CSV (for machines without real data).
     Synth(synth::SynthArgs),
-    /// List the model kinds `train --model` accepts: id and name, one per line.
+    /// List the model kinds `train --model` accepts: id and name, one per line
+    /// (and `history` for the kinds that need --sequence).
     Kinds,
     /// Serve the advisor page, the model files and a JSON /predict API.
     Serve(ferrisk_serve::ServeArgs),
@@ -92,8 +93,13 @@ fn main() -> ExitCode {
         Command::Inspect(a) => inspect::inspect(a),
         Command::Synth(a) => synth::synth_cmd(a),
         Command::Kinds => {
+            // A third field marks the kinds that need a history (--sequence).
             for k in KindParams::default().all() {
-                outln!("{}\t{}", k.id(), k.name());
+                if k.needs_history() {
+                    outln!("{}\t{}\thistory", k.id(), k.name());
+                } else {
+                    outln!("{}\t{}", k.id(), k.name());
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

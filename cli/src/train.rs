@@ -9,6 +9,7 @@ use ferrisk::policy::Policy;
 use ferrisk::views::MetricsView;
 use ferrisk_train::calibrate::CalibrationChoice;
 use ferrisk_train::data::{self, SchemaFile, Table};
+use ferrisk_train::history::HistorySpec;
 use ferrisk_train::models::{KindParams, Trainer};
 use ferrisk_train::pipeline::{self, Evaluation, TrainConfig};
 use ferrisk_train::reproducible;
@@ -37,9 +38,24 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',', value_name = "COL,...")]
     pub drop: Vec<String>,
     /// JSON schema overriding inferred column types:
-    /// {"types": {"column": "numeric" | "categorical"}}.
+    /// {"types": {"column": "numeric" | "categorical"}}, and optionally
+    /// "monotone" and "history" ({"name", "unit", "channels": [{"name",
+    /// "columns": [oldest, ..., last]}]}, as --sequence).
     #[arg(long, value_name = "FILE.json")]
     pub schema: Option<PathBuf>,
+    /// One channel of the customer's history: a name and its columns, one per
+    /// step, oldest first, listed explicitly (e.g. status=PAY_6,PAY_5,...,PAY_0).
+    /// Repeat for more channels (same number of columns each). The sequence
+    /// kinds (gru, tcn) read the history; the flat kinds see the same columns
+    /// as plain features, so one command line trains every kind.
+    #[arg(long, value_name = "NAME=COL,COL,...", help_heading = "History")]
+    pub sequence: Vec<String>,
+    /// The history's name in texts and views (default: history).
+    #[arg(long, value_name = "NAME", help_heading = "History")]
+    pub history_name: Option<String>,
+    /// The unit of one step, for texts like "2 months ago" (default: month).
+    #[arg(long, value_name = "UNIT", help_heading = "History")]
+    pub history_unit: Option<String>,
     /// Model kind (see `ferrisk kinds`), a comma list, or all.
     #[arg(long, default_value = "all", value_name = "KIND")]
     pub model: String,
@@ -116,6 +132,11 @@ pub struct TrainArgs {
     /// it: with SOURCE_DATE_EPOCH set, any --threads writes the same bytes.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Epoch-trained kinds (attention, gru, tcn): stop each fit (every CV fold
+    /// and the final model) after this many seconds, keeping its best epoch
+    /// so far (Ctrl-C does the same for the running fit).
+    #[arg(long, value_name = "SECONDS")]
+    pub max_time: Option<f64>,
     /// Every model kind's own flags (declared with the kind, in `ferrisk_train::models`).
     #[command(flatten)]
     pub kinds: KindParams,
@@ -213,6 +234,9 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
             Policy::parse(&a.threshold_by).map_err(|e| anyhow::anyhow!("--threshold-by: {e}"))?
         }
     };
+    if a.max_time.is_some_and(|t| !(t.is_finite() && t > 0.0)) {
+        bail!("--max-time must be a number of seconds above 0");
+    }
     if a.cv < 2 {
         bail!("--cv needs at least 2 folds, got {}", a.cv);
     }
@@ -253,6 +277,37 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         }
     }
     let ds = data::prepare(&table, &a.label, &a.positive, &drop, &schema)?;
+    let history = HistorySpec::from_args(
+        &a.sequence,
+        a.history_name.as_deref(),
+        a.history_unit.as_deref(),
+        schema.history.as_ref(),
+    )?;
+    if let Some(h) = &history {
+        h.check(&ds, &table.header, &table.file_name())?;
+    }
+    let no_history: Vec<&str> = kinds
+        .iter()
+        .filter(|k| k.needs_history())
+        .map(|k| k.id())
+        .collect();
+    if history.is_none() && !no_history.is_empty() {
+        if a.model != "all" {
+            bail!(
+                "{} read(s) a customer's history: give its columns with --sequence \
+                 NAME=COL,COL,... (oldest first; repeat per channel) or a schema file's \"history\"",
+                no_history.join(", ")
+            );
+        }
+        eprintln!(
+            "note: {} skipped: they need a history (--sequence NAME=COL,COL,...)",
+            no_history.join(", ")
+        );
+    }
+    let kinds: Vec<_> = kinds
+        .into_iter()
+        .filter(|k| history.is_some() || !k.needs_history())
+        .collect();
     for (c, _) in &monotone {
         match ds.features.iter().find(|(_, n, _)| n == c) {
             Some((_, _, data::ColType::Numeric)) => {}
@@ -315,6 +370,8 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
         protected,
         use_protected: a.use_protected,
         monotone,
+        history,
+        max_time: a.max_time,
     };
     let single_file = kinds.len() == 1 && a.out.extension().is_some_and(|e| e == "frk");
     if !single_file {
@@ -322,7 +379,7 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
             .with_context(|| format!("{}: cannot create directory", a.out.display()))?;
     }
     let bars = Bars::new();
-    if kinds.iter().any(|k| k.id() == "attention") {
+    if kinds.iter().any(|k| k.stops_on_interrupt()) {
         stop_attention_on_ctrl_c();
     }
     let mut summary = Vec::new();
@@ -423,8 +480,8 @@ struct TrainedView {
     report: Option<MetricsView>,
 }
 
-/// Ctrl-C while training attention: the running fit (and any later one)
-/// stops at its best epoch so far and the files are written; a second
+/// Ctrl-C while training an epoch-based kind (attention, gru, tcn): the
+/// running fit (and any later one) stops at its best epoch so far and the files are written; a second
 /// Ctrl-C exits at once.
 fn stop_attention_on_ctrl_c() {
     std::thread::spawn(|| {
@@ -438,8 +495,8 @@ fn stop_attention_on_ctrl_c() {
             if tokio::signal::ctrl_c().await.is_ok() {
                 ferrisk_train::interrupt::request();
                 eprintln!(
-                    "\ninterrupted: attention training stops at its best epoch so far and the \
-                     file is written; Ctrl-C again to abort"
+                    "\ninterrupted: training stops at its best epoch so far and the file is \
+                     written; Ctrl-C again to abort"
                 );
                 if tokio::signal::ctrl_c().await.is_ok() {
                     std::process::exit(130);

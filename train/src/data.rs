@@ -44,7 +44,10 @@ pub enum ColType {
 }
 
 /// An explicit schema file: `{"types": {"column": "numeric" | "categorical"},
-/// "monotone": {"column": 1 | -1}}` (both optional).
+/// "monotone": {"column": 1 | -1}, "history": {"name": "...", "unit": "...",
+/// "channels": [{"name": "status", "columns": ["c_oldest", ..., "c_last"]}]}}`
+/// (each optional; the history is that of `--sequence`, see
+/// [`crate::history`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaFile {
@@ -54,6 +57,9 @@ pub struct SchemaFile {
     /// -1, never rises (`--monotone` adds to and overrides these).
     #[serde(default)]
     pub monotone: BTreeMap<String, i8>,
+    /// The history of the sequence kinds (flat kinds ignore it).
+    #[serde(default)]
+    pub history: Option<crate::history::HistoryFile>,
 }
 
 impl SchemaFile {
@@ -64,7 +70,7 @@ impl SchemaFile {
         })?;
         serde_json::from_str(&text).map_err(|e| DataError::Schema {
             path: path.to_path_buf(),
-            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}, \"monotone\": {{\"name\": 1|-1}}}})"),
+            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}, \"monotone\": {{\"name\": 1|-1}}, \"history\": {{\"channels\": [{{\"name\": ..., \"columns\": [oldest, ..., last]}}], \"name\": ..., \"unit\": ...}}}})"),
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod bins;
 pub mod calibrate;
 pub mod data;
 pub mod fairness;
+pub mod history;
 pub mod import;
 pub mod interrupt;
 pub mod models;

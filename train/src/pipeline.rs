@@ -77,6 +77,13 @@ pub struct TrainConfig {
     pub use_protected: bool,
     /// Monotone constraints (`--monotone`, schema file): feature, ±1.
     pub monotone: Vec<(String, i8)>,
+    /// The customer's history (`--sequence`, schema file), checked against
+    /// the data: the sequence kinds' input; flat kinds ignore it.
+    pub history: Option<crate::history::HistorySpec>,
+    /// `--max-time`: seconds after which an epoch-trained kind (attention,
+    /// gru, tcn) ends each fit (every CV fold and the final model) with its
+    /// best epoch so far.
+    pub max_time: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -95,6 +102,8 @@ impl Default for TrainConfig {
             protected: Vec::new(),
             use_protected: false,
             monotone: Vec::new(),
+            history: None,
+            max_time: None,
         }
     }
 }
@@ -134,6 +143,17 @@ impl TrainConfig {
                 .map(|(c, d)| format!("{c}={d:+}"))
                 .collect();
             p.push(("monotone".into(), list.join(",")));
+        }
+        if kind.stops_on_interrupt() {
+            p.push((
+                "max_time".into(),
+                self.max_time.map_or("none".into(), |v| v.to_string()),
+            ));
+        }
+        if kind.needs_history() {
+            if let Some(h) = &self.history {
+                p.push(("history".into(), h.describe()));
+            }
         }
         p.extend(kind.params());
         p
@@ -214,6 +234,8 @@ pub fn fit_bundle(
             threads: cfg.threads.max(1),
             progress,
             monotone: &cfg.monotone,
+            history: cfg.history.as_ref(),
+            max_time: cfg.max_time,
         })
         .map_err(|message| TrainError::Fit {
             kind: kind.id(),

@@ -44,10 +44,6 @@ pub struct Params {
     /// training rows, 40,000 / rows within 3..=10 under 20,000, else 5).
     #[arg(id = "attn-patience", long = "attn-patience")]
     pub patience: Option<usize>,
-    /// Attention: stop each fit (every CV fold and the final model) after this many seconds,
-    /// keeping its best epoch so far (Ctrl-C does the same for the running fit).
-    #[arg(id = "max-time", long = "max-time", value_name = "SECONDS")]
-    pub max_time: Option<f64>,
 }
 
 impl Default for Params {
@@ -63,7 +59,6 @@ impl Default for Params {
             weight_decay: p.weight_decay,
             dropout: p.dropout,
             patience: None,
-            max_time: None,
         }
     }
 }
@@ -71,7 +66,7 @@ impl Default for Params {
 impl Params {
     /// The parameters for `rows` training rows (batch, lr and patience
     /// sized to the table unless given).
-    fn attention(&self, seed: u64, rows: usize) -> AttentionParams {
+    fn attention(&self, seed: u64, rows: usize, max_time: Option<f64>) -> AttentionParams {
         let mut p = AttentionParams::default()
             .sized(rows)
             .d_model(self.d_model)
@@ -79,7 +74,7 @@ impl Params {
             .n_blocks(self.blocks)
             .weight_decay(self.weight_decay)
             .dropout(self.dropout)
-            .max_seconds(self.max_time)
+            .max_seconds(max_time)
             .seed(seed);
         if let Some(v) = self.feature_dropout {
             p.feature_dropout = v;
@@ -121,7 +116,7 @@ impl Trainer for Params {
 
     fn params(&self) -> Vec<(String, String)> {
         // Sized parameters are recorded as given ("auto" when not).
-        let p = self.attention(0, 0);
+        let p = self.attention(0, 0, None);
         let auto = |v: Option<String>| v.unwrap_or_else(|| "auto (by training rows)".into());
         kv(&[
             ("attn_d_model", p.d_model.to_string()),
@@ -150,18 +145,18 @@ impl Trainer for Params {
                 "auto (0.995 from 20,000 training rows, else none)".into(),
             ),
             (
-                "attn_max_time",
-                self.max_time.map_or("none".into(), |v| v.to_string()),
-            ),
-            (
                 "attn_validation_fraction",
                 p.validation_fraction.to_string(),
             ),
         ])
     }
 
+    fn stops_on_interrupt(&self) -> bool {
+        true
+    }
+
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String> {
-        let p = self.attention(input.seed, input.x.rows);
+        let p = self.attention(input.seed, input.x.rows, input.max_time);
         let slots = feature_slots(input.schema);
         input.progress.start("attention (epochs)", p.epochs as u64);
         // The trainer's threads are this rayon pool's (`--threads`).

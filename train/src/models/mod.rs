@@ -11,10 +11,12 @@
 
 pub mod attention;
 pub mod gbm;
+pub mod gru;
 pub mod lr;
 pub mod rf;
 pub mod stump;
 pub mod svm;
+pub mod tcn;
 
 use ferrisk::schema::{Encoding, Schema};
 use ferrisk::{Calibration, Model};
@@ -38,6 +40,12 @@ pub struct FitInput<'a> {
     /// Monotone constraints (feature, +1 or -1): enforced by the kinds
     /// that can (gbm); the pipeline checks every kind's file.
     pub monotone: &'a [(String, i8)],
+    /// The customer's history (`--sequence`): what the sequence kinds read;
+    /// the flat kinds ignore it (its columns are plain features to them).
+    pub history: Option<&'a crate::history::HistorySpec>,
+    /// `--max-time`: the epoch-trained kinds stop each fit after this many
+    /// seconds, keeping their best epoch so far.
+    pub max_time: Option<f64>,
 }
 
 /// A fitted model with its calibration, and notes for the file's metadata.
@@ -59,6 +67,15 @@ pub trait Trainer {
     fn params(&self) -> Vec<(String, String)>;
     /// Fits it on the training split.
     fn fit(&self, input: &FitInput<'_>) -> Result<Fitted, String>;
+    /// Whether it reads the customer's history (`--sequence`) and cannot
+    /// train without one (the sequence kinds).
+    fn needs_history(&self) -> bool {
+        false
+    }
+    /// Whether Ctrl-C and `--max-time` end its fit at the best epoch so far.
+    fn stops_on_interrupt(&self) -> bool {
+        false
+    }
 }
 
 /// A group of `ferrisk train` flags and the kinds it parameterises (the
@@ -96,6 +113,8 @@ registry! {
     gbm: gbm::Params,
     attention: attention::Params,
     stump: stump::Params,
+    gru: gru::Params,
+    tcn: tcn::Params,
 }
 
 impl KindParams {

@@ -10,8 +10,8 @@ use super::util::*;
 
 #[wasm_bindgen_test]
 fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
-    let table = Table::read(text(golden("synthetic.csv")));
     for kind in golden_kinds("") {
+        let table = Table::read(golden_data("", &kind));
         let s = load(golden(&format!("{kind}.frk")));
         let feats = features(&s);
         for row in table.rows.iter().take(8) {

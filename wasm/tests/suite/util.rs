@@ -39,6 +39,21 @@ pub fn fixture_kinds() -> Vec<String> {
     kinds_in(data::FIXTURES, "")
 }
 
+/// The CSV a golden file is scored on: the one it was trained on, named by
+/// its metadata (`synthetic.csv`; `histories.csv` for the sequence kinds,
+/// scripts/gen-golden-seq.sh), in the same set.
+pub fn golden_data(set: &str, kind: &str) -> &'static str {
+    let name = ferrisk::Scorer::from_bytes(golden(&format!("{set}{kind}.frk")))
+        .map(|s| s.bundle().metadata.data_name.clone())
+        .unwrap_or_default();
+    let name = if name.is_empty() {
+        "synthetic.csv".to_string()
+    } else {
+        name
+    };
+    text(golden(&format!("{set}{name}")))
+}
+
 /// A file of `tests/golden/`.
 pub fn golden(name: &str) -> &'static [u8] {
     match data::GOLDEN.iter().find(|(n, _)| *n == name) {
