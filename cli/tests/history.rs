@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ferrisk::{ChannelInput, Model, Scorer};
+use ferrisk::{ChannelInput, Scorer};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ferrisk"))
@@ -141,11 +141,7 @@ fn one_command_line_trains_every_kind_on_a_history_table() {
         for c in &columns {
             assert!(names.contains(&c.as_str()), "{kind}: {c} in {names:?}");
         }
-        let inputs = match &s.bundle().model {
-            Model::Gru(m) => Some(&m.inputs),
-            Model::Tcn(m) => Some(&m.inputs),
-            _ => None,
-        };
+        let inputs = s.bundle().model.sequence();
         assert_eq!(inputs.is_some(), kind == "gru" || kind == "tcn", "{kind}");
         assert!(!s.bundle().embeds_training_rows(), "{kind}");
         if let Some(inputs) = inputs {
@@ -227,16 +223,14 @@ fn channel_statistics_come_from_the_training_rows_only() {
         .arg(&test)
         .args(&flags));
     let s = load(&file);
-    let Model::Gru(m) = &s.bundle().model else {
-        panic!("not a gru")
-    };
+    let m = s.bundle().model.sequence().expect("a gru");
     // Oracle: pooled mean and deviation of each channel's cells in h.csv,
     // as f32 values (what the runtime parses), missing cells skipped.
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    for ch in &m.inputs.history.channels {
+    for ch in &m.history.channels {
         let cols: Vec<usize> = (1..=6)
             .rev()
             .map(|a| {
@@ -296,6 +290,53 @@ fn max_time_keeps_the_best_so_far_and_writes_the_file() {
             "{params:?}"
         );
     }
+}
+
+#[test]
+fn reason_texts_may_name_a_channel_of_the_history() {
+    let dir = tmp("reasons");
+    let (csv, _, flags) = synth(&dir, "300", "9");
+    let catalogue = dir.join("reasons.json");
+    std::fs::write(
+        &catalogue,
+        r#"{"status": {"en": "{value} months in arrears {age}"},
+            "age": {"en": "age {value}"}}"#,
+    )
+    .unwrap();
+    ok(train(&csv)
+        .args(["--model", "gru,lr", "--out"])
+        .arg(&dir)
+        .arg("--reasons")
+        .arg(&catalogue)
+        .args(&flags));
+    let texts = |kind: &str| -> Vec<String> {
+        let mut v: Vec<String> = load(&dir.join(format!("{kind}.frk")))
+            .bundle()
+            .reasons
+            .iter()
+            .map(|r| r.feature.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    // The sequence kind keeps the channel's text; the flat kind, whose
+    // features do not include a channel, only the feature's.
+    assert_eq!(texts("gru"), ["age", "status"]);
+    assert_eq!(texts("lr"), ["age"]);
+    // A name that is neither a feature nor a channel is refused.
+    std::fs::write(&catalogue, r#"{"nope": {"en": "x"}}"#).unwrap();
+    let err = fails(
+        train(&csv)
+            .args(["--model", "gru", "--out"])
+            .arg(dir.join("x.frk"))
+            .arg("--reasons")
+            .arg(&catalogue)
+            .args(&flags),
+    );
+    assert!(
+        err.contains("reason texts for 'nope', which is not a feature of the data nor a channel of the history"),
+        "{err}"
+    );
 }
 
 #[test]
