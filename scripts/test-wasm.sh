@@ -105,6 +105,21 @@ for model in "$FIX"/*.frk; do
   "$CLI" explain --model "$model" --customer "$(cat "$FIX/customer.json")" --json --record \
     >"$FIX/$kind.record.json" 2>>"$FIX/train.log" || rm -f "$FIX/$kind.record.json"
 done
+# The kinds that need a history: their golden files explain one customer of
+# tests/golden/histories.csv (its first data row, a month left missing) with
+# the native CLI, which the suite's score() must reproduce key for key
+# (wasm/tests/suite/parity.rs history_explanations_are_the_cli_explanations).
+python3 - "$ROOT/tests/golden/histories.csv" >"$FIX/history-customer.json" <<'PY'
+import csv, json, sys
+with open(sys.argv[1], newline="") as f:
+    row = next(csv.DictReader(f))
+row = {k: (None if k == "balance_m2" else v) for k, v in row.items()}
+print(json.dumps(row))
+PY
+for kind in $("$CLI" kinds | awk -F'\t' '$3 == "history" {print $1}'); do
+  "$CLI" explain --model "tests/golden/$kind.frk" --customer "$(cat "$FIX/history-customer.json")" \
+    --json >"$FIX/$kind.history-explain.json" 2>>"$FIX/train.log"
+done
 export FERRISK_FIXTURES=$ROOT/$FIX
 if [ "$MODES" = fixtures ]; then
   log "fixtures ready in $FIX/"

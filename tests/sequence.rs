@@ -971,3 +971,22 @@ fn block_scoring_of_coalition_rows_reuses_the_encoder_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn reason_texts_may_name_a_channel_of_the_history() {
+    use ferrisk::credit::ReasonText;
+    let (m, s) = models().remove(0);
+    let mut b = bundle(m, s, true);
+    b.reasons = vec![ReasonText {
+        feature: "status".into(),
+        lang: "en".into(),
+        text: "status {value} {age}".into(),
+    }];
+    let sc = Scorer::from_bytes(&format::encode(&b).unwrap()).unwrap();
+    assert_eq!(sc.bundle().reasons, b.reasons);
+    b.reasons[0].feature = "arrears".into();
+    assert!(format::encode(&b)
+        .unwrap_err()
+        .to_string()
+        .contains("reason text for unknown feature 'arrears'"));
+}
