@@ -340,6 +340,88 @@ fn reason_texts_may_name_a_channel_of_the_history() {
 }
 
 #[test]
+fn a_categorical_channel_trains_with_its_pooled_categories() {
+    let dir = tmp("categorical");
+    let (csv, _, _) = synth(&dir, "2000", "10");
+    // The status columns as words: a categorical channel holding the same
+    // information (an empty cell stays missing).
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let status: Vec<bool> = header.iter().map(|h| h.starts_with("status_m")).collect();
+    let word = |v: &str| match v {
+        "" => "",
+        "0" => "current",
+        "1" => "late",
+        _ => "arrears",
+    };
+    let mut out = format!("{}\n", header.join(","));
+    for l in lines {
+        let cells: Vec<&str> = l
+            .split(',')
+            .zip(&status)
+            .map(|(c, &s)| if s { word(c) } else { c })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    let words = dir.join("words.csv");
+    std::fs::write(&words, out).unwrap();
+    let seq = |c: &str| {
+        let cols: Vec<String> = (1..=6).rev().map(|a| format!("{c}_m{a}")).collect();
+        format!("{c}={}", cols.join(","))
+    };
+    // The test AUC `ferrisk train` stores for one history.
+    let auc = |data: &Path, model: &str, channels: &[&str]| -> (f64, Scorer) {
+        let file = dir.join(format!("{model}.frk"));
+        let mut cmd = bin();
+        cmd.args([
+            "train",
+            "--label",
+            "default",
+            "--positive",
+            "yes",
+            "--cv",
+            "2",
+        ])
+        .args(["--model", model, "--json", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(&file);
+        for c in channels {
+            cmd.args(["--sequence", &seq(c)]);
+        }
+        let (out, _) = ok(&mut cmd);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        (v[0]["rocAuc"].as_f64().unwrap(), load(&file))
+    };
+    for (model, channels) in [
+        ("gru", &["status", "balance"][..]),
+        ("tcn", &["status", "balance"][..]),
+        // Only a categorical channel: every step present.
+        ("gru", &["status"][..]),
+    ] {
+        let (numbers, _) = auc(&csv, model, channels);
+        let (categories, s) = auc(&words, model, channels);
+        println!("{model} {channels:?}: test AUC status as numbers {numbers:.4}, as words {categories:.4}");
+        let inputs = s.bundle().model.sequence().unwrap();
+        let ChannelInput::Categorical { categories: table } = &inputs.history.channels[0].input
+        else {
+            panic!("{model}: status is not categorical")
+        };
+        // The words of the training rows, most frequent first (most
+        // accounts are current, fewer late, fewest in arrears).
+        assert_eq!(table, &["current", "late", "arrears"], "{model}");
+        // The same information as words trains as well as numbers.
+        assert!(numbers > 0.75, "{model}: {numbers}");
+        assert!(
+            (categories - numbers).abs() < 0.03,
+            "{model}: {categories} vs {numbers}"
+        );
+    }
+}
+
+#[test]
 fn wrong_histories_are_refused_naming_flag_and_column() {
     let dir = tmp("errors");
     let (csv, _, flags) = synth(&dir, "100", "7");
