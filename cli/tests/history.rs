@@ -293,6 +293,27 @@ fn max_time_keeps_the_best_so_far_and_writes_the_file() {
 }
 
 #[test]
+fn the_thread_count_does_not_change_a_sequence_model() {
+    let dir = tmp("threads");
+    let (csv, _, flags) = synth(&dir, "600", "11");
+    for model in ["gru", "tcn"] {
+        let files: Vec<Vec<u8>> = ["1", "2", "3"]
+            .iter()
+            .map(|t| {
+                let file = dir.join(format!("{model}-{t}.frk"));
+                ok(train(&csv)
+                    .args(["--model", model, "--threads", t, "--out"])
+                    .arg(&file)
+                    .args(&flags));
+                std::fs::read(&file).unwrap()
+            })
+            .collect();
+        assert!(files[0] == files[1], "{model}: 1 vs 2 threads");
+        assert!(files[0] == files[2], "{model}: 1 vs 3 threads");
+    }
+}
+
+#[test]
 fn reason_texts_may_name_a_channel_of_the_history() {
     let dir = tmp("reasons");
     let (csv, _, flags) = synth(&dir, "300", "9");
