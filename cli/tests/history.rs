@@ -141,11 +141,7 @@ fn one_command_line_trains_every_kind_on_a_history_table() {
         for c in &columns {
             assert!(names.contains(&c.as_str()), "{kind}: {c} in {names:?}");
         }
-        let inputs = match &s.bundle().model {
-            Model::Gru(m) => Some(&m.inputs),
-            Model::Tcn(m) => Some(&m.inputs),
-            _ => None,
-        };
+        let inputs = s.bundle().model.sequence();
         assert_eq!(inputs.is_some(), kind == "gru" || kind == "tcn", "{kind}");
         assert!(!s.bundle().embeds_training_rows(), "{kind}");
         if let Some(inputs) = inputs {
@@ -236,7 +232,7 @@ fn channel_statistics_come_from_the_training_rows_only() {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    for ch in &m.inputs.history.channels {
+    for ch in &m.0.inputs.history.channels {
         let cols: Vec<usize> = (1..=6)
             .rev()
             .map(|a| {
