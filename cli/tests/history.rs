@@ -3,7 +3,7 @@
 //! (flat kinds see the history's columns as plain features), the schema
 //! file's "history" gives the same file as the flags, the channel
 //! statistics come from the training rows only, and wrong histories are
-//! refused naming the flag and the column.
+//! refused naming the flag and the column; the epoch lines reach a log.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::path::{Path, PathBuf};
@@ -190,10 +190,28 @@ fn the_schema_file_history_gives_the_flags_file() {
     let dir = tmp("schema");
     let (csv, schema, flags) = synth(&dir, "300", "4");
     for model in ["gru", "tcn"] {
-        ok(train(&csv)
+        let (_, log) = ok(train(&csv)
             .args(["--model", model, "--out"])
             .arg(dir.join(format!("{model}-flags.frk")))
             .args(&flags));
+        // stderr is not a terminal here: every epoch of every fit is a
+        // plain line (loss, validation loss and AUC, time per epoch).
+        for fit in ["CV fold 1/2: ", "CV fold 2/2: ", ""] {
+            for epoch in 1..=4 {
+                let start = format!("{fit}{model} epoch {epoch}/4  loss ");
+                let line = log
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| l.starts_with(&start))
+                    .unwrap_or_else(|| panic!("no line '{start}': {log}"));
+                assert!(
+                    line.contains("valid loss")
+                        && line.contains("AUC")
+                        && line.ends_with("s/epoch)"),
+                    "{line}"
+                );
+            }
+        }
         ok(train(&csv)
             .args(["--model", model, "--out"])
             .arg(dir.join(format!("{model}-schema.frk")))
