@@ -461,6 +461,126 @@ fn a_categorical_channel_trains_with_its_pooled_categories() {
 }
 
 #[test]
+fn a_table_laid_out_like_a_real_one_trains_from_its_own_column_names() {
+    // The layout of a public credit-card table: an id, most recent month
+    // first, a name skipped (PAY_0, PAY_2, ..., PAY_6), amounts numbered the
+    // other way round, a dotted 0/1 label. Built from the generator's
+    // customers, so the same model quality is expected as on synth's layout.
+    let dir = tmp("real-layout");
+    let (csv, _, flags) = synth(&dir, "2000", "12");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let pay = |age: usize| {
+        if age == 1 {
+            "PAY_0".to_string()
+        } else {
+            format!("PAY_{age}")
+        }
+    };
+    let mut cols: Vec<(String, usize)> = vec![
+        ("LIMIT_BAL".into(), at("credit_limit")),
+        ("EDUCATION".into(), at("employment")),
+        ("AGE".into(), at("age")),
+    ];
+    for age in 1..=6 {
+        cols.push((pay(age), at(&format!("status_m{age}"))));
+    }
+    for age in 1..=6 {
+        cols.push((format!("BILL_AMT{age}"), at(&format!("balance_m{age}"))));
+    }
+    for age in 1..=6 {
+        cols.push((format!("PAY_AMT{age}"), at(&format!("paid_m{age}"))));
+    }
+    let label = at("default");
+    let mut out = String::from("ID,");
+    out.push_str(
+        &cols
+            .iter()
+            .map(|c| c.0.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push_str(",default.payment.next.month\n");
+    for (i, l) in lines.enumerate() {
+        let cells: Vec<&str> = l.split(',').collect();
+        let row: Vec<&str> = cols.iter().map(|c| cells[c.1]).collect();
+        let y = if cells[label] == "yes" { "1" } else { "0" };
+        out.push_str(&format!("{},{},{y}\n", i + 1, row.join(",")));
+    }
+    let real = dir.join("cards.csv");
+    std::fs::write(&real, out).unwrap();
+    let oldest_first = |f: &dyn Fn(usize) -> String| -> String {
+        (1..=6).rev().map(f).collect::<Vec<_>>().join(",")
+    };
+    let real_flags = vec![
+        format!("status={}", oldest_first(&pay)),
+        format!("bill={}", oldest_first(&|a| format!("BILL_AMT{a}"))),
+        format!("paid={}", oldest_first(&|a| format!("PAY_AMT{a}"))),
+    ];
+    assert_eq!(real_flags[0], "status=PAY_6,PAY_5,PAY_4,PAY_3,PAY_2,PAY_0");
+    let auc =
+        |data: &Path, label: &str, positive: &str, drop: &[&str], seq: &[String], out: &str| {
+            let file = dir.join(out);
+            let mut cmd = bin();
+            cmd.args([
+                "train",
+                "--label",
+                label,
+                "--positive",
+                positive,
+                "--cv",
+                "2",
+            ])
+            .args(["--model", "gru", "--json", "--data"])
+            .arg(data)
+            .arg("--out")
+            .arg(&file);
+            for d in drop {
+                cmd.args(["--drop", d]);
+            }
+            for s in seq {
+                cmd.args(["--sequence", s]);
+            }
+            let (json, _) = ok(&mut cmd);
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            (v[0]["rocAuc"].as_f64().unwrap(), load(&file))
+        };
+    let seq_flags: Vec<String> = flags.iter().skip(1).step_by(2).cloned().collect();
+    // synth's layout, with the statics the real layout has.
+    let (want, _) = auc(
+        &csv,
+        "default",
+        "yes",
+        &["income", "housing", "existing_credits"],
+        &seq_flags,
+        "synth.frk",
+    );
+    let (got, s) = auc(
+        &real,
+        "default.payment.next.month",
+        "1",
+        &["ID"],
+        &real_flags,
+        "cards.frk",
+    );
+    println!("test AUC: synth layout {want:.4}, real layout {got:.4}");
+    assert!(want > 0.75 && (got - want).abs() < 0.03, "{got} vs {want}");
+    let b = s.bundle();
+    let h = &b.model.sequence().unwrap().history;
+    let names: Vec<&str> = h.channels[0]
+        .features
+        .iter()
+        .map(|&f| b.schema.features[f as usize].name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["PAY_6", "PAY_5", "PAY_4", "PAY_3", "PAY_2", "PAY_0"]
+    );
+}
+
+#[test]
 fn wrong_histories_are_refused_naming_flag_and_column() {
     let dir = tmp("errors");
     let (csv, _, flags) = synth(&dir, "100", "7");
