@@ -932,11 +932,9 @@ impl Net {
     }
 
     #[inline(never)]
-    pub(crate) fn from_wire(wire: &SeqWire) -> Result<Net, String> {
-        let mut r = Reader {
-            bytes: &wire.0,
-            at: 0,
-        };
+    /// The section's byte string (see [`SeqWire`]) as a network.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Net, String> {
+        let mut r = Reader { bytes, at: 0 };
         let read = |r: &mut Reader<'_>| -> Read<Net> {
             let inputs = r.inputs()?;
             let hidden = r.n()?;
