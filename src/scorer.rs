@@ -2,8 +2,6 @@
 //! and evaluate labelled data. The CLI, the HTTP service and the wasm
 //! bindings all go through this type, so they give the same numbers.
 
-use std::collections::HashMap;
-
 use crate::bundle::Bundle;
 use crate::credit::{self, Reason};
 use crate::csv::CsvText;
@@ -13,7 +11,7 @@ use crate::explain::{self, Explanation};
 use crate::format;
 use crate::kinds::check_width;
 use crate::metrics::{self, Metrics};
-use crate::schema::{RawValue, Value, Warning, WarningKind};
+use crate::schema::{Feature, RawValue, Value, Warning, WarningKind};
 
 /// Result of scoring one customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -229,11 +227,67 @@ fn finite_probability(p: f32) -> Result<f32, ScoreError> {
     }
 }
 
+/// Feature name -> schema index: open addressing over FNV-1a hashes of
+/// the names, slots holding index + 1 (0: empty), at least twice as many
+/// slots as names. Not std's `HashMap`: its SipHash and table code cost
+/// the wasm bundle more (the size pass, ARCHITECTURE.md). The names come
+/// from the file, so colliding ones can only make a lookup a scan of them.
+#[derive(Debug, Clone)]
+struct Names {
+    slots: Vec<u32>,
+}
+
+impl Names {
+    fn hash(name: &str) -> usize {
+        let mut h = 0xcbf2_9ce4_8422_2325_u64;
+        for b in name.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        h as usize
+    }
+
+    /// The index of `features`' names; `Err` names one that appears twice.
+    fn new(features: &[Feature]) -> Result<Names, &str> {
+        let mask = (2 * features.len()).next_power_of_two().max(2) - 1;
+        let mut slots = vec![0u32; mask + 1];
+        for (i, f) in features.iter().enumerate() {
+            let mut k = Names::hash(&f.name) & mask;
+            while let Some(slot) = slots.get_mut(k) {
+                if *slot == 0 {
+                    *slot = u32::try_from(i + 1).map_err(|_| f.name.as_str())?;
+                    break;
+                }
+                if features
+                    .get(*slot as usize - 1)
+                    .is_some_and(|g| g.name == f.name)
+                {
+                    return Err(&f.name);
+                }
+                k = (k + 1) & mask;
+            }
+        }
+        Ok(Names { slots })
+    }
+
+    /// The schema index of `name` (`features`: the names indexed).
+    fn get(&self, features: &[Feature], name: &str) -> Option<usize> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut k = Names::hash(name) & mask;
+        loop {
+            let i = (*self.slots.get(k)? as usize).checked_sub(1)?;
+            if features.get(i)?.name == name {
+                return Some(i);
+            }
+            k = (k + 1) & mask;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Scorer {
     bundle: Bundle,
     width: usize,
-    index: HashMap<String, usize>,
+    index: Names,
     /// Cost of one explanation (`Kind::cost`), computed once at load.
     explain_cost: u64,
     /// SHA-256 of the model file's body, as its header records it:
@@ -265,15 +319,9 @@ impl Scorer {
 
     /// A validated bundle with its feature index and explanation cost.
     fn indexed(bundle: Bundle) -> Result<Scorer, FormatError> {
-        let mut index = HashMap::with_capacity(bundle.schema.features.len());
-        for (i, f) in bundle.schema.features.iter().enumerate() {
-            if index.insert(f.name.clone(), i).is_some() {
-                return Err(FormatError::Invalid(format!(
-                    "feature '{}' appears twice in the schema",
-                    f.name
-                )));
-            }
-        }
+        let index = Names::new(&bundle.schema.features).map_err(|name| {
+            FormatError::Invalid(format!("feature '{name}' appears twice in the schema"))
+        })?;
         let groups = crate::kinds::groups(&bundle.schema);
         let explain_cost = bundle.model.cost(&bundle.design(&groups)).explain;
         Ok(Scorer {
@@ -305,7 +353,7 @@ impl Scorer {
     }
 
     pub fn feature_index(&self, name: &str) -> Option<usize> {
-        self.index.get(name).copied()
+        self.index.get(&self.bundle.schema.features, name)
     }
 
     /// Parses a customer given as `(feature name, value)` pairs. Features
@@ -319,8 +367,8 @@ impl Scorer {
         let mut values = vec![Value::Missing; schema.features.len()];
         let mut warnings = Vec::new();
         for (name, raw) in fields {
-            match self.index.get(name) {
-                Some(&i) => values[i] = schema.parse_value(i, raw)?,
+            match self.feature_index(name) {
+                Some(i) => values[i] = schema.parse_value(i, raw)?,
                 None if name == schema.label => {}
                 None => warnings.push(Warning {
                     feature: name.to_string(),
@@ -424,7 +472,7 @@ impl Scorer {
                 });
             }
         }
-        Ok(header.iter().map(|h| self.index.get(h).copied()).collect())
+        Ok(header.iter().map(|h| self.feature_index(h)).collect())
     }
 
     /// Parses one CSV row (fields in header order) into values.
@@ -627,5 +675,50 @@ impl Scorer {
     /// Human description of what explanations this model supports.
     pub fn explanation_method(&self) -> &'static str {
         explain::method(&self.bundle)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{FeatureKind, NumericFeature};
+
+    fn feature(name: String) -> Feature {
+        Feature {
+            name,
+            kind: FeatureKind::Numeric(NumericFeature {
+                min: 0.0,
+                max: 1.0,
+                mean: 0.5,
+                std: 1.0,
+                median: 0.5,
+            }),
+            missing_rate: 0.0,
+        }
+    }
+
+    /// The name index finds what a scan of the names finds, for schemas of
+    /// every size up to 600 names (many share hash slots), and refuses a
+    /// name given twice.
+    #[test]
+    fn the_name_index_agrees_with_a_scan() {
+        for n in [0usize, 1, 2, 3, 7, 64, 600] {
+            let features: Vec<Feature> = (0..n)
+                .map(|i| feature(format!("f{}", i * 7919 % 1000)))
+                .collect();
+            let names = Names::new(&features).unwrap();
+            let scan = |q: &str| features.iter().position(|f| f.name == q);
+            for q in (0..1200)
+                .map(|i| format!("f{i}"))
+                .chain(["".into(), "é".into()])
+            {
+                assert_eq!(names.get(&features, &q), scan(&q), "{n} names, {q}");
+            }
+            if n > 1 {
+                let mut twice = features.clone();
+                twice.push(feature(features[n / 2].name.clone()));
+                assert_eq!(Names::new(&twice).unwrap_err(), features[n / 2].name);
+            }
+        }
     }
 }

@@ -41,6 +41,8 @@ pub const MAX_HIDDEN: usize = 256;
 pub const MAX_LAYERS: usize = 8;
 /// Widest TCN kernel.
 pub const MAX_KERNEL: usize = 5;
+/// Most static features (every feature outside the history).
+pub const MAX_STATICS: usize = 65_536;
 /// Longest name, unit or category text in a history (bytes).
 pub const MAX_TEXT: usize = 256;
 
@@ -289,6 +291,9 @@ impl SeqInputs {
                 .any(|(w, s)| w.feature != s.feature || w.scale.is_some() != s.scale.is_some())
         {
             return Err("the statics are not the features outside the history".into());
+        }
+        if self.statics.len() > MAX_STATICS {
+            return Err(format!("history: more than {MAX_STATICS} static features"));
         }
         let mut players = Vec::with_capacity(self.statics.len() + t);
         let mut s = 0usize;
@@ -927,19 +932,14 @@ impl Net {
     }
 
     #[inline(never)]
-    pub(crate) fn from_wire(wire: &SeqWire) -> Result<Net, String> {
-        let mut r = Reader {
-            bytes: &wire.0,
-            at: 0,
-        };
+    /// The section's byte string (see [`SeqWire`]) as a network.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Net, String> {
+        let mut r = Reader { bytes, at: 0 };
         let read = |r: &mut Reader<'_>| -> Read<Net> {
             let inputs = r.inputs()?;
             let hidden = r.n()?;
             let kernel = r.n()?;
-            let n = r.count(1)?;
-            if n > 2 + 4 * MAX_LAYERS {
-                return Err("too many weight vectors");
-            }
+            let n = r.count(1, 2 + 4 * MAX_LAYERS)?;
             let mut weights = Vec::with_capacity(n);
             for _ in 0..n {
                 weights.push(r.fs()?);
@@ -1081,11 +1081,14 @@ impl Reader<'_> {
         Err("a number longer than 5 bytes")
     }
 
-    /// A count of items of at least `size` bytes each that fit in what is left.
-    pub fn count(&mut self, size: usize) -> Read<usize> {
+    /// A count of at most `cap` items of at least `size` bytes each that
+    /// fit in what is left. The caps keep the memory of what is decoded
+    /// before validation within a small multiple of the file (a count costs
+    /// the file one byte but its items are structs in memory).
+    pub fn count(&mut self, size: usize, cap: usize) -> Read<usize> {
         let k = self.n()?;
-        if k.saturating_mul(size) > self.left() {
-            return Err("a count beyond the section's end");
+        if k > cap || k.saturating_mul(size) > self.left() {
+            return Err("a count beyond its limit or the section's end");
         }
         Ok(k)
     }
@@ -1103,7 +1106,7 @@ impl Reader<'_> {
 
     #[inline(never)]
     pub fn fs(&mut self) -> Read<Vec<f32>> {
-        let k = self.count(4)?;
+        let k = self.count(4, usize::MAX)?;
         let mut v = Vec::with_capacity(k);
         for _ in 0..k {
             v.push(self.f()?);
@@ -1113,7 +1116,7 @@ impl Reader<'_> {
 
     #[inline(never)]
     pub fn text(&mut self) -> Read<String> {
-        let k = self.count(1)?;
+        let k = self.count(1, usize::MAX)?;
         let b = self
             .bytes
             .get(self.at..self.at + k)
@@ -1130,8 +1133,8 @@ impl Reader<'_> {
     pub fn inputs(&mut self) -> Read<SeqInputs> {
         let name = self.text()?;
         let unit = self.text()?;
-        let steps = self.count(1)?;
-        let channels = self.count(1)?;
+        let steps = self.count(1, MAX_STEPS)?;
+        let channels = self.count(1, MAX_CHANNELS)?;
         let mut hc = Vec::with_capacity(channels);
         for _ in 0..channels {
             let name = self.text()?;
@@ -1148,7 +1151,7 @@ impl Reader<'_> {
                     std: self.f()?,
                 },
                 1 => {
-                    let k = self.count(1)?;
+                    let k = self.count(1, MAX_CHANNELS)?;
                     let mut categories = Vec::with_capacity(k);
                     for _ in 0..k {
                         categories.push(self.text()?);
@@ -1163,7 +1166,7 @@ impl Reader<'_> {
                 input,
             });
         }
-        let k = self.count(2)?;
+        let k = self.count(2, MAX_STATICS)?;
         let mut statics = Vec::with_capacity(k);
         for _ in 0..k {
             let feature = self.u32()?;

@@ -1,7 +1,9 @@
 //! Decoding with a memory budget. A postcard body is dense: an empty string
 //! or an empty vector costs one byte in the file but 24 in memory, so a
 //! hostile file of 64 MB of empty notes used to decode into 1.5 GB. Every
-//! vector of the wire structs is therefore read through [`vec`] (or
+//! vector is therefore charged before it is allocated: by the runtime's
+//! reader (`format::wire`, through `charge`) and, where serde decodes
+//! (a kind's default `Kind::decode`, the tests' reference), by [`vec()`] (or
 //! [`nested`]), which charges its elements' in-memory size to a per-thread
 //! budget *before* allocating, preallocates exactly (no growth slack), and
 //! fails the decode when the budget is spent. `format::decode` sets the
@@ -32,7 +34,7 @@ pub(crate) fn with_budget<T>(bytes: u64, f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn charge(bytes: u64) -> bool {
+pub(crate) fn charge(bytes: u64) -> bool {
     LEFT.with(|l| match l.get() {
         None => true,
         Some(left) if bytes <= left => {
@@ -43,7 +45,7 @@ fn charge(bytes: u64) -> bool {
     })
 }
 
-const TOO_BIG: &str = "a list needs more memory than a file of this size may use";
+pub(crate) const TOO_BIG: &str = "a list needs more memory than a file of this size may use";
 
 /// A vector read under the budget.
 pub struct Bounded<T>(pub Vec<T>);

@@ -11,10 +11,12 @@
 //! ```
 //!
 //! Why postcard: a documented, stable wire format (1.0 spec), compact varint
-//! encoding, `no_std`, and a small decoder in the wasm bundle. The body's
-//! size is bounded before decoding, and every vector is decoded under a
-//! memory budget proportional to the body ([`bounded`]), so a hostile file
-//! cannot cause a huge allocation (tested with a counting allocator:
+//! encoding, `no_std`. Files are written with serde and read by hand
+//! (`wire`: the derived decoders cost the wasm bundle several times more;
+//! they stay as the tests' reference). The body's size is bounded before
+//! decoding, and every vector is decoded under a memory budget
+//! proportional to the body (`wire`, [`bounded`] for serde), so a hostile
+//! file cannot cause a huge allocation (tested with a counting allocator:
 //! `tests/decode_memory.rs`).
 //!
 //! Compatibility: a reader of version N reads every format version
@@ -26,6 +28,7 @@ pub mod bounded;
 pub mod v1;
 pub mod v2;
 pub mod v3;
+pub(crate) mod wire;
 
 use sha2::{Digest, Sha256};
 
@@ -134,8 +137,10 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, &[u8]), FormatError> {
     ))
 }
 
-/// Decodes a whole wire body of type `T`; trailing bytes are an error (a
-/// reader that skips bytes it does not understand would hide damage).
+/// Decodes a whole wire body of type `T` with serde; trailing bytes are an
+/// error. The runtime reads by hand ([`wire`]); the tests use this as the
+/// reference decoder.
+#[cfg(test)]
 pub(crate) fn decode_exact<'a, T: serde::Deserialize<'a>>(
     body: &'a [u8],
 ) -> Result<T, FormatError> {
@@ -168,15 +173,31 @@ pub fn decode_with_header(bytes: &[u8]) -> Result<(Header, Bundle), FormatError>
 }
 
 fn decode_body(header: Header, body: &[u8]) -> Result<Bundle, FormatError> {
-    Ok(match header.version {
-        1 => v1::decode(body)?,
-        2 => v2::decode(body)?,
-        3 => v3::decode(body)?,
-        // A newer file that declares a minimum reader we satisfy: by that
-        // promise its body starts with a body we can read; the rest is
-        // ignored.
-        _ => v3::decode_prefix(body)?,
-    })
+    read_body(body, header.version)
+}
+
+/// Reads a body of format `version` by hand ([`wire`]): the v1 body, the
+/// v2 extension from version 2, the v3 extension from version 3. Nothing
+/// may follow, except in a newer file that declares a minimum reader we
+/// satisfy: by that promise its body starts with a body we can read, and
+/// the rest is ignored.
+pub(crate) fn read_body(body: &[u8], version: u16) -> Result<Bundle, FormatError> {
+    let mut w = wire::Wire::new(body);
+    let mut b = v1::empty();
+    let code = v1::read(&mut w, &mut b);
+    if version >= 2 {
+        v2::read(&mut w, &mut b);
+    }
+    let ext = (version >= 3).then(|| v3::read_ext(&mut w));
+    if version <= 3 {
+        w.end();
+    }
+    w.check("body")?;
+    b.algorithm = v1::algorithm_from(code)?;
+    match ext {
+        Some(ext) => v3::apply(b, ext, crate::kinds::Model::decode_section),
+        None => Ok(b),
+    }
 }
 
 /// Encodes a bundle as a current-version model file.

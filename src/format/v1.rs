@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::wire::Wire;
 use crate::bundle::{Algorithm, Bundle, CvReport, Metadata, TrainingReport};
 use crate::calibration::Calibration;
 use crate::error::FormatError;
@@ -222,7 +223,7 @@ fn kind_code(b: &Bundle) -> u8 {
     }
 }
 
-fn algorithm_from(code: u8) -> Result<Algorithm, FormatError> {
+pub(crate) fn algorithm_from(code: u8) -> Result<Algorithm, FormatError> {
     if code == u8::MAX {
         // "Named in the v3 extension"; validation refuses a file that does not.
         return Ok(Algorithm::new("", ""));
@@ -485,7 +486,169 @@ impl TryFrom<FileV1> for Bundle {
 
 /// Decodes a whole v1 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    Bundle::try_from(super::decode_exact::<FileV1>(body)?)
+    super::read_body(body, 1)
+}
+
+/// A bundle with nothing in it, for [`read`] to fill.
+pub(crate) fn empty() -> Bundle {
+    Bundle {
+        algorithm: Algorithm::new("", ""),
+        schema: Schema {
+            features: Vec::new(),
+            label: String::new(),
+            positive: String::new(),
+            negative: String::new(),
+            encoding: Encoding {
+                scale: false,
+                impute_numeric: false,
+            },
+        },
+        model: Model::from(Linear {
+            weights: Vec::new(),
+            bias: 0.0,
+        }),
+        calibration: Calibration::Identity,
+        threshold: 0.0,
+        background: Vec::new(),
+        background_set: None,
+        report: None,
+        scorecard: Default::default(),
+        reasons: Vec::new(),
+        drift: None,
+        decision: None,
+        governance: None,
+        metadata: Metadata::default(),
+    }
+}
+
+/// Reads a v1 body ([`FileV1`]) into `b`, an [`empty`] bundle, by hand
+/// (see [`super::wire`]); the algorithm stays empty and its v1 code is
+/// returned, for the caller to resolve once the whole body has been read.
+pub(crate) fn read(w: &mut Wire<'_>, b: &mut Bundle) -> u8 {
+    let code = w.u8();
+    let s = &mut b.schema;
+    s.features = w.list(|w| {
+        let name = w.string();
+        let missing_rate = w.f32();
+        let kind = if w.variant(2) == 0 {
+            FeatureKind::Numeric(NumericFeature {
+                min: w.f32(),
+                max: w.f32(),
+                mean: w.f32(),
+                std: w.f32(),
+                median: w.f32(),
+            })
+        } else {
+            FeatureKind::Categorical(CategoricalFeature {
+                categories: w.strings(),
+                frequencies: w.f32s(),
+                mode: w.u32(),
+            })
+        };
+        Feature {
+            name,
+            kind,
+            missing_rate,
+        }
+    });
+    s.label = w.string();
+    s.positive = w.string();
+    s.negative = w.string();
+    s.encoding = Encoding {
+        scale: w.bool(),
+        impute_numeric: w.bool(),
+    };
+    b.model = match w.variant(3) {
+        0 => Model::from(Linear {
+            weights: w.f32s(),
+            bias: w.f32(),
+        }),
+        1 => Model::from(KernelSvm {
+            gamma: w.f32(),
+            support: w.f32s(),
+            coef: w.f32s(),
+            bias: w.f32(),
+        }),
+        _ => Model::from(TreeEnsemble {
+            base: w.f32(),
+            average: w.bool(),
+            trees: read_trees(w),
+        }),
+    };
+    b.calibration = if w.variant(2) == 0 {
+        Calibration::Identity
+    } else {
+        match (w.f32(), w.f32()) {
+            // How every format version spells the logistic function.
+            (a, b) if a == -1.0 && b == 0.0 => Calibration::Logistic,
+            (a, b) => Calibration::Platt { a, b },
+        }
+    };
+    b.threshold = w.f32();
+    b.background = w.f32s();
+    b.report = w.option(|w| TrainingReport {
+        test: read_metrics(w),
+        train_rows: w.u64(),
+        test_rows: w.u64(),
+        cv: w.option(|w| CvReport {
+            folds: w.list(Wire::f64),
+        }),
+        fit_seconds: w.f64(),
+    });
+    b.metadata = Metadata {
+        producer: w.string(),
+        created_unix: w.u64(),
+        data_name: w.string(),
+        data_sha256: w.string(),
+        data_rows: w.u64(),
+        params: w.list(|w| (w.string(), w.string())),
+        notes: w.strings(),
+    };
+    code
+}
+
+/// Trees in their v1 wire form (`Vec<Vec<NodeV1>>`), read by hand (also
+/// the node form of the `trees-cat` section).
+pub(crate) fn read_trees(w: &mut Wire<'_>) -> Vec<Tree> {
+    w.list(|w| Tree {
+        nodes: w.list(|w| Node {
+            feature: w.u32(),
+            threshold: w.f32(),
+            left: w.u32(),
+            right: w.u32(),
+            value: w.f32(),
+            cover: w.f32(),
+            default_left: w.bool(),
+        }),
+    })
+}
+
+fn read_metrics(w: &mut Wire<'_>) -> Metrics {
+    Metrics {
+        rows: w.u64(),
+        positives: w.u64(),
+        threshold: w.f32(),
+        accuracy: w.f64(),
+        precision: w.f64(),
+        recall: w.f64(),
+        f1: w.f64(),
+        roc_auc: w.f64(),
+        ks: w.f64(),
+        brier: w.f64(),
+        log_loss: w.f64(),
+        confusion: Confusion {
+            tn: w.u64(),
+            fp: w.u64(),
+            fn_: w.u64(),
+            tp: w.u64(),
+        },
+        roc: w.list(|w| RocPoint {
+            fpr: w.f32(),
+            tpr: w.f32(),
+            threshold: w.f32(),
+        }),
+        extra: None,
+    }
 }
 
 pub fn encode(b: &Bundle) -> Result<Vec<u8>, FormatError> {

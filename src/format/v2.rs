@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::v1::FileV1;
+use super::wire::Wire;
 use crate::bundle::Bundle;
 use crate::credit::{ReasonText, Scorecard};
 use crate::drift::{Bins, DriftProfile};
@@ -287,7 +288,81 @@ impl TryFrom<FileV2> for Bundle {
 
 /// Decodes a whole v2 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    Bundle::try_from(super::decode_exact::<FileV2>(body)?)
+    super::read_body(body, 2)
+}
+
+/// Reads the v2 extension ([`ExtV2`], after the v1 body) into `b` by
+/// hand, as [`super::v1::read`] reads the v1 body.
+pub(crate) fn read(w: &mut Wire<'_>, b: &mut Bundle) {
+    b.scorecard = Scorecard {
+        base_score: w.f32(),
+        base_odds: w.f32(),
+        pdo: w.f32(),
+    };
+    b.reasons = w.list(|w| ReasonText {
+        feature: w.string(),
+        lang: w.string(),
+        text: w.string(),
+    });
+    b.drift = w.option(|w| DriftProfile {
+        features: w.list(read_bins),
+        score: read_bins(w),
+    });
+    if let Some(a) = w.option(read_attention) {
+        b.model = Model::from(a);
+    }
+}
+
+fn read_bins(w: &mut Wire<'_>) -> Bins {
+    Bins {
+        edges: w.f32s(),
+        expected: w.f32s(),
+    }
+}
+
+fn read_ln(w: &mut Wire<'_>) -> LayerNorm {
+    LayerNorm {
+        gamma: w.f32s(),
+        beta: w.f32s(),
+    }
+}
+
+/// [`AttentionV2`] read by hand.
+fn read_attention(w: &mut Wire<'_>) -> Attention {
+    Attention {
+        d_model: w.u32() as usize,
+        n_heads: w.u32() as usize,
+        n_blocks: w.u32() as usize,
+        d_ffn: w.u32() as usize,
+        features: w.list(|w| FeatureSlot {
+            start: w.u32(),
+            width: w.u32(),
+            numeric: w.bool(),
+        }),
+        num_weight: w.f32s(),
+        num_bias: w.f32s(),
+        cat_embed: w.f32s(),
+        cls: w.f32s(),
+        blocks: w.list(|w| Block {
+            ln_attn: read_ln(w),
+            wq: w.f32s(),
+            bq: w.f32s(),
+            wk: w.f32s(),
+            bk: w.f32s(),
+            wv: w.f32s(),
+            bv: w.f32s(),
+            wo: w.f32s(),
+            bo: w.f32s(),
+            ln_ffn: read_ln(w),
+            w1: w.f32s(),
+            b1: w.f32s(),
+            w2: w.f32s(),
+            b2: w.f32s(),
+        }),
+        final_ln: read_ln(w),
+        head_w: w.f32s(),
+        head_b: w.f32(),
+    }
 }
 
 /// Encodes the v2 part of a newer body (format v3 appends to it).

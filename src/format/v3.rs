@@ -34,7 +34,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::v1;
-use super::v2::FileV2;
+use super::wire::Wire;
 use crate::bundle::{Algorithm, Bundle};
 use crate::error::FormatError;
 use crate::explain::BackgroundSet;
@@ -129,67 +129,16 @@ fn put_cut(w: &mut Vec<u8>, c: &CutFigures) {
     w.extend(c.expected_cost.unwrap_or(0.0).to_le_bytes());
 }
 
-/// Reads the decision section: every read bounds-checked, `None` at the
-/// first short read (one error for the section, to keep the wasm small).
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
-        self.0 = rest;
-        Some(head)
-    }
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        self.take(N)?.try_into().ok()
-    }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.array::<1>()?[0])
-    }
-    fn f64(&mut self) -> Option<f64> {
-        Some(f64::from_le_bytes(self.array()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.array()?))
-    }
-    fn text(&mut self) -> Option<String> {
-        let n = u32::from_le_bytes(self.array()?) as usize;
-        Some(std::str::from_utf8(self.take(n)?).ok()?.to_owned())
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.array()?))
-    }
-    /// A count of items of at least `min` bytes each: one the rest of the
-    /// body cannot hold is refused before anything is allocated.
-    fn count(&mut self, min: usize) -> Option<usize> {
-        let n = self.u32()? as usize;
-        (n <= self.0.len() / min.max(1)).then_some(n)
-    }
-    fn cut(&mut self) -> Option<CutFigures> {
-        Some(CutFigures {
-            threshold: f32::from_le_bytes(self.array()?),
-            rows: self.u64()?,
-            approval_rate: self.f64()?,
-            bad_rate_approved: self.f64()?,
-            expected_cost: {
-                let has = self.u8()? == 1;
-                let v = self.f64()?;
-                has.then_some(v)
-            },
-        })
-    }
-}
-
 fn apply_decision(b: &mut Bundle, body: &[u8]) -> Result<(), FormatError> {
     if body.first() != Some(&DECISION_LAYOUT) {
         // A later layout: an optional section, so it is skipped.
         return Ok(());
     }
-    let (decision, extra) = read_decision(&mut Reader(body.get(1..).unwrap_or_default()))
-        .ok_or_else(|| {
-            FormatError::Decode(format!(
-                "section {DECISION_SECTION} is damaged (truncated, padded or not UTF-8)"
-            ))
-        })?;
+    let (decision, extra) = section(
+        DECISION_SECTION,
+        body.get(1..).unwrap_or_default(),
+        read_decision,
+    )?;
     if let (Some(r), Some(e)) = (b.report.as_mut(), extra) {
         r.test.extra = Some(e);
     }
@@ -197,8 +146,25 @@ fn apply_decision(b: &mut Bundle, body: &[u8]) -> Result<(), FormatError> {
     Ok(())
 }
 
-fn read_decision(r: &mut Reader<'_>) -> Option<(Decision, Option<Extra>)> {
-    let (tag, p1, p2) = (r.u8()?, r.f64()?, r.f64()?);
+/// A cut's figures (see [`decision_section`]).
+fn read_cut(w: &mut Wire<'_>) -> CutFigures {
+    CutFigures {
+        threshold: w.f32(),
+        rows: w.u64_le(),
+        approval_rate: w.f64(),
+        bad_rate_approved: w.f64(),
+        expected_cost: {
+            let has = w.u8() == 1;
+            let v = w.f64();
+            has.then_some(v)
+        },
+    }
+}
+
+/// The decision section after its layout byte (a flag byte other than 1
+/// reads as "absent", as it always has).
+fn read_decision(w: &mut Wire<'_>) -> (Decision, Option<Extra>) {
+    let (tag, p1, p2) = (w.u8(), w.f64(), w.f64());
     let policy = match tag {
         0 => Policy::Fixed(p1 as f32),
         1 => Policy::Cost {
@@ -208,51 +174,41 @@ fn read_decision(r: &mut Reader<'_>) -> Option<(Decision, Option<Extra>)> {
         2 => Policy::ApprovalRate(p1),
         3 => Policy::MaxF1,
         4 => Policy::Ks,
-        _ => return None,
-    };
-    let chosen = r.cut()?;
-    let evaluated = match r.u8()? {
-        1 => Some((r.cut()?, r.cut()?)),
-        _ => None,
-    };
-    let (chosen_on, evaluated_on, calibration, calibration_chosen_by) =
-        (r.text()?, r.text()?, r.text()?, r.text()?);
-    let extra = match r.u8()? {
-        1 => {
-            let (ece, average_precision) = (r.f64()?, r.f64()?);
-            let n = u32::from_le_bytes(r.array()?) as usize;
-            // 24 bytes a bin: a count the body cannot hold allocates nothing.
-            let mut reliability = Vec::with_capacity(n.min(r.0.len() / 24));
-            for _ in 0..n {
-                reliability.push(ReliabilityBin {
-                    mean_predicted: r.f64()?,
-                    observed: r.f64()?,
-                    rows: r.u64()?,
-                });
-            }
-            Some(Extra {
-                ece,
-                reliability,
-                average_precision,
-            })
+        _ => {
+            w.fail("an unknown policy");
+            Policy::MaxF1
         }
-        _ => None,
     };
-    if !r.0.is_empty() {
-        return None;
-    }
-    Some((
-        Decision {
-            policy,
-            chosen_on,
-            chosen,
-            evaluated,
-            evaluated_on,
-            calibration,
-            calibration_chosen_by,
-        },
-        extra,
-    ))
+    let chosen = read_cut(w);
+    let evaluated = (w.u8() == 1).then(|| (read_cut(w), read_cut(w)));
+    let decision = Decision {
+        policy,
+        chosen_on: w.text(),
+        chosen,
+        evaluated,
+        evaluated_on: w.text(),
+        calibration: w.text(),
+        calibration_chosen_by: w.text(),
+    };
+    let extra = (w.u8() == 1).then(|| {
+        let (ece, average_precision) = (w.f64(), w.f64());
+        // 24 bytes a bin: a count the body cannot hold allocates nothing.
+        let n = w.fixed_count(24);
+        let mut reliability = Vec::with_capacity(n);
+        for _ in 0..n {
+            reliability.push(ReliabilityBin {
+                mean_predicted: w.f64(),
+                observed: w.f64(),
+                rows: w.u64_le(),
+            });
+        }
+        Extra {
+            ece,
+            reliability,
+            average_precision,
+        }
+    });
+    (decision, extra)
 }
 
 fn put_text(w: &mut Vec<u8>, t: &str) {
@@ -274,26 +230,27 @@ fn governance_section(b: &Bundle) -> Option<Vec<u8>> {
     Some(w)
 }
 
-fn read_governance(r: &mut Reader<'_>) -> Option<Section> {
-    let n = r.count(4)?;
+fn read_governance(w: &mut Wire<'_>) -> Section {
+    let n = w.fixed_count(4);
     let mut protected = Vec::with_capacity(n);
     for _ in 0..n {
-        protected.push(r.text()?);
+        protected.push(w.text());
     }
-    let report = r.text()?;
-    r.0.is_empty().then_some(Section { protected, report })
+    Section {
+        protected,
+        report: w.text(),
+    }
 }
 
 fn apply_governance(b: &mut Bundle, body: &[u8]) -> Result<(), FormatError> {
     if body.first() != Some(&GOVERNANCE_LAYOUT) {
         return Ok(()); // a later layout of an optional section
     }
-    let g = read_governance(&mut Reader(body.get(1..).unwrap_or_default())).ok_or_else(|| {
-        FormatError::Decode(format!(
-            "section {GOVERNANCE_SECTION} is damaged (truncated, padded or not UTF-8)"
-        ))
-    })?;
-    b.governance = Some(g);
+    b.governance = Some(section(
+        GOVERNANCE_SECTION,
+        body.get(1..).unwrap_or_default(),
+        read_governance,
+    )?);
     Ok(())
 }
 
@@ -407,27 +364,49 @@ fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>, FormatError> {
     postcard::to_allocvec(v).map_err(|e| FormatError::Encode(e.to_string()))
 }
 
-fn split(body: &[u8]) -> Result<(FileV2, &[u8]), FormatError> {
-    postcard::take_from_bytes::<FileV2>(body)
-        .map_err(|e| FormatError::Decode(format!("{e} (body of {} bytes)", body.len())))
-}
-
 /// Decodes a whole v3 body; trailing bytes are an error.
 pub fn decode(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (v2, rest) = split(body)?;
-    let ext = super::decode_exact::<ExtV3>(rest)?;
-    apply(Bundle::try_from(v2)?, ext)
+    super::read_body(body, 3)
 }
 
 /// Decodes the v3 part at the start of a newer body (see `format::decode`).
 pub fn decode_prefix(body: &[u8]) -> Result<Bundle, FormatError> {
-    let (v2, rest) = split(body)?;
-    let (ext, _) = postcard::take_from_bytes::<ExtV3>(rest)
-        .map_err(|e| FormatError::Decode(format!("{e} (body of {} bytes)", body.len())))?;
-    apply(Bundle::try_from(v2)?, ext)
+    super::read_body(body, u16::MAX)
 }
 
-fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
+/// The extension ([`ExtV3`], after the v2 body), read by hand.
+pub(crate) fn read_ext<'a>(w: &mut Wire<'a>) -> ExtV3<'a> {
+    ExtV3 {
+        algorithm: (w.str(), w.str()),
+        sections: w.list(|w| SectionV3 {
+            tag: w.str(),
+            required: w.bool(),
+            body: w.bytes(),
+        }),
+    }
+}
+
+/// Reads a section's body with `f`, which must read all of it.
+fn section<T>(
+    tag: &str,
+    body: &[u8],
+    f: impl FnOnce(&mut Wire<'_>) -> T,
+) -> Result<T, FormatError> {
+    let mut w = Wire::new(body);
+    let v = f(&mut w);
+    w.end();
+    w.check(&format!("section '{tag}'"))?;
+    Ok(v)
+}
+
+/// The model-section decoder `apply` uses (the tests give serde's).
+pub(super) type SectionDecoder = fn(&str, &[u8]) -> Option<Result<Model, FormatError>>;
+
+pub(super) fn apply(
+    mut b: Bundle,
+    ext: ExtV3<'_>,
+    decode: SectionDecoder,
+) -> Result<Bundle, FormatError> {
     let (id, name) = ext.algorithm;
     b.algorithm = Algorithm::new(id, name);
     let mut model_seen = false;
@@ -437,7 +416,7 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
                 return Err(FormatError::Invalid("more than one model section".into()));
             }
             model_seen = true;
-            b.model = match Model::decode_section(kind, s.body) {
+            b.model = match decode(kind, s.body) {
                 Some(m) => m?,
                 None => {
                     return Err(FormatError::UnknownKind {
@@ -448,11 +427,11 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
                 }
             };
         } else if s.tag == PLATT_LOGIT_SECTION {
-            let (a, c) = super::decode_exact::<(f32, f32)>(s.body)?;
+            let (a, c) = section(s.tag, s.body, |w| (w.f32(), w.f32()))?;
             b.calibration = Calibration::PlattLogit { a, b: c };
         } else if s.tag == ISOTONIC_SECTION {
-            let w = super::decode_exact::<IsotonicV3>(s.body)?;
-            b.calibration = Calibration::Isotonic(crate::calibration::Isotonic { x: w.x, y: w.y });
+            let (x, y) = section(s.tag, s.body, |w| (w.f32s(), w.f32s()))?;
+            b.calibration = Calibration::Isotonic(crate::calibration::Isotonic { x, y });
         } else if s.tag == DECISION_SECTION {
             apply_decision(&mut b, s.body)?;
         } else if s.tag == GOVERNANCE_SECTION {
@@ -463,24 +442,8 @@ fn apply(mut b: Bundle, ext: ExtV3<'_>) -> Result<Bundle, FormatError> {
                     "more than one '{BACKGROUND_SECTION}' section"
                 )));
             }
-            let w = match postcard::take_from_bytes::<BackgroundV3>(s.body) {
-                Ok((w, [])) => w,
-                Ok((_, rest)) => {
-                    return Err(FormatError::Decode(format!(
-                        "section '{BACKGROUND_SECTION}': {} unexpected bytes after it",
-                        rest.len()
-                    )))
-                }
-                Err(e) => {
-                    return Err(FormatError::Decode(format!(
-                        "section '{BACKGROUND_SECTION}': {e}"
-                    )))
-                }
-            };
-            b.background_set = Some(BackgroundSet {
-                rows: w.rows,
-                weights: w.weights,
-            });
+            let (rows, weights) = section(s.tag, s.body, |w| (w.f32s(), w.f32s()))?;
+            b.background_set = Some(BackgroundSet { rows, weights });
         } else if s.required {
             return Err(FormatError::UnknownSection {
                 tag: s.tag.to_string(),

@@ -330,6 +330,19 @@ impl Forest {
         Ok(f)
     }
 
+    /// Decodes the section's byte string (see the module documentation).
+    fn from_bytes(bytes: &[u8]) -> Result<Forest, String> {
+        let mut r = Reader { bytes, at: 0 };
+        let (mut t, mut k) = (0usize, 0usize);
+        Forest::read(&mut r, &mut t, &mut k).map_err(|what| {
+            if t == usize::MAX {
+                format!("{what} (byte {})", r.at)
+            } else {
+                fail(t, k, what)
+            }
+        })
+    }
+
     /// The trees as the `trees` kind holds them (inner nodes valued 0).
     pub fn unpack(&self) -> TreeEnsemble {
         let trees = (0..self.trees())
@@ -522,15 +535,12 @@ impl Kind for Forest {
     }
 
     fn from_wire(w: ForestWire) -> Result<Self, String> {
-        let mut r = Reader { bytes: &w.0, at: 0 };
-        let (mut t, mut k) = (0usize, 0usize);
-        Forest::read(&mut r, &mut t, &mut k).map_err(|what| {
-            if t == usize::MAX {
-                format!("{what} (byte {})", r.at)
-            } else {
-                fail(t, k, what)
-            }
-        })
+        Forest::from_bytes(&w.0)
+    }
+
+    /// The byte string read in place (no copy), then as `from_wire`.
+    fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
+        super::read_section(body, |w| w.bytes(), Forest::from_bytes)
     }
 
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {

@@ -60,6 +60,16 @@ impl Gru {
     }
 }
 
+impl Gru {
+    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let net = Net::from_bytes(bytes)?;
+        if net.kernel != 0 {
+            return Err("a GRU has no kernel".into());
+        }
+        Ok(Gru(net))
+    }
+}
+
 impl Kind for Gru {
     const TAG: &'static str = "gru";
     type Wire = SeqWire;
@@ -69,11 +79,12 @@ impl Kind for Gru {
     }
 
     fn from_wire(wire: SeqWire) -> Result<Self, String> {
-        let net = Net::from_wire(&wire)?;
-        if net.kernel != 0 {
-            return Err("a GRU has no kernel".into());
-        }
-        Ok(Gru(net))
+        Self::from_bytes(&wire.0)
+    }
+
+    /// The byte string read in place (no copy), then as `from_wire`.
+    fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
+        super::read_section(body, |w| w.bytes(), Self::from_bytes)
     }
 
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {

@@ -73,6 +73,20 @@ impl Kind for Stump {
         })
     }
 
+    fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
+        super::read_section(
+            body,
+            |w| StumpWire {
+                column: w.u32(),
+                threshold: w.f32(),
+                default_left: w.bool(),
+                values: [w.f32(), w.f32()],
+                covers: [w.f32(), w.f32()],
+            },
+            Self::from_wire,
+        )
+    }
+
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {
         if self.column as usize >= d.width {
             return Err(format!(

@@ -58,6 +58,16 @@ impl Tcn {
     }
 }
 
+impl Tcn {
+    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let net = Net::from_bytes(bytes)?;
+        if net.kernel == 0 {
+            return Err("a TCN needs a kernel".into());
+        }
+        Ok(Tcn(net))
+    }
+}
+
 impl Kind for Tcn {
     const TAG: &'static str = "tcn";
     type Wire = SeqWire;
@@ -67,11 +77,12 @@ impl Kind for Tcn {
     }
 
     fn from_wire(wire: SeqWire) -> Result<Self, String> {
-        let net = Net::from_wire(&wire)?;
-        if net.kernel == 0 {
-            return Err("a TCN needs a kernel".into());
-        }
-        Ok(Tcn(net))
+        Self::from_bytes(&wire.0)
+    }
+
+    /// The byte string read in place (no copy), then as `from_wire`.
+    fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
+        super::read_section(body, |w| w.bytes(), Self::from_bytes)
     }
 
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {

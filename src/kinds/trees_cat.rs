@@ -36,35 +36,12 @@ pub struct CatTreesWire {
     pub cats: Vec<u32>,
 }
 
-impl Kind for CatTrees {
-    const TAG: &'static str = "trees-cat";
-    type Wire = CatTreesWire;
-
-    fn to_wire(&self) -> CatTreesWire {
-        let mut cats = Vec::new();
-        for (t, list) in self.cats.iter().enumerate() {
-            for c in list {
-                cats.extend([t as u32, c.node, c.width, u32::from(c.none_left)]);
-                cats.extend_from_slice(&c.left);
-            }
-        }
-        let e = &self.ensemble;
-        CatTreesWire {
-            base: e.base,
-            average: e.average,
-            trees: crate::format::v1::trees_to(&e.trees),
-            cats,
-        }
-    }
-
-    fn from_wire(w: CatTreesWire) -> Result<Self, String> {
-        let ensemble = TreeEnsemble {
-            trees: crate::format::v1::trees_from(w.trees),
-            base: w.base,
-            average: w.average,
-        };
+impl CatTrees {
+    /// The trees with their splits from the section's run of numbers
+    /// (per split: tree, node, width, none_left, then its bitset words).
+    fn build(ensemble: TreeEnsemble, run: &[u32]) -> Result<CatTrees, String> {
         let mut cats: Vec<Vec<CatSplit>> = vec![Vec::new(); ensemble.trees.len()];
-        let mut rest = w.cats.as_slice();
+        let mut rest = run;
         while let Some((head, tail)) = rest.split_first_chunk::<4>() {
             let [tree, node, width, none_left] = *head;
             let words = width.div_ceil(32) as usize;
@@ -87,6 +64,55 @@ impl Kind for CatTrees {
             return Err("categorical splits: trailing numbers".into());
         }
         Ok(CatTrees { ensemble, cats })
+    }
+}
+
+impl Kind for CatTrees {
+    const TAG: &'static str = "trees-cat";
+    type Wire = CatTreesWire;
+
+    fn to_wire(&self) -> CatTreesWire {
+        let mut cats = Vec::new();
+        for (t, list) in self.cats.iter().enumerate() {
+            for c in list {
+                cats.extend([t as u32, c.node, c.width, u32::from(c.none_left)]);
+                cats.extend_from_slice(&c.left);
+            }
+        }
+        let e = &self.ensemble;
+        CatTreesWire {
+            base: e.base,
+            average: e.average,
+            trees: crate::format::v1::trees_to(&e.trees),
+            cats,
+        }
+    }
+
+    fn from_wire(w: CatTreesWire) -> Result<Self, String> {
+        CatTrees::build(
+            TreeEnsemble {
+                trees: crate::format::v1::trees_from(w.trees),
+                base: w.base,
+                average: w.average,
+            },
+            &w.cats,
+        )
+    }
+
+    /// Reads [`CatTreesWire`] by hand (its trees as format 1's).
+    fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
+        super::read_section(
+            body,
+            |w| {
+                let ensemble = TreeEnsemble {
+                    base: w.f32(),
+                    average: w.bool(),
+                    trees: crate::format::v1::read_trees(w),
+                };
+                (ensemble, w.list(|w| w.u32()))
+            },
+            |(ensemble, cats)| CatTrees::build(ensemble, &cats),
+        )
     }
 
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {
