@@ -12,6 +12,8 @@
 # difference to the GBM's mean, and the fit times. Targets of issue 14: mean
 # AUC >= GBM - 0.005, <= 2 minutes per 30,000 x 12 fit on 2 cores.
 # Figures are printed, never asserted: the machine has 2 shared cores.
+# scripts/bench-sequence-cli.sh runs the same comparison through `ferrisk
+# train` (flags, CV, export and evaluation of the written file included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -242,8 +242,15 @@ impl Bundle {
         if let Some(d) = &self.drift {
             d.validate(&self.schema)?;
         }
+        // A reason text names a feature, or a channel of the model's history
+        // (the text of that channel at any step, `credit::reasons`).
+        let channel = |name: &str| {
+            self.model
+                .sequence()
+                .is_some_and(|s| s.history.channels.iter().any(|c| c.name == name))
+        };
         for r in &self.reasons {
-            if self.schema.position(&r.feature).is_none() {
+            if self.schema.position(&r.feature).is_none() && !channel(&r.feature) {
                 return Err(format!("reason text for unknown feature '{}'", r.feature));
             }
         }

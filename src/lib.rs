@@ -47,4 +47,4 @@ pub use kinds::{Kind, Model};
 pub use metrics::Metrics;
 pub use schema::{RawValue, Schema, Value, Warning};
 pub use scorer::{Prediction, RowScore, RowScorer, ScoreOptions, Scored, Scorer};
-pub use sequence::{Channel, ChannelInput, Head, History, SeqInputs, Static};
+pub use sequence::{Channel, ChannelInput, Head, History, Net, SeqInputs, Static};

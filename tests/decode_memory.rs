@@ -228,3 +228,55 @@ fn every_golden_file() {
         check(kind, &bytes);
     }
 }
+
+/// A sequence section (gru) whose counts claim a million channels: each
+/// costs the file one byte but would be a struct of tens of bytes in
+/// memory; the reader refuses counts beyond the history's caps before it
+/// allocates.
+#[test]
+fn a_sequence_section_claiming_huge_counts_stays_within_the_bound() {
+    let _g = ONE_AT_A_TIME.lock().unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/tests/golden/gru.frk",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let b = Scorer::from_bytes(&bytes).unwrap().into_bundle();
+    let (_, old) = b.model.encode_section().unwrap();
+    let body = &bytes[format::HEADER_LEN..];
+    // The section body as postcard stores it: its length, then its bytes.
+    let mut old_stored = postcard::to_allocvec(&old.len()).unwrap();
+    old_stored.extend_from_slice(&old);
+    let at = body
+        .windows(old_stored.len())
+        .position(|w| w == old_stored.as_slice())
+        .unwrap();
+    for (what, counts) in [
+        ("channels", vec![1u32, 1_000_000]),
+        ("steps", vec![1_000_000, 1]),
+    ] {
+        // name "h", unit "m", then the claimed steps and channels, then
+        // zeros for the counts to fit in what is left.
+        let mut crafted = vec![1, b'h', 1, b'm'];
+        for c in counts {
+            let mut v = c;
+            while v >= 0x80 {
+                crafted.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            crafted.push(v as u8);
+        }
+        crafted.resize(2 << 20, 0);
+        // The section is the wire struct (a byte string) as postcard writes it.
+        let section = postcard::to_allocvec(&crafted).unwrap();
+        let mut stored = postcard::to_allocvec(&section.len()).unwrap();
+        stored.extend_from_slice(&section);
+        let mut file = body[..at].to_vec();
+        file.extend_from_slice(&stored);
+        file.extend_from_slice(&body[at + old_stored.len()..]);
+        let framed = frame(3, 3, &file);
+        let err = Scorer::from_bytes(&framed).err().unwrap().to_string();
+        assert!(err.contains("a count beyond its limit"), "{what}: {err}");
+        check(&format!("gru section claiming a million {what}"), &framed);
+    }
+}

@@ -244,12 +244,19 @@ fn ref_head(hd: &Head, cat: &[f64]) -> f64 {
 
 /// The GRU from its equations, f64.
 fn ref_gru(m: &Gru, seq: &[f64], mask: &[f64], stat: &[f64]) -> f64 {
+    let m = &m.0;
     let h = m.hidden;
     let t = mask.len();
     let mut xs = seq.to_vec();
     let mut width = seq.len() / t;
     let mut state = vec![0.0; h];
-    for l in &m.layers {
+    for l in m.weights.chunks(4) {
+        let l = GruLayer {
+            w: l[0].clone(),
+            u: l[1].clone(),
+            bi: l[2].clone(),
+            bh: l[3].clone(),
+        };
         state = vec![0.0; h];
         let mut out = Vec::new();
         for s in 0..t {
@@ -288,21 +295,30 @@ fn ref_gru(m: &Gru, seq: &[f64], mask: &[f64], stat: &[f64]) -> f64 {
 
 /// The TCN from its equations, f64.
 fn ref_tcn(m: &Tcn, seq: &[f64], mask: &[f64], stat: &[f64]) -> f64 {
+    let m = &m.0;
     let (h, k) = (m.hidden, m.kernel);
+    let (in_w, in_b) = (&m.weights[0], &m.weights[1]);
+    let blocks: Vec<ConvLayer> = m.weights[2..]
+        .chunks(2)
+        .map(|b| ConvLayer {
+            w: b[0].clone(),
+            b: b[1].clone(),
+        })
+        .collect();
     let t = mask.len();
     let c = seq.len() / t;
     let mut u = vec![0.0; t * h];
     for s in 0..t {
         for o in 0..h {
-            let mut v = m.in_b[o] as f64;
+            let mut v = in_b[o] as f64;
             for i in 0..c {
-                v += m.in_w[o * (c + 1) + i] as f64 * seq[s * c + i];
+                v += in_w[o * (c + 1) + i] as f64 * seq[s * c + i];
             }
-            v += m.in_w[o * (c + 1) + c] as f64 * mask[s];
+            v += in_w[o * (c + 1) + c] as f64 * mask[s];
             u[s * h + o] = v;
         }
     }
-    for (b, blk) in m.blocks.iter().enumerate() {
+    for (b, blk) in blocks.iter().enumerate() {
         let d = 1usize << b;
         let mut next = u.clone();
         for s in 0..t {
@@ -499,25 +515,34 @@ fn hostile_sequence_sections_are_refused_naming_the_problem() {
         b
     };
     refused(
-        &edit(&|g| g.layers[0].u[3] = f32::NAN),
-        "gru weights[3] is not a finite number",
+        &edit(&|g| g.0.weights[1][3] = f32::NAN),
+        "encoder: weight vector 1, value 3 is not finite",
     );
-    refused(&edit(&|g| g.head.b2 = f32::INFINITY), "head b2");
-    refused(&edit(&|g| g.hidden = 5), "gru layer 0: wrong weight sizes");
-    refused(&edit(&|g| g.layers.clear()), "layers in 1..=8");
-    refused(&edit(&|g| g.head.w1.pop().map(|_| ()).unwrap()), "head");
+    refused(
+        &edit(&|g| g.0.head.b2 = f32::INFINITY),
+        "head: weight vector 3, value 0",
+    );
+    refused(
+        &edit(&|g| g.0.hidden = 5),
+        "encoder: weight vector 0 holds 60 values, not 75",
+    );
+    refused(&edit(&|g| g.0.weights.clear()), "layers in 1..=8");
+    refused(
+        &edit(&|g| g.0.head.w1.pop().map(|_| ()).unwrap()),
+        "head: weight vector 0 holds",
+    );
     refused(
         &edit(&|g| {
-            g.inputs.history.steps = 0;
-            for c in &mut g.inputs.history.channels {
+            g.0.inputs.history.steps = 0;
+            for c in &mut g.0.inputs.history.channels {
                 c.features.clear();
             }
         }),
-        "steps must be in 1..=512",
+        "steps must be in 1..=512, channels in 1..=256",
     );
     refused(
         &edit(&|g| {
-            g.inputs.history.channels[0]
+            g.0.inputs.history.channels[0]
                 .features
                 .pop()
                 .map(|_| ())
@@ -526,48 +551,48 @@ fn hostile_sequence_sections_are_refused_naming_the_problem() {
         "model section 'gru'",
     );
     refused(
-        &edit(&|g| g.inputs.history.channels[1].features[2] = 3),
-        "feature 'status_2' is used twice",
+        &edit(&|g| g.0.inputs.history.channels[1].features[2] = 3),
+        "a feature used twice: 'status_2'",
     );
     refused(
-        &edit(&|g| g.inputs.history.channels[1].features[2] = 40),
-        "feature 40 is not in the schema",
+        &edit(&|g| g.0.inputs.history.channels[1].features[2] = 40),
+        "a feature outside the schema in channel 'balance'",
     );
     refused(
-        &edit(&|g| g.inputs.history.channels[1].features[2] = 7),
+        &edit(&|g| g.0.inputs.history.channels[1].features[2] = 7),
         "the statics are not the features outside the history",
     );
     refused(
-        &edit(&|g| g.inputs.history.channels[1].features[0] = 2),
-        "feature 'purpose' is of another type",
+        &edit(&|g| g.0.inputs.history.channels[1].features[0] = 2),
+        "a feature of another type: 'purpose'",
     );
     refused(
         &edit(&|g| {
-            g.inputs.history.channels[1].input = ChannelInput::Numeric {
+            g.0.inputs.history.channels[1].input = ChannelInput::Numeric {
                 mean: 1.0,
                 std: 0.0,
             }
         }),
-        "std > 0",
+        "std <= 0",
     );
     refused(
-        &edit(&|g| g.inputs.statics[0].scale = Some((f32::NAN, 1.0))),
-        "static: mean and std must be finite",
+        &edit(&|g| g.0.inputs.statics[0].scale = Some((f32::NAN, 1.0))),
+        "a mean or std that is not finite",
     );
     refused(
         &edit(&|g| {
-            g.inputs.history.channels[0].input = ChannelInput::Categorical {
+            g.0.inputs.history.channels[0].input = ChannelInput::Categorical {
                 categories: vec!["0".into(), "0".into()],
             }
         }),
-        "a category appears twice",
+        "a category appears twice in channel 'status'",
     );
     let mut scaled = base.clone();
     scaled.schema.encoding.scale = true;
     refused(&scaled, "the schema must not scale");
     let mut t = bundle(tcn(&s, h, 4, 3, 2, 3).into(), s, true);
     if let Model::Tcn(m) = &mut t.model {
-        m.kernel = 6;
+        m.0.kernel = 6;
     }
     refused(&t, "kernel in 2..=5");
 }
@@ -904,4 +929,64 @@ fn the_metadata_view_describes_the_history() {
         assert_eq!(h.channels[1].kind, "numeric");
         assert_eq!(h.channels[1].features, ["bal_3", "bal_2", "bal_1"]);
     }
+}
+
+#[test]
+fn block_scoring_of_coalition_rows_reuses_the_encoder_bit_for_bit() {
+    // Rows as an explanation walks them: a background row, then one more
+    // player of the customer at a time in a random order, then another
+    // background row; the block scorer recomputes from the first changed
+    // step only, and must give every row the bits of scoring it alone.
+    let players = [
+        vec![0],
+        vec![4, 5],
+        vec![13],
+        vec![1, 2, 3, 9],
+        vec![6, 7, 8, 12],
+        vec![10, 11, 14],
+    ];
+    for (m, _) in models() {
+        let mut r = Lcg(77);
+        let mut xs = Vec::new();
+        for _ in 0..20 {
+            let (x, mut z) = (row(&mut r), row(&mut r));
+            xs.extend_from_slice(&z);
+            let mut order: Vec<usize> = (0..players.len()).collect();
+            for i in (1..order.len()).rev() {
+                let j = (((r.next() + 0.5) * (i + 1) as f32) as usize).min(i);
+                order.swap(i, j);
+            }
+            for &p in &order {
+                for &c in &players[p] {
+                    z[c] = x[c];
+                }
+                xs.extend_from_slice(&z);
+            }
+        }
+        let n = xs.len() / 15;
+        let mut block = vec![0.0f32; n];
+        m.outputs(&xs, 15, &mut block);
+        for (x, o) in xs.chunks(15).zip(&block) {
+            assert_eq!(o.to_bits(), m.output(x).to_bits(), "{}", m.tag());
+        }
+    }
+}
+
+#[test]
+fn reason_texts_may_name_a_channel_of_the_history() {
+    use ferrisk::credit::ReasonText;
+    let (m, s) = models().remove(0);
+    let mut b = bundle(m, s, true);
+    b.reasons = vec![ReasonText {
+        feature: "status".into(),
+        lang: "en".into(),
+        text: "status {value} {age}".into(),
+    }];
+    let sc = Scorer::from_bytes(&format::encode(&b).unwrap()).unwrap();
+    assert_eq!(sc.bundle().reasons, b.reasons);
+    b.reasons[0].feature = "arrears".into();
+    assert!(format::encode(&b)
+        .unwrap_err()
+        .to_string()
+        .contains("reason text for unknown feature 'arrears'"));
 }

@@ -25,6 +25,10 @@ pub struct SynthArgs {
     /// (noise, the first with a trace of signal), to test wider tables.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub extra_static: usize,
+    /// With --histories: also write a schema file naming the history's
+    /// channels (`ferrisk train --schema FILE.json` then trains gru and tcn).
+    #[arg(long, value_name = "FILE.json")]
+    pub schema_out: Option<PathBuf>,
     /// Output CSV path.
     #[arg(long, value_name = "FILE.csv")]
     pub out: PathBuf,
@@ -60,14 +64,40 @@ pub fn synth_cmd(a: SynthArgs) -> Result<ExitCode> {
             synth_history::LABEL,
             synth_history::POSITIVE
         );
-        eprintln!("their sequences, oldest month first:");
+        eprintln!("their sequences, oldest month first (ferrisk train flags):");
         for s in synth_history::sequence_args(months) {
             eprintln!("  --sequence {s}");
+        }
+        if let Some(path) = &a.schema_out {
+            let channels: Vec<serde_json::Value> = synth_history::CHANNELS
+                .iter()
+                .map(|c| {
+                    let cols: Vec<String> = (1..=months)
+                        .rev()
+                        .map(|age| synth_history::column(c, age))
+                        .collect();
+                    serde_json::json!({"name": c, "columns": cols})
+                })
+                .collect();
+            let schema = serde_json::json!({
+                "history": {"name": "history", "unit": "month", "channels": channels}
+            });
+            let text = serde_json::to_string_pretty(&schema)? + "\n";
+            std::fs::write(path, text)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+            eprintln!(
+                "wrote the schema file {} (its \"history\"; ferrisk train --schema {})",
+                path.display(),
+                path.display()
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
     if a.extra_static > 0 {
         bail!("--extra-static applies to --histories tables only");
+    }
+    if a.schema_out.is_some() {
+        bail!("--schema-out applies to --histories tables only");
     }
     let text = synth::generate(a.rows, a.seed);
     std::fs::write(&a.out, text).with_context(|| format!("{}: cannot write", a.out.display()))?;

@@ -22,8 +22,11 @@
 //!
 //! A player is an input as the customer gives it: one original column of
 //! the schema, whose one-hot design columns move together. Every kind
-//! reports one contribution per player, in schema order. Later sequence
-//! features will add their time steps as players.
+//! reports one contribution per player, in schema order, except the
+//! sequence kinds ([`crate::sequence`]): their players are the statics
+//! (schema order), then the steps of the history, oldest first, a step
+//! being every channel's columns at it ([`PerPlayer::Players`]; the
+//! contributions of steps carry a [`Step`]).
 //!
 //! - Model-agnostic Shapley values ([`shapley`]) treat each
 //!   feature as one player directly: a coalition sets all of a feature's

@@ -1,6 +1,7 @@
 //! A GRU over the customer's history, its last state joined with the
 //! statics into a ReLU head: the kind `gru` (format v3 section `model/gru`,
-//! issue 14). Inputs, head, players and codec are [`crate::sequence`]'s.
+//! issue 14). The network, inputs, players and codec are
+//! [`crate::sequence`]'s ([`Net`] with `kernel` 0), shared with `tcn`.
 //!
 //! Per layer and present step (gate order z, r, n; a missing step keeps
 //! the state):
@@ -13,10 +14,8 @@
 //! in exactly the order of the trainer's reference `SeqModel::logit`,
 //! `f32`, `libm`'s `expf` and `tanhf`.
 
-use super::{Attribution, Cost, Design, Kind, Output, EXP_COST};
-use crate::sequence::{
-    dot, row, sigmoid, Head, Reader, Scratch, SeqInputs, SeqWire, Writer, MAX_HIDDEN, MAX_LAYERS,
-};
+use super::{Attribution, Cost, Design, Kind, Output};
+use crate::sequence::{Head, Net, SeqInputs, SeqWire, METHOD};
 
 /// One GRU layer (the trainer's `GruLayer` layout).
 #[derive(Debug, Clone, PartialEq)]
@@ -32,14 +31,10 @@ pub struct GruLayer {
     pub bh: Vec<f32>,
 }
 
+/// The kind `gru`: a [`Net`] whose `kernel` is 0 and whose weights are,
+/// per layer, `w`, `u`, `bi`, `bh`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Gru {
-    pub inputs: SeqInputs,
-    pub hidden: usize,
-    /// Bottom first.
-    pub layers: Vec<GruLayer>,
-    pub head: Head,
-}
+pub struct Gru(pub Net);
 
 impl Gru {
     /// A GRU from its weights (laid out as the trainer's `SeqModel`); the
@@ -50,94 +45,29 @@ impl Gru {
         layers: Vec<GruLayer>,
         head: Head,
     ) -> Result<Gru, String> {
-        let g = Gru {
+        let net = Net {
             inputs,
             hidden,
-            layers,
+            kernel: 0,
+            weights: layers
+                .into_iter()
+                .flat_map(|l| [l.w, l.u, l.bi, l.bh])
+                .collect(),
             head,
         };
-        g.check()?;
-        Ok(g)
-    }
-
-    /// Everything but the schema (checked by [`SeqInputs`] binding).
-    fn check(&self) -> Result<(), String> {
-        let h = self.hidden;
-        if h == 0 || h > MAX_HIDDEN || self.layers.is_empty() || self.layers.len() > MAX_LAYERS {
-            return Err(format!(
-                "gru: hidden must be in 1..={MAX_HIDDEN}, layers in 1..={MAX_LAYERS}"
-            ));
-        }
-        let mut input = self.inputs.input_channels();
-        for (i, l) in self.layers.iter().enumerate() {
-            if l.w.len() != 3 * h * input
-                || l.u.len() != 3 * h * h
-                || l.bi.len() != 3 * h
-                || l.bh.len() != 3 * h
-            {
-                return Err(format!("gru layer {i}: wrong weight sizes"));
-            }
-            for v in [&l.w, &l.u, &l.bi, &l.bh] {
-                super::all_finite("gru weights", v)?;
-            }
-            input = h;
-        }
-        self.head.check(h + self.inputs.static_inputs())
-    }
-
-    fn forward(&self, x: &[f32], s: &mut Scratch) -> f32 {
-        s.load(&self.inputs, x);
-        let h = self.hidden;
-        let t = self.inputs.steps();
-        let mut input = self.inputs.input_channels();
-        // `a`: this layer's input sequence, `b`: its output, `v`: the state.
-        s.a.clear();
-        s.a.extend_from_slice(&s.seq);
-        s.v.clear();
-        s.v.resize(h, 0.0);
-        s.w.resize(h, 0.0);
-        for l in &self.layers {
-            s.b.clear();
-            s.v.fill(0.0);
-            for (step, &m) in s.mask.iter().enumerate().take(t) {
-                if m != 0.0 {
-                    let xs = row(&s.a, step, input);
-                    for j in 0..h {
-                        let (w, u) = (&l.w, &l.u);
-                        let gate = |g: usize| {
-                            let k = g * h + j;
-                            (
-                                dot(row(w, k, input), xs),
-                                bias(&l.bi, k),
-                                dot(row(u, k, h), &s.v),
-                                bias(&l.bh, k),
-                            )
-                        };
-                        let (wz, iz, uz, hz) = gate(0);
-                        let z = sigmoid(wz + iz + uz + hz);
-                        let (wr, ir, ur, hr) = gate(1);
-                        let r = sigmoid(wr + ir + ur + hr);
-                        let (wn, inn, un, hn) = gate(2);
-                        let n = libm::tanhf(wn + inn + r * (un + hn));
-                        if let (Some(o), Some(&prev)) = (s.w.get_mut(j), s.v.get(j)) {
-                            *o = (1.0 - z) * n + z * prev;
-                        }
-                    }
-                    std::mem::swap(&mut s.v, &mut s.w);
-                }
-                s.b.extend_from_slice(&s.v);
-            }
-            std::mem::swap(&mut s.a, &mut s.b);
-            input = h;
-        }
-        s.v.extend_from_slice(&s.stat);
-        self.head.logit(&s.v)
+        net.check()?;
+        Ok(Gru(net))
     }
 }
 
-#[inline]
-fn bias(b: &[f32], k: usize) -> f32 {
-    b.get(k).copied().unwrap_or(0.0)
+impl Gru {
+    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let net = Net::from_bytes(bytes)?;
+        if net.kernel != 0 {
+            return Err("a GRU has no kernel".into());
+        }
+        Ok(Gru(net))
+    }
 }
 
 impl Kind for Gru {
@@ -145,56 +75,20 @@ impl Kind for Gru {
     type Wire = SeqWire;
 
     fn to_wire(&self) -> SeqWire {
-        let mut w = Writer(Vec::new());
-        w.inputs(&self.inputs);
-        w.n(self.hidden);
-        w.n(self.layers.len());
-        for l in &self.layers {
-            w.fs(&l.w);
-            w.fs(&l.u);
-            w.fs(&l.bi);
-            w.fs(&l.bh);
-        }
-        w.head(&self.head);
-        SeqWire(w.0)
+        self.0.to_wire()
     }
 
     fn from_wire(wire: SeqWire) -> Result<Self, String> {
-        let mut r = Reader {
-            bytes: &wire.0,
-            at: 0,
-        };
-        let read = |r: &mut Reader<'_>| -> Result<Gru, &'static str> {
-            let inputs = r.inputs()?;
-            let hidden = r.n()?;
-            let k = r.count(4)?;
-            if k > MAX_LAYERS {
-                return Err("too many layers");
-            }
-            let mut layers = Vec::with_capacity(k);
-            for _ in 0..k {
-                layers.push(GruLayer {
-                    w: r.fs()?,
-                    u: r.fs()?,
-                    bi: r.fs()?,
-                    bh: r.fs()?,
-                });
-            }
-            let head = r.head()?;
-            r.end()?;
-            Ok(Gru {
-                inputs,
-                hidden,
-                layers,
-                head,
-            })
-        };
-        read(&mut r).map_err(|e| format!("byte {}: {e}", r.at))
+        Self::from_bytes(&wire.0)
+    }
+
+    /// The byte string read in place (no copy), then as `from_wire`.
+    fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
+        super::read_section(body, |w| w.bytes(), Self::from_bytes)
     }
 
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {
-        crate::sequence::check_design(&self.inputs, d)?;
-        self.check()
+        self.0.validate(d)
     }
 
     fn output_kind(&self) -> Output {
@@ -202,48 +96,27 @@ impl Kind for Gru {
     }
 
     fn output(&self, x: &[f32]) -> f32 {
-        self.forward(x, &mut Scratch::default())
+        self.0.output(x)
     }
 
     fn outputs(&self, xs: &[f32], width: usize, out: &mut [f32]) {
-        let mut s = Scratch::default();
-        for (x, o) in xs.chunks_exact(width).zip(out) {
-            *o = self.forward(x, &mut s);
-        }
+        self.0.outputs(xs, width, out)
     }
 
     fn explain(&self, d: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
-        let mut eval = |xs: &[f32], out: &mut [f32]| self.outputs(xs, d.width, out);
-        crate::sequence::explain(
-            &self.inputs,
-            d,
-            x,
-            (scale, offset),
-            self.predict_cost(),
-            &mut eval,
-        )
+        self.0.explain(d, x, scale, offset)
     }
 
     fn method(&self) -> &'static str {
-        crate::sequence::METHOD
+        METHOD
     }
 
     fn summary(&self) -> String {
-        format!(
-            "gru: {} layers, hidden {}, head {}; {}",
-            self.layers.len(),
-            self.hidden,
-            self.head.b1.len(),
-            crate::sequence::describe(&self.inputs)
-        )
+        self.0.summary(Self::TAG)
     }
 
     fn cost(&self, d: &Design<'_>) -> Cost {
-        let predict = self.predict_cost();
-        Cost {
-            predict,
-            explain: crate::sequence::explain_cost(&self.inputs, d, predict),
-        }
+        self.0.cost(d)
     }
 
     fn uses_background_set(&self) -> bool {
@@ -251,23 +124,10 @@ impl Kind for Gru {
     }
 
     fn background_method(&self) -> &'static str {
-        crate::sequence::METHOD
+        METHOD
     }
 
     fn takes_missing(&self) -> bool {
         true
-    }
-}
-
-impl Gru {
-    fn predict_cost(&self) -> u64 {
-        let (t, h) = (self.inputs.steps() as u64, self.hidden as u64);
-        let mut input = self.inputs.input_channels() as u64;
-        let mut c = crate::sequence::inputs_cost(&self.inputs);
-        for _ in &self.layers {
-            c = c.saturating_add(t * (3 * h * (input + h + 2) + 2 * h * EXP_COST + 4 * h));
-            input = h;
-        }
-        c.saturating_add(self.head.cost())
     }
 }

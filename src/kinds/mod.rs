@@ -453,8 +453,8 @@ impl Model {
     /// The history and statics of a sequence kind.
     pub fn sequence(&self) -> Option<&crate::sequence::SeqInputs> {
         match self {
-            Model::Gru(m) => Some(&m.inputs),
-            Model::Tcn(m) => Some(&m.inputs),
+            Model::Gru(m) => Some(&m.0.inputs),
+            Model::Tcn(m) => Some(&m.0.inputs),
             _ => None,
         }
     }

@@ -63,6 +63,10 @@ fn main() {
                 println!("{id:<12} is not a kind (ferrisk kinds lists them)");
                 continue;
             };
+            if kind.needs_history() {
+                println!("{id:<12} needs a history (scripts/bench-sequence-cli.sh); skipped");
+                continue;
+            }
             let t0 = Instant::now();
             match train(kind.as_ref(), &table, &ds, &cfg, &Quiet) {
                 Ok(t) => {

@@ -70,7 +70,7 @@ impl SchemaFile {
         })?;
         serde_json::from_str(&text).map_err(|e| DataError::Schema {
             path: path.to_path_buf(),
-            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}, \"monotone\": {{\"name\": 1|-1}}, \"history\": {{\"name\": \"history\", \"unit\": \"month\", \"channels\": [{{\"name\": \"status\", \"columns\": [\"oldest\", ..., \"last\"]}}]}}}})"),
+            message: format!("invalid schema file: {e} (expected {{\"types\": {{\"column\": \"numeric\"|\"categorical\"}}, \"monotone\": {{\"name\": 1|-1}}, \"history\": {{\"channels\": [{{\"name\": ..., \"columns\": [oldest, ..., last]}}], \"name\": ..., \"unit\": ...}}}})"),
         })
     }
 }

@@ -51,7 +51,9 @@ fn balanced_weights_raise_the_minority_probability_for_every_kind() {
         ..plain.clone()
     };
     let rows: Vec<usize> = (0..n).collect();
-    for kind in plain.kinds.all() {
+    // The sequence kinds need a history, which this table has not; their
+    // weighted fit is algo::sequence's (weight_k tests there).
+    for kind in plain.kinds.all().into_iter().filter(|k| !k.needs_history()) {
         let mean = |cfg: &TrainConfig| {
             let (bundle, _) = fit_bundle(kind.as_ref(), &table, &ds, &rows, cfg, &Quiet).unwrap();
             let x = design(&bundle, &table, &ds, &rows).unwrap();

@@ -51,6 +51,11 @@ fn fresh_rows_from_the_training_population_read_as_stable_for_every_kind() {
     let fresh = [table("fresh-a.csv", 5000, 2), table("fresh-b.csv", 5000, 3)];
     for id in KindParams::ids() {
         let mut cfg = TrainConfig::default();
+        // This table has no history: the sequence kinds are checked for
+        // embedded rows in cli/tests/history.rs.
+        if cfg.kinds.get(id).is_some_and(|k| k.needs_history()) {
+            continue;
+        }
         // Short runs of the slow kinds: PSI is about the baseline, not accuracy.
         cfg.kinds.attention.epochs = Some(4);
         cfg.kinds.svm.max_rows = 1500;

@@ -10,8 +10,8 @@ use super::util::*;
 
 #[wasm_bindgen_test]
 fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
-    let table = Table::read(text(golden("synthetic.csv")));
     for kind in golden_kinds("") {
+        let table = Table::read(golden_data("", &kind));
         let s = load(golden(&format!("{kind}.frk")));
         let feats = features(&s);
         for row in table.rows.iter().take(8) {
@@ -51,7 +51,12 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
             // reasons() is score() with an explanation: the Scored shape.
             let breakdown = get(&credit, "pointsBreakdown");
             let per = array(&breakdown, "features");
-            assert_eq!(per.len(), feats.len(), "{kind}: points per feature");
+            let (statics, steps) = statics_and_steps(&s, &feats);
+            assert_eq!(
+                per.len(),
+                statics.len() + steps,
+                "{kind}: points per feature (or per step of a history)"
+            );
             let total: f64 =
                 num(&breakdown, "base") + per.iter().map(|f| num(f, "points")).sum::<f64>();
             assert!(
@@ -83,6 +88,7 @@ fn reasons_rank_the_contributions_and_points_follow_the_pdo_scale() {
     // Chinese texts, and a bad customer throws and leaves the scorer usable.
     let s = load(golden("gbm.frk"));
     let feats = features(&s);
+    let table = Table::read(golden_data("", "gbm"));
     let c = customer(&table, &table.rows[0], &feats, true);
     let zh = ok(s.reasons(c.clone(), None, Some("zh".into())));
     for r in array(&zh, "reasons") {

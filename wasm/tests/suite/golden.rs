@@ -1,4 +1,5 @@
-//! Golden model files (tests/golden/<kind>.frk, synthetic.csv): the shapes
+//! Golden model files (tests/golden/<kind>.frk, each scored on the CSV it
+//! was trained on: synthetic.csv, or histories.csv for gru/tcn): the shapes
 //! of every result object, and agreement between the API's scoring paths.
 
 use wasm_bindgen::JsValue;
@@ -231,9 +232,8 @@ fn shapes(set: &str, version: u16, kind: &str) {
 #[wasm_bindgen_test]
 fn golden_scoring_paths_agree_bit_for_bit() {
     for (set, _) in golden_sets() {
-        let csv = text(golden(&format!("{set}synthetic.csv")));
         for kind in golden_kinds(&set) {
-            scoring_paths(&set, csv, &kind);
+            scoring_paths(&set, golden_data(&set, &kind), &kind);
         }
     }
 }
@@ -242,7 +242,7 @@ fn scoring_paths(set: &str, csv: &str, kind: &str) {
     let table = Table::read(csv);
     assert!(
         table.rows.len() >= 50,
-        "{set}synthetic.csv has {} rows",
+        "{set}{kind}: its golden data has {} rows",
         table.rows.len()
     );
     let scorer = load(golden(&format!("{set}{kind}.frk")));
@@ -253,7 +253,7 @@ fn scoring_paths(set: &str, csv: &str, kind: &str) {
     let scored = ok(scorer.predict_csv(csv));
     assert!(
         array(&scored, "errors").is_empty(),
-        "{set}{kind}: synthetic.csv scores without row errors"
+        "{set}{kind}: its golden data scores without row errors"
     );
     let by_csv = f32s(&scored, "probabilities");
     let decisions = u8s(&scored, "decisions");
@@ -345,8 +345,8 @@ fn scoring_paths(set: &str, csv: &str, kind: &str) {
 #[wasm_bindgen_test]
 fn golden_contributions_add_up_or_throw_clearly() {
     for (set, _) in golden_sets() {
-        let table = Table::read(text(golden(&format!("{set}synthetic.csv"))));
         for kind in golden_kinds(&set) {
+            let table = Table::read(golden_data(&set, &kind));
             contributions(&set, &table, &kind);
         }
     }
@@ -373,13 +373,17 @@ fn contributions(set: &str, table: &Table, kind: &str) {
         );
         assert_eq!(string(&e, "method"), method);
         let contribs = array(&e, "contributions");
+        let (statics, steps) = statics_and_steps(&scorer, &feats);
         assert_eq!(
             contribs.len(),
-            feats.len(),
-            "{set}{kind}: one contribution per feature"
+            statics.len() + steps,
+            "{set}{kind}: one contribution per feature (or per step of a history)"
         );
-        for (c, f) in contribs.iter().zip(&feats) {
-            assert_eq!(string(c, "feature"), f.name);
+        for (i, c) in contribs.iter().enumerate() {
+            match statics.get(i) {
+                Some(f) => assert_eq!(string(c, "feature"), *f),
+                None => assert!(get(c, "step").is_object(), "{set}{kind}: a step"),
+            }
             string(c, "value");
             assert!(num(c, "contribution").is_finite());
         }

@@ -5,7 +5,7 @@
 //! conversions the browser relies on are what is tested.
 //!
 //! - `golden`: the golden model files of `tests/golden/` (one per kind) and
-//!   `synthetic.csv`: result shapes, and agreement of `predict`,
+//!   `synthetic.csv` (`histories.csv` for the sequence kinds): result shapes, and agreement of `predict`,
 //!   `predictBatch`, `predictCsv`, `evaluate` and `metricsFor`.
 //! - `parity`: models trained on German credit and scored by the *native*
 //!   CLI (fixtures made by scripts/test-wasm.sh); wasm probabilities must

@@ -182,6 +182,36 @@ fn score_gives_the_json_of_cli_explain() {
     }
 }
 
+/// The sequence kinds (gru, tcn): their golden files explain a customer
+/// with a history (a month missing) in wasm exactly as the native CLI does
+/// (`ferrisk explain --json`, scripts/test-wasm.sh): probability, base,
+/// every static's and every step's contribution with its step fields,
+/// reasons and points.
+#[wasm_bindgen_test]
+fn history_explanations_are_the_cli_explanations() {
+    let customer_text = text(fixture("history-customer.json"));
+    let mut checked = 0;
+    for kind in golden_kinds("") {
+        let Some(want) = fixture_opt(&format!("{kind}.history-explain.json")) else {
+            continue;
+        };
+        let scorer = load(golden(&format!("{kind}.frk")));
+        let scored = scorer.score(
+            parse_json(customer_text),
+            Some(score_options(true, None, None)),
+        );
+        let got = parse_json(&json(&ok(scored)));
+        assert_same_json(kind.as_str(), &got, &parse_json(text(want)));
+        let contributions = array(&get(&got, "explanation"), "contributions");
+        assert!(
+            contributions.iter().any(|c| !get(c, "step").is_undefined()),
+            "{kind}: the explanation has steps"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "gru and tcn were checked ({checked})");
+}
+
 /// A decision record made by wasm (`score(c, {explain: true, record: true})`)
 /// is the record the native CLI makes of the same customer (`explain --json
 /// --record`, scripts/test-wasm.sh): same model SHA-256, inputs digest,

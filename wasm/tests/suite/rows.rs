@@ -48,8 +48,8 @@ fn values(customer: &JsValue, feats: &[FeatureInfo]) -> JsValue {
 
 #[wasm_bindgen_test]
 fn predict_rows_equals_predict_for_objects_and_arrays() {
-    let table = Table::read(text(golden("synthetic.csv")));
     for kind in golden_kinds("") {
+        let table = Table::read(golden_data("", &kind));
         let scorer = load(golden(&format!("{kind}.frk")));
         let feats = features(&scorer);
         let objects = Array::new();

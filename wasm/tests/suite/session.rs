@@ -114,10 +114,10 @@ fn run(scorer: &WasmScorer, bytes: &[u8], sizes: &[usize]) -> Run {
 
 #[wasm_bindgen_test]
 fn csv_session_gives_the_same_rows_for_any_chunking_and_predict_csv_s_bits() {
-    let csv = text(golden("synthetic.csv"));
-    let bytes = csv.as_bytes();
-    let table = Table::read(csv);
     for kind in golden_kinds("") {
+        let csv = golden_data("", &kind);
+        let bytes = csv.as_bytes();
+        let table = Table::read(csv);
         let scorer = load(golden(&format!("{kind}.frk")));
         let whole = run(&scorer, bytes, &[bytes.len()]);
 

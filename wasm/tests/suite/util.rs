@@ -39,6 +39,41 @@ pub fn fixture_kinds() -> Vec<String> {
     kinds_in(data::FIXTURES, "")
 }
 
+/// The CSV a golden file is scored on: the one it was trained on, named by
+/// its metadata (`synthetic.csv`; `histories.csv` for the sequence kinds,
+/// scripts/gen-golden-seq.sh), in the same set.
+pub fn golden_data(set: &str, kind: &str) -> &'static str {
+    let name = ferrisk::Scorer::from_bytes(golden(&format!("{set}{kind}.frk")))
+        .map(|s| s.bundle().metadata.data_name.clone())
+        .unwrap_or_default();
+    let name = if name.is_empty() {
+        "synthetic.csv".to_string()
+    } else {
+        name
+    };
+    text(golden(&format!("{set}{name}")))
+}
+
+/// The explanation players of a model: the names of the features that are
+/// players themselves (every feature, or for a kind over a history those in
+/// none of its channels, in schema order), and how many history steps
+/// follow them (one player each, oldest first; 0 without a history).
+pub fn statics_and_steps(scorer: &WasmScorer, feats: &[FeatureInfo]) -> (Vec<String>, usize) {
+    let history = get(&ok(scorer.metadata()), "history");
+    let names = feats.iter().map(|f| f.name.clone());
+    if !history.is_object() {
+        return (names.collect(), 0);
+    }
+    let in_history: Vec<String> = array(&history, "channels")
+        .iter()
+        .flat_map(|c| strings(c, "features"))
+        .collect();
+    (
+        names.filter(|n| !in_history.contains(n)).collect(),
+        num(&history, "steps") as usize,
+    )
+}
+
 /// A file of `tests/golden/`.
 pub fn golden(name: &str) -> &'static [u8] {
     match data::GOLDEN.iter().find(|(n, _)| *n == name) {
