@@ -64,7 +64,7 @@ HPOSITIVE=$(printf '%s' "$hmsg" | sed -n "s/.*positive class '\([^']*\)'.*/\1/p"
 mapfile -t HSEQ < <(printf '%s\n' "$hmsg" | sed -n 's/^  --sequence \(.*\)$/--sequence\n\1/p')
 for kind in gru tcn; do
   "$BIN" train --data out/histories.csv --label "$HLABEL" --positive "$HPOSITIVE" --model "$kind" --cv 5 \
-    "${HSEQ[@]}" --out "out/history-$kind"
+    "${HSEQ[@]}" --reasons examples/histories-reasons.json --out "out/history-$kind"
   cp "out/history-$kind/$kind.frk" "models.new/history-$kind.frk"
 done
 rm -rf models

@@ -79,7 +79,7 @@ mapfile -t HSEQ < <(sed -n 's/^  --sequence \(.*\)$/--sequence\n\1/p' "$TMP/synt
 log "training history models (gru, tcn) on $(basename "$HIST"): ${#HSEQ[@]} sequence arguments"
 for kind in gru tcn; do
   "$BIN" train --data "$HIST" --label "$HLABEL" --positive "$HPOSITIVE" --model "$kind" --seed 7 \
-    "${HSEQ[@]}" --out "$TMP/history-$kind" >"$TMP/train-$kind.log" 2>&1 || { cat "$TMP/train-$kind.log" >&2; exit 1; }
+    "${HSEQ[@]}" --reasons examples/histories-reasons.json --out "$TMP/history-$kind" >"$TMP/train-$kind.log" 2>&1 || { cat "$TMP/train-$kind.log" >&2; exit 1; }
   cp "$TMP/history-$kind/$kind.frk" "$TMP/models/history-$kind.frk"
 done
 export E2E_HISTORY_MODELS=history-gru,history-tcn E2E_HISTORY_DATA=$HIST
