@@ -649,7 +649,7 @@ function renderResult() {
                 age: c.step.age,
                 short: c.step.age === 1 ? t('history.lastShort') : `−${c.step.age}`,
                 label: c.step.ago,
-                detail: c.step.channels.map((v) => `${featureLabel(v.channel)} ${v.value}`).join(', '),
+                detail: c.step.values.map((v, k) => `${featureLabel(history.channels[k]?.name ?? '')} ${v}`).join(', '),
                 value: c.contribution,
               })),
               { title: t('history.moved', { unit: history.unit }), raisesText: t('result.raises'), lowersText: t('result.lowers'), format },
@@ -658,7 +658,7 @@ function renderResult() {
           r.explainMs !== undefined ? h('p', { class: 'muted small', id: 'explain-ms' }, t('history.explainTime', { ms: Math.round(r.explainMs) })) : null,
         ])
       : null;
-  const labelOf = (c) => (c.step ? `${featureLabel(c.step.sequence)}, ${c.step.ago}` : featureLabel(c.feature));
+  const labelOf = (c) => (c.step && history ? `${featureLabel(history.name)}, ${c.step.ago}` : featureLabel(c.feature));
   const sorted = e.contributions.slice().sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
   const top = sorted.slice(0, 10);
   const rest = sorted.slice(10);
