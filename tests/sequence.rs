@@ -548,7 +548,7 @@ fn hostile_sequence_sections_are_refused_naming_the_problem() {
                 .map(|_| ())
                 .unwrap()
         }),
-        "model section 'gru'",
+        "wrong step count or too many inputs in channel 'status'",
     );
     refused(
         &edit(&|g| g.0.inputs.history.channels[1].features[2] = 3),
@@ -607,9 +607,7 @@ fn damaged_sequence_sections_never_panic() {
         for cut in 0..body.len() {
             let bytes = body.get(..cut).unwrap();
             assert!(
-                Model::decode_section(tag, &postcard::to_allocvec(&bytes.to_vec()).unwrap())
-                    .unwrap()
-                    .is_err(),
+                Model::decode_section(tag, bytes).unwrap().is_err(),
                 "{tag}: cut at {cut}"
             );
         }
