@@ -43,8 +43,6 @@ pub const MAX_LAYERS: usize = 8;
 pub const MAX_KERNEL: usize = 5;
 /// Most static features (every feature outside the history).
 pub const MAX_STATICS: usize = 65_536;
-/// Longest name, unit or category text in a history (bytes).
-pub const MAX_TEXT: usize = 256;
 
 /// One history: `steps` steps, oldest first, each with one or more channels.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,16 +147,6 @@ pub fn statics_of(schema: &Schema, history: &History) -> Vec<Static> {
     out
 }
 
-/// Names, units and category texts: 1 to [`MAX_TEXT`] bytes.
-fn text_ok(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > MAX_TEXT {
-        return Err(format!(
-            "history: a name, unit or category of 0 or more than {MAX_TEXT} bytes"
-        ));
-    }
-    Ok(())
-}
-
 fn scale_ok(mean: f32, std: f32) -> Result<(), String> {
     if !(mean.is_finite() && std.is_finite() && std > 0.0) {
         return Err("history: a mean or std that is not finite, or std <= 0".into());
@@ -221,8 +209,6 @@ impl SeqInputs {
                 "history: steps must be in 1..={MAX_STEPS}, channels in 1..={MAX_CHANNELS}"
             ));
         }
-        text_ok(&h.name)?;
-        text_ok(&h.unit)?;
         let mut starts = Vec::with_capacity(schema.features.len() + 1);
         let mut at = 0usize;
         for f in &schema.features {
@@ -237,7 +223,6 @@ impl SeqInputs {
         let mut c = 0usize;
         for ch in &h.channels {
             let name = &ch.name;
-            text_ok(name)?;
             let table: &[String] = match &ch.input {
                 ChannelInput::Numeric { mean, std } => {
                     scale_ok(*mean, *std)?;
@@ -245,12 +230,6 @@ impl SeqInputs {
                 }
                 ChannelInput::Categorical { categories } => categories,
             };
-            for (i, k) in table.iter().enumerate() {
-                text_ok(k)?;
-                if table.get(..i).is_some_and(|p| p.contains(k)) {
-                    return Err(named("a category appears twice in channel", name));
-                }
-            }
             c += table.len().max(1);
             if ch.features.len() != t || (c > MAX_CHANNELS) {
                 return Err(named(

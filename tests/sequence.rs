@@ -579,14 +579,6 @@ fn hostile_sequence_sections_are_refused_naming_the_problem() {
         &edit(&|g| g.0.inputs.statics[0].scale = Some((f32::NAN, 1.0))),
         "a mean or std that is not finite",
     );
-    refused(
-        &edit(&|g| {
-            g.0.inputs.history.channels[0].input = ChannelInput::Categorical {
-                categories: vec!["0".into(), "0".into()],
-            }
-        }),
-        "a category appears twice in channel 'status'",
-    );
     let mut scaled = base.clone();
     scaled.schema.encoding.scale = true;
     refused(&scaled, "the schema must not scale");
