@@ -205,9 +205,7 @@ impl SeqInputs {
         let h = &self.history;
         let t = h.steps as usize;
         if t == 0 || t > MAX_STEPS || h.channels.is_empty() || h.channels.len() > MAX_CHANNELS {
-            return Err(format!(
-                "history: steps must be in 1..={MAX_STEPS}, channels in 1..={MAX_CHANNELS}"
-            ));
+            return Err("history: steps must be in 1..=512, channels in 1..=256".into());
         }
         let mut starts = Vec::with_capacity(schema.features.len() + 1);
         let mut at = 0usize;
@@ -272,7 +270,7 @@ impl SeqInputs {
             return Err("the statics are not the features outside the history".into());
         }
         if self.statics.len() > MAX_STATICS {
-            return Err(format!("history: more than {MAX_STATICS} static features"));
+            return Err("history: more than 65,536 static features".into());
         }
         let mut players = Vec::with_capacity(self.statics.len() + t);
         let mut s = 0usize;
