@@ -398,9 +398,8 @@ impl SeqInputs {
     }
 }
 
-/// The head: `logit = b2 + Σ_u w2_u · ReLU((b1_u + W1_u,enc · encoding) +
-/// W1_u,stat · statics)` (`W1`'s row `u` split after the `hidden`
-/// encoding columns; each part a [`dot`], summed in unit order).
+/// The head: `logit = b2 + Σ_u w2_u · ReLU(b1_u + W1_u · [encoding,
+/// statics])`, summed in unit order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Head {
     /// `units × (hidden + S)` row-major.
@@ -494,10 +493,7 @@ struct Scratch {
     stat: Vec<f32>,
     pseq: Vec<f32>,
     pmask: Vec<f32>,
-    pstat: Vec<f32>,
     seqs: Vec<Vec<f32>>,
-    henc: Vec<f32>,
-    hstat: Vec<f32>,
     v: Vec<f32>,
     w: Vec<f32>,
     gx: Vec<f32>,
@@ -647,7 +643,7 @@ impl Net {
             1 + self.weights.len().saturating_sub(2) / 2
         };
         s.seqs = vec![vec![0.0; t * h]; layers];
-        let (mut fresh, mut head_fresh) = (false, false);
+        let mut fresh = false;
         for (x, o) in xs.chunks_exact(width.max(1)).zip(out) {
             s.seq.resize(t * c, 0.0);
             s.mask.resize(t, 0.0);
@@ -673,34 +669,16 @@ impl Net {
                 std::mem::swap(&mut s.mask, &mut s.pmask);
                 fresh = true;
             }
-            // The head's pre-activations in two parts, each recomputed only
-            // when its inputs changed: `b1 + W_enc · encoding` (the top
-            // layer at the last step) and `W_stat · statics`.
+            // The head: `b1 + W1 · [encoding, statics]`, ReLU, `w2 ·` + `b2`.
             let hd = &self.head;
-            let n = h + st;
-            if t0 < t || !head_fresh {
-                let enc = s
-                    .seqs
-                    .last()
-                    .map_or(&[][..], |top| row(top, t.saturating_sub(1), h));
-                s.henc.clear();
-                for (u, &b) in hd.b1.iter().enumerate() {
-                    let w = row(&hd.w1, u, n).get(..h).unwrap_or(&[]);
-                    s.henc.push(b + dot(w, enc));
-                }
+            s.w.clear();
+            if let Some(top) = s.seqs.last() {
+                s.w.extend_from_slice(row(top, t.saturating_sub(1), h));
             }
-            if !(head_fresh && same(&s.stat, &s.pstat)) {
-                s.hstat.clear();
-                for u in 0..hd.b1.len() {
-                    let w = row(&hd.w1, u, n).get(h..).unwrap_or(&[]);
-                    s.hstat.push(dot(w, &s.stat));
-                }
-                std::mem::swap(&mut s.stat, &mut s.pstat);
-            }
-            head_fresh = true;
+            s.w.extend_from_slice(&s.stat);
             let mut z = hd.b2;
-            for ((&e, &f), &w2) in s.henc.iter().zip(&s.hstat).zip(&hd.w2) {
-                z += w2 * (e + f).max(0.0);
+            for (u, (&b, &w2)) in hd.b1.iter().zip(&hd.w2).enumerate() {
+                z += w2 * (b + dot(row(&hd.w1, u, h + st), &s.w)).max(0.0);
             }
             *o = z;
         }
