@@ -183,18 +183,13 @@ pub fn default_text(feature: &str, value: &str, lang: &str) -> String {
 /// the age is appended unless a text placed it: "status 3, balance 1200
 /// 2 months ago".
 fn step_text(s: &crate::explain::Step, find: &dyn Fn(&str) -> Option<String>) -> String {
-    let ago = s.ago();
     let mut out = String::new();
-    let mut placed = false;
-    for (k, (ch, v)) in s.values.iter().enumerate() {
-        if k > 0 {
+    for (ch, v) in &s.values {
+        if !out.is_empty() {
             out.push_str(", ");
         }
         match find(ch) {
-            Some(t) => {
-                placed |= t.as_bytes().windows(5).any(|w| w == b"{age}");
-                out.push_str(&fill(&fill_value(&t, v), b"{age}", &ago));
-            }
+            Some(t) => out.push_str(&fill_value(&t, v)),
             None => {
                 out.push_str(ch);
                 out.push(' ');
@@ -202,10 +197,13 @@ fn step_text(s: &crate::explain::Step, find: &dyn Fn(&str) -> Option<String>) ->
             }
         }
     }
-    if !placed {
-        out.push(' ');
-        out.push_str(&ago);
+    let ago = s.ago();
+    let placed = fill(&out, b"{age}", &ago);
+    if placed != out {
+        return placed;
     }
+    out.push(' ');
+    out.push_str(&ago);
     out
 }
 

@@ -43,8 +43,6 @@ pub const MAX_LAYERS: usize = 8;
 pub const MAX_KERNEL: usize = 5;
 /// Most static features (every feature outside the history).
 pub const MAX_STATICS: usize = 65_536;
-/// Longest name, unit or category text in a history (bytes).
-pub const MAX_TEXT: usize = 256;
 
 /// One history: `steps` steps, oldest first, each with one or more channels.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,16 +147,6 @@ pub fn statics_of(schema: &Schema, history: &History) -> Vec<Static> {
     out
 }
 
-/// Names, units and category texts: 1 to [`MAX_TEXT`] bytes.
-fn text_ok(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > MAX_TEXT {
-        return Err(format!(
-            "history: a name, unit or category of 0 or more than {MAX_TEXT} bytes"
-        ));
-    }
-    Ok(())
-}
-
 fn scale_ok(mean: f32, std: f32) -> Result<(), String> {
     if !(mean.is_finite() && std.is_finite() && std > 0.0) {
         return Err("history: a mean or std that is not finite, or std <= 0".into());
@@ -217,12 +205,8 @@ impl SeqInputs {
         let h = &self.history;
         let t = h.steps as usize;
         if t == 0 || t > MAX_STEPS || h.channels.is_empty() || h.channels.len() > MAX_CHANNELS {
-            return Err(format!(
-                "history: steps must be in 1..={MAX_STEPS}, channels in 1..={MAX_CHANNELS}"
-            ));
+            return Err("history: steps must be in 1..=512, channels in 1..=256".into());
         }
-        text_ok(&h.name)?;
-        text_ok(&h.unit)?;
         let mut starts = Vec::with_capacity(schema.features.len() + 1);
         let mut at = 0usize;
         for f in &schema.features {
@@ -237,7 +221,6 @@ impl SeqInputs {
         let mut c = 0usize;
         for ch in &h.channels {
             let name = &ch.name;
-            text_ok(name)?;
             let table: &[String] = match &ch.input {
                 ChannelInput::Numeric { mean, std } => {
                     scale_ok(*mean, *std)?;
@@ -245,12 +228,6 @@ impl SeqInputs {
                 }
                 ChannelInput::Categorical { categories } => categories,
             };
-            for (i, k) in table.iter().enumerate() {
-                text_ok(k)?;
-                if table.get(..i).is_some_and(|p| p.contains(k)) {
-                    return Err(named("a category appears twice in channel", name));
-                }
-            }
             c += table.len().max(1);
             if ch.features.len() != t || (c > MAX_CHANNELS) {
                 return Err(named(
@@ -293,7 +270,7 @@ impl SeqInputs {
             return Err("the statics are not the features outside the history".into());
         }
         if self.statics.len() > MAX_STATICS {
-            return Err(format!("history: more than {MAX_STATICS} static features"));
+            return Err("history: more than 65,536 static features".into());
         }
         let mut players = Vec::with_capacity(self.statics.len() + t);
         let mut s = 0usize;
@@ -421,9 +398,8 @@ impl SeqInputs {
     }
 }
 
-/// The head: `logit = b2 + Σ_u w2_u · ReLU((b1_u + W1_u,enc · encoding) +
-/// W1_u,stat · statics)` (`W1`'s row `u` split after the `hidden`
-/// encoding columns; each part a [`dot`], summed in unit order).
+/// The head: `logit = b2 + Σ_u w2_u · ReLU(b1_u + W1_u · [encoding,
+/// statics])`, summed in unit order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Head {
     /// `units × (hidden + S)` row-major.
@@ -517,10 +493,7 @@ struct Scratch {
     stat: Vec<f32>,
     pseq: Vec<f32>,
     pmask: Vec<f32>,
-    pstat: Vec<f32>,
     seqs: Vec<Vec<f32>>,
-    henc: Vec<f32>,
-    hstat: Vec<f32>,
     v: Vec<f32>,
     w: Vec<f32>,
     gx: Vec<f32>,
@@ -670,7 +643,7 @@ impl Net {
             1 + self.weights.len().saturating_sub(2) / 2
         };
         s.seqs = vec![vec![0.0; t * h]; layers];
-        let (mut fresh, mut head_fresh) = (false, false);
+        let mut fresh = false;
         for (x, o) in xs.chunks_exact(width.max(1)).zip(out) {
             s.seq.resize(t * c, 0.0);
             s.mask.resize(t, 0.0);
@@ -696,34 +669,16 @@ impl Net {
                 std::mem::swap(&mut s.mask, &mut s.pmask);
                 fresh = true;
             }
-            // The head's pre-activations in two parts, each recomputed only
-            // when its inputs changed: `b1 + W_enc · encoding` (the top
-            // layer at the last step) and `W_stat · statics`.
+            // The head: `b1 + W1 · [encoding, statics]`, ReLU, `w2 ·` + `b2`.
             let hd = &self.head;
-            let n = h + st;
-            if t0 < t || !head_fresh {
-                let enc = s
-                    .seqs
-                    .last()
-                    .map_or(&[][..], |top| row(top, t.saturating_sub(1), h));
-                s.henc.clear();
-                for (u, &b) in hd.b1.iter().enumerate() {
-                    let w = row(&hd.w1, u, n).get(..h).unwrap_or(&[]);
-                    s.henc.push(b + dot(w, enc));
-                }
+            s.w.clear();
+            if let Some(top) = s.seqs.last() {
+                s.w.extend_from_slice(row(top, t.saturating_sub(1), h));
             }
-            if !(head_fresh && same(&s.stat, &s.pstat)) {
-                s.hstat.clear();
-                for u in 0..hd.b1.len() {
-                    let w = row(&hd.w1, u, n).get(h..).unwrap_or(&[]);
-                    s.hstat.push(dot(w, &s.stat));
-                }
-                std::mem::swap(&mut s.stat, &mut s.pstat);
-            }
-            head_fresh = true;
+            s.w.extend_from_slice(&s.stat);
             let mut z = hd.b2;
-            for ((&e, &f), &w2) in s.henc.iter().zip(&s.hstat).zip(&hd.w2) {
-                z += w2 * (e + f).max(0.0);
+            for (u, (&b, &w2)) in hd.b1.iter().zip(&hd.w2).enumerate() {
+                z += w2 * (b + dot(row(&hd.w1, u, h + st), &s.w)).max(0.0);
             }
             *o = z;
         }
@@ -917,44 +872,112 @@ impl Net {
         )
     }
 
-    #[inline(never)]
     pub(crate) fn to_wire(&self) -> SeqWire {
-        let mut w = Writer(Vec::new());
-        w.inputs(&self.inputs);
-        w.n(self.hidden);
-        w.n(self.kernel);
-        w.n(self.weights.len());
-        for v in &self.weights {
-            w.fs(v);
+        let h = &self.inputs.history;
+        SeqWire {
+            name: h.name.clone(),
+            unit: h.unit.clone(),
+            steps: h.steps,
+            channels: h
+                .channels
+                .iter()
+                .map(|c| ChannelWire {
+                    name: c.name.clone(),
+                    features: c.features.clone(),
+                    numeric: match c.input {
+                        ChannelInput::Numeric { mean, std } => Some((mean, std)),
+                        ChannelInput::Categorical { .. } => None,
+                    },
+                    categories: match &c.input {
+                        ChannelInput::Numeric { .. } => Vec::new(),
+                        ChannelInput::Categorical { categories } => categories.clone(),
+                    },
+                })
+                .collect(),
+            statics: self
+                .inputs
+                .statics
+                .iter()
+                .map(|s| (s.feature, s.scale))
+                .collect(),
+            hidden: self.hidden as u32,
+            kernel: self.kernel as u32,
+            weights: self.weights.clone(),
+            head: (
+                self.head.w1.clone(),
+                self.head.b1.clone(),
+                self.head.w2.clone(),
+                self.head.b2,
+            ),
         }
-        w.head(&self.head);
-        SeqWire(w.0)
     }
 
+    /// The wire struct as a network (checked by [`Net::validate`]).
     #[inline(never)]
-    /// The section's byte string (see [`SeqWire`]) as a network.
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Net, String> {
-        let mut r = Reader { bytes, at: 0 };
-        let read = |r: &mut Reader<'_>| -> Read<Net> {
-            let inputs = r.inputs()?;
-            let hidden = r.n()?;
-            let kernel = r.n()?;
-            let n = r.count(1, 2 + 4 * MAX_LAYERS)?;
-            let mut weights = Vec::with_capacity(n);
-            for _ in 0..n {
-                weights.push(r.fs()?);
-            }
-            let head = r.head()?;
-            r.end()?;
-            Ok(Net {
-                inputs,
-                hidden,
-                kernel,
-                weights,
-                head,
+    pub(crate) fn from_wire(w: SeqWire) -> Result<Net, String> {
+        let channels = w
+            .channels
+            .into_iter()
+            .map(|c| {
+                let input = match c.numeric {
+                    Some((mean, std)) if c.categories.is_empty() => {
+                        ChannelInput::Numeric { mean, std }
+                    }
+                    None => ChannelInput::Categorical {
+                        categories: c.categories,
+                    },
+                    Some(_) => return Err("a numeric channel with categories".to_string()),
+                };
+                Ok(Channel {
+                    name: c.name,
+                    features: c.features,
+                    input,
+                })
             })
-        };
-        read(&mut r).map_err(|e| format!("byte {}: {e}", r.at))
+            .collect::<Result<Vec<_>, String>>()?;
+        let statics = w
+            .statics
+            .into_iter()
+            .map(|(feature, scale)| Static { feature, scale })
+            .collect();
+        let (w1, b1, w2, b2) = w.head;
+        Ok(Net {
+            inputs: SeqInputs::unbound(
+                History {
+                    name: w.name,
+                    unit: w.unit,
+                    steps: w.steps,
+                    channels,
+                },
+                statics,
+            ),
+            hidden: w.hidden as usize,
+            kernel: w.kernel as usize,
+            weights: w.weights,
+            head: Head { w1, b1, w2, b2 },
+        })
+    }
+
+    /// Reads [`SeqWire`] by hand with the format's reader (as postcard
+    /// writes it; tested equal to serde's decoder with the golden files).
+    pub(crate) fn read(w: &mut crate::format::wire::Wire<'_>) -> SeqWire {
+        let scale = |w: &mut crate::format::wire::Wire<'_>| w.option(|w| (w.f32(), w.f32()));
+        SeqWire {
+            name: w.string(),
+            unit: w.string(),
+            steps: w.u32(),
+            channels: w.list(|w| ChannelWire {
+                name: w.string(),
+                features: w.list(|w| w.u32()),
+                numeric: scale(w),
+                categories: w.strings(),
+            }),
+            statics: w.list(|w| (w.u32(), scale(w))),
+            hidden: w.u32(),
+            kernel: w.u32(),
+            weights: w.list(|w| w.f32s()),
+            head: (w.f32s(), w.f32s(), w.f32s(), w.f32()),
+        }
     }
 }
 
@@ -973,243 +996,39 @@ fn at(v: &[f32], i: usize) -> f32 {
     v.get(i).copied().unwrap_or(0.0)
 }
 
-// ---------------------------------------------------------------------------
-// The sections' byte codec: LEB128 counts, little-endian f32 words, texts as
-// a count and UTF-8 bytes. Every count is checked against the bytes left
-// before anything is allocated.
-
-pub(crate) struct Writer(pub Vec<u8>);
-
-impl Writer {
-    pub fn n(&mut self, mut v: usize) {
-        while v >= 0x80 {
-            self.0.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        self.0.push(v as u8);
-    }
-
-    pub fn f(&mut self, v: f32) {
-        self.0.extend_from_slice(&v.to_bits().to_le_bytes());
-    }
-
-    pub fn fs(&mut self, v: &[f32]) {
-        self.n(v.len());
-        for &x in v {
-            self.f(x);
-        }
-    }
-
-    pub fn text(&mut self, s: &str) {
-        self.n(s.len());
-        self.0.extend_from_slice(s.as_bytes());
-    }
-
-    pub fn inputs(&mut self, s: &SeqInputs) {
-        let h = &s.history;
-        self.text(&h.name);
-        self.text(&h.unit);
-        self.n(h.steps as usize);
-        self.n(h.channels.len());
-        for c in &h.channels {
-            self.text(&c.name);
-            for &f in &c.features {
-                self.n(f as usize);
-            }
-            match &c.input {
-                ChannelInput::Numeric { mean, std } => {
-                    self.n(0);
-                    self.f(*mean);
-                    self.f(*std);
-                }
-                ChannelInput::Categorical { categories } => {
-                    self.n(1);
-                    self.n(categories.len());
-                    for k in categories {
-                        self.text(k);
-                    }
-                }
-            }
-        }
-        self.n(s.statics.len());
-        for st in &s.statics {
-            self.n(st.feature as usize);
-            match st.scale {
-                Some((mean, std)) => {
-                    self.n(1);
-                    self.f(mean);
-                    self.f(std);
-                }
-                None => self.n(0),
-            }
-        }
-    }
-
-    pub fn head(&mut self, h: &Head) {
-        self.fs(&h.w1);
-        self.fs(&h.b1);
-        self.fs(&h.w2);
-        self.f(h.b2);
-    }
-}
-
-pub(crate) struct Reader<'a> {
-    pub bytes: &'a [u8],
-    pub at: usize,
-}
-
-type Read<T> = Result<T, &'static str>;
-
-impl Reader<'_> {
-    fn left(&self) -> usize {
-        self.bytes.len().saturating_sub(self.at)
-    }
-
-    /// A LEB128 number below 2^32.
-    pub fn n(&mut self) -> Read<usize> {
-        let mut v = 0u64;
-        for shift in 0..5 {
-            let &b = self.bytes.get(self.at).ok_or("the section ends early")?;
-            self.at += 1;
-            v |= u64::from(b & 0x7f) << (7 * shift);
-            if b & 0x80 == 0 {
-                return u32::try_from(v)
-                    .map(|v| v as usize)
-                    .map_err(|_| "a number above 32 bits");
-            }
-        }
-        Err("a number longer than 5 bytes")
-    }
-
-    /// A count of at most `cap` items of at least `size` bytes each that
-    /// fit in what is left. The caps keep the memory of what is decoded
-    /// before validation within a small multiple of the file (a count costs
-    /// the file one byte but its items are structs in memory).
-    pub fn count(&mut self, size: usize, cap: usize) -> Read<usize> {
-        let k = self.n()?;
-        if k > cap || k.saturating_mul(size) > self.left() {
-            return Err("a count beyond its limit or the section's end");
-        }
-        Ok(k)
-    }
-
-    pub fn f(&mut self) -> Read<f32> {
-        let b = self
-            .bytes
-            .get(self.at..self.at + 4)
-            .ok_or("the section ends early")?;
-        self.at += 4;
-        Ok(f32::from_bits(
-            b.iter().rev().fold(0, |v, &x| (v << 8) | u32::from(x)),
-        ))
-    }
-
-    #[inline(never)]
-    pub fn fs(&mut self) -> Read<Vec<f32>> {
-        let k = self.count(4, usize::MAX)?;
-        let mut v = Vec::with_capacity(k);
-        for _ in 0..k {
-            v.push(self.f()?);
-        }
-        Ok(v)
-    }
-
-    #[inline(never)]
-    pub fn text(&mut self) -> Read<String> {
-        let k = self.count(1, usize::MAX)?;
-        let b = self
-            .bytes
-            .get(self.at..self.at + k)
-            .ok_or("the section ends early")?;
-        self.at += k;
-        String::from_utf8(b.to_vec()).map_err(|_| "a text that is not UTF-8")
-    }
-
-    fn u32(&mut self) -> Read<u32> {
-        self.n().map(|v| v as u32)
-    }
-
-    #[inline(never)]
-    pub fn inputs(&mut self) -> Read<SeqInputs> {
-        let name = self.text()?;
-        let unit = self.text()?;
-        let steps = self.count(1, MAX_STEPS)?;
-        let channels = self.count(1, MAX_CHANNELS)?;
-        let mut hc = Vec::with_capacity(channels);
-        for _ in 0..channels {
-            let name = self.text()?;
-            if steps > self.left() {
-                return Err("more steps than bytes");
-            }
-            let mut features = Vec::with_capacity(steps);
-            for _ in 0..steps {
-                features.push(self.u32()?);
-            }
-            let input = match self.n()? {
-                0 => ChannelInput::Numeric {
-                    mean: self.f()?,
-                    std: self.f()?,
-                },
-                1 => {
-                    let k = self.count(1, MAX_CHANNELS)?;
-                    let mut categories = Vec::with_capacity(k);
-                    for _ in 0..k {
-                        categories.push(self.text()?);
-                    }
-                    ChannelInput::Categorical { categories }
-                }
-                _ => return Err("a channel type that is not 0 or 1"),
-            };
-            hc.push(Channel {
-                name,
-                features,
-                input,
-            });
-        }
-        let k = self.count(2, MAX_STATICS)?;
-        let mut statics = Vec::with_capacity(k);
-        for _ in 0..k {
-            let feature = self.u32()?;
-            let scale = match self.n()? {
-                0 => None,
-                1 => Some((self.f()?, self.f()?)),
-                _ => return Err("a static type that is not 0 or 1"),
-            };
-            statics.push(Static { feature, scale });
-        }
-        Ok(SeqInputs::unbound(
-            History {
-                name,
-                unit,
-                steps: steps as u32,
-                channels: hc,
-            },
-            statics,
-        ))
-    }
-
-    #[inline(never)]
-    pub fn head(&mut self) -> Read<Head> {
-        Ok(Head {
-            w1: self.fs()?,
-            b1: self.fs()?,
-            w2: self.fs()?,
-            b2: self.f()?,
-        })
-    }
-
-    pub fn end(&self) -> Read<()> {
-        if self.left() != 0 {
-            return Err("unexpected bytes after the model");
-        }
-        Ok(())
-    }
-}
-
-/// Section wire of the sequence kinds: one byte string decoded by hand
-/// (a serde struct decoder costs the wasm bundle more).
+/// Section `gru` / `tcn` (format v3): the history, the statics, the
+/// network's sizes and weight vectors (see [`Net`]) and the head, as
+/// postcard writes these fields. Read by hand ([`Net::read`]).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct SeqWire(#[serde(deserialize_with = "crate::format::bounded::vec")] pub Vec<u8>);
+pub struct SeqWire {
+    pub name: String,
+    pub unit: String,
+    pub steps: u32,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub channels: Vec<ChannelWire>,
+    /// `(feature, (mean, std) of a numeric static)`.
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub statics: Vec<(u32, Option<(f32, f32)>)>,
+    pub hidden: u32,
+    /// 0 for a GRU.
+    pub kernel: u32,
+    #[serde(deserialize_with = "crate::format::bounded::nested")]
+    pub weights: Vec<Vec<f32>>,
+    /// `(w1, b1, w2, b2)`.
+    pub head: (Vec<f32>, Vec<f32>, Vec<f32>, f32),
+}
+
+/// One channel of [`SeqWire`]: `numeric` its `(mean, std)`, else
+/// `categories` its table.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ChannelWire {
+    pub name: String,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub features: Vec<u32>,
+    pub numeric: Option<(f32, f32)>,
+    #[serde(deserialize_with = "crate::format::bounded::vec")]
+    pub categories: Vec<String>,
+}
 
 /// The explanation method of the sequence kinds.
 pub const METHOD: &str = "Shapley values of the statics and of each step of the history (all its channels together) against training centroids (every coalition for few players, else antithetic permutations seeded by the customer)";

@@ -438,21 +438,13 @@ pub struct ContributionView {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(rename = "Step"))]
 pub struct StepView {
-    /// The history's name.
-    pub sequence: String,
     /// 1 = the most recent step.
     pub age: u32,
     /// "2 months ago".
     pub ago: String,
-    /// Each channel's display value at this step.
-    pub channels: Vec<StepValueView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "StepValue"))]
-pub struct StepValueView {
-    pub channel: String,
-    pub value: String,
+    /// Each channel's display value at this step, in the order of
+    /// `Metadata.history.channels`.
+    pub values: Vec<String>,
 }
 
 /// A history the model reads (sequence kinds): enough to build its table.
@@ -542,17 +534,9 @@ impl From<&Explanation> for ExplanationView {
                     value: c.value.clone(),
                     contribution: c.contribution,
                     step: c.step.as_ref().map(|s| StepView {
-                        sequence: s.sequence.clone(),
                         age: s.age,
                         ago: s.ago(),
-                        channels: s
-                            .values
-                            .iter()
-                            .map(|(channel, value)| StepValueView {
-                                channel: channel.clone(),
-                                value: value.clone(),
-                            })
-                            .collect(),
+                        values: s.values.iter().map(|(_, v)| v.clone()).collect(),
                     }),
                 })
                 .collect(),
@@ -787,7 +771,6 @@ mod tests {
             PredictionView::decl(&cfg),
             ContributionView::decl(&cfg),
             StepView::decl(&cfg),
-            StepValueView::decl(&cfg),
             HistoryView::decl(&cfg),
             ChannelView::decl(&cfg),
             ExplanationView::decl(&cfg),

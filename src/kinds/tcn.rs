@@ -59,8 +59,7 @@ impl Tcn {
 }
 
 impl Tcn {
-    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let net = Net::from_bytes(bytes)?;
+    fn from_net(net: Net) -> Result<Self, String> {
         if net.kernel == 0 {
             return Err("a TCN needs a kernel".into());
         }
@@ -77,12 +76,12 @@ impl Kind for Tcn {
     }
 
     fn from_wire(wire: SeqWire) -> Result<Self, String> {
-        Self::from_bytes(&wire.0)
+        Self::from_net(Net::from_wire(wire)?)
     }
 
-    /// The byte string read in place (no copy), then as `from_wire`.
+    /// The wire read by hand ([`Net::read`]), then as `from_wire`.
     fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
-        super::read_section(body, |w| w.bytes(), Self::from_bytes)
+        super::read_section(body, Net::read, Self::from_wire)
     }
 
     fn validate(&self, d: &Design<'_>) -> Result<(), String> {

@@ -231,10 +231,6 @@ step?: Step, };
 
 export type Step = { 
 /**
- * The history's name.
- */
-sequence: string, 
-/**
  * 1 = the most recent step.
  */
 age: number, 
@@ -243,11 +239,10 @@ age: number,
  */
 ago: string, 
 /**
- * Each channel's display value at this step.
+ * Each channel's display value at this step, in the order of
+ * `Metadata.history.channels`.
  */
-channels: Array<StepValue>, };
-
-export type StepValue = { channel: string, value: string, };
+values: Array<string>, };
 
 export type History = { name: string, 
 /**
