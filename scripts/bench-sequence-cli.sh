@@ -8,7 +8,9 @@
 # time, the test ROC AUC, then per kind the mean AUC over the seeds and its
 # difference to gbm's.
 #
-#   scripts/bench-sequence-cli.sh [ROWS SEEDS THREADS]   (defaults 30000 3 2)
+#   scripts/bench-sequence-cli.sh [ROWS SEEDS THREADS EXTRA]   (defaults 30000 3 2 0)
+#   (EXTRA: `ferrisk synth --extra-static`, more static columns; 14 makes the
+#   20 statics of issue 14's explanation target)
 #
 # Targets of issue 14: training 30,000 customers x 12 months in <= 2 minutes
 # on this 2-core machine; mean AUC >= gbm - 0.005. Figures are printed, never
@@ -20,6 +22,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 ROWS=${1:-30000}
 SEEDS=${2:-3}
 THREADS=${3:-2}
+EXTRA=${4:-0}
 log() { printf '\033[1m[bench-sequence-cli]\033[0m %s\n' "$*"; }
 cargo build -q --release -p ferrisk-cli
 bin=${CARGO_TARGET_DIR:-target}/release/ferrisk
@@ -28,7 +31,7 @@ trap 'rm -rf "$work"' EXIT
 log "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 results="$work/results.tsv"
 for ((seed = 1; seed <= SEEDS; seed++)); do
-  "$bin" synth --histories 12 --rows "$ROWS" --seed "$seed" --out "$work/h.csv" \
+  "$bin" synth --histories 12 --rows "$ROWS" --seed "$seed" --extra-static "$EXTRA" --out "$work/h.csv" \
     --schema-out "$work/h.json" 2>/dev/null
   for kind in gru tcn gbm; do
     start=$(date +%s.%N)
@@ -45,7 +48,7 @@ for ((seed = 1; seed <= SEEDS; seed++)); do
   done
 done
 log "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-echo "$ROWS customers x 12 months, $SEEDS seed(s), --threads $THREADS:"
+echo "$ROWS customers x 12 months (+$EXTRA extra statics), $SEEDS seed(s), --threads $THREADS:"
 awk -F'\t' '
   { n[$2]++; auc[$2] += $5; wall[$2] += $3; if ($3 > max[$2]) max[$2] = $3 }
   END {

@@ -362,7 +362,7 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
             pdo: a.score_pdo,
         },
         reasons: match &a.reasons {
-            Some(p) => read_catalogue(p, &ds)?,
+            Some(p) => read_catalogue(p, &ds, history.as_ref())?,
             None => Vec::new(),
         },
         class_weight,
@@ -435,8 +435,13 @@ fn run(a: TrainArgs) -> Result<ExitCode> {
 }
 
 /// Reads a reason catalogue: {"feature": {"en": "...", "zh": "..."}}; every
-/// name must be a feature of the data.
-fn read_catalogue(path: &Path, ds: &data::Dataset) -> Result<Vec<ferrisk::credit::ReasonText>> {
+/// name must be a feature of the data or a channel of the history (the text
+/// of a month's value in that channel, with `{value}` and `{age}`).
+fn read_catalogue(
+    path: &Path,
+    ds: &data::Dataset,
+    history: Option<&HistorySpec>,
+) -> Result<Vec<ferrisk::credit::ReasonText>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let map: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
@@ -446,13 +451,19 @@ fn read_catalogue(path: &Path, ds: &data::Dataset) -> Result<Vec<ferrisk::credit
                 path.display()
             )
         })?;
+    let channel = |name: &str| history.is_some_and(|h| h.channels.iter().any(|c| c.name == name));
     if let Some(name) = map
         .keys()
-        .find(|name| !ds.features.iter().any(|(_, f, _)| f == *name))
+        .find(|name| !ds.features.iter().any(|(_, f, _)| f == *name) && !channel(name))
     {
         bail!(
-            "{}: reason texts for '{name}', which is not a feature of the data",
-            path.display()
+            "{}: reason texts for '{name}', which is not a feature of the data{}",
+            path.display(),
+            if history.is_some() {
+                " nor a channel of the history"
+            } else {
+                ""
+            }
         );
     }
     Ok(map

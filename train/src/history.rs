@@ -12,6 +12,8 @@
 //! from those design rows of the rows the kind is fitted on (the training
 //! split, or a CV fold's training rows), never from evaluation rows.
 
+use std::collections::HashMap;
+
 use ferrisk::kinds::{ConvLayer, Gru, GruLayer, Tcn};
 use ferrisk::schema::{FeatureKind, Schema};
 use ferrisk::{Calibration, Channel, ChannelInput, Head, History, Model, SeqInputs};
@@ -170,7 +172,10 @@ impl HistorySpec {
             ("--history-name", &self.name),
             ("--history-unit", &self.unit),
         ] {
-            if v.trim().is_empty() || v.len() > MAX_NAME || v.chars().any(char::is_control) {
+            if v.trim().is_empty()
+                || v.chars().count() > MAX_NAME
+                || v.chars().any(char::is_control)
+            {
                 return Err(HistoryError(format!(
                     "{what} '{v}': give 1 to {MAX_NAME} characters of text"
                 )));
@@ -185,10 +190,18 @@ impl HistorySpec {
                 self.channels.len()
             ));
         }
-        let mut seen: Vec<(&str, &str)> = Vec::new(); // (column, channel)
+        // column -> its channel; feature name -> its type.
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        let types: HashMap<&str, ColType> = ds
+            .features
+            .iter()
+            .map(|(_, n, t)| (n.as_str(), *t))
+            .collect();
         for (i, ch) in self.channels.iter().enumerate() {
             let name = &ch.name;
-            if name.trim().is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control)
+            if name.trim().is_empty()
+                || name.chars().count() > MAX_NAME
+                || name.chars().any(char::is_control)
             {
                 return err(format!(
                     ": channel name '{name}': give 1 to {MAX_NAME} characters of text"
@@ -227,15 +240,14 @@ impl HistorySpec {
                         " {name}: column '{col}' is the label; it cannot be in a history"
                     ));
                 }
-                if let Some((_, other)) = seen.iter().find(|(c, _)| *c == col.as_str()) {
-                    return err(if *other == name.as_str() {
+                if let Some(other) = seen.insert(col, name) {
+                    return err(if other == name.as_str() {
                         format!(" {name}: column '{col}' is given twice")
                     } else {
                         format!(" {name}: column '{col}' is already in channel {other}")
                     });
                 }
-                seen.push((col, name));
-                let Some((_, _, t)) = ds.features.iter().find(|(_, n, _)| n == col) else {
+                let Some(t) = types.get(col.as_str()) else {
                     return err(if header.contains(col) {
                         format!(
                             " {name}: column '{col}' is left out of the features (--drop, \

@@ -259,6 +259,20 @@ pub fn fit_bundle(
     } else {
         None
     };
+    // A catalogue may name a history's channels (texts of its steps): only
+    // the kinds over that history carry those.
+    let reasons = cfg
+        .reasons
+        .iter()
+        .filter(|r| {
+            schema.position(&r.feature).is_some()
+                || fitted
+                    .model
+                    .sequence()
+                    .is_some_and(|s| s.history.channels.iter().any(|c| c.name == r.feature))
+        })
+        .cloned()
+        .collect();
     Ok((
         Bundle {
             algorithm: Algorithm::new(kind.id(), kind.name()),
@@ -271,7 +285,7 @@ pub fn fit_bundle(
             report: None,
             metadata: Metadata::default(),
             scorecard: cfg.scorecard,
-            reasons: cfg.reasons.clone(),
+            reasons,
             drift: None,
             decision: None,
             governance: None,
