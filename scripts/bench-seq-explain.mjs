@@ -109,11 +109,13 @@ try {
   for (const kind of ["gru", "tcn"]) {
     const { ms, same, n } = await page.evaluate(([k, c]) => window.run(k, c), [kind, csv]);
     const s = [...ms].sort((a, b) => a - b);
+    const worstAt = ms.indexOf(s[s.length - 1]);
     const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
     console.log(
       `${kind}: 20 statics + 12 months x 3 channels, one explanation in Chromium's worker: ` +
         `mean ${mean.toFixed(1)} ms, median ${s[s.length >> 1].toFixed(1)} ms, ` +
-        `worst ${s[s.length - 1].toFixed(1)} ms over ${ms.length} customers ` +
+        `worst ${s[s.length - 1].toFixed(1)} ms (customer ${worstAt}), ` +
+        `2nd worst ${s[s.length - 2].toFixed(1)} ms over ${ms.length} customers ` +
         `(worker = in-page scorer bit for bit: ${same}/${n})`,
     );
   }
