@@ -1033,6 +1033,93 @@ pub struct ChannelWire {
     pub categories: Vec<String>,
 }
 
+/// The [`crate::kinds::Kind`] impl of a sequence kind: a newtype over
+/// [`Net`] whose kernel `$ok` accepts (`gru`: none, `tcn`: one); everything
+/// else forwards to the shared network, so the two kinds differ only in
+/// their tag and that check.
+macro_rules! net_kind {
+    ($ty:ident, $tag:literal, $ok:expr, $wrong:literal) => {
+        impl $ty {
+            fn from_net(net: Net) -> Result<Self, String> {
+                let ok: fn(usize) -> bool = $ok;
+                if !ok(net.kernel) {
+                    return Err($wrong.into());
+                }
+                Ok($ty(net))
+            }
+        }
+
+        impl crate::kinds::Kind for $ty {
+            const TAG: &'static str = $tag;
+            type Wire = crate::sequence::SeqWire;
+
+            fn to_wire(&self) -> Self::Wire {
+                self.0.to_wire()
+            }
+
+            fn from_wire(wire: Self::Wire) -> Result<Self, String> {
+                Self::from_net(Net::from_wire(wire)?)
+            }
+
+            /// The wire read by hand ([`Net::read`]), then as `from_wire`.
+            fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
+                crate::kinds::read_section(body, Net::read, Self::from_wire)
+            }
+
+            fn validate(&self, d: &crate::kinds::Design<'_>) -> Result<(), String> {
+                self.0.validate(d)
+            }
+
+            fn output_kind(&self) -> crate::kinds::Output {
+                crate::kinds::Output::Score
+            }
+
+            fn output(&self, x: &[f32]) -> f32 {
+                self.0.output(x)
+            }
+
+            fn outputs(&self, xs: &[f32], width: usize, out: &mut [f32]) {
+                self.0.outputs(xs, width, out)
+            }
+
+            fn explain(
+                &self,
+                d: &crate::kinds::Design<'_>,
+                x: &[f32],
+                scale: f64,
+                offset: f64,
+            ) -> crate::kinds::Attribution {
+                self.0.explain(d, x, scale, offset)
+            }
+
+            fn method(&self) -> &'static str {
+                crate::sequence::METHOD
+            }
+
+            fn summary(&self) -> String {
+                self.0.summary(Self::TAG)
+            }
+
+            fn cost(&self, d: &crate::kinds::Design<'_>) -> crate::kinds::Cost {
+                self.0.cost(d)
+            }
+
+            fn uses_background_set(&self) -> bool {
+                true
+            }
+
+            fn background_method(&self) -> &'static str {
+                crate::sequence::METHOD
+            }
+
+            fn takes_missing(&self) -> bool {
+                true
+            }
+        }
+    };
+}
+pub(crate) use net_kind;
+
 /// The explanation method of the sequence kinds.
 pub const METHOD: &str = "Shapley values of the statics and of each step of the history (all its channels together) against training centroids (every coalition for few players, else antithetic permutations seeded by the customer)";
 

@@ -10,8 +10,7 @@
 //! `s − (k − 1 − j)·2^i` for taps `j = 0..k` (0 before the first step), in
 //! exactly the order of the trainer's reference `SeqModel::logit`, `f32`.
 
-use super::{Attribution, Cost, Design, Kind, Output};
-use crate::sequence::{Head, Net, SeqInputs, SeqWire, METHOD};
+use crate::sequence::{net_kind, Head, Net, SeqInputs};
 
 /// One residual block (the trainer's `ConvLayer`; its dilation is `2^i`
 /// for block `i`).
@@ -58,73 +57,4 @@ impl Tcn {
     }
 }
 
-impl Tcn {
-    fn from_net(net: Net) -> Result<Self, String> {
-        if net.kernel == 0 {
-            return Err("a TCN needs a kernel".into());
-        }
-        Ok(Tcn(net))
-    }
-}
-
-impl Kind for Tcn {
-    const TAG: &'static str = "tcn";
-    type Wire = SeqWire;
-
-    fn to_wire(&self) -> SeqWire {
-        self.0.to_wire()
-    }
-
-    fn from_wire(wire: SeqWire) -> Result<Self, String> {
-        Self::from_net(Net::from_wire(wire)?)
-    }
-
-    /// The wire read by hand ([`Net::read`]), then as `from_wire`.
-    fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
-        super::read_section(body, Net::read, Self::from_wire)
-    }
-
-    fn validate(&self, d: &Design<'_>) -> Result<(), String> {
-        self.0.validate(d)
-    }
-
-    fn output_kind(&self) -> Output {
-        Output::Score
-    }
-
-    fn output(&self, x: &[f32]) -> f32 {
-        self.0.output(x)
-    }
-
-    fn outputs(&self, xs: &[f32], width: usize, out: &mut [f32]) {
-        self.0.outputs(xs, width, out)
-    }
-
-    fn explain(&self, d: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
-        self.0.explain(d, x, scale, offset)
-    }
-
-    fn method(&self) -> &'static str {
-        METHOD
-    }
-
-    fn summary(&self) -> String {
-        self.0.summary(Self::TAG)
-    }
-
-    fn cost(&self, d: &Design<'_>) -> Cost {
-        self.0.cost(d)
-    }
-
-    fn uses_background_set(&self) -> bool {
-        true
-    }
-
-    fn background_method(&self) -> &'static str {
-        METHOD
-    }
-
-    fn takes_missing(&self) -> bool {
-        true
-    }
-}
+net_kind!(Tcn, "tcn", |kernel| kernel != 0, "a TCN needs a kernel");
