@@ -980,3 +980,44 @@ fn reason_texts_may_name_a_channel_of_the_history() {
         .to_string()
         .contains("reason text for unknown feature 'arrears'"));
 }
+
+#[test]
+fn extreme_finite_inputs_give_a_probability_or_a_clear_error_never_nan() {
+    // The largest finite numbers a user can type pass parsing; the scaled
+    // inputs and the dot products may overflow to ±∞ and their sum to NaN.
+    // Scoring must then say so (NotFiniteOutput), never report NaN or panic,
+    // and an explanation is finite or refused the same way.
+    for (m, s) in models() {
+        let tag = m.tag();
+        let sc = Scorer::from_bytes(&format::encode(&bundle(m, s, true)).unwrap()).unwrap();
+        for big in [3.4e38, -3.4e38, 1e30, -1e30] {
+            let fields: Vec<(&str, RawValue<'_>)> = customer()
+                .into_iter()
+                .map(|(n, v)| match v {
+                    RawValue::Number(_) => (n, RawValue::Number(big)),
+                    other => (n, other),
+                })
+                .collect();
+            match sc.predict(fields.clone()) {
+                Ok(p) => assert!(p.probability.is_finite(), "{tag} {big}: {}", p.probability),
+                Err(e) => assert!(
+                    matches!(e, ferrisk::ScoreError::NotFiniteOutput),
+                    "{tag} {big}: {e}"
+                ),
+            }
+            match sc.explain(fields) {
+                Ok(e) => {
+                    assert!(e.probability.is_finite(), "{tag} {big}");
+                    assert!(
+                        e.contributions.iter().all(|c| c.contribution.is_finite()),
+                        "{tag} {big}: a contribution is not finite"
+                    );
+                }
+                Err(e) => assert!(
+                    matches!(e, ferrisk::ScoreError::NotFiniteOutput),
+                    "{tag} {big}: {e}"
+                ),
+            }
+        }
+    }
+}
