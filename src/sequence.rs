@@ -94,7 +94,7 @@ struct Cell {
 const NONE: u32 = u32::MAX;
 
 /// The history resolved against the schema (see [`SeqInputs`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Bound {
     /// `cells[channel][step]`.
     cells: Vec<Vec<Cell>>,
@@ -188,11 +188,11 @@ impl SeqInputs {
     }
 
     /// Checks the history and statics against `schema` and resolves their
-    /// design columns (once; a second schema must give the same).
+    /// design columns (once; a second schema must give the same players).
     pub(crate) fn bind(&self, schema: &Schema) -> Result<(), String> {
         let b = self.resolve(schema)?;
         match self.bound.get() {
-            Some(old) if *old != b => Err("history bound to another schema".into()),
+            Some(old) if old.players != b.players => Err("history bound to another schema".into()),
             Some(_) => Ok(()),
             None => {
                 let _ = self.bound.set(b);
@@ -201,26 +201,31 @@ impl SeqInputs {
         }
     }
 
+    #[inline(never)]
     fn resolve(&self, schema: &Schema) -> Result<Bound, String> {
         let h = &self.history;
+        let fs = &schema.features;
         let t = h.steps as usize;
-        if t == 0 || t > MAX_STEPS || h.channels.is_empty() || h.channels.len() > MAX_CHANNELS {
-            return Err("history: steps must be in 1..=512, channels in 1..=256".into());
+        if t == 0
+            || t > MAX_STEPS
+            || h.channels.is_empty()
+            || h.channels.len() > MAX_CHANNELS
+            || self.statics.len() > MAX_STATICS
+        {
+            return Err("history: steps must be in 1..=512, channels in 1..=256, statics at most 65,536".into());
         }
-        let mut starts = Vec::with_capacity(schema.features.len() + 1);
+        // Design range of every feature.
+        let mut ranges = Vec::with_capacity(fs.len());
         let mut at = 0usize;
-        for f in &schema.features {
-            starts.push(at);
+        for f in fs {
+            ranges.push((at, at + f.width()));
             at += f.width();
         }
-        starts.push(at);
-        // Design range of feature `i`.
-        let range = |i: usize| Some((*starts.get(i)?, *starts.get(i + 1)?));
-        let mut used = vec![false; schema.features.len()];
+        let mut used = vec![false; fs.len()];
         let mut cells = Vec::with_capacity(h.channels.len());
+        let mut steps = vec![Vec::with_capacity(h.channels.len()); t];
         let mut c = 0usize;
         for ch in &h.channels {
-            let name = &ch.name;
             let table: &[String] = match &ch.input {
                 ChannelInput::Numeric { mean, std } => {
                     scale_ok(*mean, *std)?;
@@ -229,24 +234,19 @@ impl SeqInputs {
                 ChannelInput::Categorical { categories } => categories,
             };
             c += table.len().max(1);
-            if ch.features.len() != t || (c > MAX_CHANNELS) {
-                return Err(named(
-                    "wrong step count or too many inputs in channel",
-                    name,
-                ));
+            if ch.features.len() != t || c > MAX_CHANNELS {
+                return Err(named("wrong step count or too many inputs in channel", &ch.name));
             }
             let mut row = Vec::with_capacity(t);
-            for &fi in &ch.features {
+            for (&fi, player) in ch.features.iter().zip(&mut steps) {
                 let fi = fi as usize;
-                let (Some(f), Some((start, _)), Some(u)) =
-                    (schema.features.get(fi), range(fi), used.get_mut(fi))
+                let (Some(f), Some(&r), Some(u)) = (fs.get(fi), ranges.get(fi), used.get_mut(fi))
                 else {
-                    return Err(named("a feature outside the schema in channel", name));
+                    return Err(named("a feature outside the schema in channel", &ch.name));
                 };
-                if *u {
+                if std::mem::replace(u, true) {
                     return Err(named("a feature used twice:", &f.name));
                 }
-                *u = true;
                 let map = match (&f.kind, table.is_empty()) {
                     (FeatureKind::Numeric(_), true) => Vec::new(),
                     (FeatureKind::Categorical(fc), false) => fc
@@ -256,41 +256,36 @@ impl SeqInputs {
                         .collect(),
                     _ => return Err(named("a feature of another type:", &f.name)),
                 };
-                row.push(Cell { start, map });
+                row.push(Cell { start: r.0, map });
+                player.push(r);
             }
             cells.push(row);
         }
-        let want = statics_of(schema, h);
-        if want.len() != self.statics.len()
-            || want
-                .iter()
-                .zip(&self.statics)
-                .any(|(w, s)| w.feature != s.feature || w.scale.is_some() != s.scale.is_some())
-        {
-            return Err("the statics are not the features outside the history".into());
-        }
-        if self.statics.len() > MAX_STATICS {
-            return Err("history: more than 65,536 static features".into());
-        }
+        // The statics: every feature in no channel, in schema order, a
+        // numeric one with a scale.
         let mut players = Vec::with_capacity(self.statics.len() + t);
+        let mut given = self.statics.iter();
         let mut s = 0usize;
-        for st in &self.statics {
-            if let Some((mean, std)) = st.scale {
-                scale_ok(mean, std)?;
+        for (i, ((f, &u), &r)) in fs.iter().zip(&used).zip(&ranges).enumerate() {
+            if u {
+                continue;
             }
-            let r = range(st.feature as usize).unwrap_or((0, 0));
+            let numeric = matches!(f.kind, FeatureKind::Numeric(_));
+            match given.next() {
+                Some(st) if st.feature as usize == i && st.scale.is_some() == numeric => {
+                    if let Some((mean, std)) = st.scale {
+                        scale_ok(mean, std)?;
+                    }
+                }
+                _ => return Err("the statics are not the features outside the history".into()),
+            }
             s += r.1 - r.0;
             players.push(vec![r]);
         }
-        for step in 0..t {
-            let mut ranges = Vec::with_capacity(cells.len());
-            for ch in &h.channels {
-                if let Some(r) = ch.features.get(step).and_then(|&f| range(f as usize)) {
-                    ranges.push(r);
-                }
-            }
-            players.push(ranges);
+        if given.next().is_some() {
+            return Err("the statics are not the features outside the history".into());
         }
+        players.append(&mut steps);
         Ok(Bound {
             cells,
             c,
@@ -483,23 +478,6 @@ impl Head {
     }
 }
 
-/// Buffers of the forward pass over a block of rows: the row's inputs,
-/// the previous row's history inputs (`pseq`, `pmask`) and every layer's
-/// output at every step for it (`seqs`).
-#[derive(Debug, Default)]
-struct Scratch {
-    seq: Vec<f32>,
-    mask: Vec<f32>,
-    stat: Vec<f32>,
-    pseq: Vec<f32>,
-    pmask: Vec<f32>,
-    seqs: Vec<Vec<f32>>,
-    v: Vec<f32>,
-    w: Vec<f32>,
-    gx: Vec<f32>,
-    gh: Vec<f32>,
-}
-
 /// `e^x` (`x` clamped to ±87) from `f32` `+ − ×` and exponent bits:
 /// `x = k·ln 2 + r` (`k` whole, `|r| ≤ ln 2 / 2` up to rounding, `ln 2` split in two
 /// parts so `k·ln2_hi` is exact), `e^r` by its Taylor polynomial to `r⁷`
@@ -620,65 +598,68 @@ impl Net {
     /// The output of each row of `xs` (`width` values each) into `out`.
     ///
     /// Rows are computed one after the other, each keeping every layer's
-    /// output at every step (`Scratch::seqs`). Both encoders are causal:
-    /// a step's outputs depend on that step and earlier ones only. So a
-    /// row whose history inputs equal the previous row's up to step `t0`
-    /// recomputes the steps from `t0` on only, and a row whose history
-    /// equals the previous one (it differs in statics) only the head: the
-    /// same operations in the same order on the same values, so the same
-    /// bits. Explanation coalitions change one player at a time, so most
-    /// of their rows reuse most of the encoder.
+    /// output at every step (`seqs`, layer after layer, `steps × hidden`
+    /// each). Both encoders are causal: a step's outputs depend on that
+    /// step and earlier ones only. So a row whose history inputs equal the
+    /// previous row's up to step `t0` recomputes the steps from `t0` on
+    /// only, and a row whose history equals the previous one (it differs in
+    /// statics) only the head: the same operations in the same order on the
+    /// same values, so the same bits. Explanation coalitions change one
+    /// player at a time, so most of their rows reuse most of the encoder.
+    /// Every buffer is sized once, before the first row.
     #[inline(never)]
     pub(crate) fn outputs(&self, xs: &[f32], width: usize, out: &mut [f32]) {
-        let mut s = Scratch::default();
-        let (t, c, st, h) = (
+        let (t, c, st, h, k) = (
             self.inputs.steps(),
             self.inputs.input_channels(),
             self.inputs.static_inputs(),
             self.hidden,
+            self.kernel,
         );
-        let layers = if self.kernel == 0 {
+        let layers = if k == 0 {
             self.weights.len() / 4
         } else {
             1 + self.weights.len().saturating_sub(2) / 2
         };
-        s.seqs = vec![vec![0.0; t * h]; layers];
+        let (mut seq, mut pseq) = (vec![0.0; t * c], vec![0.0; t * c]);
+        let (mut mask, mut pmask) = (vec![0.0; t], vec![0.0; t]);
+        let mut seqs = vec![0.0; layers * t * h];
+        // The head's input: the encoding, then the statics.
+        let mut head = vec![0.0; h + st];
+        // A TCN window or input step; the gates' products.
+        let mut v = vec![0.0; (c + 1).max(k * h)];
+        let (mut gx, mut gh) = (vec![0.0; 3 * h], vec![0.0; 3 * h]);
         let mut fresh = false;
         for (x, o) in xs.chunks_exact(width.max(1)).zip(out) {
-            s.seq.resize(t * c, 0.0);
-            s.mask.resize(t, 0.0);
-            s.stat.resize(st, 0.0);
-            self.inputs.inputs(x, &mut s.seq, &mut s.mask, &mut s.stat);
+            let (enc, stat) = head.split_at_mut(h);
+            self.inputs.inputs(x, &mut seq, &mut mask, stat);
             let t0 = if fresh {
                 (0..t)
                     .find(|&k| {
-                        !same(row(&s.seq, k, c), row(&s.pseq, k, c))
-                            || at(&s.mask, k).to_bits() != at(&s.pmask, k).to_bits()
+                        !same(row(&seq, k, c), row(&pseq, k, c))
+                            || at(&mask, k).to_bits() != at(&pmask, k).to_bits()
                     })
                     .unwrap_or(t)
             } else {
                 0
             };
             if t0 < t {
-                if self.kernel == 0 {
-                    self.gru(&mut s, t0);
+                if k == 0 {
+                    self.gru(&mut seqs, &seq, &mask, &mut gx, &mut gh, t0);
                 } else {
-                    self.tcn(&mut s, t0);
+                    self.tcn(&mut seqs, &seq, &mask, &mut v, &mut gx, t0);
                 }
-                std::mem::swap(&mut s.seq, &mut s.pseq);
-                std::mem::swap(&mut s.mask, &mut s.pmask);
+                std::mem::swap(&mut seq, &mut pseq);
+                std::mem::swap(&mut mask, &mut pmask);
                 fresh = true;
             }
             // The head: `b1 + W1 · [encoding, statics]`, ReLU, `w2 ·` + `b2`.
+            let top = seqs.len().saturating_sub(h);
+            copy(enc, seqs.get(top..).unwrap_or(&[]));
             let hd = &self.head;
-            s.w.clear();
-            if let Some(top) = s.seqs.last() {
-                s.w.extend_from_slice(row(top, t.saturating_sub(1), h));
-            }
-            s.w.extend_from_slice(&s.stat);
             let mut z = hd.b2;
             for (u, (&b, &w2)) in hd.b1.iter().zip(&hd.w2).enumerate() {
-                z += w2 * (b + dot(row(&hd.w1, u, h + st), &s.w)).max(0.0);
+                z += w2 * (b + dot(row(&hd.w1, u, h + st), &head)).max(0.0);
             }
             *o = z;
         }
@@ -691,102 +672,116 @@ impl Net {
         o[0]
     }
 
-    /// The GRU's layers over `s.seq`, `s.mask` from step `t0` on: each
-    /// layer's state after every step into `s.seqs`.
-    fn gru(&self, s: &mut Scratch, t0: usize) {
-        let h = self.hidden;
-        let c = self.inputs.input_channels();
+    /// The GRU's layers over `seq`, `mask` from step `t0` on: each layer's
+    /// state after every step into its part of `seqs`.
+    fn gru(
+        &self,
+        seqs: &mut [f32],
+        seq: &[f32],
+        mask: &[f32],
+        gx: &mut [f32],
+        gh: &mut [f32],
+        t0: usize,
+    ) {
+        let (h, c, t) = (self.hidden, self.inputs.input_channels(), mask.len());
+        let zero = [0.0; MAX_HIDDEN];
         for (l, wts) in self.weights.chunks_exact(4).enumerate() {
             let [w, u, bi, bh] = wts else { return };
-            let (lower, upper) = s.seqs.split_at_mut(l);
-            let Some(out) = upper.first_mut() else { return };
-            let (input, width) = match lower.last() {
-                Some(below) => (below.as_slice(), h),
-                None => (s.seq.as_slice(), c),
+            let Some((lower, upper)) = seqs.split_at_mut_checked(l * t * h) else {
+                return;
             };
-            for step in t0..s.mask.len() {
-                // `v`: the state before this step.
-                s.v.clear();
-                match step.checked_sub(1) {
-                    Some(p) => s.v.extend_from_slice(row(out, p, h)),
-                    None => s.v.resize(h, 0.0),
+            let (input, width) = match l {
+                0 => (seq, c),
+                _ => (lower.get((l - 1) * t * h..).unwrap_or(&[]), h),
+            };
+            for step in t0..t {
+                // `prev`: the state before this step (zeros before the first).
+                let Some((done, rest)) = upper.split_at_mut_checked(step * h) else {
+                    return;
+                };
+                let prev = done
+                    .get(done.len().wrapping_sub(h)..)
+                    .unwrap_or(zero.get(..h).unwrap_or(&[]));
+                let cur = rest.get_mut(..h).unwrap_or(&mut []);
+                if at(mask, step) == 0.0 {
+                    copy(cur, prev);
+                    continue;
                 }
-                if at(&s.mask, step) != 0.0 {
-                    mat(&mut s.gx, w, row(input, step, width), 3 * h);
-                    mat(&mut s.gh, u, &s.v, 3 * h);
-                    // The reference's order: ((Wx + b_i) + Uh) + b_h, and
-                    // (Wx + b_i) + r·(Uh + b_h) for n.
-                    let gate = |k: usize| at(&s.gx, k) + at(bi, k) + at(&s.gh, k) + at(bh, k);
-                    s.w.clear();
-                    for j in 0..h {
-                        let z = sigmoid(gate(j));
-                        let r = sigmoid(gate(h + j));
-                        let k = 2 * h + j;
-                        let n = tanh(at(&s.gx, k) + at(bi, k) + r * (at(&s.gh, k) + at(bh, k)));
-                        s.w.push((1.0 - z) * n + z * at(&s.v, j));
-                    }
-                    std::mem::swap(&mut s.v, &mut s.w);
-                }
-                if let Some(dst) = out.get_mut(step * h..(step + 1) * h) {
-                    dst.copy_from_slice(row(&s.v, 0, h));
+                mat(gx, w, row(input, step, width));
+                mat(gh, u, prev);
+                // The reference's order: ((Wx + b_i) + Uh) + b_h, and
+                // (Wx + b_i) + r·(Uh + b_h) for n.
+                let gate = |k: usize| at(gx, k) + at(bi, k) + at(gh, k) + at(bh, k);
+                for (j, (d, &p)) in cur.iter_mut().zip(prev).enumerate() {
+                    let z = sigmoid(gate(j));
+                    let r = sigmoid(gate(h + j));
+                    let k = 2 * h + j;
+                    let n = tanh(at(gx, k) + at(bi, k) + r * (at(gh, k) + at(bh, k)));
+                    *d = (1.0 - z) * n + z * p;
                 }
             }
         }
     }
 
-    /// The TCN over `s.seq`, `s.mask` from step `t0` on: the input
-    /// projection into `s.seqs[0]`, block `i`'s output into `s.seqs[i + 1]`.
-    fn tcn(&self, s: &mut Scratch, t0: usize) {
-        let (h, k) = (self.hidden, self.kernel);
-        let c = self.inputs.input_channels();
-        let t = s.mask.len();
-        let (Some(in_w), Some(in_b)) = (self.weights.first(), self.weights.get(1)) else {
-            return;
-        };
-        let Some(first) = s.seqs.first_mut() else {
+    /// The TCN over `seq`, `mask` from step `t0` on: the input projection
+    /// into the first part of `seqs`, block `i`'s output into part `i + 1`.
+    fn tcn(
+        &self,
+        seqs: &mut [f32],
+        seq: &[f32],
+        mask: &[f32],
+        v: &mut [f32],
+        gx: &mut [f32],
+        t0: usize,
+    ) {
+        let (h, k, c, t) = (
+            self.hidden,
+            self.kernel,
+            self.inputs.input_channels(),
+            mask.len(),
+        );
+        let (Some(in_w), Some(in_b), Some(g)) = (
+            self.weights.first(),
+            self.weights.get(1),
+            gx.get_mut(..h),
+        ) else {
             return;
         };
         for step in t0..t {
-            s.v.clear();
-            s.v.extend_from_slice(row(&s.seq, step, c));
-            s.v.push(at(&s.mask, step));
-            mat(&mut s.gx, in_w, &s.v, h);
-            for o in 0..h {
-                if let Some(d) = first.get_mut(step * h + o) {
-                    *d = at(in_b, o) + at(&s.gx, o);
-                }
+            let x = v.get_mut(..c + 1).unwrap_or(&mut []);
+            copy(x, row(seq, step, c));
+            if let Some(m) = x.get_mut(c) {
+                *m = at(mask, step);
+            }
+            mat(g, in_w, x);
+            let o = seqs.get_mut(step * h..(step + 1) * h).unwrap_or(&mut []);
+            for (d, (&b, &y)) in o.iter_mut().zip(in_b.iter().zip(&*g)) {
+                *d = b + y;
             }
         }
-        for (i, blk) in self
-            .weights
-            .get(2..)
-            .unwrap_or(&[])
-            .chunks_exact(2)
-            .enumerate()
-        {
+        let blocks = self.weights.get(2..).unwrap_or(&[]);
+        for (i, blk) in blocks.chunks_exact(2).enumerate() {
             let [w, b] = blk else { return };
             let dil = 1usize << i;
-            let (lower, upper) = s.seqs.split_at_mut(i + 1);
-            let (Some(u), Some(out)) = (lower.last(), upper.first_mut()) else {
+            let Some((lower, upper)) = seqs.split_at_mut_checked((i + 1) * t * h) else {
                 return;
             };
+            let u = lower.get(i * t * h..).unwrap_or(&[]);
+            let x = v.get_mut(..k * h).unwrap_or(&mut []);
             for step in t0..t {
                 // The window, oldest tap first, 0 before the first step.
-                s.v.clear();
-                s.v.resize(k * h, 0.0);
-                for j in 0..k {
+                for (j, win) in x.chunks_exact_mut(h.max(1)).enumerate() {
                     let back = (k - 1 - j) * dil;
-                    if back <= step {
-                        if let Some(win) = s.v.get_mut(j * h..(j + 1) * h) {
-                            win.copy_from_slice(row(u, step - back, h));
-                        }
+                    match step.checked_sub(back) {
+                        Some(at) => copy(win, row(u, at, h)),
+                        None => win.fill(0.0),
                     }
                 }
-                mat(&mut s.gx, w, &s.v, h);
-                for o in 0..h {
-                    if let Some(d) = out.get_mut(step * h + o) {
-                        *d = at(u, step * h + o) + (at(b, o) + at(&s.gx, o)).max(0.0);
-                    }
+                mat(g, w, x);
+                let o = upper.get_mut(step * h..(step + 1) * h).unwrap_or(&mut []);
+                let ur = row(u, step, h);
+                for (d, ((&r, &b), &y)) in o.iter_mut().zip(ur.iter().zip(b).zip(&*g)) {
+                    *d = r + (b + y).max(0.0);
                 }
             }
         }
@@ -961,6 +956,25 @@ impl Net {
         })
     }
 
+    /// A section body read by hand ([`Net::read`]) as a network whose
+    /// kernel `ok` accepts (else the error `wrong`): one function for both
+    /// kinds, so the bundle holds the reader once.
+    #[inline(never)]
+    pub(crate) fn decode(
+        body: &[u8],
+        tag: &str,
+        ok: fn(usize) -> bool,
+        wrong: &str,
+    ) -> Result<Net, crate::error::FormatError> {
+        let mut w = crate::format::wire::Wire::new(body);
+        let wire = Net::read(&mut w);
+        w.end();
+        w.check(&format!("model section '{tag}'"))?;
+        Net::from_wire(wire)
+            .and_then(|n| if ok(n.kernel) { Ok(n) } else { Err(wrong.into()) })
+            .map_err(|e| crate::error::FormatError::Invalid(format!("model section '{tag}': {e}")))
+    }
+
     /// Reads [`SeqWire`] by hand with the format's reader (as postcard
     /// writes it; tested equal to serde's decoder with the golden files).
     pub(crate) fn read(w: &mut crate::format::wire::Wire<'_>) -> SeqWire {
@@ -984,12 +998,19 @@ impl Net {
     }
 }
 
-/// `out` = the first `rows` rows of `w` (rows as wide as `x`) times `x`.
+/// `out` = the first `out.len()` rows of `w` (rows as wide as `x`) times `x`.
 #[inline(never)]
-fn mat(out: &mut Vec<f32>, w: &[f32], x: &[f32], rows: usize) {
-    out.clear();
-    for k in 0..rows {
-        out.push(dot(row(w, k, x.len()), x));
+fn mat(out: &mut [f32], w: &[f32], x: &[f32]) {
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = dot(row(w, k, x.len()), x);
+    }
+}
+
+/// `dst` = `src` where both reach.
+#[inline]
+fn copy(dst: &mut [f32], src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
     }
 }
 
@@ -1061,9 +1082,9 @@ macro_rules! net_kind {
                 Self::from_net(Net::from_wire(wire)?)
             }
 
-            /// The wire read by hand ([`Net::read`]), then as `from_wire`.
+            /// The wire read by hand ([`Net::decode`], shared by both kinds).
             fn decode(body: &[u8]) -> Result<Self, crate::error::FormatError> {
-                crate::kinds::read_section(body, Net::read, Self::from_wire)
+                Net::decode(body, $tag, $ok, $wrong).map($ty)
             }
 
             fn validate(&self, d: &crate::kinds::Design<'_>) -> Result<(), String> {
