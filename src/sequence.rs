@@ -484,7 +484,7 @@ impl Head {
 /// (Horner), times `2^k`. Within 2·10⁻⁷ relative of `e^x` (tested against
 /// f64), and the same bits on every platform; about 5× faster than
 /// `libm::expf`, which the GRU's gates spent most of their time in.
-#[inline]
+#[inline(never)]
 fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
