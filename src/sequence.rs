@@ -956,7 +956,8 @@ impl Net {
         })
     }
 
-    /// A section body read by hand ([`Net::read`]) as a network whose
+    /// A section body read by hand, as postcard writes [`SeqWire`], straight
+    /// into a network whose
     /// kernel `ok` accepts (else the error `wrong`): one function for both
     /// kinds, so the bundle holds the reader once.
     #[inline(never)]
@@ -966,35 +967,63 @@ impl Net {
         ok: fn(usize) -> bool,
         wrong: &str,
     ) -> Result<Net, crate::error::FormatError> {
-        let mut w = crate::format::wire::Wire::new(body);
-        let wire = Net::read(&mut w);
+        use crate::format::wire::Wire;
+        let scale = |w: &mut Wire<'_>| w.option(|w| (w.f32(), w.f32()));
+        let mixed = std::cell::Cell::new(false);
+        let mut w = Wire::new(body);
+        let (name, unit, steps) = (w.string(), w.string(), w.u32());
+        let channels = w.list(|w| {
+            let (name, features, numeric, categories) =
+                (w.string(), w.list(|w| w.u32()), scale(w), w.strings());
+            let input = match numeric {
+                Some((mean, std)) => {
+                    mixed.set(mixed.get() | !categories.is_empty());
+                    ChannelInput::Numeric { mean, std }
+                }
+                None => ChannelInput::Categorical { categories },
+            };
+            Channel {
+                name,
+                features,
+                input,
+            }
+        });
+        let statics = w.list(|w| Static {
+            feature: w.u32(),
+            scale: scale(w),
+        });
+        let (hidden, kernel, weights) = (w.u32() as usize, w.u32() as usize, w.list(|w| w.f32s()));
+        let head = Head {
+            w1: w.f32s(),
+            b1: w.f32s(),
+            w2: w.f32s(),
+            b2: w.f32(),
+        };
         w.end();
-        w.check(&format!("model section '{tag}'"))?;
-        Net::from_wire(wire)
-            .and_then(|n| if ok(n.kernel) { Ok(n) } else { Err(wrong.into()) })
-            .map_err(|e| crate::error::FormatError::Invalid(format!("model section '{tag}': {e}")))
-    }
-
-    /// Reads [`SeqWire`] by hand with the format's reader (as postcard
-    /// writes it; tested equal to serde's decoder with the golden files).
-    pub(crate) fn read(w: &mut crate::format::wire::Wire<'_>) -> SeqWire {
-        let scale = |w: &mut crate::format::wire::Wire<'_>| w.option(|w| (w.f32(), w.f32()));
-        SeqWire {
-            name: w.string(),
-            unit: w.string(),
-            steps: w.u32(),
-            channels: w.list(|w| ChannelWire {
-                name: w.string(),
-                features: w.list(|w| w.u32()),
-                numeric: scale(w),
-                categories: w.strings(),
-            }),
-            statics: w.list(|w| (w.u32(), scale(w))),
-            hidden: w.u32(),
-            kernel: w.u32(),
-            weights: w.list(|w| w.f32s()),
-            head: (w.f32s(), w.f32s(), w.f32s(), w.f32()),
-        }
+        let what = format!("model section '{tag}'");
+        w.check(&what)?;
+        let e = match () {
+            _ if mixed.get() => "a numeric channel with categories",
+            _ if !ok(kernel) => wrong,
+            _ => {
+                return Ok(Net {
+                    inputs: SeqInputs::unbound(
+                        History {
+                            name,
+                            unit,
+                            steps,
+                            channels,
+                        },
+                        statics,
+                    ),
+                    hidden,
+                    kernel,
+                    weights,
+                    head,
+                })
+            }
+        };
+        Err(crate::error::FormatError::Invalid(format!("{what}: {e}")))
     }
 }
 
@@ -1022,7 +1051,7 @@ fn at(v: &[f32], i: usize) -> f32 {
 
 /// Section `gru` / `tcn` (format v3): the history, the statics, the
 /// network's sizes and weight vectors (see [`Net`]) and the head, as
-/// postcard writes these fields. Read by hand ([`Net::read`]).
+/// postcard writes these fields. Read by hand ([`Net::decode`]).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct SeqWire {
     pub name: String,
