@@ -82,26 +82,24 @@ pub struct Static {
     pub scale: Option<(f32, f32)>,
 }
 
-/// Design columns of one channel at one step: the feature's first column
-/// and, for a categorical channel, the table entry of each of the
-/// feature's categories ([`NONE`] when the table lacks it).
-#[derive(Debug, Clone, PartialEq)]
-struct Cell {
-    start: usize,
-    map: Vec<u32>,
-}
-
+/// A category the channel's table lacks.
 const NONE: u32 = u32::MAX;
 
-/// The history resolved against the schema (see [`SeqInputs`]).
+/// The history resolved against the schema (see [`SeqInputs`]): flat
+/// lists, so binding allocates a few vectors, not one per step.
 #[derive(Debug, Clone)]
 struct Bound {
-    /// `cells[channel][step]`.
-    cells: Vec<Vec<Cell>>,
+    /// Per channel, then per step: the step feature's first design column
+    /// and the part of `maps` that holds, for a categorical channel, the
+    /// table entry of each of the feature's categories ([`NONE`] when the
+    /// table lacks it; empty for a numeric channel).
+    cells: Vec<(usize, usize, usize)>,
+    maps: Vec<u32>,
     c: usize,
     s: usize,
-    /// Design ranges of each explanation player (statics, then steps).
-    players: Vec<Vec<(usize, usize)>>,
+    /// Design ranges of the explanation players: one per static, then
+    /// one per channel for each step (step after step).
+    ranges: Vec<(usize, usize)>,
 }
 
 /// A history and the statics' scaling: everything that turns a design row
@@ -192,7 +190,7 @@ impl SeqInputs {
     pub(crate) fn bind(&self, schema: &Schema) -> Result<(), String> {
         let b = self.resolve(schema)?;
         match self.bound.get() {
-            Some(old) if old.players != b.players => Err("history bound to another schema".into()),
+            Some(old) if old.ranges != b.ranges => Err("history bound to another schema".into()),
             Some(_) => Ok(()),
             None => {
                 let _ = self.bound.set(b);
@@ -205,27 +203,29 @@ impl SeqInputs {
     fn resolve(&self, schema: &Schema) -> Result<Bound, String> {
         let h = &self.history;
         let fs = &schema.features;
-        let t = h.steps as usize;
-        if t == 0
-            || t > MAX_STEPS
-            || h.channels.is_empty()
-            || h.channels.len() > MAX_CHANNELS
-            || self.statics.len() > MAX_STATICS
+        let (t, n) = (h.steps as usize, h.channels.len());
+        if t == 0 || t > MAX_STEPS || n == 0 || n > MAX_CHANNELS || self.statics.len() > MAX_STATICS
         {
-            return Err("history: steps must be in 1..=512, channels in 1..=256, statics at most 65,536".into());
+            return Err(
+                "history: steps must be in 1..=512, channels in 1..=256, statics at most 65,536"
+                    .into(),
+            );
         }
         // Design range of every feature.
-        let mut ranges = Vec::with_capacity(fs.len());
         let mut at = 0usize;
-        for f in fs {
-            ranges.push((at, at + f.width()));
-            at += f.width();
-        }
+        let of: Vec<(usize, usize)> = fs
+            .iter()
+            .map(|f| {
+                at += f.width();
+                (at - f.width(), at)
+            })
+            .collect();
         let mut used = vec![false; fs.len()];
-        let mut cells = Vec::with_capacity(h.channels.len());
-        let mut steps = vec![Vec::with_capacity(h.channels.len()); t];
+        let mut cells = Vec::with_capacity(n * t);
+        let mut maps = Vec::new();
+        let mut steps = vec![(0, 0); n * t];
         let mut c = 0usize;
-        for ch in &h.channels {
+        for (k, ch) in h.channels.iter().enumerate() {
             let table: &[String] = match &ch.input {
                 ChannelInput::Numeric { mean, std } => {
                     scale_ok(*mean, *std)?;
@@ -237,36 +237,37 @@ impl SeqInputs {
             if ch.features.len() != t || c > MAX_CHANNELS {
                 return Err(named("wrong step count or too many inputs in channel", &ch.name));
             }
-            let mut row = Vec::with_capacity(t);
-            for (&fi, player) in ch.features.iter().zip(&mut steps) {
+            for (step, &fi) in ch.features.iter().enumerate() {
                 let fi = fi as usize;
-                let (Some(f), Some(&r), Some(u)) = (fs.get(fi), ranges.get(fi), used.get_mut(fi))
-                else {
+                let (Some(f), Some(&r), Some(u)) = (fs.get(fi), of.get(fi), used.get_mut(fi)) else {
                     return Err(named("a feature outside the schema in channel", &ch.name));
                 };
                 if std::mem::replace(u, true) {
                     return Err(named("a feature used twice:", &f.name));
                 }
-                let map = match (&f.kind, table.is_empty()) {
-                    (FeatureKind::Numeric(_), true) => Vec::new(),
-                    (FeatureKind::Categorical(fc), false) => fc
-                        .categories
-                        .iter()
-                        .map(|s| table.iter().position(|k| k == s).map_or(NONE, |k| k as u32))
-                        .collect(),
+                let from = maps.len();
+                match (&f.kind, table.is_empty()) {
+                    (FeatureKind::Numeric(_), true) => {}
+                    (FeatureKind::Categorical(fc), false) => {
+                        for cat in &fc.categories {
+                            let k = table.iter().position(|x| x == cat);
+                            maps.push(k.map_or(NONE, |k| k as u32));
+                        }
+                    }
                     _ => return Err(named("a feature of another type:", &f.name)),
-                };
-                row.push(Cell { start: r.0, map });
-                player.push(r);
+                }
+                cells.push((r.0, from, maps.len()));
+                if let Some(d) = steps.get_mut(step * n + k) {
+                    *d = r;
+                }
             }
-            cells.push(row);
         }
         // The statics: every feature in no channel, in schema order, a
         // numeric one with a scale.
-        let mut players = Vec::with_capacity(self.statics.len() + t);
+        let mut ranges = Vec::with_capacity(self.statics.len() + n * t);
         let mut given = self.statics.iter();
         let mut s = 0usize;
-        for (i, ((f, &u), &r)) in fs.iter().zip(&used).zip(&ranges).enumerate() {
+        for (i, ((f, &u), &r)) in fs.iter().zip(&used).zip(&of).enumerate() {
             if u {
                 continue;
             }
@@ -280,17 +281,18 @@ impl SeqInputs {
                 _ => return Err("the statics are not the features outside the history".into()),
             }
             s += r.1 - r.0;
-            players.push(vec![r]);
+            ranges.push(r);
         }
         if given.next().is_some() {
             return Err("the statics are not the features outside the history".into());
         }
-        players.append(&mut steps);
+        ranges.append(&mut steps);
         Ok(Bound {
             cells,
+            maps,
             c,
             s,
-            players,
+            ranges,
         })
     }
 
@@ -315,8 +317,13 @@ impl SeqInputs {
 
     /// Explanation players (statics in schema order, then the steps oldest
     /// first): the design ranges each one holds.
-    pub fn players(&self) -> &[Vec<(usize, usize)>] {
-        self.bound().map_or(&[], |b| &b.players)
+    pub fn players(&self) -> crate::explain::shapley::Players<'_> {
+        let ranges = self.bound().map_or(&[][..], |b| &b.ranges);
+        crate::explain::shapley::Players::grouped(
+            ranges,
+            self.statics.len(),
+            self.history.channels.len(),
+        )
     }
 
     /// One design row `x` -> `seq` (`steps × C`), `mask` (`steps`), `stat`
@@ -338,14 +345,16 @@ impl SeqInputs {
         if !numeric {
             mask.fill(1.0);
         }
+        let t = self.steps();
         let mut off = 0;
-        for (ch, row) in self.history.channels.iter().zip(&b.cells) {
+        for (k, ch) in self.history.channels.iter().enumerate() {
             let mut width = 1;
-            for (t, cell) in row.iter().enumerate() {
+            let row = b.cells.get(k * t..(k + 1) * t).unwrap_or(&[]);
+            for (t, &(start, from, to)) in row.iter().enumerate() {
                 let base = t * b.c + off;
                 match ch.input {
                     ChannelInput::Numeric { mean, std } => {
-                        let v = get(cell.start);
+                        let v = get(start);
                         if !v.is_nan() {
                             if let Some(m) = mask.get_mut(t) {
                                 *m = 1.0;
@@ -357,10 +366,11 @@ impl SeqInputs {
                     }
                     ChannelInput::Categorical { ref categories } => {
                         width = categories.len();
-                        for (j, &k) in cell.map.iter().enumerate() {
+                        let map = b.maps.get(from..to).unwrap_or(&[]);
+                        for (j, &k) in map.iter().enumerate() {
                             if k != NONE {
                                 if let Some(o) = seq.get_mut(base + k as usize) {
-                                    *o += get(cell.start + j);
+                                    *o += get(start + j);
                                 }
                             }
                         }
@@ -370,8 +380,7 @@ impl SeqInputs {
             off += width;
         }
         let mut at = 0;
-        for (st, r) in self.statics.iter().zip(&b.players) {
-            let (a, z) = r.first().copied().unwrap_or((0, 0));
+        for (st, &(a, z)) in self.statics.iter().zip(&b.ranges) {
             match st.scale {
                 Some((mean, std)) => {
                     let v = get(a);
@@ -803,13 +812,10 @@ impl Net {
         } else {
             0
         };
-        let cells: u64 = self.inputs.bound().map_or(0, |b| {
-            b.cells
-                .iter()
-                .flatten()
-                .map(|c| 1 + c.map.len() as u64)
-                .sum()
-        });
+        let cells: u64 = self
+            .inputs
+            .bound()
+            .map_or(0, |b| (b.cells.len() + b.maps.len()) as u64);
         // A multiply-add of these short, fixed-order dot products counts 2
         // units: counted as 1, an explanation that spends the whole budget
         // took ~150 ms natively, not the ~85 ms the budget stands for.
@@ -824,7 +830,12 @@ impl Net {
         let predict = self.predict_cost();
         crate::kinds::Cost {
             predict,
-            explain: explain_cost(&self.inputs, d, predict),
+            explain: crate::kinds::shapley_cost(
+                d,
+                predict,
+                LEGACY_PAIRS,
+                self.inputs.players().len(),
+            ),
         }
     }
 
@@ -837,12 +848,13 @@ impl Net {
         offset: f64,
     ) -> crate::kinds::Attribution {
         let mut eval = |xs: &[f32], out: &mut [f32]| self.outputs(xs, d.width, out);
-        explain(
-            &self.inputs,
+        crate::kinds::model_agnostic(
             d,
             x,
             (scale, offset),
             self.predict_cost(),
+            LEGACY_PAIRS,
+            self.inputs.players(),
             &mut eval,
         )
     }
@@ -1175,63 +1187,6 @@ pub const METHOD: &str = "Shapley values of the statics and of each step of the 
 
 /// Sampling pairs against the mean row for files without a background set.
 const LEGACY_PAIRS: u32 = 16;
-
-/// Shapley values of the players of [`SeqInputs::players`] (see
-/// [`crate::kinds::model_agnostic`], of which this is the version with
-/// several design ranges per player).
-pub(crate) fn explain(
-    inputs: &SeqInputs,
-    d: &crate::kinds::Design<'_>,
-    x: &[f32],
-    (scale, offset): (f64, f64),
-    predict: u64,
-    eval: &mut crate::explain::shapley::Eval<'_>,
-) -> crate::kinds::Attribution {
-    use crate::explain::shapley::{self, BackgroundSet, Players};
-    let players = inputs.players();
-    let mean;
-    let set = match d.background_set {
-        Some(set) => set,
-        None => {
-            mean = BackgroundSet {
-                rows: d.background.to_vec(),
-                weights: vec![1.0],
-            };
-            &mean
-        }
-    };
-    let game = shapley::Game {
-        x,
-        set,
-        groups: Players::Sets(players),
-        scale,
-        offset,
-    };
-    let call = crate::kinds::coalition_cost(d, predict);
-    let e = match d.background_set {
-        Some(set) => shapley::explain(&game, shapley::plan(players.len(), set.len(), call), eval),
-        None => shapley::legacy(&game, LEGACY_PAIRS, eval),
-    };
-    crate::kinds::Attribution {
-        base: e.base,
-        per: crate::kinds::PerPlayer::Players(e.phi),
-        convergence: e.convergence,
-    }
-}
-
-/// Cost of [`explain`].
-pub(crate) fn explain_cost(inputs: &SeqInputs, d: &crate::kinds::Design<'_>, predict: u64) -> u64 {
-    use crate::explain::shapley;
-    let p = inputs.players().len();
-    let call = crate::kinds::coalition_cost(d, predict);
-    match d.background_set {
-        Some(set) => {
-            let plan = shapley::plan(p, set.len(), call);
-            call.saturating_mul(shapley::evaluations(plan, p, set.len()))
-        }
-        None => call.saturating_mul((2 * LEGACY_PAIRS as u64).saturating_mul(p as u64 + 1) + 1),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@
 )]
 #![cfg(not(target_arch = "wasm32"))]
 
-use ferrisk::explain::shapley::{self, BackgroundSet, Game, Players};
+use ferrisk::explain::shapley::{self, BackgroundSet, Game};
 use ferrisk::format::{self, frame};
 use ferrisk::kinds::{ConvLayer, Gru, GruLayer, Kind, Model, Tcn};
 use ferrisk::schema::{CategoricalFeature, Encoding, Feature, FeatureKind, NumericFeature};
@@ -713,7 +713,7 @@ fn exact_step_shapley_values_equal_brute_force_on_8_statics_and_6_steps() {
         let game = Game {
             x: &x,
             set: &set,
-            groups: Players::Sets(inputs.players()),
+            groups: inputs.players(),
             scale: 1.0,
             offset: 0.0,
         };

@@ -217,33 +217,55 @@ pub struct Game<'a> {
     pub offset: f64,
 }
 
-/// The design columns each player holds.
+/// The design columns each player holds: the first `single` players one
+/// range each (an original feature's columns), then players of `per`
+/// ranges each (a history's step: each channel's columns).
 #[derive(Debug, Clone, Copy)]
-pub enum Players<'a> {
-    /// One range per player (an original feature's columns).
-    Ranges(&'a [(usize, usize)]),
-    /// Several ranges per player (a history's step: each channel's columns).
-    Sets(&'a [Vec<(usize, usize)>]),
+pub struct Players<'a> {
+    ranges: &'a [(usize, usize)],
+    single: usize,
+    per: usize,
 }
 
-impl Players<'_> {
-    pub fn len(&self) -> usize {
-        match self {
-            Players::Ranges(r) => r.len(),
-            Players::Sets(s) => s.len(),
+impl<'a> Players<'a> {
+    /// One range per player.
+    pub fn one_each(ranges: &'a [(usize, usize)]) -> Players<'a> {
+        Players {
+            ranges,
+            single: ranges.len(),
+            per: 1,
         }
+    }
+
+    /// `single` players of one range, then players of `per` ranges.
+    pub fn grouped(ranges: &'a [(usize, usize)], single: usize, per: usize) -> Players<'a> {
+        Players {
+            ranges,
+            single: single.min(ranges.len()),
+            per: per.max(1),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.single + (self.ranges.len() - self.single) / self.per
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// True when some player holds several ranges' worth of a group.
+    pub fn has_groups(&self) -> bool {
+        self.single < self.ranges.len()
+    }
+
     /// The ranges of player `i` (none outside).
-    fn ranges(&self, i: usize) -> &[(usize, usize)] {
-        match self {
-            Players::Ranges(r) => r.get(i..i + 1).unwrap_or(&[]),
-            Players::Sets(s) => s.get(i).map_or(&[], |v| v.as_slice()),
-        }
+    pub fn of(&self, i: usize) -> &'a [(usize, usize)] {
+        let (a, n) = match i.checked_sub(self.single) {
+            None => (i, 1),
+            Some(k) => (self.single + k * self.per, self.per),
+        };
+        self.ranges.get(a..a + n).unwrap_or(&[])
     }
 }
 
@@ -320,7 +342,7 @@ impl<'g, 'e, 'f> Work<'g, 'e, 'f> {
         self.rows
             .extend_from_slice(g.set.rows.get(b * width..(b + 1) * width).unwrap_or(&[]));
         for i in take {
-            for &(start, end) in g.groups.ranges(i) {
+            for &(start, end) in g.groups.of(i) {
                 if let (Some(dst), Some(src)) =
                     (self.rows.get_mut(at + start..at + end), g.x.get(start..end))
                 {
@@ -729,7 +751,7 @@ mod tests {
         Game {
             x: &X,
             set: bg,
-            groups: Players::Ranges(&GROUPS),
+            groups: Players::one_each(&GROUPS),
             scale,
             offset,
         }
@@ -999,7 +1021,7 @@ mod tests {
             let game = Game {
                 x,
                 set: &bg,
-                groups: Players::Ranges(&GROUPS),
+                groups: Players::one_each(&GROUPS),
                 scale: 1.0,
                 offset: 0.0,
             };
@@ -1023,7 +1045,7 @@ mod tests {
         let game = Game {
             x: &[1.0, 1.0, 0.0],
             set: &bg,
-            groups: Players::Ranges(&[(0, 1), (1, 3)]),
+            groups: Players::one_each(&[(0, 1), (1, 3)]),
             scale: 1.0,
             offset: 0.0,
         };
@@ -1049,7 +1071,7 @@ mod tests {
         let game = Game {
             x: &[1.0, 1.0, 0.0],
             set: &mean,
-            groups: Players::Ranges(&[(0, 1), (1, 3)]),
+            groups: Players::one_each(&[(0, 1), (1, 3)]),
             scale: 1.0,
             offset: 0.0,
         };
@@ -1066,7 +1088,7 @@ mod tests {
         let game = Game {
             x: &[2.0, 3.0],
             set: &zero,
-            groups: Players::Ranges(&[(0, 1), (1, 2)]),
+            groups: Players::one_each(&[(0, 1), (1, 2)]),
             scale: 1.0,
             offset: 0.0,
         };

@@ -592,7 +592,15 @@ impl Kind for Attention {
     fn explain(&self, d: &Design<'_>, x: &[f32], scale: f64, offset: f64) -> Attribution {
         let mut eval = |xs: &[f32], out: &mut [f32]| self.outputs(xs, d.width, out);
         let cost = self.predict_cost();
-        super::model_agnostic(d, x, (scale, offset), cost, LEGACY_PAIRS, &mut eval)
+        super::model_agnostic(
+            d,
+            x,
+            (scale, offset),
+            cost,
+            LEGACY_PAIRS,
+            crate::explain::shapley::Players::one_each(d.groups),
+            &mut eval,
+        )
     }
 
     fn method(&self) -> &'static str {
@@ -603,7 +611,7 @@ impl Kind for Attention {
         let predict = self.predict_cost();
         Cost {
             predict,
-            explain: super::shapley_cost(d, predict, LEGACY_PAIRS),
+            explain: super::shapley_cost(d, predict, LEGACY_PAIRS, d.groups.len()),
         }
     }
 

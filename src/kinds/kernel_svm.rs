@@ -230,7 +230,15 @@ impl Kind for KernelSvm {
         }
         let mut eval = |xs: &[f32], out: &mut [f32]| self.outputs(xs, d.width, out);
         let cost = self.predict_cost(d);
-        super::model_agnostic(d, x, (scale, offset), cost, LEGACY_PAIRS, &mut eval)
+        super::model_agnostic(
+            d,
+            x,
+            (scale, offset),
+            cost,
+            LEGACY_PAIRS,
+            crate::explain::shapley::Players::one_each(d.groups),
+            &mut eval,
+        )
     }
 
     fn method(&self) -> &'static str {
@@ -241,7 +249,7 @@ impl Kind for KernelSvm {
         let predict = self.predict_cost(d);
         let explain = match d.background_set {
             Some(set) => self.exact_cost(d, set.len()),
-            None => super::shapley_cost(d, predict, LEGACY_PAIRS),
+            None => super::shapley_cost(d, predict, LEGACY_PAIRS, d.groups.len()),
         };
         Cost { predict, explain }
     }

@@ -128,8 +128,7 @@ pub const EXPLAIN_BUDGET: u64 = 1_000_000_000;
 /// Cost of a model-agnostic Shapley explanation ([`model_agnostic`]) when
 /// one model call costs `predict`.
 #[inline(never)]
-pub(crate) fn shapley_cost(d: &Design<'_>, predict: u64, legacy_pairs: u32) -> u64 {
-    let players = d.groups.len();
+pub(crate) fn shapley_cost(d: &Design<'_>, predict: u64, legacy_pairs: u32, players: usize) -> u64 {
     match d.background_set {
         Some(set) => {
             let call = coalition_cost(d, predict);
@@ -160,6 +159,7 @@ pub(crate) fn model_agnostic(
     (scale, offset): (f64, f64),
     predict: u64,
     legacy_pairs: u32,
+    groups: shapley::Players<'_>,
     eval: &mut shapley::Eval<'_>,
 ) -> Attribution {
     let mean;
@@ -176,21 +176,24 @@ pub(crate) fn model_agnostic(
     let game = shapley::Game {
         x,
         set,
-        groups: shapley::Players::Ranges(d.groups),
+        groups,
         scale,
         offset,
     };
     let e = match d.background_set {
         Some(set) => shapley::explain(
             &game,
-            shapley::plan(d.groups.len(), set.len(), coalition_cost(d, predict)),
+            shapley::plan(groups.len(), set.len(), coalition_cost(d, predict)),
             eval,
         ),
         None => shapley::legacy(&game, legacy_pairs, eval),
     };
     Attribution {
         base: e.base,
-        per: PerPlayer::Features(e.phi),
+        per: match groups.has_groups() {
+            false => PerPlayer::Features(e.phi),
+            true => PerPlayer::Players(e.phi),
+        },
         convergence: e.convergence,
     }
 }

@@ -223,7 +223,7 @@ impl<'a> Setting<'a> {
         Game {
             x,
             set: self.set,
-            groups: ferrisk::explain::shapley::Players::Ranges(&self.groups),
+            groups: ferrisk::explain::shapley::Players::one_each(&self.groups),
             scale: self.scale,
             offset: self.offset,
         }
@@ -728,9 +728,9 @@ fn history_exact(s: &Scorer, x: &[f32], scale: f64, offset: f64) -> Vec<f64> {
         for mask in 0..1usize << p {
             let at = rows.len();
             rows.extend_from_slice(bg);
-            for (i, ranges) in players.iter().enumerate() {
+            for i in 0..p {
                 if mask & (1 << i) != 0 {
-                    for &(start, end) in ranges {
+                    for &(start, end) in players.of(i) {
                         rows[at + start..at + end].copy_from_slice(&x[start..end]);
                     }
                 }
