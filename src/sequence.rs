@@ -440,25 +440,6 @@ pub(crate) fn dot(w: &[f32], x: &[f32]) -> f32 {
     s
 }
 
-/// Checks each vector's length and that every value is finite.
-#[inline(never)]
-pub(crate) fn sized(what: &str, parts: &[(&[f32], usize)]) -> Result<(), String> {
-    for (i, &(v, n)) in parts.iter().enumerate() {
-        if v.len() != n {
-            return Err(format!(
-                "{what}: weight vector {i} holds {} values, not {n}",
-                v.len()
-            ));
-        }
-        if let Some(j) = v.iter().position(|x| !x.is_finite()) {
-            return Err(format!(
-                "{what}: weight vector {i}, value {j} is not finite"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Row `r` of a row-major matrix of rows `n` wide (empty when outside).
 #[inline]
 pub(crate) fn row(w: &[f32], r: usize, n: usize) -> &[f32] {
@@ -466,22 +447,6 @@ pub(crate) fn row(w: &[f32], r: usize, n: usize) -> &[f32] {
 }
 
 impl Head {
-    pub(crate) fn check(&self, inputs: usize) -> Result<(), String> {
-        let u = self.b1.len();
-        if u == 0 || u > MAX_HIDDEN {
-            return Err(format!("head: units must be in 1..={MAX_HIDDEN}"));
-        }
-        sized(
-            "head",
-            &[
-                (&self.w1, u * inputs),
-                (&self.b1, u),
-                (&self.w2, u),
-                (&[self.b2], 1),
-            ],
-        )
-    }
-
     pub(crate) fn cost(&self) -> u64 {
         (self.w1.len() + 2 * self.b1.len()) as u64
     }
@@ -546,12 +511,16 @@ pub struct Net {
 }
 
 impl Net {
-    /// The lengths `weights` must have.
-    fn shapes(&self) -> Result<Vec<usize>, String> {
+    /// Everything but the schema (checked by binding the inputs): the
+    /// sizes, the length of every weight vector and that every weight is
+    /// finite.
+    pub(crate) fn check(&self) -> Result<(), String> {
         let (h, k, n) = (self.hidden, self.kernel, self.weights.len());
         let c = self.inputs.input_channels();
         let (fixed, per) = if k == 0 { (0, 4) } else { (2, 2) };
         let layers = n.saturating_sub(fixed) / per;
+        // The messages below spell these limits out.
+        const _: () = assert!(MAX_HIDDEN == 256 && MAX_KERNEL == 5 && MAX_LAYERS == 8);
         if h == 0
             || h > MAX_HIDDEN
             || k == 1
@@ -560,37 +529,44 @@ impl Net {
             || layers > MAX_LAYERS
             || n != fixed + per * layers
         {
-            return Err(format!(
-                "hidden must be in 1..={MAX_HIDDEN}, kernel in 2..={MAX_KERNEL}, \
-                 layers in 1..={MAX_LAYERS} (each with all its weights)"
-            ));
+            return Err("hidden must be in 1..=256, kernel in 2..=5, layers in 1..=8 \
+                 (each with all its weights)"
+                .into());
         }
-        let mut out = Vec::with_capacity(n);
-        if k == 0 {
-            let mut input = c;
-            for _ in 0..layers {
-                out.extend([3 * h * input, 3 * h * h, 3 * h, 3 * h]);
-                input = h;
+        // The length of weight vector `i` (see [`Net::weights`]).
+        let want = |i: usize| match (k, i % per) {
+            (0, 0) => 3 * h * if i == 0 { c } else { h },
+            (0, 1) => 3 * h * h,
+            (0, _) => 3 * h,
+            _ if i == 0 => h * (c + 1),
+            (_, 0) => h * k * h,
+            _ => h,
+        };
+        let hd = &self.head;
+        let u = hd.b1.len();
+        if u == 0 || u > MAX_HIDDEN {
+            return Err("head: units must be in 1..=256".into());
+        }
+        let head: [(&[f32], usize); 4] = [
+            (&hd.w1, u * (h + self.inputs.static_inputs())),
+            (&hd.b1, u),
+            (&hd.w2, u),
+            (std::slice::from_ref(&hd.b2), 1),
+        ];
+        let encoder = self.weights.iter().enumerate();
+        let parts = encoder
+            .map(|(i, v)| ("encoder", i, v.as_slice(), want(i)))
+            .chain(head.iter().enumerate().map(|(i, &(v, n))| ("head", i, v, n)));
+        for (what, i, v, n) in parts {
+            if v.len() != n {
+                let l = v.len();
+                return Err(format!("{what}: weight vector {i} holds {l} values, not {n}"));
             }
-        } else {
-            out.extend([h * (c + 1), h]);
-            for _ in 0..layers {
-                out.extend([h * k * h, h]);
+            if let Some(j) = v.iter().position(|x| !x.is_finite()) {
+                return Err(format!("{what}: weight vector {i}, value {j} is not finite"));
             }
         }
-        Ok(out)
-    }
-
-    /// Everything but the schema (checked by binding the inputs).
-    pub(crate) fn check(&self) -> Result<(), String> {
-        let parts: Vec<(&[f32], usize)> = self
-            .weights
-            .iter()
-            .map(Vec::as_slice)
-            .zip(self.shapes()?)
-            .collect();
-        sized("encoder", &parts)?;
-        self.head.check(self.hidden + self.inputs.static_inputs())
+        Ok(())
     }
 
     #[inline(never)]
