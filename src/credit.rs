@@ -197,13 +197,12 @@ fn step_text(s: &crate::explain::Step, find: &dyn Fn(&str) -> Option<String>) ->
             }
         }
     }
-    let ago = s.ago();
-    let placed = fill(&out, b"{age}", &ago);
+    let placed = fill(&out, b"{age}", &s.ago);
     if placed != out {
         return placed;
     }
     out.push(' ');
-    out.push_str(&ago);
+    out.push_str(&s.ago);
     out
 }
 

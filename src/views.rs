@@ -535,7 +535,7 @@ impl From<&Explanation> for ExplanationView {
                     contribution: c.contribution,
                     step: c.step.as_ref().map(|s| StepView {
                         age: s.age,
-                        ago: s.ago(),
+                        ago: s.ago.clone(),
                         values: s.values.iter().map(|(_, v)| v.clone()).collect(),
                     }),
                 })

@@ -842,9 +842,8 @@ fn step_reasons_read_like_a_lender_s() {
         value: String::new(),
         contribution: c,
         step: Some(Step {
-            sequence: "history".into(),
-            unit: "month".into(),
             age,
+            ago: format!("{age} month{} ago", if age == 1 { "" } else { "s" }),
             values: vec![
                 ("status".into(), status.into()),
                 ("balance".into(), balance.into()),

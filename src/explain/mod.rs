@@ -80,22 +80,12 @@ pub struct Contribution {
 /// A step of a history as an explanation player.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
-    /// The history's name.
-    pub sequence: String,
-    /// Its unit ("month").
-    pub unit: String,
     /// 1 = the most recent step.
     pub age: u32,
+    /// "1 month ago", "3 months ago".
+    pub ago: String,
     /// `(channel, display value)` of each channel at this step.
     pub values: Vec<(String, String)>,
-}
-
-impl Step {
-    /// "1 month ago", "3 months ago".
-    pub fn ago(&self) -> String {
-        let s = if self.age == 1 { "" } else { "s" };
-        format!("{} {}{s} ago", self.age, self.unit)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -254,36 +244,34 @@ fn players(b: &Bundle, values: &[Value], phi: &[f64]) -> Vec<Contribution> {
         });
     }
     for (t, &c) in phi.iter().skip(inputs.statics.len()).enumerate() {
-        let step = Step {
-            sequence: h.name.clone(),
-            unit: h.unit.clone(),
-            age: h.steps.saturating_sub(t as u32),
-            values: h
-                .channels
-                .iter()
-                .map(|ch| {
-                    let v = ch
-                        .features
-                        .get(t)
-                        .map_or(String::new(), |&f| shown(f as usize));
-                    (ch.name.clone(), v)
-                })
-                .collect(),
-        };
+        let age = h.steps.saturating_sub(t as u32);
+        let mut ago = age.to_string();
+        ago.push(' ');
+        ago.push_str(&h.unit);
+        ago.push_str(if age == 1 { " ago" } else { "s ago" });
+        let mut feature = h.name.clone();
+        feature.push(' ');
+        feature.push_str(&ago);
         let mut value = String::new();
-        for (k, (ch, v)) in step.values.iter().enumerate() {
-            if k > 0 {
+        let mut values = Vec::with_capacity(h.channels.len());
+        for ch in &h.channels {
+            let v = ch
+                .features
+                .get(t)
+                .map_or(String::new(), |&f| shown(f as usize));
+            if !value.is_empty() {
                 value.push_str(", ");
             }
-            value.push_str(ch);
+            value.push_str(&ch.name);
             value.push(' ');
-            value.push_str(v);
+            value.push_str(&v);
+            values.push((ch.name.clone(), v));
         }
         out.push(Contribution {
-            feature: format!("{} {}", h.name, step.ago()),
+            feature,
             value,
             contribution: c as f32,
-            step: Some(step),
+            step: Some(Step { age, ago, values }),
         });
     }
     out
