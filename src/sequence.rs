@@ -188,7 +188,16 @@ impl SeqInputs {
     /// Checks the history and statics against `schema` and resolves their
     /// design columns (once; a second schema must give the same players).
     pub(crate) fn bind(&self, schema: &Schema) -> Result<(), String> {
-        let b = self.resolve(schema)?;
+        let of = crate::kinds::groups(schema);
+        let mut used = vec![false; of.len()];
+        let mut b = Bound {
+            cells: Vec::new(),
+            maps: Vec::new(),
+            c: 0,
+            s: 0,
+            ranges: Vec::new(),
+        };
+        self.resolve(schema, &of, &mut used, &mut b)?;
         match self.bound.get() {
             Some(old) if old.ranges != b.ranges => Err("history bound to another schema".into()),
             Some(_) => Ok(()),
@@ -199,8 +208,16 @@ impl SeqInputs {
         }
     }
 
+    /// Fills `b` (the caller owns every buffer, so an error drops them in
+    /// one place); `of` holds the design range of each schema feature.
     #[inline(never)]
-    fn resolve(&self, schema: &Schema) -> Result<Bound, String> {
+    fn resolve(
+        &self,
+        schema: &Schema,
+        of: &[(usize, usize)],
+        used: &mut [bool],
+        b: &mut Bound,
+    ) -> Result<(), String> {
         let h = &self.history;
         let fs = &schema.features;
         let (t, n) = (h.steps as usize, h.channels.len());
@@ -211,21 +228,7 @@ impl SeqInputs {
                     .into(),
             );
         }
-        // Design range of every feature.
-        let mut at = 0usize;
-        let of: Vec<(usize, usize)> = fs
-            .iter()
-            .map(|f| {
-                at += f.width();
-                (at - f.width(), at)
-            })
-            .collect();
-        let mut used = vec![false; fs.len()];
-        let mut cells = Vec::with_capacity(n * t);
-        let mut maps = Vec::new();
-        let mut steps = vec![(0, 0); n * t];
-        let mut c = 0usize;
-        for (k, ch) in h.channels.iter().enumerate() {
+        for ch in &h.channels {
             let table: &[String] = match &ch.input {
                 ChannelInput::Numeric { mean, std } => {
                     scale_ok(*mean, *std)?;
@@ -233,41 +236,38 @@ impl SeqInputs {
                 }
                 ChannelInput::Categorical { categories } => categories,
             };
-            c += table.len().max(1);
-            if ch.features.len() != t || c > MAX_CHANNELS {
+            b.c += table.len().max(1);
+            if ch.features.len() != t || b.c > MAX_CHANNELS {
                 return Err(named("wrong step count or too many inputs in channel", &ch.name));
             }
-            for (step, &fi) in ch.features.iter().enumerate() {
+            for &fi in &ch.features {
                 let fi = fi as usize;
-                let (Some(f), Some(&r), Some(u)) = (fs.get(fi), of.get(fi), used.get_mut(fi)) else {
+                let (Some(f), Some(&(start, _)), Some(u)) =
+                    (fs.get(fi), of.get(fi), used.get_mut(fi))
+                else {
                     return Err(named("a feature outside the schema in channel", &ch.name));
                 };
                 if std::mem::replace(u, true) {
                     return Err(named("a feature used twice:", &f.name));
                 }
-                let from = maps.len();
+                let from = b.maps.len();
                 match (&f.kind, table.is_empty()) {
                     (FeatureKind::Numeric(_), true) => {}
                     (FeatureKind::Categorical(fc), false) => {
                         for cat in &fc.categories {
                             let k = table.iter().position(|x| x == cat);
-                            maps.push(k.map_or(NONE, |k| k as u32));
+                            b.maps.push(k.map_or(NONE, |k| k as u32));
                         }
                     }
                     _ => return Err(named("a feature of another type:", &f.name)),
                 }
-                cells.push((r.0, from, maps.len()));
-                if let Some(d) = steps.get_mut(step * n + k) {
-                    *d = r;
-                }
+                b.cells.push((start, from, b.maps.len()));
             }
         }
         // The statics: every feature in no channel, in schema order, a
         // numeric one with a scale.
-        let mut ranges = Vec::with_capacity(self.statics.len() + n * t);
         let mut given = self.statics.iter();
-        let mut s = 0usize;
-        for (i, ((f, &u), &r)) in fs.iter().zip(&used).zip(&of).enumerate() {
+        for (i, ((f, &u), &r)) in fs.iter().zip(&*used).zip(of).enumerate() {
             if u {
                 continue;
             }
@@ -280,20 +280,20 @@ impl SeqInputs {
                 }
                 _ => return Err("the statics are not the features outside the history".into()),
             }
-            s += r.1 - r.0;
-            ranges.push(r);
+            b.s += r.1 - r.0;
+            b.ranges.push(r);
         }
         if given.next().is_some() {
             return Err("the statics are not the features outside the history".into());
         }
-        ranges.append(&mut steps);
-        Ok(Bound {
-            cells,
-            maps,
-            c,
-            s,
-            ranges,
-        })
+        // The steps' players: each channel's columns, step after step.
+        for step in 0..t {
+            for ch in &h.channels {
+                let f = ch.features.get(step).map_or(usize::MAX, |&f| f as usize);
+                b.ranges.push(of.get(f).copied().unwrap_or((0, 0)));
+            }
+        }
+        Ok(())
     }
 
     fn bound(&self) -> Option<&Bound> {
