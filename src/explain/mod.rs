@@ -245,10 +245,7 @@ fn players(b: &Bundle, values: &[Value], phi: &[f64]) -> Vec<Contribution> {
     }
     for (t, &c) in phi.iter().skip(inputs.statics.len()).enumerate() {
         let age = h.steps.saturating_sub(t as u32);
-        let mut ago = age.to_string();
-        ago.push(' ');
-        ago.push_str(&h.unit);
-        ago.push_str(if age == 1 { " ago" } else { "s ago" });
+        let ago = format!("{age} {}{} ago", h.unit, if age == 1 { "" } else { "s" });
         let mut feature = h.name.clone();
         feature.push(' ');
         feature.push_str(&ago);
