@@ -238,7 +238,10 @@ impl SeqInputs {
             };
             b.c += table.len().max(1);
             if ch.features.len() != t || b.c > MAX_CHANNELS {
-                return Err(named("wrong step count or too many inputs in channel", &ch.name));
+                return Err(named(
+                    "wrong step count or too many inputs in channel",
+                    &ch.name,
+                ));
             }
             for &fi in &ch.features {
                 let fi = fi as usize;
@@ -529,9 +532,11 @@ impl Net {
             || layers > MAX_LAYERS
             || n != fixed + per * layers
         {
-            return Err("hidden must be in 1..=256, kernel in 2..=5, layers in 1..=8 \
+            return Err(
+                "hidden must be in 1..=256, kernel in 2..=5, layers in 1..=8 \
                  (each with all its weights)"
-                .into());
+                    .into(),
+            );
         }
         // The length of weight vector `i` (see [`Net::weights`]).
         let want = |i: usize| match (k, i % per) {
@@ -556,14 +561,22 @@ impl Net {
         let encoder = self.weights.iter().enumerate();
         let parts = encoder
             .map(|(i, v)| ("encoder", i, v.as_slice(), want(i)))
-            .chain(head.iter().enumerate().map(|(i, &(v, n))| ("head", i, v, n)));
+            .chain(
+                head.iter()
+                    .enumerate()
+                    .map(|(i, &(v, n))| ("head", i, v, n)),
+            );
         for (what, i, v, n) in parts {
             if v.len() != n {
                 let l = v.len();
-                return Err(format!("{what}: weight vector {i} holds {l} values, not {n}"));
+                return Err(format!(
+                    "{what}: weight vector {i} holds {l} values, not {n}"
+                ));
             }
             if let Some(j) = v.iter().position(|x| !x.is_finite()) {
-                return Err(format!("{what}: weight vector {i}, value {j} is not finite"));
+                return Err(format!(
+                    "{what}: weight vector {i}, value {j} is not finite"
+                ));
             }
         }
         Ok(())
@@ -725,11 +738,9 @@ impl Net {
             self.inputs.input_channels(),
             mask.len(),
         );
-        let (Some(in_w), Some(in_b), Some(g)) = (
-            self.weights.first(),
-            self.weights.get(1),
-            gx.get_mut(..h),
-        ) else {
+        let (Some(in_w), Some(in_b), Some(g)) =
+            (self.weights.first(), self.weights.get(1), gx.get_mut(..h))
+        else {
             return;
         };
         for step in t0..t {
