@@ -134,6 +134,34 @@ def main() -> None:
         suite.check(f"{kind}: contributions identical to ferrisk explain",
                     lambda m=model, k=kind: contributions(k, m))
 
+    # The kinds over a repayment history (gru, tcn): German credit has no
+    # history, so their committed golden files and the frozen synthetic
+    # histories they were trained on (tests/golden, scripts/gen-golden-seq.sh).
+    golden = os.path.join(common.ROOT, "tests", "golden")
+    histories = os.path.join(golden, "histories.csv")
+
+    def history_kind(kind: str) -> None:
+        model = os.path.join(golden, f"{kind}.frk")
+        scorer = ferrisk.Scorer.load(model)
+        cli = cli_predict(model, histories, os.path.join(tmp, f"{kind}.cli.csv"), 0)
+        for how, frame in readers(histories):
+            assert compare(cli, scorer.predict(frame), None, f"{kind} ({how})") == 400
+        head = os.path.join(tmp, f"{kind}.head.csv")
+        with open(histories, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        with open(head, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines[:41]) + "\n")
+        cli = cli_predict(model, head, os.path.join(tmp, f"{kind}.cli-explain.csv"), REASONS)
+        out = scorer.predict(pd.read_csv(head), reasons=REASONS)
+        assert compare(cli, out, REASONS, f"{kind} (explained)") == 40
+        # Some reason is a month of the history ("... 2 months ago").
+        assert any(r[f"reason_{k}"].endswith(" ago") for r in cli
+                   for k in range(1, REASONS + 1)), "no month among the reasons"
+
+    for kind in ("gru", "tcn"):
+        suite.check(f"{kind} (history): golden file identical to ferrisk predict",
+                    lambda k=kind: history_kind(k))
+
     gbm = models["gbm"]
     with open(gbm, "rb") as f:
         good = f.read()
