@@ -26,14 +26,14 @@ pub struct F32(pub f32);
 
 impl fmt::Display for F64 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&text(self.0, 17, |s| parse_f64(s) == Some(self.0), false))
+        f.write_str(&text(self.0, 17, &|s| parse_f64(s) == Some(self.0), false))
     }
 }
 
 impl fmt::Display for F32 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.0;
-        f.write_str(&text(f64::from(v), 9, |s| same_f32(s, v), false))
+        f.write_str(&text(f64::from(v), 9, &|s| same_f32(s, v), false))
     }
 }
 
@@ -58,12 +58,13 @@ pub fn js(v: f64) -> String {
 
 /// `v` in exponent form as JavaScript writes it (`1.5e+300`, `2e-7`).
 pub fn js_exponent(v: f64) -> String {
-    text(v, 17, |s| parse_f64(s) == Some(v), true)
+    text(v, 17, &|s| parse_f64(s) == Some(v), true)
 }
 
 /// The shortest `digits × 10^exp` (at most `max` digits) that `same`
-/// accepts, written out; `exponent` selects `d.ddde±x` form.
-fn text(v: f64, max: u32, same: impl Fn(&str) -> bool, exponent: bool) -> String {
+/// accepts, written out; `exponent` selects `d.ddde±x` form. (`same` is a
+/// `dyn`: one copy of this function in the bundle, not one per caller.)
+fn text(v: f64, max: u32, same: &dyn Fn(&str) -> bool, exponent: bool) -> String {
     if v.is_nan() {
         return "NaN".into();
     }

@@ -150,13 +150,13 @@ pub fn version() -> Result<String, Fail> {
     Ok(env!("CARGO_PKG_VERSION").to_string())
 }
 
+mod js;
 pub mod trust;
 
 /// Serialises a result view into a plain JavaScript object (`None` becomes
 /// `null`, not `undefined`).
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Fail> {
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-    value.serialize(&ser).map_err(|e| {
+    js::to_value(value).map_err(|e| {
         Fail::new(
             "INTERNAL",
             &format!("cannot convert the result to JavaScript: {e}"),
