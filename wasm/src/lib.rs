@@ -150,7 +150,9 @@ pub fn version() -> Result<String, Fail> {
     Ok(env!("CARGO_PKG_VERSION").to_string())
 }
 
-mod js;
+/// Public for the wasm test suite only (its rules are tested there).
+#[doc(hidden)]
+pub mod js;
 pub mod trust;
 
 /// Serialises a result view into a plain JavaScript object (`None` becomes

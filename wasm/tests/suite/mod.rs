@@ -19,6 +19,9 @@
 //! - `import`: models imported from XGBoost and LightGBM (tests/import/):
 //!   the libraries' probabilities within 1e-5, the native CLI's bit for bit,
 //!   and the libraries' TreeSHAP contributions.
+//! - `js`: the bindings' own serde serializer (`ferrisk_wasm::js`, which
+//!   replaced serde-wasm-bindgen): each serde shape as the JS value the
+//!   bindings promise (objects, arrays, null, Map, Uint8Array, numbers).
 //! - `parity` also checks that `score(customer, {explain: true})` gives the
 //!   JSON of the CLI's `explain --json`.
 
@@ -28,6 +31,7 @@ mod credit;
 mod golden;
 mod hostile;
 mod import;
+mod js;
 mod parity;
 mod rows;
 mod session;
