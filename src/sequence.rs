@@ -2,7 +2,7 @@
 //! the description of a history inside their sections, the one function
 //! that turns a design row into the network's inputs ([`SeqInputs::inputs`],
 //! which the trainer uses too), the GRU / TCN encoders and the head, the
-//! explanation players (statics, then steps) and the sections' byte codec.
+//! explanation players (statics, then steps) and the sections' reader.
 //!
 //! The schema stays flat: every column of a history is a plain feature of
 //! the [`Schema`] (flat kinds see the same columns). A [`History`] names,
