@@ -254,7 +254,8 @@ impl<'a> Players<'a> {
         self.len() == 0
     }
 
-    /// True when some player holds several ranges' worth of a group.
+    /// True when players of `per` ranges follow the single ones (a
+    /// history's steps).
     pub fn has_groups(&self) -> bool {
         self.single < self.ranges.len()
     }
@@ -263,9 +264,12 @@ impl<'a> Players<'a> {
     pub fn of(&self, i: usize) -> &'a [(usize, usize)] {
         let (a, n) = match i.checked_sub(self.single) {
             None => (i, 1),
-            Some(k) => (self.single + k * self.per, self.per),
+            Some(k) => (
+                self.single.saturating_add(k.saturating_mul(self.per)),
+                self.per,
+            ),
         };
-        self.ranges.get(a..a + n).unwrap_or(&[])
+        self.ranges.get(a..a.saturating_add(n)).unwrap_or(&[])
     }
 }
 

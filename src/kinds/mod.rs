@@ -190,9 +190,10 @@ pub(crate) fn model_agnostic(
     };
     Attribution {
         base: e.base,
-        per: match groups.has_groups() {
-            false => PerPlayer::Features(e.phi),
-            true => PerPlayer::Players(e.phi),
+        per: if groups.has_groups() {
+            PerPlayer::Players(e.phi)
+        } else {
+            PerPlayer::Features(e.phi)
         },
         convergence: e.convergence,
     }

@@ -122,8 +122,7 @@ fn maps_are_maps_and_bytes_are_copied_into_a_uint8array() {
         .collect();
     assert_eq!(keys, ["a", "b"], "in serialisation order");
 
-    let bytes = serde_bytes_like(&[0u8, 255, 7]);
-    let v = to_value(&bytes).unwrap();
+    let v = to_value(&Bytes(&[0, 255, 7])).unwrap();
     let a = v.dyn_into::<Uint8Array>().expect("a Uint8Array");
     assert_eq!(a.to_vec(), [0, 255, 7]);
 }
@@ -135,10 +134,6 @@ impl Serialize for Bytes<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(self.0)
     }
-}
-
-fn serde_bytes_like(b: &[u8]) -> Bytes<'_> {
-    Bytes(b)
 }
 
 #[wasm_bindgen_test]
